@@ -1,0 +1,78 @@
+/*
+ * unixfs.h - the UnixFS Data message carried in dag-pb PBNode.Data.
+ *
+ *   Data { Type = 1; Data = 2; filesize = 3; blocksizes = 4 (repeated,
+ *          unpacked); hashType = 5; fanout = 6; mode = 7;
+ *          mtime = 8 { Seconds = 1 (int64); FractionalNanoseconds = 2
+ *          (fixed32) } }
+ *
+ * Encoding writes fields in number order and omits absent optionals,
+ * byte-identical to boxo and ipfs-unixfs.  Decoding is strict in the
+ * same way as dagpb.h (out-of-order or unknown fields, bad wire types,
+ * non-minimal varints, mode over 32 bits, nanoseconds over 999999999 are
+ * EFS_ECORRUPT); blocksizes may also arrive packed (tolerated, never
+ * written).
+ */
+#ifndef EFS_UNIXFS_H
+#define EFS_UNIXFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+
+enum unixfs_type {
+	UNIXFS_RAW = 0,
+	UNIXFS_DIRECTORY = 1,
+	UNIXFS_FILE = 2,
+	UNIXFS_METADATA = 3,
+	UNIXFS_SYMLINK = 4,
+	UNIXFS_HAMT_SHARD = 5,
+};
+
+struct unixfs_data {
+	enum unixfs_type type;
+	const uint8_t *data;   /* borrowed: chunk bytes, symlink target, or
+				  HAMT bitfield */
+	size_t data_len;
+	bool has_data;
+	uint64_t filesize;
+	bool has_filesize;
+	uint64_t *blocksizes;  /* see ownership at each function */
+	size_t nblocksizes;
+	uint64_t hash_type;    /* HAMT: 0x22 murmur3-x64-64 */
+	bool has_hash_type;
+	uint64_t fanout;       /* HAMT: 256 by default */
+	bool has_fanout;
+	uint32_t mode;         /* permission bits as stored (keep upper bits) */
+	bool has_mode;
+	int64_t mtime_sec;
+	uint32_t mtime_nsec;   /* written only when 1..999999999 */
+	bool has_mtime;
+};
+
+/* The UnixFS spec's default modes, dropped by the JS writer. */
+#define UNIXFS_DEFAULT_FILE_MODE 0644
+#define UNIXFS_DEFAULT_DIR_MODE 0755
+
+/*
+ * Decode PBNode.Data bytes.  out->blocksizes is allocated (free with
+ * unixfs_data_release); out->data points into p.  Returns 0,
+ * EFS_ECORRUPT or EFS_ENOMEM.
+ */
+int unixfs_decode(struct unixfs_data *out, const uint8_t *p, size_t len);
+
+/* Free what unixfs_decode allocated. */
+void unixfs_data_release(struct unixfs_data *d);
+
+/* Exact size of the encoding of d. */
+size_t unixfs_encoded_size(const struct unixfs_data *d);
+
+/* Append the encoding of d (borrowed) to out.  Returns 0 or buf errors. */
+int unixfs_encode(struct buf *out, const struct unixfs_data *d);
+
+/* Short name of a type ("file"), or "unknown". */
+const char *unixfs_type_name(enum unixfs_type type);
+
+#endif
