@@ -46,6 +46,9 @@ void *efs_malloc(size_t size)
 
 void *efs_calloc(size_t n, size_t size)
 {
+	/* Checked here too: sanitizers abort on calloc's own check. */
+	if (size && n > SIZE_MAX / size)
+		return NULL;
 	if (inject())
 		return NULL;
 	return calloc(n ? n : 1, size ? size : 1);

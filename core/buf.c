@@ -40,7 +40,9 @@ int buf_grow(struct buf *b, size_t extra)
 	size_t nsize;
 	uint8_t *p;
 
-	if (extra > b->max || b->len > b->max - extra)
+	/* The last test keeps room for the NUL under BUF_NOCAP. */
+	if (extra > b->max || b->len > b->max - extra ||
+	    b->len + extra == SIZE_MAX)
 		return efs_error_set(EFS_ETOOBIG,
 				     "buffer over its %zu-byte cap", b->max);
 	need = b->len + extra + 1;

@@ -40,7 +40,10 @@ void buf_reset(struct buf *b);
  */
 int buf_grow(struct buf *b, size_t extra);
 
-/* Append n bytes; errors as buf_grow. */
+/*
+ * Append n bytes; errors as buf_grow.  p (and buf_printf's arguments) must
+ * not point into b itself: growing may move its bytes.
+ */
 int buf_add(struct buf *b, const void *p, size_t n);
 int buf_addch(struct buf *b, uint8_t c);
 int buf_adds(struct buf *b, const char *s);

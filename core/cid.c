@@ -22,6 +22,10 @@ int cid_init(struct cid *out, int version, uint64_t codec, uint64_t hash,
 	    (codec != CID_CODEC_DAG_PB || hash != MHASH_SHA2_256 || len != 32))
 		return efs_error_set(EFS_EINVAL,
 				     "cidv0 must be dag-pb with sha2-256");
+	/* Multiformats varints stop at 63 bits (VARINT_MF_MAX_LEN). */
+	if (codec > INT64_MAX || hash > INT64_MAX)
+		return efs_error_set(EFS_EINVAL,
+				     "cid codes must fit in 63 bits");
 	if (len > MHASH_DIGEST_MAX || (fixed && len != fixed))
 		return efs_error_set(EFS_EINVAL,
 				     "digest of %zu bytes for multihash 0x%llx",
@@ -53,11 +57,21 @@ int cid_verify(const struct cid *id, const void *data, size_t len)
 	uint8_t digest[MHASH_DIGEST_MAX];
 	size_t dlen;
 	char s[CID_STR_MAX];
+	bool match;
 	int error;
 
-	if ((error = mhash_compute(digest, &dlen, id->hash, data, len)) < 0)
-		return error;
-	if (dlen != id->digest_len || memcmp(digest, id->digest, dlen))
+	if (id->hash == MHASH_IDENTITY) {
+		/* Not mhash_compute: too long is a mismatch, not ETOOBIG. */
+		match = len == id->digest_len &&
+			(!len || !memcmp(data, id->digest, len));
+	} else {
+		error = mhash_compute(digest, &dlen, id->hash, data, len);
+		if (error < 0)
+			return error;
+		match = dlen == id->digest_len &&
+			!memcmp(digest, id->digest, dlen);
+	}
+	if (!match)
 		return efs_error_set(EFS_EMISMATCH,
 				     "block does not hash to %s",
 				     cid_tostr(s, id));
@@ -144,9 +158,11 @@ int cid_from_bytes(struct cid *out, size_t *used, const uint8_t *p,
 	}
 	if (varint_decode(&version, &n1, p, len) < 0)
 		return efs_error_set(EFS_ECORRUPT, "cid: bad version varint");
+	/* The spec reserves versions 2 and 3; any other is malformed. */
 	if (version != 1)
-		return efs_error_set(version == 0 ? EFS_ECORRUPT :
-						    EFS_EUNSUPPORTED,
+		return efs_error_set(version == 2 || version == 3 ?
+					     EFS_EUNSUPPORTED :
+					     EFS_ECORRUPT,
 				     "cid: version %llu",
 				     (unsigned long long)version);
 	if (varint_decode(&codec, &n2, p + n1, len - n1) < 0)
@@ -180,18 +196,25 @@ int cid_from_bytes_exact(struct cid *out, const uint8_t *p, size_t len)
 int cid_parse_n(struct cid *out, const char *s, size_t len)
 {
 	uint8_t bytes[CID_BYTES_MAX];
-	bool v0 = len == 46 && s[0] == 'Q' && s[1] == 'm';
+	/* No multibase uses 'Q': base58btc without a prefix is a CIDv0. */
+	bool v0 = len > 0 && s[0] == 'Q';
 	long n;
+	int error;
 
 	if (v0)
 		n = mbase_base58_decode(bytes, sizeof(bytes), s, len);
 	else
 		n = mbase_decode(bytes, sizeof(bytes), s, len);
-	/* A multibase string must hold a CIDv1, never a bare multihash. */
-	if (n < 0 || (!v0 && n > 0 && bytes[0] == 0x12) ||
-	    cid_from_bytes_exact(out, bytes, (size_t)n) < 0)
-		return efs_error_set(n == EFS_EUNSUPPORTED ? EFS_EUNSUPPORTED :
-							     EFS_ECORRUPT,
+	if (n < 0)
+		error = (int)n;
+	else if (v0 != (n > 0 && bytes[0] == 0x12))
+		/* A multibase string holds a CIDv1, never a bare multihash. */
+		error = EFS_ECORRUPT;
+	else
+		error = cid_from_bytes_exact(out, bytes, (size_t)n);
+	if (error < 0)
+		return efs_error_set(error == EFS_EUNSUPPORTED ? error :
+								 EFS_ECORRUPT,
 				     "invalid cid '%.*s'",
 				     (int)(len > 80 ? 80 : len), s);
 	return 0;

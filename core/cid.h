@@ -39,8 +39,9 @@ struct cid {
 
 /*
  * Build a CID from its parts.  Returns 0 or EFS_EINVAL (version other
- * than 0/1; v0 that is not dag-pb + sha2-256 + 32 bytes; digest length
- * wrong for a fixed-size hash or over MHASH_DIGEST_MAX).
+ * than 0/1; v0 that is not dag-pb + sha2-256 + 32 bytes; codec or hash
+ * over 63 bits; digest length wrong for a fixed-size hash or over
+ * MHASH_DIGEST_MAX).
  */
 int cid_init(struct cid *out, int version, uint64_t codec, uint64_t hash,
 	     const uint8_t *digest, size_t len);
@@ -54,8 +55,9 @@ int cid_hash(struct cid *out, int version, uint64_t codec, uint64_t hash,
 	     const void *data, size_t len);
 
 /*
- * Check that data hashes to id.  Returns 0, EFS_EMISMATCH (message names
- * the CID) or EFS_EUNSUPPORTED (a hash this build cannot compute).
+ * Check that data hashes to id (for an identity CID: equals its digest).
+ * Returns 0, EFS_EMISMATCH (message names the CID) or EFS_EUNSUPPORTED (a
+ * hash this build cannot compute).
  */
 int cid_verify(const struct cid *id, const void *data, size_t len);
 
@@ -71,8 +73,8 @@ size_t cid_mh_to_bytes(uint8_t *out, const struct cid *id);
 /*
  * Decode a binary CID at the start of p[0..len) (a v0 CID is recognised by
  * its leading 12 20).  The bytes consumed go to used.  Returns 0,
- * EFS_ECORRUPT (truncated or malformed) or EFS_EUNSUPPORTED (unknown
- * version).
+ * EFS_ECORRUPT (truncated or malformed) or EFS_EUNSUPPORTED (version 2 or
+ * 3, which the CID spec reserves).
  */
 int cid_from_bytes(struct cid *out, size_t *used, const uint8_t *p,
 		   size_t len);
@@ -82,8 +84,9 @@ int cid_from_bytes_exact(struct cid *out, const uint8_t *p, size_t len);
 
 /*
  * Parse a CID string: "Qm..." (v0) or any multibase CIDv1 this build
- * decodes.  Returns 0, EFS_ECORRUPT or EFS_EUNSUPPORTED; the message
- * quotes the string.
+ * decodes.  Returns 0, EFS_ECORRUPT or EFS_EUNSUPPORTED (a multibase this
+ * build does not decode, or a reserved CID version); the message quotes
+ * the string.
  */
 int cid_parse(struct cid *out, const char *s);
 
@@ -98,8 +101,10 @@ int cid_parse_n(struct cid *out, const char *s, size_t len);
 char *cid_tostr(char *buf, const struct cid *id);
 
 /*
- * The string form in a chosen multibase (v1 only; v0 is always base58).
- * Returns the length, or EFS_EINVAL for an unknown base.
+ * The string form in a chosen multibase (v1 only; v0 is always base58),
+ * NUL-terminated in out[0..cap).  Returns the length, or EFS_EINVAL for an
+ * unknown base, EFS_ETOOBIG when cap is too small (CID_STR_MAX is enough
+ * for 'b', 'B' and 'z').
  */
 long cid_format(char *out, size_t cap, const struct cid *id, char base);
 

@@ -3,6 +3,8 @@
  *
  * The message buffer is fixed-size and per thread, so setting an error
  * never allocates and cannot fail: it is safe on the out-of-memory path.
+ * A new message is formatted into a local buffer first, because callers
+ * may wrap the previous one: efs_error_set(e, "car: %s", efs_error_msg()).
  */
 #include "core/error.h"
 
@@ -16,10 +18,13 @@ static _Thread_local struct efs_error_state last;
 
 static void format_msg(const char *fmt, va_list ap)
 {
-	vsnprintf(last.msg, sizeof(last.msg), fmt, ap);
+	char msg[sizeof(last.msg)];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	memcpy(last.msg, msg, sizeof(msg));
 }
 
-int efs_error_set(int code, const char *fmt, ...)
+int (efs_error_set)(int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -33,6 +38,7 @@ int efs_error_set(int code, const char *fmt, ...)
 int efs_error_set_errno(int code, int errnum, const char *fmt, ...)
 {
 	char ebuf[128];
+	const char *why = strerror_r(errnum, ebuf, sizeof(ebuf));
 	size_t n;
 	va_list ap;
 
@@ -43,9 +49,7 @@ int efs_error_set_errno(int code, int errnum, const char *fmt, ...)
 	format_msg(fmt, ap);
 	va_end(ap);
 	n = strlen(last.msg);
-	if (n < sizeof(last.msg))
-		snprintf(last.msg + n, sizeof(last.msg) - n, ": %s",
-			 strerror_r(errnum, ebuf, sizeof(ebuf)));
+	snprintf(last.msg + n, sizeof(last.msg) - n, ": %s", why);
 	return code;
 }
 
@@ -67,7 +71,7 @@ const char *efs_error_name(int code)
 		"ECANCELED", "ENOSPC", "EUNSUPPORTED", "ETOOBIG", "ITEROVER",
 	};
 
-	if (code > 0 || -code >= (int)(sizeof(names) / sizeof(names[0])))
+	if (code > 0 || code <= -(int)(sizeof(names) / sizeof(names[0])))
 		return "EUNKNOWN";
 	return names[-code];
 }

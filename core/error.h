@@ -43,6 +43,18 @@ int efs_error_set(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
+ * The macro lets the compiler see that the result is code itself, so
+ * -Wmaybe-uninitialized knows that outputs which are set only on success
+ * are never read after `if ((error = f(&x)) < 0) return error;`.
+ */
+#define efs_error_set(code, ...)                          \
+	({                                                \
+		int efs_code_ = (code);                   \
+		(efs_error_set)(efs_code_, __VA_ARGS__);  \
+		efs_code_;                                \
+	})
+
+/*
  * As efs_error_set, with ": <strerror(errnum)>" appended.  errnum ENOSPC
  * and EDQUOT turn code into EFS_ENOSPC, so "disk full" reaches the user
  * whatever layer saw it.

@@ -40,6 +40,18 @@ static const char *level_name(enum efs_log_level level)
 	}
 }
 
+/*
+ * The length after an snprintf that returned r at offset n of a size-byte
+ * line: r counts what did not fit too, and the last byte of the line is
+ * kept for the newline.
+ */
+static size_t clamp(size_t n, int r, size_t size)
+{
+	if (r > 0)
+		n += (size_t)r;
+	return n < size - 1 ? n : size - 1;
+}
+
 void efs_log_write(enum efs_log_level level, const char *topic,
 		   const char *fmt, ...)
 {
@@ -55,13 +67,11 @@ void efs_log_write(enum efs_log_level level, const char *topic,
 	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
 	r = snprintf(line + n, sizeof(line) - n, ".%03ldZ %s %s: ",
 		     ts.tv_nsec / 1000000, level_name(level), topic);
-	n += r > 0 ? (size_t)r : 0;
+	n = clamp(n, r, sizeof(line));
 	va_start(ap, fmt);
 	r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	va_end(ap);
-	n += r > 0 ? (size_t)r : 0;
-	if (n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
+	n = clamp(n, r, sizeof(line));
 	line[n++] = '\n';
 	if (write(log_fd, line, n) < 0) {
 		/* Nowhere left to report a failed log write. */

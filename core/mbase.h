@@ -28,7 +28,11 @@ long mbase_encode(char *out, size_t cap, char prefix, const uint8_t *in,
  */
 long mbase_decode(uint8_t *out, size_t cap, const char *s, size_t slen);
 
-/* Bare base58btc (no prefix): CIDv0 strings.  Same returns as above. */
+/*
+ * Bare base58btc (no prefix): CIDv0 strings.  Same returns as above; the
+ * quadratic codec encodes at most 186 bytes and decodes at most 256 (past
+ * leading zeros), so more is EFS_ETOOBIG whatever the cap.
+ */
 long mbase_base58_encode(char *out, size_t cap, const uint8_t *in,
 			 size_t len);
 long mbase_base58_decode(uint8_t *out, size_t cap, const char *s,

@@ -57,10 +57,10 @@ long harness_unhex(uint8_t *out, size_t cap, const char *hex);
 /*
  * The allocation-failure loop (curl torture): for n = 0, 1, 2, ... make
  * the n-th allocation fail and call fn(payload).  Each run in which the
- * injected failure fired must return EFS_ENOMEM (or another negative
- * code when allow_other is set); the loop ends at the first run in which
- * no failure fired, which must return 0.  fn must clean up after itself
- * either way (ASan reports leaks).  Returns the number of runs.
+ * injected failure fired must return EFS_ENOMEM (a CUnit failure
+ * otherwise); the loop ends at the first run in which no failure fired,
+ * which must return 0.  fn must clean up after itself either way (ASan
+ * reports leaks).  Returns the number of runs.
  */
 long harness_alloc_loop(int (*fn)(void *payload), void *payload);
 

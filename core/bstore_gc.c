@@ -1,0 +1,752 @@
+/*
+ * bstore_gc.c - the blockstore's lifecycle beyond put and get: pins,
+ * garbage collection, eviction, recorded locations, the LRU walk and the
+ * counters (see bstore.h).
+ *
+ * Reference counts (bstore.h invariant 2) change only inside the writer's
+ * transactions: sync counts the links of newly stored blocks, pin and
+ * unpin move the root's count, gc uncounts the links of what it deletes.
+ * Evicted blocks never have links (invariant 3), so gc never needs the
+ * bytes of an evicted block to cascade.
+ *
+ * gc against concurrent puts: gc first syncs and flushes atimes, so every
+ * block put or read before it started is in the index with a fresh atime.
+ * Then, per batch of candidates, it holds gc_lock exclusively: a put that
+ * decided "already stored" holds it shared until its block is pending or
+ * touched, so gc sees that decision and skips the block; it also skips
+ * blocks that pending blocks link to (a parent put while gc runs).
+ */
+#include "core/bstore_i.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "core/links.h"
+
+#include "core/banned.h"
+
+/* ---- pins ---- */
+
+int bstore_pin(int64_t *out, struct bstore *bs, const struct cid *root,
+	       const char *name)
+{
+	static const char sql[] =
+		"INSERT INTO pins(root, mh, name, created)"
+		" VALUES (?1, ?2, ?3, ?4)";
+	uint8_t bytes[CID_BYTES_MAX];
+	uint8_t mh[BSTORE_MH_MAX];
+	size_t mh_len;
+	size_t n = cid_to_bytes(bytes, root);
+	sqlite3_stmt *st;
+	int error;
+
+	if (cid_is_identity(root))
+		return efs_error_set(EFS_EINVAL, "bstore: pin of identity cid");
+	if ((error = bstore_key(mh, &mh_len, root)) < 0)
+		return error;
+	pthread_mutex_lock(&bs->wmu);
+	if ((error = db_begin(bs->wdb)) < 0)
+		goto out;
+	if ((error = db_stmt(&st, bs->wdb, sql)) < 0)
+		goto fail;
+	sqlite3_bind_blob(st, 1, bytes, (int)n, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, mh, (int)mh_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, name ? name : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, bstore_now(bs));
+	if ((error = db_run(bs->wdb, st)) < 0)
+		goto fail;
+	*out = sqlite3_last_insert_rowid(db_handle(bs->wdb));
+	if ((error = bstore_refs_add(bs, root, 1)) < 0)
+		goto fail;
+	error = bstore_commit(bs);
+	goto out;
+fail:
+	bstore_rollback(bs);
+out:
+	pthread_mutex_unlock(&bs->wmu);
+	return error;
+}
+
+/* The root of pin id, read in the writer's transaction. */
+static int pin_root(struct cid *out, struct bstore *bs, int64_t id)
+{
+	static const char sql[] = "SELECT root FROM pins WHERE id = ?1";
+	sqlite3_stmt *st;
+	int error;
+
+	if ((error = db_stmt(&st, bs->wdb, sql)) < 0)
+		return error;
+	sqlite3_bind_int64(st, 1, id);
+	error = db_step(bs->wdb, st);
+	if (error == 0)
+		error = efs_error_set(EFS_ENOTFOUND, "bstore: no pin %" PRId64,
+				      id);
+	else if (error > 0)
+		error = cid_from_bytes_exact(out, sqlite3_column_blob(st, 0),
+					     (size_t)sqlite3_column_bytes(st,
+									  0));
+	db_reset(st);
+	return error;
+}
+
+int bstore_unpin(struct bstore *bs, int64_t pin_id)
+{
+	static const char sql[] = "DELETE FROM pins WHERE id = ?1";
+	struct cid root;
+	sqlite3_stmt *st;
+	int error;
+
+	pthread_mutex_lock(&bs->wmu);
+	if ((error = db_begin(bs->wdb)) < 0)
+		goto out;
+	if ((error = pin_root(&root, bs, pin_id)) < 0 ||
+	    (error = db_stmt(&st, bs->wdb, sql)) < 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, pin_id);
+	if ((error = db_run(bs->wdb, st)) < 0 ||
+	    (error = bstore_refs_add(bs, &root, -1)) < 0)
+		goto fail;
+	error = bstore_commit(bs);
+	goto out;
+fail:
+	bstore_rollback(bs);
+out:
+	pthread_mutex_unlock(&bs->wmu);
+	return error;
+}
+
+static int pins_walk(struct db *db,
+		     int (*cb)(const struct bstore_pin *pin, void *payload),
+		     void *payload)
+{
+	static const char sql[] =
+		"SELECT id, root, name, created FROM pins ORDER BY id";
+	sqlite3_stmt *st;
+	int error;
+
+	if ((error = db_stmt(&st, db, sql)) < 0)
+		return error;
+	while ((error = db_step(db, st)) > 0) {
+		struct bstore_pin pin;
+		const char *name = (const char *)sqlite3_column_text(st, 2);
+
+		pin.id = sqlite3_column_int64(st, 0);
+		pin.name = name ? name : "";
+		pin.created = sqlite3_column_int64(st, 3);
+		error = cid_from_bytes_exact(&pin.root,
+					     sqlite3_column_blob(st, 1),
+					     (size_t)sqlite3_column_bytes(st,
+									  1));
+		if (error < 0 || (error = cb(&pin, payload)) != 0)
+			break;
+	}
+	db_reset(st);
+	return error;
+}
+
+int bstore_pins_foreach(struct bstore *bs,
+			int (*cb)(const struct bstore_pin *pin, void *payload),
+			void *payload)
+{
+	struct db *db;
+	int error;
+
+	if ((error = bstore_rconn_get(&db, bs)) < 0)
+		return error;
+	error = pins_walk(db, cb, payload);
+	bstore_rconn_put(bs, db);
+	return error;
+}
+
+/* ---- gc ---- */
+
+#define GC_BATCH 256
+
+struct gc_cand {
+	uint8_t mh[BSTORE_MH_MAX];
+	uint8_t mh_len;
+	struct bstore_row row;
+};
+
+struct gc_run {
+	struct gc_cand cands[GC_BATCH];
+	size_t n;
+	int64_t key_atime;        /* keyset position in (atime, mh) order */
+	uint8_t key_mh[BSTORE_MH_MAX];
+	size_t key_len;
+	int64_t cutoff;           /* LOCAL/EVICTED rows older than this go */
+	struct bstore_gc_result *res;
+	uint64_t pass_deleted;
+};
+
+static int gc_select(struct gc_run *g, struct bstore *bs)
+{
+	static const char sql[] =
+		"SELECT mh, codec, state, pack, off, len, refs, atime"
+		" FROM blocks WHERE refs = 0 AND (atime, mh) > (?1, ?2)"
+		" ORDER BY atime, mh LIMIT 256";
+	sqlite3_stmt *st;
+	int error;
+
+	g->n = 0;
+	if ((error = db_stmt(&st, bs->wdb, sql)) < 0)
+		return error;
+	sqlite3_bind_int64(st, 1, g->key_atime);
+	sqlite3_bind_blob(st, 2, g->key_mh, (int)g->key_len, SQLITE_STATIC);
+	while (g->n < GC_BATCH && (error = db_step(bs->wdb, st)) > 0) {
+		struct gc_cand *c = &g->cands[g->n];
+		int len = sqlite3_column_bytes(st, 0);
+		struct bstore_row *r = &c->row;
+
+		if (len <= 0 || len > BSTORE_MH_MAX)
+			continue;
+		memcpy(c->mh, sqlite3_column_blob(st, 0), (size_t)len);
+		c->mh_len = (uint8_t)len;
+		r->codec = (uint64_t)sqlite3_column_int64(st, 1);
+		r->state = (enum bstore_state)sqlite3_column_int(st, 2);
+		r->pack = (uint32_t)sqlite3_column_int64(st, 3);
+		r->off = (uint64_t)sqlite3_column_int64(st, 4);
+		r->len = (uint32_t)sqlite3_column_int64(st, 5);
+		r->refs = 0;
+		r->atime = sqlite3_column_int64(st, 7);
+		g->key_atime = r->atime;
+		memcpy(g->key_mh, c->mh, (size_t)len);
+		g->key_len = (size_t)len;
+		g->n++;
+	}
+	db_reset(st);
+	return error < 0 ? error : 0;
+}
+
+/* Does a pending block link to mh?  (mu held) */
+static bool pending_links_to(struct bstore *bs, const uint8_t *mh,
+			     size_t mh_len)
+{
+	const struct batch *b = &bs->open;
+
+	for (size_t i = 0; i < b->n; i++) {
+		const uint8_t *p = b->v[i].links;
+		size_t left = b->v[i].links_len;
+
+		while (left) {
+			uint8_t key[CID_MH_BYTES_MAX];
+			struct cid id;
+			size_t used;
+
+			if (cid_from_bytes(&id, &used, p, left) < 0)
+				break;
+			if (cid_mh_to_bytes(key, &id) == mh_len &&
+			    !memcmp(key, mh, mh_len))
+				return true;
+			p += used;
+			left -= used;
+		}
+	}
+	return false;
+}
+
+static bool gc_keep(struct bstore *bs, const struct gc_cand *c,
+		    int64_t cutoff)
+{
+	bool keep;
+
+	if (c->row.state != BSTORE_ABSENT && c->row.atime > cutoff)
+		return true;
+	pthread_mutex_lock(&bs->mu);
+	keep = bstore_pending_locked(bs, c->mh, c->mh_len) ||
+	       bstore_touch_has(&bs->touched, c->mh, c->mh_len) ||
+	       pending_links_to(bs, c->mh, c->mh_len);
+	pthread_mutex_unlock(&bs->mu);
+	return keep;
+}
+
+/* Uncount the links of a LOCAL block about to be deleted. */
+static int gc_unlink(struct gc_run *g, struct bstore *bs,
+		     const struct gc_cand *c)
+{
+	struct buf data = BUF_INIT(BUF_NOCAP);
+	struct buf links = BUF_INIT(BUF_NOCAP);
+	struct cid id;
+	int error;
+
+	if (bstore_cid_from_mh(&id, c->row.codec, c->mh, c->mh_len) < 0 ||
+	    bstore_row_check(bs, &c->row) < 0 ||
+	    bstore_read_verify(bs, &id, &c->row, &data) < 0 ||
+	    bstore_links_collect(&links, &id, data.ptr, data.len) < 0) {
+		/* Its links are unknowable: fsck will find the leftovers. */
+		g->res->unverified++;
+		error = 0;
+	} else {
+		error = bstore_refs_add_links(bs, links.ptr, links.len, -1);
+	}
+	buf_release(&data);
+	buf_release(&links);
+	return error;
+}
+
+static int gc_delete(struct gc_run *g, struct bstore *bs,
+		     const struct gc_cand *c)
+{
+	static const char sql[] = "DELETE FROM blocks WHERE mh = ?1";
+	const struct bstore_row *r = &c->row;
+	sqlite3_stmt *st;
+	int error;
+
+	if (r->state == BSTORE_LOCAL && (error = gc_unlink(g, bs, c)) < 0)
+		return error;
+	if ((error = db_stmt(&st, bs->wdb, sql)) < 0)
+		return error;
+	sqlite3_bind_blob(st, 1, c->mh, c->mh_len, SQLITE_STATIC);
+	if ((error = db_run(bs->wdb, st)) < 0)
+		return error;
+	if (r->state < BSTORE_NSTATES)
+		bstore_totals_add(bs, r->state, -1,
+				  r->state == BSTORE_ABSENT ? 0 : -(int64_t)r->len);
+	return 0;
+}
+
+static void gc_punch(struct bstore *bs, const struct gc_cand *c)
+{
+	uint8_t hdr[PACK_RECORD_HDR_MAX];
+	size_t hl;
+
+	if (c->row.state != BSTORE_LOCAL ||
+	    bstore_row_check(bs, &c->row) < 0)
+		return;
+	hl = bstore_pack_record_header(hdr, c->row.codec, c->mh, c->mh_len,
+				       c->row.len);
+	if (c->row.off >= hl)
+		bstore_pack_punch(bs, c->row.pack, c->row.off - hl,
+				  hl + c->row.len);
+}
+
+/* One batch of candidates, in its own transaction.  Returns how many
+ * rows it looked at (0: the pass is over) or an error. */
+static int gc_batch(struct gc_run *g, struct bstore *bs, bool *deleted)
+{
+	size_t looked;
+	int error;
+
+	pthread_rwlock_wrlock(&bs->gc_lock);
+	if ((error = db_begin(bs->wdb)) < 0)
+		goto out;
+	if ((error = gc_select(g, bs)) < 0)
+		goto fail;
+	looked = g->n;
+	for (size_t i = 0; i < g->n; i++) {
+		if (gc_keep(bs, &g->cands[i], g->cutoff))
+			continue;
+		if ((error = gc_delete(g, bs, &g->cands[i])) < 0)
+			goto fail;
+		deleted[i] = true;
+	}
+	if ((error = bstore_commit(bs)) < 0)
+		goto out;
+	pthread_rwlock_unlock(&bs->gc_lock);
+	for (size_t i = 0; i < g->n; i++) {
+		if (!deleted[i])
+			continue;
+		g->res->blocks++;
+		g->pass_deleted++;
+		if (g->cands[i].row.state == BSTORE_LOCAL)
+			g->res->bytes += g->cands[i].row.len;
+		gc_punch(bs, &g->cands[i]);
+	}
+	return (int)looked;
+fail:
+	bstore_rollback(bs);
+out:
+	pthread_rwlock_unlock(&bs->gc_lock);
+	return error;
+}
+
+static int gc_pass(struct gc_run *g, struct bstore *bs)
+{
+	bool deleted[GC_BATCH];
+	int n;
+
+	g->key_atime = INT64_MIN;
+	g->key_len = 0;
+	g->pass_deleted = 0;
+	do {
+		memset(deleted, 0, sizeof(deleted));
+		n = gc_batch(g, bs, deleted);
+	} while (n > 0);
+	return n;
+}
+
+int bstore_gc(struct bstore_gc_result *out, struct bstore *bs)
+{
+	struct gc_run *g;
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	if ((error = bstore_sync(bs)) < 0 ||
+	    (error = bstore_flush_atimes(bs)) < 0)
+		return error;
+	g = efs_calloc(1, sizeof(*g));
+	if (!g)
+		return efs_error_set(EFS_ENOMEM, "out of memory");
+	g->res = out;
+	g->cutoff = bstore_now(bs) - bs->opts.gc_grace;
+	pthread_mutex_lock(&bs->wmu);
+	do {
+		error = gc_pass(g, bs);
+	} while (!error && g->pass_deleted);
+	pthread_mutex_unlock(&bs->wmu);
+	efs_free(g);
+	return error;
+}
+
+/* ---- locations ---- */
+
+static int location_write(struct bstore *bs, const struct bstore_location *l)
+{
+	static const char sql_has[] =
+		"SELECT state FROM blocks WHERE mh = ?1";
+	static const char sql_put[] =
+		"INSERT INTO locations(mh, piece, off, len)"
+		" VALUES (?1, ?2, ?3, ?4) ON CONFLICT(mh, piece)"
+		" DO UPDATE SET off = excluded.off, len = excluded.len";
+	uint8_t mh[BSTORE_MH_MAX];
+	uint8_t piece[CID_BYTES_MAX];
+	size_t mh_len;
+	size_t n;
+	sqlite3_stmt *st;
+	char s[CID_STR_MAX];
+	int error;
+
+	if (l->offset > INT64_MAX || l->length > INT64_MAX)
+		return efs_error_set(EFS_EINVAL, "bstore: location too far");
+	if ((error = bstore_key(mh, &mh_len, &l->block)) < 0 ||
+	    (error = db_stmt(&st, bs->wdb, sql_has)) < 0)
+		return error;
+	sqlite3_bind_blob(st, 1, mh, (int)mh_len, SQLITE_STATIC);
+	error = db_step(bs->wdb, st);
+	if (error > 0 && sqlite3_column_int(st, 0) == BSTORE_ABSENT)
+		error = 0;
+	db_reset(st);
+	if (error == 0)
+		return efs_error_set(EFS_ENOTFOUND,
+				     "bstore: location for %s, not stored",
+				     cid_tostr(s, &l->block));
+	if (error < 0 || (error = db_stmt(&st, bs->wdb, sql_put)) < 0)
+		return error;
+	n = cid_to_bytes(piece, &l->piece);
+	sqlite3_bind_blob(st, 1, mh, (int)mh_len, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, piece, (int)n, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)l->offset);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)l->length);
+	return db_run(bs->wdb, st);
+}
+
+int bstore_locations_add(struct bstore *bs,
+			 const struct bstore_location *locs, size_t n)
+{
+	int error;
+
+	pthread_mutex_lock(&bs->wmu);
+	if ((error = db_begin(bs->wdb)) < 0)
+		goto out;
+	for (size_t i = 0; i < n && !error; i++)
+		error = location_write(bs, &locs[i]);
+	if (error < 0)
+		bstore_rollback(bs);
+	else
+		error = bstore_commit(bs);
+out:
+	pthread_mutex_unlock(&bs->wmu);
+	return error;
+}
+
+int bstore_location_add(struct bstore *bs, const struct bstore_location *loc)
+{
+	return bstore_locations_add(bs, loc, 1);
+}
+
+static int locations_walk(struct db *db, const struct cid *id,
+			  const uint8_t *mh, size_t mh_len,
+			  int (*cb)(const struct bstore_location *loc,
+				    void *payload),
+			  void *payload)
+{
+	static const char sql[] =
+		"SELECT piece, off, len FROM locations WHERE mh = ?1";
+	sqlite3_stmt *st;
+	int error;
+
+	if ((error = db_stmt(&st, db, sql)) < 0)
+		return error;
+	sqlite3_bind_blob(st, 1, mh, (int)mh_len, SQLITE_STATIC);
+	while ((error = db_step(db, st)) > 0) {
+		struct bstore_location loc;
+
+		loc.block = *id;
+		loc.offset = (uint64_t)sqlite3_column_int64(st, 1);
+		loc.length = (uint64_t)sqlite3_column_int64(st, 2);
+		error = cid_from_bytes_exact(&loc.piece,
+					     sqlite3_column_blob(st, 0),
+					     (size_t)sqlite3_column_bytes(st,
+									  0));
+		if (error < 0 || (error = cb(&loc, payload)) != 0)
+			break;
+	}
+	db_reset(st);
+	return error;
+}
+
+int bstore_locations(struct bstore *bs, const struct cid *id,
+		     int (*cb)(const struct bstore_location *loc,
+			       void *payload),
+		     void *payload)
+{
+	uint8_t mh[BSTORE_MH_MAX];
+	size_t mh_len;
+	struct db *db;
+	int error;
+
+	if ((error = bstore_key(mh, &mh_len, id)) < 0 ||
+	    (error = bstore_rconn_get(&db, bs)) < 0)
+		return error;
+	error = locations_walk(db, id, mh, mh_len, cb, payload);
+	bstore_rconn_put(bs, db);
+	return error;
+}
+
+/* ---- evict ---- */
+
+static int has_location(struct bstore *bs, const uint8_t *mh, size_t mh_len)
+{
+	static const char sql[] =
+		"SELECT 1 FROM locations WHERE mh = ?1 LIMIT 1";
+	sqlite3_stmt *st;
+	int error;
+
+	if ((error = db_stmt(&st, bs->wdb, sql)) < 0)
+		return error;
+	sqlite3_bind_blob(st, 1, mh, (int)mh_len, SQLITE_STATIC);
+	error = db_step(bs->wdb, st);
+	db_reset(st);
+	return error;
+}
+
+/* Invariant 3: a block with links stays.  0, EFS_EINVAL or read errors. */
+static int check_no_links(struct bstore *bs, const struct cid *id,
+			  const struct bstore_row *row)
+{
+	struct buf data = BUF_INIT(BUF_NOCAP);
+	struct buf links = BUF_INIT(BUF_NOCAP);
+	char s[CID_STR_MAX];
+	int error;
+
+	if (!links_codec_known(row->codec) || row->codec == CID_CODEC_RAW)
+		return 0;
+	if ((error = bstore_read_verify(bs, id, row, &data)) == 0 &&
+	    (error = bstore_links_collect(&links, id, data.ptr,
+					  data.len)) == 0 &&
+	    links.len)
+		error = efs_error_set(EFS_EINVAL,
+				      "bstore: %s has links; it stays local",
+				      cid_tostr(s, id));
+	buf_release(&data);
+	buf_release(&links);
+	return error;
+}
+
+static int evict_txn(struct bstore *bs, const struct cid *id,
+		     const uint8_t *mh, size_t mh_len,
+		     struct bstore_row *row)
+{
+	static const char sql[] = "UPDATE blocks SET state = 1 WHERE mh = ?1";
+	sqlite3_stmt *st;
+	char s[CID_STR_MAX];
+	int error;
+
+	error = bstore_row_get(row, bs, bs->wdb, mh, mh_len);
+	if (error == 0 && row->state == BSTORE_ABSENT)
+		error = EFS_ENOTFOUND;
+	if (error == EFS_ENOTFOUND)
+		return efs_error_set(EFS_ENOTFOUND, "bstore: %s not found",
+				     cid_tostr(s, id));
+	if (error < 0 || row->state == BSTORE_EVICTED)
+		return error;
+	if ((error = has_location(bs, mh, mh_len)) < 0)
+		return error;
+	if (!error)
+		return efs_error_set(EFS_EINVAL,
+				     "bstore: %s has no recorded location",
+				     cid_tostr(s, id));
+	if ((error = check_no_links(bs, id, row)) < 0 ||
+	    (error = db_stmt(&st, bs->wdb, sql)) < 0)
+		return error;
+	sqlite3_bind_blob(st, 1, mh, (int)mh_len, SQLITE_STATIC);
+	if ((error = db_run(bs->wdb, st)) < 0)
+		return error;
+	bstore_totals_add(bs, BSTORE_LOCAL, -1, -(int64_t)row->len);
+	bstore_totals_add(bs, BSTORE_EVICTED, 1, row->len);
+	return 1;
+}
+
+int bstore_evict(struct bstore *bs, const struct cid *id)
+{
+	uint8_t mh[BSTORE_MH_MAX];
+	size_t mh_len;
+	struct gc_cand c;
+	int error;
+
+	if ((error = bstore_key(mh, &mh_len, id)) < 0)
+		return error;
+	pthread_mutex_lock(&bs->wmu);
+	if ((error = db_begin(bs->wdb)) < 0)
+		goto out;
+	error = evict_txn(bs, id, mh, mh_len, &c.row);
+	if (error < 0) {
+		bstore_rollback(bs);
+		goto out;
+	}
+	if ((error = bstore_commit(bs)) == 0 && c.row.state == BSTORE_LOCAL) {
+		memcpy(c.mh, mh, mh_len);
+		c.mh_len = (uint8_t)mh_len;
+		gc_punch(bs, &c);
+	}
+out:
+	pthread_mutex_unlock(&bs->wmu);
+	return error;
+}
+
+/* ---- LRU ---- */
+
+#define LRU_PAGE 256
+
+struct lru_page {
+	struct bstore_stat st[LRU_PAGE];
+	size_t n;
+	int64_t key_atime;
+	uint8_t key_mh[BSTORE_MH_MAX];
+	size_t key_len;
+};
+
+static int lru_fetch(struct lru_page *pg, struct db *db,
+		     enum bstore_state state)
+{
+	static const char sql[] =
+		"SELECT mh, codec, len, refs, atime FROM blocks"
+		" WHERE state = ?1 AND (atime, mh) > (?2, ?3)"
+		" ORDER BY atime, mh LIMIT 256";
+	sqlite3_stmt *st;
+	int error;
+
+	pg->n = 0;
+	if ((error = db_stmt(&st, db, sql)) < 0)
+		return error;
+	sqlite3_bind_int(st, 1, state);
+	sqlite3_bind_int64(st, 2, pg->key_atime);
+	sqlite3_bind_blob(st, 3, pg->key_mh, (int)pg->key_len, SQLITE_STATIC);
+	while (pg->n < LRU_PAGE && (error = db_step(db, st)) > 0) {
+		struct bstore_stat *s = &pg->st[pg->n];
+		const uint8_t *mh = sqlite3_column_blob(st, 0);
+		int len = sqlite3_column_bytes(st, 0);
+
+		if (len <= 0 || len > BSTORE_MH_MAX ||
+		    bstore_cid_from_mh(&s->id,
+				       (uint64_t)sqlite3_column_int64(st, 1),
+				       mh, (size_t)len) < 0) {
+			error = efs_error_set(EFS_ECORRUPT,
+					      "bstore: malformed index key");
+			break;
+		}
+		s->state = state;
+		s->size = (uint64_t)sqlite3_column_int64(st, 2);
+		s->refs = sqlite3_column_int64(st, 3);
+		s->atime = sqlite3_column_int64(st, 4);
+		s->pending = false;
+		pg->key_atime = s->atime;
+		memcpy(pg->key_mh, mh, (size_t)len);
+		pg->key_len = (size_t)len;
+		pg->n++;
+	}
+	db_reset(st);
+	return error < 0 ? error : 0;
+}
+
+int bstore_lru_foreach(struct bstore *bs, enum bstore_state state,
+		       int (*cb)(const struct bstore_stat *st, void *payload),
+		       void *payload)
+{
+	struct lru_page *pg;
+	struct db *db;
+	int error;
+
+	if ((error = bstore_flush_atimes(bs)) < 0)
+		return error;
+	pg = efs_calloc(1, sizeof(*pg));
+	if (!pg)
+		return efs_error_set(EFS_ENOMEM, "out of memory");
+	pg->key_atime = INT64_MIN;
+	if ((error = bstore_rconn_get(&db, bs)) < 0)
+		goto out;
+	do {
+		/* Page, so no read transaction stays open across cb. */
+		if ((error = lru_fetch(pg, db, state)) < 0)
+			break;
+		for (size_t i = 0; i < pg->n && !error; i++)
+			error = cb(&pg->st[i], payload);
+	} while (!error && pg->n == LRU_PAGE);
+	bstore_rconn_put(bs, db);
+out:
+	efs_free(pg);
+	return error;
+}
+
+/* ---- totals ---- */
+
+static int totals_read(struct bstore_totals *out, struct db *db)
+{
+	static const char sql[] = "SELECT state, count, bytes FROM totals";
+	static const char sql_pins[] = "SELECT count(*) FROM pins";
+	sqlite3_stmt *st;
+	int error;
+
+	if ((error = db_stmt(&st, db, sql)) < 0)
+		return error;
+	while ((error = db_step(db, st)) > 0) {
+		int s = sqlite3_column_int(st, 0);
+
+		if (s < 0 || s >= BSTORE_NSTATES)
+			continue;
+		out->count[s] = (uint64_t)sqlite3_column_int64(st, 1);
+		out->bytes[s] = (uint64_t)sqlite3_column_int64(st, 2);
+	}
+	db_reset(st);
+	if (error < 0 || (error = db_stmt(&st, db, sql_pins)) < 0)
+		return error;
+	if ((error = db_step(db, st)) > 0) {
+		out->pins = (uint64_t)sqlite3_column_int64(st, 0);
+		error = 0;
+	}
+	db_reset(st);
+	return error;
+}
+
+int bstore_stat_totals(struct bstore_totals *out, struct bstore *bs)
+{
+	struct db *db;
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&bs->mu);
+	out->pending_count = bs->open.n;
+	out->pending_bytes = bs->open.bytes;
+	if (bs->syncing) {
+		out->pending_count += bs->syncing->n;
+		out->pending_bytes += bs->syncing->bytes;
+	}
+	pthread_mutex_unlock(&bs->mu);
+	if ((error = bstore_rconn_get(&db, bs)) < 0)
+		return error;
+	error = totals_read(out, db);
+	bstore_rconn_put(bs, db);
+	return error;
+}

@@ -1,0 +1,334 @@
+/*
+ * bstore_i.h - what the blockstore's files share: the store struct, its
+ * locks, the pending batches and the pack writer.
+ *
+ * Files:
+ *   bstore.c        open/close, put/get/has/stat, read connections
+ *   bstore_pack.c   pack files: records, the writer, reads, recovery
+ *   bstore_batch.c  pending batches and the touched-atime map (memory)
+ *   bstore_sync.c   sync: fdatasync, then the index transaction; failures
+ *   bstore_gc.c     pins, gc, evict, locations, LRU walk, totals
+ *   bstore_fsck.c   the checker
+ *
+ * Locks, always taken in this order (no lock is held across fsync except
+ * wmu, which only writers take):
+ *
+ *   wmu      serializes writers (sync, gc, evict, pin, locations, fsck,
+ *            atime flush); guards wdb.  Held across fdatasync and commit,
+ *            which is the point: readers never take it.
+ *   gc_lock  rwlock: put holds it shared from its "already stored?" look
+ *            to the append, gc holds it exclusive while it picks and
+ *            deletes a batch, so a put never dedupes against a block gc is
+ *            deleting.
+ *   mu       everything in memory: the batches, the pack writer, the fd
+ *            table, the touched map, errseq.  Held across pack pwrite (to
+ *            the page cache) but never across fdatasync or sqlite.
+ *   pool_mu  the idle read connections (a leaf).
+ */
+#ifndef EFS_BSTORE_I_H
+#define EFS_BSTORE_I_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "core/bstore.h"
+#include "core/db.h"
+
+/* Longest multihash stored: put accepts only hashes it can verify
+ * (sha2-256, blake2b-256), so 64 leaves room. */
+#define BSTORE_MH_MAX 64
+
+/* Sanity cap on a block length read from the index, whatever block_max
+ * was when it was stored. */
+#define BSTORE_LEN_HARD_MAX (64u << 20)
+
+/* Pack file: 16-byte header, then records. */
+#define PACK_MAGIC "EFSPACK\n"
+#define PACK_VERSION 1
+#define PACK_HEADER_SIZE 16
+
+/* A record: tag, varint codec, varint mh length, mh, varint data length,
+ * data.  The index points at the data. */
+#define PACK_RECORD_TAG 0xb1
+#define PACK_RECORD_HDR_MAX (1 + 10 + 1 + BSTORE_MH_MAX + 10)
+
+/* A block put but not yet in the index. */
+struct pend {
+	uint8_t mh[BSTORE_MH_MAX];
+	uint8_t mh_len;
+	uint64_t codec;
+	uint32_t pack;
+	uint64_t off;             /* of the data in the pack */
+	uint32_t len;
+	uint32_t hdr_len;         /* record header before off */
+	uint8_t *links;           /* binary CIDs back to back, or NULL */
+	uint32_t links_len;
+	bool dup;                 /* sync found it stored already */
+};
+
+/* How far a batch wrote into one pack. */
+struct pack_end {
+	uint32_t pack;
+	uint64_t end;
+};
+
+/* Pending blocks, with a hash index over them (mh -> v[slot - 1]). */
+struct batch {
+	struct pend *v;
+	size_t n;
+	size_t cap;
+	uint32_t *slots;          /* 0 = empty, else index + 1 */
+	size_t nslots;
+	uint64_t bytes;
+	struct pack_end *ends;    /* packs written, in order */
+	size_t nends;
+	size_t ends_cap;
+};
+
+struct touch {
+	uint8_t mh[BSTORE_MH_MAX];
+	uint8_t mh_len;           /* 0 = empty slot */
+	int64_t atime;
+};
+
+/* Blocks read since the last atime flush (open addressing). */
+struct touchmap {
+	struct touch *slots;
+	size_t nslots;
+	size_t n;
+};
+
+struct packs {
+	int dirfd;                /* repo/packs */
+	int *fds;                 /* by pack id; -1 = not open */
+	uint64_t *sizes;          /* by pack id: size the index records */
+	size_t nfds;
+	/* the writer */
+	uint32_t cur;             /* pack being appended to; 0 = none yet */
+	uint32_t next_id;
+	uint64_t end;             /* where the next record goes */
+	uint64_t wbuf_off;        /* pack offset of wbuf[0] */
+	uint8_t *wbuf;
+	size_t wlen;
+	uint64_t keep;            /* never truncate cur below this */
+	uint64_t wb_done;         /* writeback started up to here */
+	bool dir_dirty;           /* a pack was created since the last sync */
+	bool broken;              /* cur could not be truncated: roll over */
+	/* fault injection (enum bstore_fault) */
+	int fail_errno[2];
+	int fail_after[2];
+};
+
+struct bstore {
+	char *dir;
+	char *db_path;
+	struct bstore_opts opts;
+	int lockfd;
+
+	pthread_mutex_t wmu;
+	struct db *wdb;           /* the writer's connection (wmu) */
+
+	pthread_rwlock_t gc_lock;
+
+	pthread_mutex_t mu;
+	struct batch open;        /* pending, not yet taken by a sync */
+	struct batch *syncing;    /* taken by the sync in flight, or NULL */
+	struct packs pk;
+	struct touchmap touched;
+	uint64_t touch_dropped;   /* touches lost because the map was full */
+	uint64_t errseq;          /* failures that dropped pending blocks */
+	int last_fail;            /* code of the latest such failure */
+	int64_t last_flush;       /* when atimes were last flushed */
+
+	/* counters changed by the open write transaction (wmu) */
+	int64_t delta_count[BSTORE_NSTATES];
+	int64_t delta_bytes[BSTORE_NSTATES];
+
+	atomic_llong test_now;    /* 0 = real clock */
+
+	pthread_mutex_t pool_mu;
+	struct db **pool;         /* idle read connections */
+	size_t npool;
+};
+
+/* ---- bstore.c ---- */
+
+int64_t bstore_now(struct bstore *bs);
+
+/* A read connection from the pool (opened on demand); give it back. */
+int bstore_rconn_get(struct db **out, struct bstore *bs);
+void bstore_rconn_put(struct bstore *bs, struct db *db);
+
+/* The CIDv1 for a stored codec and multihash.  EFS_ECORRUPT if bad. */
+int bstore_cid_from_mh(struct cid *out, uint64_t codec, const uint8_t *mh,
+		       size_t mh_len);
+
+/* An index row, as read and checked. */
+struct bstore_row {
+	uint64_t codec;
+	enum bstore_state state;
+	uint32_t pack;
+	uint64_t off;
+	uint32_t len;
+	int64_t refs;
+	int64_t atime;
+};
+
+/*
+ * Read mh's row on db.  Returns 0, EFS_ENOTFOUND, EFS_ECORRUPT (malformed
+ * row) or db errors.
+ */
+int bstore_row_get(struct bstore_row *out, struct bstore *bs, struct db *db,
+		   const uint8_t *mh, size_t mh_len);
+
+/* Check a row's fields; the message names what is wrong. */
+int bstore_row_check(struct bstore *bs, const struct bstore_row *row);
+
+/*
+ * Read a LOCAL block's bytes (row) and verify them against id, appending
+ * to out.  Returns 0, EFS_EMISMATCH, EFS_ECORRUPT, EFS_EIO, buf errors.
+ */
+int bstore_read_verify(struct bstore *bs, const struct cid *id,
+		       const struct bstore_row *row, struct buf *out);
+
+/* Collect the links of a block as back-to-back binary CIDs into out. */
+int bstore_links_collect(struct buf *out, const struct cid *id,
+			 const uint8_t *data, size_t len);
+
+/* ---- bstore_pack.c ---- */
+
+int bstore_pack_init(struct bstore *bs);
+void bstore_pack_release(struct bstore *bs);
+
+/*
+ * Recovery at open (wmu held): truncate each pack to the size the index
+ * records, remove pack files newer than the index knows, refuse packs
+ * with data when the index is new.  Loads the size table and picks the
+ * pack to continue.
+ */
+int bstore_pack_recover(struct bstore *bs, bool fresh_index);
+
+/* Encode a record header; returns its length. */
+size_t bstore_pack_record_header(uint8_t *out, uint64_t codec, const uint8_t *mh,
+			  size_t mh_len, size_t len);
+
+/*
+ * Append p's record (mu held): sets p->pack, off, hdr_len and notes the
+ * pack end in b.  Returns 0 or an error (mu still held; the caller runs
+ * bstore_fail_locked).
+ */
+int bstore_pack_append(struct bstore *bs, struct batch *b, struct pend *p,
+		const uint8_t *data, size_t len);
+
+/* Write the buffer out (mu held).  0 or error. */
+int bstore_pack_flush(struct bstore *bs);
+
+/* Copy a pending block's bytes from the write buffer (mu held); false
+ * when they are not there (then they are in the file). */
+bool bstore_pack_read_buffered(struct bstore *bs, uint8_t *dst, uint32_t pack,
+			uint64_t off, size_t len);
+
+/* The fd of pack id (mu held), opened on first use.  0 or error. */
+int bstore_pack_fd_locked(int *out, struct bstore *bs, uint32_t id);
+
+/* pread exactly len bytes (no lock held).  EFS_ECORRUPT when short. */
+int bstore_pack_pread(struct bstore *bs, uint8_t *dst, uint32_t pack, uint64_t off,
+	       size_t len);
+
+/* fdatasync a pack (no lock held; honours fault injection). */
+int bstore_pack_datasync(struct bstore *bs, int fd, uint32_t id);
+
+/* fsync the packs directory if a pack was created (wmu held). */
+int bstore_pack_dirsync(struct bstore *bs, bool dirty);
+
+/* Free [off, off + len) of a pack's bytes (no lock held).  Best effort:
+ * a filesystem without hole punching keeps the bytes. */
+void bstore_pack_punch(struct bstore *bs, uint32_t pack, uint64_t off,
+		uint64_t len);
+
+/* After a failure (mu held): drop the buffer, cut cur back to keep. */
+void bstore_pack_rewind_locked(struct bstore *bs);
+
+/* The size the index records for a pack (mu held); 0 if unknown. */
+uint64_t bstore_pack_size_locked(struct bstore *bs, uint32_t id);
+
+/* Record a committed pack size (mu held). */
+int bstore_pack_size_set_locked(struct bstore *bs, uint32_t id, uint64_t size);
+
+/* Call cb for each pack file in packs/ (wmu held). */
+int bstore_pack_scan(struct bstore *bs,
+		     int (*cb)(uint32_t id, uint64_t size, bool header_ok,
+			       void *payload),
+		     void *payload);
+
+/* Path of pack id into out (PATH_MAX). */
+void bstore_pack_path(char *out, size_t cap, struct bstore *bs, uint32_t id);
+
+/* ---- bstore_batch.c ---- */
+
+void bstore_batch_init(struct batch *b);
+void bstore_batch_release(struct batch *b);
+/* Forget the entries, keeping allocations. */
+void bstore_batch_clear(struct batch *b);
+/* The entry for mh, or NULL. */
+struct pend *bstore_batch_find(struct batch *b, const uint8_t *mh, size_t mh_len);
+/* Reserve room for one more entry (so add cannot fail). 0 or ENOMEM. */
+int bstore_batch_reserve(struct batch *b);
+/* Add an entry (after batch_reserve); takes p->links. */
+void bstore_batch_add(struct batch *b, const struct pend *p);
+/* Note that the batch wrote pack up to end. 0 or ENOMEM. */
+int bstore_batch_note_end(struct batch *b, uint32_t pack, uint64_t end);
+/* Find mh in the open batch or the one being synced (mu held). */
+struct pend *bstore_pending_locked(struct bstore *bs, const uint8_t *mh,
+				   size_t mh_len);
+
+void bstore_touch_init(struct touchmap *t);
+void bstore_touch_release(struct touchmap *t);
+/* Record atime for mh; false when the map is full. */
+bool bstore_touch_set(struct touchmap *t, size_t max, const uint8_t *mh,
+		  size_t mh_len, int64_t atime);
+bool bstore_touch_has(const struct touchmap *t, const uint8_t *mh,
+		  size_t mh_len);
+
+/* ---- bstore_sync.c ---- */
+
+/*
+ * A failure lost pending blocks (mu held): drop the open batch, rewind the
+ * pack writer, bump errseq.  Returns code.
+ */
+int bstore_fail_locked(struct bstore *bs, int code);
+
+/* Flush touched atimes in the current write transaction (wmu held). */
+int bstore_touches_write(struct bstore *bs, struct touchmap *t);
+
+/* Note a change of a state's counters (wmu held, in a transaction). */
+void bstore_totals_add(struct bstore *bs, enum bstore_state state,
+		       int64_t count, int64_t bytes);
+
+/* Write the noted changes (before commit); forget them (on rollback). */
+int bstore_totals_write(struct bstore *bs);
+void bstore_totals_forget(struct bstore *bs);
+
+/* Commit the write transaction with the counters; roll back on error. */
+int bstore_commit(struct bstore *bs);
+void bstore_rollback(struct bstore *bs);
+
+/* The key of a CID; EFS_EUNSUPPORTED when over BSTORE_MH_MAX. */
+int bstore_key(uint8_t *mh, size_t *mh_len, const struct cid *id);
+
+/*
+ * Add delta to the refs of the block cid names; a missing block gets an
+ * ABSENT row (delta > 0).  wmu held, in a transaction.
+ */
+int bstore_refs_add(struct bstore *bs, const struct cid *id, int delta);
+
+/* bstore_refs_add for each CID of a links list (bstore_links_collect). */
+int bstore_refs_add_links(struct bstore *bs, const uint8_t *links,
+			  size_t len, int delta);
+
+/* ---- bstore_gc.c ---- */
+
+/* SQL shared between files. */
+extern const char bstore_sql_row_get[];
+
+#endif

@@ -1,0 +1,270 @@
+/*
+ * importer.c - the importer's options and profiles, name checks, and the
+ * node helpers every part of the importer shares (see importer.h).
+ *
+ * The importer is split by what it builds:
+ *   importer.c       options, names, metadata, node encoding, symlinks
+ *   importer_file.c  one file: chunking + balanced layout, incremental
+ *   importer_dir.c   one directory: basic node or HAMT
+ *   importer_tree.c  files and trees on disk (importer_add_fd/_path)
+ *   leafpool.c       worker threads hashing leaves for importer_tree.c
+ *
+ * Every node goes through importer_node_store, so the encoding rules
+ * (canonical dag-pb, UnixFS fields in number order, the CID version and
+ * hash of the options) live in one place.
+ */
+#include "core/importer.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/importer_i.h"
+#include "core/mhash.h"
+
+#include "core/banned.h"
+
+/* Both profiles' HAMT threshold (IPIP-499): 256 KiB. */
+#define PROFILE_HAMT_THRESHOLD 262144u
+
+int importer_opts_profile(struct importer_opts *out, const char *name)
+{
+	memset(out, 0, sizeof(*out));
+	out->cid_version = 1;
+	out->hash = MHASH_SHA2_256;
+	out->chunk_size = 1048576;
+	out->max_links = 1024;
+	out->raw_leaves = true;
+	out->hamt_threshold = PROFILE_HAMT_THRESHOLD;
+	out->hamt_estimator = IMPORTER_HAMT_BLOCK;
+	out->hamt_fanout = 256;
+	out->include_hidden = true;
+	out->use_mmap = true;
+	if (!name || !*name || !strcmp(name, "unixfs-v1-2025"))
+		return 0;
+	if (strcmp(name, "unixfs-v0-2015") && strcmp(name, "legacy-cid-v0"))
+		return efs_error_set(EFS_EINVAL, "importer: unknown profile '%s'",
+				     name);
+	out->cid_version = 0;
+	out->chunk_size = 262144;
+	out->max_links = 174;
+	out->raw_leaves = false;
+	out->hamt_estimator = IMPORTER_HAMT_LINKS;
+	return 0;
+}
+
+static bool power_of_two(unsigned v)
+{
+	return v && !(v & (v - 1));
+}
+
+int importer_opts_check(const struct importer_opts *o)
+{
+	if (o->cid_version != 0 && o->cid_version != 1)
+		return efs_error_set(EFS_EINVAL,
+				     "importer: cid version %d (want 0 or 1)",
+				     o->cid_version);
+	if (o->hash == MHASH_IDENTITY || !mhash_can_compute(o->hash) ||
+	    !mhash_digest_size(o->hash))
+		return efs_error_set(EFS_EINVAL,
+				     "importer: cannot hash with 0x%llx",
+				     (unsigned long long)o->hash);
+	if (o->chunk_size < 1 || o->chunk_size > IMPORTER_CHUNK_MAX)
+		return efs_error_set(EFS_EINVAL,
+				     "importer: chunk size %zu not in 1..%u",
+				     o->chunk_size, IMPORTER_CHUNK_MAX);
+	if (o->max_links < 2 || o->max_links > IMPORTER_LINKS_MAX)
+		return efs_error_set(EFS_EINVAL,
+				     "importer: max links %u not in 2..%u",
+				     o->max_links, IMPORTER_LINKS_MAX);
+	if (o->hamt_estimator != IMPORTER_HAMT_LINKS &&
+	    o->hamt_estimator != IMPORTER_HAMT_BLOCK &&
+	    o->hamt_estimator != IMPORTER_HAMT_DISABLED)
+		return efs_error_set(EFS_EINVAL,
+				     "importer: unknown hamt estimator %d",
+				     (int)o->hamt_estimator);
+	if (!power_of_two(o->hamt_fanout) || o->hamt_fanout < 8 ||
+	    o->hamt_fanout > 1024)
+		return efs_error_set(EFS_EINVAL,
+				     "importer: hamt fanout %u is not a power "
+				     "of two in 8..1024",
+				     o->hamt_fanout);
+	if (o->threads > IMPORTER_THREADS_MAX)
+		return efs_error_set(EFS_EINVAL,
+				     "importer: %u threads (max %u)",
+				     o->threads, IMPORTER_THREADS_MAX);
+	return 0;
+}
+
+int importer_opts_cid_version(const struct importer_opts *o)
+{
+	return o->hash == MHASH_SHA2_256 ? o->cid_version : 1;
+}
+
+/*
+ * Length of the valid UTF-8 sequence at p[0..len), or 0 if there is none
+ * (overlong forms, surrogates, past U+10FFFF, truncated): what survives
+ * a round trip through a strict decoder, as the JS stack requires.
+ */
+static size_t utf8_seq(const uint8_t *p, size_t len)
+{
+	uint8_t c = p[0], lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (len < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* A printable, escaped copy of a name for messages. */
+static const char *escape(char *out, size_t cap, const char *s, size_t len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len && o + 5 < cap; i++) {
+		uint8_t c = (uint8_t)s[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
+	}
+	out[o] = '\0';
+	return out;
+}
+
+int importer_name_check(const char *name, size_t len)
+{
+	const uint8_t *p = (const uint8_t *)name;
+	char esc[256];
+
+	if (len == 0)
+		return efs_error_set(EFS_EINVAL, "importer: empty name");
+	if ((len == 1 && name[0] == '.') ||
+	    (len == 2 && name[0] == '.' && name[1] == '.'))
+		return efs_error_set(EFS_EINVAL, "importer: name '%s'",
+				     escape(esc, sizeof(esc), name, len));
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_seq(p + i, len - i);
+
+		if (n == 0)
+			return efs_error_set(EFS_EINVAL,
+					     "importer: name '%s' is not "
+					     "valid UTF-8",
+					     escape(esc, sizeof(esc), name,
+						    len));
+		if (p[i] == '/' || p[i] == '\0')
+			return efs_error_set(EFS_EINVAL,
+					     "importer: name '%s' contains "
+					     "'/' or NUL",
+					     escape(esc, sizeof(esc), name,
+						    len));
+		i += n;
+	}
+	return 0;
+}
+
+void importer_meta_apply(struct unixfs_data *d,
+			 const struct importer_meta *meta)
+{
+	bool dir = d->type == UNIXFS_DIRECTORY ||
+		   d->type == UNIXFS_HAMT_SHARD;
+	uint32_t def = dir ? UNIXFS_DEFAULT_DIR_MODE
+			   : UNIXFS_DEFAULT_FILE_MODE;
+
+	if (!meta)
+		return;
+	if (meta->has_mode && (meta->mode & 07777) != def) {
+		d->has_mode = true;
+		d->mode = meta->mode & 07777;
+	}
+	if (meta->has_mtime) {
+		d->has_mtime = true;
+		d->mtime_sec = meta->mtime_sec;
+		d->mtime_nsec = meta->mtime_nsec;
+	}
+}
+
+int importer_node_store(struct cid *out, size_t *len_out, struct buf *block,
+			struct buf *data, const struct unixfs_data *ud,
+			struct dagpb_link *links, size_t n,
+			const struct importer_opts *opts,
+			const struct blockio_sink *sink)
+{
+	struct dagpb_node node = { 0 };
+	int error;
+
+	buf_reset(data);
+	buf_reset(block);
+	if ((error = unixfs_encode(data, ud)) < 0)
+		return error;
+	node.links = links;
+	node.nlinks = n;
+	node.data = data->ptr;
+	node.data_len = data->len;
+	node.has_data = true;
+	if ((error = dagpb_encode(block, &node)) < 0)
+		return error;
+	error = cid_hash(out, importer_opts_cid_version(opts),
+			 CID_CODEC_DAG_PB, opts->hash, block->ptr,
+			 block->len);
+	if (error < 0)
+		return error;
+	*len_out = block->len;
+	return blockio_put(sink, out, block->ptr, block->len);
+}
+
+/* A symlink target longer than this is refused (PATH_MAX is 4096). */
+#define SYMLINK_TARGET_MAX (1u << 20)
+
+int importer_symlink(struct cid *out, uint64_t *tsize_out,
+		     const char *target, size_t len,
+		     const struct importer_opts *opts,
+		     const struct importer_meta *meta,
+		     const struct blockio_sink *sink)
+{
+	struct unixfs_data ud = { .type = UNIXFS_SYMLINK };
+	struct buf block = BUF_INIT(DAGPB_BLOCK_MAX);
+	struct buf data = BUF_INIT(DAGPB_BLOCK_MAX);
+	size_t n = 0;
+	int error;
+
+	if ((error = importer_opts_check(opts)) < 0)
+		return error;
+	if (len > SYMLINK_TARGET_MAX)
+		return efs_error_set(EFS_ETOOBIG,
+				     "importer: symlink target of %zu bytes",
+				     len);
+	ud.data = (const uint8_t *)target;
+	ud.data_len = len;
+	ud.has_data = len > 0;
+	importer_meta_apply(&ud, meta);
+	error = importer_node_store(out, &n, &block, &data, &ud, NULL, 0, opts,
+				    sink);
+	buf_release(&block);
+	buf_release(&data);
+	if (error == 0 && tsize_out)
+		*tsize_out = n;
+	return error;
+}

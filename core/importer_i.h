@@ -1,0 +1,73 @@
+/*
+ * importer_i.h - helpers shared by the importer's files (importer.c,
+ * importer_file.c, importer_dir.c, importer_tree.c, leafpool.c).  Not
+ * for use outside the importer.
+ */
+#ifndef EFS_IMPORTER_I_H
+#define EFS_IMPORTER_I_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/blockio.h"
+#include "core/buf.h"
+#include "core/cid.h"
+#include "core/dagpb.h"
+#include "core/importer.h"
+#include "core/importer_file.h"
+#include "core/unixfs.h"
+
+/* A chunk made into a leaf, not yet stored. */
+struct importer_leaf {
+	struct cid cid;
+	const uint8_t *block;   /* the leaf block: the chunk itself for a raw
+				   leaf, else the encoding in a buffer of
+				   the caller's */
+	size_t block_len;
+	uint64_t size;          /* content bytes */
+	uint64_t tsize;         /* Tsize of a link to it (= block_len) */
+};
+
+/*
+ * Make the leaf of chunk[0..len): a raw block (CIDv1) or a dag-pb File
+ * leaf without metadata, encoded into block (data is scratch).  Hashes
+ * but does not store.  Thread-safe (the buffers are the caller's).
+ * Returns 0, EFS_ENOMEM or EFS_ETOOBIG.
+ */
+int importer_leaf_make(struct importer_leaf *out, struct buf *block,
+		       struct buf *data, const uint8_t *chunk, size_t len,
+		       const struct importer_opts *opts);
+
+/* Size of the dag-pb File leaf (no metadata) of a size-byte chunk. */
+uint64_t importer_leaf_block_size(uint64_t size);
+
+/*
+ * Put metadata into a UnixFS Data message the way ipfs-unixfs writes it:
+ * mode & 07777, left out when it is the default for the type (0755 for
+ * directories and shards, 0644 otherwise); mtime as given.  meta may be
+ * NULL.
+ */
+void importer_meta_apply(struct unixfs_data *d,
+			 const struct importer_meta *meta);
+
+/*
+ * Encode a dag-pb node (links, in canonical order, + the UnixFS Data ud)
+ * into block, using data as scratch; hash it with opts's CID version and
+ * hash, and put it through sink.  The CID goes to out, the block length
+ * to len_out.  Returns 0, EFS_ETOOBIG, EFS_ENOMEM or a sink error.
+ */
+int importer_node_store(struct cid *out, size_t *len_out, struct buf *block,
+			struct buf *data, const struct unixfs_data *ud,
+			struct dagpb_link *links, size_t n,
+			const struct importer_opts *opts,
+			const struct blockio_sink *sink);
+
+/*
+ * Append a leaf whose block the caller already stored (add_fd's
+ * parallel path).  As importer_file_add_leaf, with the Tsize given.
+ */
+int importer_file_push_leaf(struct importer_file *f,
+			    const struct importer_leaf *leaf);
+
+#endif

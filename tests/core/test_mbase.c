@@ -1,0 +1,314 @@
+/*
+ * test_mbase.c - multibase codecs: RFC 4648 base32/base16 vectors (RFC
+ * 4648 §10, written lower case without padding as multibase does), the
+ * Bitcoin base58 vectors (bitcoin/src/test/data/base58_encode_decode.json)
+ * and the multibase spec's "yes mani !" vectors (multiformats/multibase
+ * tests/basic.csv, leading_zero.csv, two_leading_zeros.csv); every string
+ * was re-checked with multiformats 14.0.5 in the oracle.  Then strict
+ * decoding (trailing bits, lengths, characters, case), buffer caps and a
+ * random round trip.
+ */
+#include "core/mbase.h"
+
+#include <string.h>
+
+#include "core/error.h"
+#include "tests/harness.h"
+
+#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct {
+	const char *hex;     /* input bytes */
+	const char *encoded; /* multibase string */
+} golden[] = {
+	/* RFC 4648 §10 */
+	{ "", "b" },
+	{ "66", "bmy" },
+	{ "666f", "bmzxq" },
+	{ "666f6f", "bmzxw6" },
+	{ "666f6f62", "bmzxw6yq" },
+	{ "666f6f6261", "bmzxw6ytb" },
+	{ "666f6f626172", "bmzxw6ytboi" },
+	{ "666f6f626172", "BMZXW6YTBOI" },
+	{ "", "f" },
+	{ "66", "f66" },
+	{ "666f6f626172", "f666f6f626172" },
+	{ "666f6f626172", "F666F6F626172" },
+	/* multibase spec: "yes mani !" with 0, 1 and 2 leading zero bytes */
+	{ "796573206d616e692021", "bpfsxgidnmfxgsibb" },
+	{ "796573206d616e692021", "BPFSXGIDNMFXGSIBB" },
+	{ "796573206d616e692021", "z7paNL19xttacUY" },
+	{ "796573206d616e692021", "f796573206d616e692021" },
+	{ "796573206d616e692021", "F796573206D616E692021" },
+	{ "00796573206d616e692021", "bab4wk4zanvqw42jaee" },
+	{ "00796573206d616e692021", "z17paNL19xttacUY" },
+	{ "00796573206d616e692021", "f00796573206d616e692021" },
+	{ "0000796573206d616e692021", "baaahszltebwwc3tjeaqq" },
+	{ "0000796573206d616e692021", "z117paNL19xttacUY" },
+	/* Bitcoin base58_encode_decode.json */
+	{ "", "z" },
+	{ "61", "z2g" },
+	{ "626262", "za3gV" },
+	{ "636363", "zaPEr" },
+	{ "73696d706c792061206c6f6e6720737472696e67",
+	  "z2cFupjhnEsSn59qHXstmK2ffpLv2" },
+	{ "00eb15231dfceb60925886b67d065299925915aeb172c06647",
+	  "z1NS17iag9jJgTHD1VXjvLCEnZuQ3rJDE9L" },
+	{ "516b6fcd0f", "zABnLTmg" },
+	{ "bf4f89001e670274dd", "z3SEo3LWLoPntC" },
+	{ "572e4794", "z3EFU7m" },
+	{ "ecac89cad93923c02321", "zEJDM8drfXA6uyA" },
+	{ "10c8511e", "zRt5zm" },
+	{ "00000000000000000000", "z1111111111" },
+	/* leading zeros are '1's, nothing else is */
+	{ "00", "z1" },
+	{ "0000", "z11" },
+	{ "ff", "z5Q" },
+	{ "00ff", "z15Q" },
+};
+
+static void test_mbase__golden(void)
+{
+	for (size_t i = 0; i < N_ELEMS(golden); i++) {
+		uint8_t in[64];
+		uint8_t dec[64];
+		char enc[128];
+		const char *want = golden[i].encoded;
+		long n = harness_unhex(in, sizeof(in), golden[i].hex);
+		long m;
+
+		CU_ASSERT_FATAL(n >= 0);
+		m = mbase_encode(enc, sizeof(enc), want[0], in, (size_t)n);
+		CU_ASSERT_EQUAL(m, (long)strlen(want));
+		CU_ASSERT_STRING_EQUAL(enc, want);
+		m = mbase_decode(dec, sizeof(dec), want, strlen(want));
+		CU_ASSERT_EQUAL(m, n);
+		CU_ASSERT(m == n && !memcmp(dec, in, (size_t)n));
+	}
+}
+
+static void test_mbase__bare_base58(void)
+{
+	/* A CIDv0: base58btc without the 'z' */
+	static const char v0[] = "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn";
+	uint8_t want[34];
+	uint8_t got[34];
+	char s[64];
+
+	CU_ASSERT_EQUAL_FATAL(harness_unhex(want, sizeof(want),
+		"122059948439065f29619ef41280cbb932be52c56d99c5966b65e011"
+		"1239f098bbef"), 34);
+	CU_ASSERT_EQUAL(mbase_base58_decode(got, sizeof(got), v0,
+					    strlen(v0)), 34);
+	CU_ASSERT(!memcmp(got, want, 34));
+	CU_ASSERT_EQUAL(mbase_base58_encode(s, sizeof(s), want, 34), 46);
+	CU_ASSERT_STRING_EQUAL(s, v0);
+}
+
+static void test_mbase__lengths(void)
+{
+	CU_ASSERT_EQUAL(mbase_base32_len(0), 0);
+	CU_ASSERT_EQUAL(mbase_base32_len(1), 2);
+	CU_ASSERT_EQUAL(mbase_base32_len(5), 8);
+	CU_ASSERT_EQUAL(mbase_base32_len(36), 58);
+	for (size_t n = 1; n <= 186; n++) {
+		uint8_t in[186];
+		char out[300];
+		long m;
+
+		memset(in, 0xff, n);
+		m = mbase_base58_encode(out, sizeof(out), in, n);
+		CU_ASSERT(m > 0 && (size_t)m <= mbase_base58_maxlen(n));
+	}
+}
+
+static void test_mbase__strict(void)
+{
+	static const struct {
+		const char *s;
+		size_t len; /* 0: strlen */
+		int want;
+	} cases[] = {
+		{ "", 0, EFS_ECORRUPT },        /* no prefix at all */
+		{ "bm", 0, EFS_ECORRUPT },      /* 1 char: 5 bits */
+		{ "bmzx", 0, EFS_ECORRUPT },    /* 3 chars: 15 bits */
+		{ "bmzxw6y", 0, EFS_ECORRUPT }, /* 6 chars: 30 bits */
+		{ "bmz", 0, EFS_ECORRUPT },     /* trailing bits 0b01 */
+		{ "bmzxr", 0, EFS_ECORRUPT },   /* trailing bit set */
+		{ "bmzxw7", 0, EFS_ECORRUPT },
+		{ "bmzxw6yr", 0, EFS_ECORRUPT },
+		{ "bmy=", 0, EFS_ECORRUPT },    /* padding */
+		{ "bmy======", 0, EFS_ECORRUPT },
+		{ "bMY", 0, EFS_ECORRUPT },     /* case follows the prefix */
+		{ "Bmy", 0, EFS_ECORRUPT },
+		{ "bm1", 0, EFS_ECORRUPT },     /* not in the alphabet */
+		{ "bm8", 0, EFS_ECORRUPT },
+		{ "bm y", 0, EFS_ECORRUPT },
+		{ "b\xc3\xa9", 0, EFS_ECORRUPT },
+		{ "bm\0", 3, EFS_ECORRUPT },    /* NUL inside the length */
+		{ "f0", 0, EFS_ECORRUPT },      /* odd length */
+		{ "f666", 0, EFS_ECORRUPT },
+		{ "fF0", 0, EFS_ECORRUPT },
+		{ "Ff0", 0, EFS_ECORRUPT },
+		{ "fg0", 0, EFS_ECORRUPT },
+		{ "f0\0", 3, EFS_ECORRUPT },
+		{ "f\0\0", 3, EFS_ECORRUPT },
+		{ "z0", 0, EFS_ECORRUPT },      /* 0 O I l are not base58 */
+		{ "zO", 0, EFS_ECORRUPT },
+		{ "zI", 0, EFS_ECORRUPT },
+		{ "zl", 0, EFS_ECORRUPT },
+		{ "z2g\0", 4, EFS_ECORRUPT },
+		{ "z+", 0, EFS_ECORRUPT },
+		{ "mZm9v", 0, EFS_EUNSUPPORTED }, /* base64 */
+		{ "kfoo", 0, EFS_EUNSUPPORTED },  /* base36 */
+		{ "Qmfoo", 0, EFS_EUNSUPPORTED }, /* a v0 CID is not multibase */
+		{ "\0", 1, EFS_EUNSUPPORTED },
+	};
+
+	for (size_t i = 0; i < N_ELEMS(cases); i++) {
+		uint8_t out[64];
+		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].s);
+		long got = mbase_decode(out, sizeof(out), cases[i].s, len);
+
+		if (got != cases[i].want)
+			fprintf(stderr, "case %zu '%s': %ld\n", i, cases[i].s,
+				got);
+		CU_ASSERT_EQUAL(got, cases[i].want);
+	}
+}
+
+/*
+ * Every base32 string whose last character carries unused bits decodes
+ * only when those bits are zero, so each byte string has one encoding.
+ */
+static void test_mbase__trailing_bits(void)
+{
+	static const char alpha[] = "abcdefghijklmnopqrstuvwxyz234567";
+	static const int unused[5] = { 0, 2, 4, 1, 3 }; /* by len % 5 */
+
+	for (size_t len = 1; len <= 12; len++) {
+		uint8_t in[12];
+		uint8_t out[12];
+		char s[32];
+		long n;
+		int bits = unused[len % 5];
+		size_t last;
+		int v;
+
+		harness_fill_random(in, len, len);
+		n = mbase_encode(s, sizeof(s), 'b', in, len);
+		CU_ASSERT_FATAL(n > 1);
+		last = (size_t)n - 1;
+		v = (int)(strchr(alpha, s[last]) - alpha);
+		for (int flip = 1; flip < (1 << bits); flip++) {
+			s[last] = alpha[v ^ flip];
+			CU_ASSERT_EQUAL(mbase_decode(out, sizeof(out), s,
+						     (size_t)n), EFS_ECORRUPT);
+		}
+		s[last] = alpha[v];
+		CU_ASSERT_EQUAL(mbase_decode(out, sizeof(out), s, (size_t)n),
+				(long)len);
+	}
+}
+
+static void test_mbase__caps(void)
+{
+	static const uint8_t foobar[] = "foobar";
+	static const char *const forms[] = {
+		"bmzxw6ytboi", "BMZXW6YTBOI", "zt1Zv2yaZ", "f666f6f626172",
+	};
+	uint8_t out[6];
+	char s[16];
+
+	for (size_t i = 0; i < N_ELEMS(forms); i++) {
+		const char *f = forms[i];
+		size_t len = strlen(f);
+
+		/* decoding: exactly 6 bytes fit, 5 do not */
+		CU_ASSERT_EQUAL(mbase_decode(out, 6, f, len), 6);
+		CU_ASSERT(!memcmp(out, foobar, 6));
+		CU_ASSERT_EQUAL(mbase_decode(out, 5, f, len), EFS_ETOOBIG);
+		CU_ASSERT_EQUAL(mbase_decode(out, 0, f, len), EFS_ETOOBIG);
+		/* encoding: the string and its NUL, not one byte less */
+		memset(s, 'X', sizeof(s));
+		CU_ASSERT_EQUAL(mbase_encode(s, len + 1, f[0], foobar, 6),
+				(long)len);
+		CU_ASSERT_STRING_EQUAL(s, f);
+		CU_ASSERT_EQUAL(mbase_encode(s, len, f[0], foobar, 6),
+				EFS_ETOOBIG);
+		CU_ASSERT_EQUAL(mbase_encode(s, 1, f[0], foobar, 6),
+				EFS_ETOOBIG);
+		CU_ASSERT_EQUAL(mbase_encode(s, 0, f[0], foobar, 6),
+				EFS_ETOOBIG);
+	}
+	/* leading zeros count against the cap too */
+	CU_ASSERT_EQUAL(mbase_base58_decode(out, 2, "111", 3), EFS_ETOOBIG);
+	CU_ASSERT_EQUAL(mbase_base58_decode(out, 3, "111", 3), 3);
+	CU_ASSERT_EQUAL(mbase_encode(s, sizeof(s), 'x', foobar, 6),
+			EFS_EINVAL);
+	CU_ASSERT_EQUAL(mbase_encode(s, sizeof(s), 'm', foobar, 6),
+			EFS_EINVAL);
+}
+
+/* The base58 codec's own limit: 186 bytes in, 256 bytes out. */
+static void test_mbase__base58_limits(void)
+{
+	uint8_t in[300];
+	uint8_t out[300];
+	char s[400];
+	long n;
+
+	harness_fill_random(in, sizeof(in), 58);
+	in[0] |= 1;
+	n = mbase_base58_encode(s, sizeof(s), in, 186);
+	CU_ASSERT_FATAL(n > 0);
+	CU_ASSERT_EQUAL(mbase_base58_decode(out, sizeof(out), s, (size_t)n),
+			186);
+	CU_ASSERT(!memcmp(in, out, 186));
+	CU_ASSERT_EQUAL(mbase_base58_encode(s, sizeof(s), in, 187),
+			EFS_ETOOBIG);
+	/* 400 'z's are worth more than 256 bytes */
+	memset(s, 'z', sizeof(s));
+	CU_ASSERT_EQUAL(mbase_base58_decode(out, sizeof(out), s, sizeof(s)),
+			EFS_ETOOBIG);
+}
+
+static void test_mbase__roundtrip(void)
+{
+	static const char prefixes[] = "bBzfF";
+
+	for (size_t len = 0; len <= 100; len++) {
+		uint8_t in[100];
+		uint8_t out[100];
+		char s[300];
+
+		harness_fill_random(in, len, 1000 + len);
+		if (len > 2 && len % 3 == 0)
+			memset(in, 0, len / 3); /* leading zeros for base58 */
+		for (const char *p = prefixes; *p; p++) {
+			long n = mbase_encode(s, sizeof(s), *p, in, len);
+			long m;
+
+			CU_ASSERT_FATAL(n > 0);
+			CU_ASSERT_EQUAL((size_t)n, strlen(s));
+			CU_ASSERT_EQUAL(s[0], *p);
+			m = mbase_decode(out, sizeof(out), s, (size_t)n);
+			CU_ASSERT_EQUAL(m, (long)len);
+			CU_ASSERT(m == (long)len && !memcmp(in, out, len));
+		}
+	}
+}
+
+static CU_TestInfo mbase_tests[] = {
+	{ "golden", test_mbase__golden },
+	{ "bare_base58", test_mbase__bare_base58 },
+	{ "lengths", test_mbase__lengths },
+	{ "strict", test_mbase__strict },
+	{ "trailing_bits", test_mbase__trailing_bits },
+	{ "caps", test_mbase__caps },
+	{ "base58_limits", test_mbase__base58_limits },
+	{ "roundtrip", test_mbase__roundtrip },
+	CU_TEST_INFO_NULL,
+};
+
+HARNESS_MAIN({ .pName = "mbase", .pTests = mbase_tests })
