@@ -77,7 +77,8 @@ int main(int argc, char **argv)
 			block = strtoul(optarg, NULL, 10);
 			break;
 		default:
-			fprintf(stderr, "usage: b2speed [-t N] [-s SECONDS] [-b BLOCK]\n");
+			fputs("usage: b2speed [-t N] [-s SECONDS] [-b BLOCK]\n",
+			      stderr);
 			return 2;
 		}
 	}

@@ -68,11 +68,13 @@ int cli_usage(const struct cli_cmd *cmd, const char *fmt, ...)
 void cli_help(const struct cli_cmd *cmd, FILE *f);
 
 /*
- * getopt_long's answer for the options every command takes (--help,
- * and errors getopt already reported).  Returns -1 when the command
- * should carry on, or an exit code.
+ * Handle what getopt_long returned that is not one of cmd's own options:
+ * 'h' prints the help (exit 0); '?' (unknown option) and ':' (missing
+ * value; optstrings start with ':') report one usage line (exit 2).
+ * getopt's own messages are off (opterr = 0, set in main).  Returns the
+ * exit code.
  */
-int cli_common_opt(const struct cli_cmd *cmd, int opt);
+int cli_common_opt(const struct cli_cmd *cmd, int opt, char **argv);
 
 /*
  * Parse a size: digits with an optional suffix K, KiB, M, MiB, G, GiB
@@ -158,7 +160,10 @@ void cli_progress_init(struct cli_progress *p, const char *label,
 /* Add n bytes done; redraws when due. */
 void cli_progress_add(struct cli_progress *p, uint64_t n);
 
-/* Erase the bar (so results and errors print on a clean line). */
+/* Erase the bar for good (so results and errors print on a clean line). */
 void cli_progress_end(struct cli_progress *p);
+
+/* Erase the bar for a message; the next update draws it again. */
+void cli_progress_clear(struct cli_progress *p);
 
 #endif

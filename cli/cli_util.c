@@ -9,6 +9,7 @@
  */
 #include "cli/cli_i.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -75,16 +76,21 @@ void cli_help(const struct cli_cmd *cmd, FILE *f)
 	fputs(cmd->help, f);
 }
 
-int cli_common_opt(const struct cli_cmd *cmd, int opt)
+int cli_common_opt(const struct cli_cmd *cmd, int opt, char **argv)
 {
+	char shortopt[3] = { '-', (char)optopt, '\0' };
+	const char *name = argv[optind - 1];
+
 	if (opt == 'h') {
 		cli_help(cmd, stdout);
 		return CLI_EXIT_OK;
 	}
-	/* getopt has printed what was wrong; say where to look. */
-	fprintf(stderr, "estuaryfs: %s: bad usage (see 'estuaryfs help %s')\n",
-		cmd->name, cmd->name);
-	return CLI_EXIT_USAGE;
+	/* optopt names a short option; for long ones, the argument does. */
+	if (optopt > 0 && optopt < 128 && isalnum(optopt))
+		name = shortopt;
+	if (opt == ':')
+		return cli_usage(cmd, "option %s needs a value", name);
+	return cli_usage(cmd, "unknown option %s", name);
 }
 
 static uint64_t suffix_mult(const char *s)
@@ -156,8 +162,8 @@ int cli_parse_cid_path(struct cid *out, const char **path_out,
 	if (!slash)
 		slash = s + strlen(s);
 	if (slash == s)
-		return efs_error_set(EFS_EINVAL, "'%s' does not start with a CID",
-				     s);
+		return efs_error_set(EFS_EINVAL,
+				     "'%s' does not start with a CID", s);
 	rc = cid_parse_n(out, s, (size_t)(slash - s));
 	if (rc < 0)
 		return efs_error_set(EFS_EINVAL, "'%.*s' is not a valid CID",
@@ -181,8 +187,8 @@ int cli_repo_path(char **out)
 		if ((*out = efs_malloc(n)))
 			snprintf(*out, n, "%s/.estuaryfs", home);
 	} else {
-		return efs_error_set(EFS_EINVAL,
-				     "set ESTUARYFS_HOME or HOME to find the repository");
+		return efs_error_set(EFS_EINVAL, "set ESTUARYFS_HOME or HOME "
+						 "to find the repository");
 	}
 	if (!*out)
 		return efs_error_set(EFS_ENOMEM, "out of memory");
@@ -312,6 +318,8 @@ void cli_progress_init(struct cli_progress *p, const char *label,
 	p->label = label;
 	p->total = total;
 	p->start = cli_now();
+	/* First draw after a quarter second, when the rate means something. */
+	p->last_draw = p->start + 0.15;
 	p->enabled = want && total >= CLI_PROGRESS_MIN && isatty(2);
 }
 
@@ -350,10 +358,15 @@ void cli_progress_add(struct cli_progress *p, uint64_t n)
 		progress_draw(p, now);
 }
 
-void cli_progress_end(struct cli_progress *p)
+void cli_progress_clear(struct cli_progress *p)
 {
 	if (p->drawn)
 		fputs("\r\033[K", stderr);
 	p->drawn = false;
+}
+
+void cli_progress_end(struct cli_progress *p)
+{
+	cli_progress_clear(p);
 	p->enabled = false;
 }

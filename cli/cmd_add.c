@@ -4,10 +4,10 @@
  *
  * The blocks go into the repository's blockstore, which is synced before
  * the root is pinned (cli_repo_pin), so a pin never names blocks that did
- * not reach the disk; with --only-hash they go nowhere (blockio_null_sink) and the
- * repository is not even opened.  The importer's parameters start from a
- * profile and each option overrides one field; importer_opts_check has
- * the last word on what combinations are valid.
+ * not reach the disk; with --only-hash they go nowhere (blockio_null_sink)
+ * and the repository is not even opened.  The importer's parameters start
+ * from a profile and each option overrides one field; importer_opts_check
+ * has the last word on what combinations are valid.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -27,18 +27,20 @@
 static const char help_text[] =
 	"usage: estuaryfs add [OPTIONS] PATH|-\n"
 	"\n"
-	"Import a file, a symlink or a directory tree (recursively; the root is\n"
-	"PATH itself) as a UnixFS DAG into the repository, pin it and print its\n"
-	"root CID.  '-' imports stdin as one file.  CIDs equal what kubo\n"
-	"(`ipfs add`) and the JS ipfs-unixfs-importer make with the same\n"
-	"parameters.\n"
+	"Import a file, a symlink or a directory tree (recursively; the\n"
+	"root is PATH itself) as a UnixFS DAG into the repository, pin it\n"
+	"and print its root CID.  '-' imports stdin as one file.  CIDs equal\n"
+	"what kubo (`ipfs add`) and the JS ipfs-unixfs-importer make with\n"
+	"the same parameters.\n"
 	"\n"
 	"options:\n"
 	"  --profile NAME       unixfs-v1-2025 (default: CIDv1, raw leaves,\n"
 	"                       1 MiB chunks, 1024 links, HAMT by block size)\n"
 	"                       or unixfs-v0-2015 (CIDv0, dag-pb leaves,\n"
-	"                       256 KiB chunks, 174 links; kubo's old default)\n"
-	"  --hash NAME          sha2-256 (default) or blake2b-256 (implies CIDv1)\n"
+	"                       256 KiB chunks, 174 links; kubo's classic\n"
+	"                       default)\n"
+	"  --hash NAME          sha2-256 (default) or blake2b-256 (implies\n"
+	"                       CIDv1)\n"
 	"  --chunk-size SIZE    fixed chunk size, e.g. 262144, 256KiB, 1MiB\n"
 	"                       (at most 2096896)\n"
 	"  --max-links N        children per file node (balanced layout)\n"
@@ -53,9 +55,9 @@ static const char help_text[] =
 	"  -q, --quiet          no progress bar\n"
 	"  -h, --help           this help\n"
 	"\n"
-	"A progress bar is drawn on stderr when it is a terminal and the input\n"
-	"is 64 MiB or more.  Fifos, sockets and devices inside a tree are\n"
-	"skipped with a warning.\n"
+	"A progress bar is drawn on stderr when it is a terminal and the\n"
+	"input is 64 MiB or more.  Fifos, sockets and devices inside a tree\n"
+	"are skipped with a warning.\n"
 	"\n"
 	"examples:\n"
 	"  estuaryfs add photos/\n"
@@ -121,22 +123,49 @@ static int parse_args(struct add_args *a, int argc, char **argv)
 
 	memset(a, 0, sizeof(*a));
 	a->raw_leaves = -1;
-	while ((c = getopt_long(argc, argv, "nj:qh", add_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":nj:qh", add_opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_PROFILE: a->profile = optarg; break;
-		case OPT_HASH: a->hash = optarg; break;
-		case OPT_CHUNK: a->chunk = optarg; break;
-		case OPT_LINKS: a->links = optarg; break;
-		case OPT_RAW: a->raw_leaves = 1; break;
-		case OPT_NO_RAW: a->raw_leaves = 0; break;
-		case OPT_CIDV: a->cidv = optarg; break;
-		case 'n': a->only_hash = true; break;
-		case OPT_NO_HIDDEN: a->no_hidden = true; break;
-		case OPT_MODE: a->mode = true; break;
-		case OPT_MTIME: a->mtime = true; break;
-		case 'j': a->threads = optarg; break;
-		case 'q': a->quiet = true; break;
-		default: return cli_common_opt(&cli_cmd_add, c);
+		case OPT_PROFILE:
+			a->profile = optarg;
+			break;
+		case OPT_HASH:
+			a->hash = optarg;
+			break;
+		case OPT_CHUNK:
+			a->chunk = optarg;
+			break;
+		case OPT_LINKS:
+			a->links = optarg;
+			break;
+		case OPT_RAW:
+			a->raw_leaves = 1;
+			break;
+		case OPT_NO_RAW:
+			a->raw_leaves = 0;
+			break;
+		case OPT_CIDV:
+			a->cidv = optarg;
+			break;
+		case 'n':
+			a->only_hash = true;
+			break;
+		case OPT_NO_HIDDEN:
+			a->no_hidden = true;
+			break;
+		case OPT_MODE:
+			a->mode = true;
+			break;
+		case OPT_MTIME:
+			a->mtime = true;
+			break;
+		case 'j':
+			a->threads = optarg;
+			break;
+		case 'q':
+			a->quiet = true;
+			break;
+		default:
+			return cli_common_opt(&cli_cmd_add, c, argv);
 		}
 	}
 	if (argc - optind != 1)
@@ -211,7 +240,7 @@ static int on_event(const struct importer_event *ev, void *payload)
 	struct add_ctx *ctx = payload;
 
 	if (ev->kind == IMPORTER_EVENT_WARN) {
-		cli_progress_end(&ctx->bar);
+		cli_progress_clear(&ctx->bar);
 		fprintf(stderr, "estuaryfs: warning: skipped %s: %s\n",
 			ev->path ? ev->path : "?", ev->msg ? ev->msg : "");
 		return 0;
@@ -226,7 +255,8 @@ static int on_event(const struct importer_event *ev, void *payload)
 }
 
 static int import(struct cid *root, const struct add_args *a,
-		  const struct importer_opts *o, const struct blockio_sink *sink)
+		  const struct importer_opts *o,
+		  const struct blockio_sink *sink)
 {
 	struct add_ctx ctx = { .quiet = a->quiet };
 	int rc;

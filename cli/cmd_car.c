@@ -46,11 +46,13 @@ static const char help_text[] =
 	"re-hashed as it is read.  A CAR is never written to a terminal.\n"
 	"\n"
 	"  -o, --output FILE  write FILE (replaced only once complete)\n"
-	"  --v2               a CARv2: the same CARv1 with go-car's header and\n"
-	"                     multihash index (what go-car's WrapV1File writes)\n"
+	"  --v2               a CARv2: the same CARv1 with go-car's header\n"
+	"                     and multihash index (what go-car's WrapV1File\n"
+	"                     writes)\n"
 	"\n"
-	"import: read a CARv1 or CARv2 ('-' = stdin), check every block against\n"
-	"its CID, store the blocks, pin the header's roots and print them.\n"
+	"import: read a CARv1 or CARv2 ('-' = stdin), check every block\n"
+	"against its CID, store the blocks, pin the header's roots and print\n"
+	"them.\n"
 	"\n"
 	"  -q, --quiet        no progress bar\n"
 	"  -h, --help         this help\n"
@@ -87,8 +89,9 @@ static int out_open(struct out_file *o, const char *path)
 	if (!path) {
 		if (isatty(1))
 			return efs_error_set(EFS_EINVAL,
-					     "refusing to write a CAR to a terminal "
-					     "(redirect stdout or use -o FILE)");
+					     "refusing to write a CAR to a "
+					     "terminal (redirect stdout or use "
+					     "-o FILE)");
 		o->fd = 1;
 		return 0;
 	}
@@ -227,7 +230,7 @@ static int cmd_export(int argc, char **argv)
 	bool v2 = false;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			out = optarg;
@@ -236,7 +239,7 @@ static int cmd_export(int argc, char **argv)
 			v2 = true;
 			break;
 		default:
-			return cli_common_opt(&cli_cmd_car, c);
+			return cli_common_opt(&cli_cmd_car, c, argv);
 		}
 	}
 	if (argc - optind != 1)
@@ -311,14 +314,15 @@ static int cmd_import(int argc, char **argv)
 	bool quiet = false;
 	int c, fd, rc;
 
-	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
 		if (c == 'q')
 			quiet = true;
 		else
-			return cli_common_opt(&cli_cmd_car, c);
+			return cli_common_opt(&cli_cmd_car, c, argv);
 	}
 	if (argc - optind != 1)
-		return cli_usage(&cli_cmd_car, "import: expected one FILE or '-'");
+		return cli_usage(&cli_cmd_car,
+				 "import: expected one FILE or '-'");
 	path = argv[optind];
 	if (strcmp(path, "-") == 0) {
 		fd = 0;

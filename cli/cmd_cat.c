@@ -32,9 +32,10 @@
 static const char cat_help[] =
 	"usage: estuaryfs cat [--offset N] [--length N] CID[/PATH]\n"
 	"\n"
-	"Write the bytes of a file to stdout.  CID may be a CIDv0 or CIDv1 (or\n"
-	"/ipfs/CID); PATH names a file inside a directory DAG (basic or\n"
-	"HAMT-sharded).  Every block is checked against its CID as it is read.\n"
+	"Write the bytes of a file to stdout.  CID may be a CIDv0 or CIDv1\n"
+	"(or /ipfs/CID); PATH names a file inside a directory DAG (basic or\n"
+	"HAMT-sharded).  Every block is checked against its CID as it is\n"
+	"read.\n"
 	"\n"
 	"options:\n"
 	"  --offset N   start at byte N (sizes may end in K, M, G: KiB...)\n"
@@ -42,7 +43,7 @@ static const char cat_help[] =
 	"  -h, --help   this help\n"
 	"\n"
 	"examples:\n"
-	"  estuaryfs cat bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e\n"
+	"  estuaryfs cat bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5ee...\n"
 	"  estuaryfs cat bafy.../photos/2024/img_0001.jpg > img.jpg\n";
 
 static const char ls_help[] =
@@ -145,7 +146,7 @@ static int cat_run(int argc, char **argv)
 	struct cid id;
 	int c, rc, rc2;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'O':
 			if ((rc = cli_parse_size(&off, optarg, "--offset")) < 0)
@@ -156,7 +157,7 @@ static int cat_run(int argc, char **argv)
 				return cli_fail(rc);
 			break;
 		default:
-			return cli_common_opt(&cli_cmd_cat, c);
+			return cli_common_opt(&cli_cmd_cat, c, argv);
 		}
 	}
 	if (argc - optind != 1)
@@ -298,11 +299,11 @@ static int ls_run(int argc, char **argv)
 	struct cid id;
 	int c, rc, rc2;
 
-	while ((c = getopt_long(argc, argv, "lh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":lh", opts, NULL)) != -1) {
 		if (c == 'l')
 			long_fmt = true;
 		else
-			return cli_common_opt(&cli_cmd_ls, c);
+			return cli_common_opt(&cli_cmd_ls, c, argv);
 	}
 	if (argc - optind != 1)
 		return cli_usage(&cli_cmd_ls, "expected one CID[/PATH]");

@@ -31,11 +31,11 @@ static const char help_text[] =
 	"Compute the Filecoin piece commitment (CommP) of FILE's bytes ('-'\n"
 	"reads stdin), as @web3-storage/data-segment and Lotus do.  For a\n"
 	"storage deal FILE is the CARv1 the deal carries (estuaryfs car\n"
-	"export).  Prints the piece CID v1 (baga..., fil-commitment-unsealed),\n"
-	"the piece CID v2 (bafkzcib..., FRC-0069: carries the size), the\n"
-	"payload size, the padded piece size (PaddedPieceSize, a power of\n"
-	"two), the unpadded size (padded * 127/128), the tree height and the\n"
-	"zero padding added.\n"
+	"export).  Prints the piece CID v1 (baga..., fil-commitment-\n"
+	"unsealed), the piece CID v2 (bafkzcib..., FRC-0069: it carries the\n"
+	"size), the payload size, the padded piece size (PaddedPieceSize, a\n"
+	"power of two), the unpadded size (padded * 127/128), the tree\n"
+	"height and the zero padding added.\n"
 	"\n"
 	"options:\n"
 	"  --json           print a JSON object instead\n"
@@ -163,7 +163,7 @@ static int run(int argc, char **argv)
 	bool json = false, quiet = false;
 	int c, fd, rc;
 
-	while ((c = getopt_long(argc, argv, "j:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":j:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'J':
 			json = true;
@@ -178,7 +178,7 @@ static int run(int argc, char **argv)
 			quiet = true;
 			break;
 		default:
-			return cli_common_opt(&cli_cmd_commp, c);
+			return cli_common_opt(&cli_cmd_commp, c, argv);
 		}
 	}
 	if (argc - optind != 1)

@@ -91,7 +91,7 @@ static int run(int argc, char **argv)
 	bool quiet = false;
 	int c, rc, rc2;
 
-	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_QUICK:
 			flags |= BSTORE_FSCK_NO_DATA;
@@ -103,7 +103,7 @@ static int run(int argc, char **argv)
 			quiet = true;
 			break;
 		default:
-			return cli_common_opt(&cli_cmd_fsck, c);
+			return cli_common_opt(&cli_cmd_fsck, c, argv);
 		}
 	}
 	if (optind != argc)

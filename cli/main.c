@@ -31,8 +31,8 @@ static void usage(FILE *f)
 	fputs("usage: estuaryfs [--help] [--version] COMMAND [ARGS]\n"
 	      "\n"
 	      "estuaryfs turns files into IPFS UnixFS DAGs in a local\n"
-	      "content-addressed repository, and makes the CARs and piece CIDs\n"
-	      "Filecoin deals need.\n"
+	      "content-addressed repository, and makes the CARs and piece\n"
+	      "CIDs Filecoin deals need.\n"
 	      "\n"
 	      "commands:\n",
 	      f);
@@ -42,12 +42,12 @@ static void usage(FILE *f)
 	fputs("  help     show a command's help: estuaryfs help COMMAND\n"
 	      "\n"
 	      "environment:\n"
-	      "  ESTUARYFS_HOME  the repository (default ~/.estuaryfs), created\n"
-	      "                  on first use\n"
+	      "  ESTUARYFS_HOME  the repository (default ~/.estuaryfs),\n"
+	      "                  created on first use\n"
 	      "\n"
 	      "exit codes:\n"
-	      "  0 ok, 1 error, 2 usage, 3 not found, 4 corrupt data or failed\n"
-	      "  verification, 5 I/O error or disk full\n",
+	      "  0 ok, 1 error, 2 usage, 3 not found, 4 corrupt data or\n"
+	      "  failed verification, 5 I/O error or disk full\n",
 	      f);
 }
 
@@ -68,8 +68,8 @@ static int help(int argc, char **argv)
 		return CLI_EXIT_OK;
 	}
 	if (!(cmd = find_command(argv[1]))) {
-		fprintf(stderr,
-			"estuaryfs: help: no command '%s' (see 'estuaryfs --help')\n",
+		fprintf(stderr, "estuaryfs: help: no command '%s' "
+				"(see 'estuaryfs --help')\n",
 			argv[1]);
 		return CLI_EXIT_USAGE;
 	}
@@ -88,6 +88,8 @@ static int run(int argc, char **argv)
 	const struct cli_cmd *cmd;
 	int c;
 
+	/* Errors are reported here, in one line, not by getopt. */
+	opterr = 0;
 	/* '+': stop at the command name; its options are its own. */
 	while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
 		switch (c) {
@@ -98,8 +100,9 @@ static int run(int argc, char **argv)
 			printf("estuaryfs %s\n", EFS_VERSION);
 			return CLI_EXIT_OK;
 		default:
-			fputs("estuaryfs: bad usage (see 'estuaryfs --help')\n",
-			      stderr);
+			fprintf(stderr, "estuaryfs: unknown option %s "
+					"(see 'estuaryfs --help')\n",
+				argv[optind - 1]);
 			return CLI_EXIT_USAGE;
 		}
 	}

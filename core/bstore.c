@@ -264,6 +264,7 @@ static void free_all(struct bstore *bs)
 	bstore_touch_release(&bs->touched);
 	pthread_mutex_destroy(&bs->pool_mu);
 	pthread_mutex_destroy(&bs->mu);
+	pthread_mutex_destroy(&bs->wlock);
 	pthread_rwlock_destroy(&bs->gc_lock);
 	pthread_mutex_destroy(&bs->wmu);
 	if (bs->lockfd >= 0)
@@ -287,6 +288,7 @@ static int init_locks(struct bstore *bs)
 	if (rc)
 		return efs_error_set(EFS_ENOMEM, "bstore: rwlock init failed");
 	pthread_mutex_init(&bs->wmu, NULL);
+	pthread_mutex_init(&bs->wlock, NULL);
 	pthread_mutex_init(&bs->mu, NULL);
 	pthread_mutex_init(&bs->pool_mu, NULL);
 	return 0;
@@ -319,6 +321,8 @@ static int alloc_store(struct bstore **out, const char *dir,
 	bs->lockfd = -1;
 	bs->pk.dirfd = -1;
 	bs->opts = *opts;
+	bs->opts.write_buffer = (opts->write_buffer + PACK_ALIGN - 1) &
+				~(size_t)(PACK_ALIGN - 1);
 	bs->dir = efs_strdup(dir);
 	bs->db_path = efs_malloc(n);
 	bs->pool = efs_calloc(opts->read_conns + 1, sizeof(*bs->pool));
@@ -371,6 +375,9 @@ int bstore_close(struct bstore *bs)
 		return 0;
 	error = bstore_sync(bs);
 	error2 = bstore_flush_atimes(bs);
+	pthread_mutex_lock(&bs->wlock);
+	bstore_pack_trim(bs);
+	pthread_mutex_unlock(&bs->wlock);
 	free_all(bs);
 	return error < 0 ? error : error2;
 }
@@ -387,6 +394,13 @@ void bstore_test_fail(struct bstore *bs, enum bstore_fault where, int errnum,
 	pthread_mutex_lock(&bs->mu);
 	bs->pk.fail_errno[where] = errnum;
 	bs->pk.fail_after[where] = after;
+	pthread_mutex_unlock(&bs->mu);
+}
+
+void bstore_test_fsync_delay(struct bstore *bs, int ms)
+{
+	pthread_mutex_lock(&bs->mu);
+	bs->pk.fsync_delay_ms = ms;
 	pthread_mutex_unlock(&bs->mu);
 }
 
@@ -449,24 +463,29 @@ static int put_append(struct bstore *bs, struct pend *p, struct buf *links,
 {
 	int error;
 
+	pthread_mutex_lock(&bs->wlock);
 	pthread_mutex_lock(&bs->mu);
-	if (bstore_pending_locked(bs, p->mh, p->mh_len)) {
-		error = 0;
-		goto out;
-	}
-	if ((error = bstore_batch_reserve(&bs->open)) < 0)
-		goto out;
-	if ((error = bstore_pack_append(bs, &bs->open, p, data, len)) < 0) {
-		bstore_fail_locked(bs, error);
-		goto out;
-	}
-	p->links_len = (uint32_t)links->len;
-	p->links = buf_detach(links, NULL);
-	bstore_batch_add(&bs->open, p);
-	*need_sync = bs->open.bytes >= bs->opts.batch_bytes ||
-		     bs->open.n >= bs->opts.batch_count;
-out:
+	if (bstore_pending_locked(bs, p->mh, p->mh_len))
+		error = 1;
+	else
+		error = bstore_batch_reserve(&bs->open);
 	pthread_mutex_unlock(&bs->mu);
+	if (error)
+		goto out;
+	error = bstore_pack_append(bs, &bs->open, p, data, len);
+	pthread_mutex_lock(&bs->mu);
+	if (error < 0) {
+		bstore_fail_locked(bs, error);
+	} else {
+		p->links_len = (uint32_t)links->len;
+		p->links = buf_detach(links, NULL);
+		bstore_batch_add(&bs->open, p);
+		*need_sync = bs->open.bytes >= bs->opts.batch_bytes ||
+			     bs->open.n >= bs->opts.batch_count;
+	}
+	pthread_mutex_unlock(&bs->mu);
+out:
+	pthread_mutex_unlock(&bs->wlock);
 	return error;
 }
 
@@ -499,13 +518,14 @@ int bstore_put(struct bstore *bs, const struct cid *id, const uint8_t *data,
 		return 0;
 	memset(&p, 0, sizeof(p));
 	if ((error = put_check(bs, id, len)) < 0 ||
-	    (error = bstore_key(p.mh, &mh_len, id)) < 0 ||
-	    (error = bstore_links_collect(&links, id, data, len)) < 0)
+	    (error = bstore_key(p.mh, &mh_len, id)) < 0)
 		goto out;
 	p.mh_len = (uint8_t)mh_len;
 	p.codec = id->codec;
 	pthread_rwlock_rdlock(&bs->gc_lock);
 	error = put_stored(bs, p.mh, mh_len);
+	if (error == 0)
+		error = bstore_links_collect(&links, id, data, len);
 	if (error == 0)
 		error = put_append(bs, &p, &links, data, len, &need_sync);
 	pthread_rwlock_unlock(&bs->gc_lock);
@@ -538,11 +558,11 @@ int bstore_read_verify(struct bstore *bs, const struct cid *id,
 	return 0;
 }
 
-/* Where the bytes of mh are: pending (copied now if buffered) or a row. */
+/* Where the bytes of mh are: pending (partly copied already) or a row. */
 struct found {
 	struct bstore_row row;
 	bool pending;
-	bool copied;              /* bytes already appended to out */
+	size_t on_disk;           /* pending: leading bytes still to pread */
 };
 
 static int locate(struct found *f, struct bstore *bs, const uint8_t *mh,
@@ -561,10 +581,10 @@ static int locate(struct found *f, struct bstore *bs, const uint8_t *mh,
 		f->row.off = p->off;
 		f->row.len = p->len;
 		f->row.codec = p->codec;
-		if ((error = buf_grow(out, p->len)) == 0 &&
-		    bstore_pack_read_buffered(bs, out->ptr + out->len,
-					      p->pack, p->off, p->len))
-			f->copied = true;
+		if ((error = buf_grow(out, p->len)) == 0)
+			f->on_disk = bstore_pack_read_buffered(
+				bs, out->ptr + out->len, p->pack, p->off,
+				p->len);
 	}
 	pthread_mutex_unlock(&bs->mu);
 	if (error < 0 || p)
@@ -584,9 +604,12 @@ static int read_found(struct bstore *bs, const struct cid *id,
 	if (f->row.state == BSTORE_ABSENT)
 		return efs_error_set(EFS_ENOTFOUND, "bstore: %s not found",
 				     cid_tostr(s, id));
-	if (!f->copied)
+	if (!f->pending)
 		return bstore_read_verify(bs, id, &f->row, out);
-	if ((error = cid_verify(id, out->ptr + out->len, f->row.len)) < 0) {
+	if ((f->on_disk &&
+	     (error = bstore_pack_pread(bs, out->ptr + out->len, f->row.pack,
+					f->row.off, f->on_disk)) < 0) ||
+	    (error = cid_verify(id, out->ptr + out->len, f->row.len)) < 0) {
 		out->ptr[out->len] = '\0';
 		return error;
 	}
@@ -619,7 +642,8 @@ int bstore_get(struct bstore *bs, const struct cid *id, struct buf *out)
 		if ((error = locate(&f, bs, mh, mh_len, out)) < 0)
 			break;
 		error = read_found(bs, id, &f, out);
-		if (error != EFS_EMISMATCH && error != EFS_ECORRUPT)
+		if (error != EFS_EMISMATCH && error != EFS_ECORRUPT &&
+		    error != EFS_EIO)
 			break;
 		/* Freed or moved under us?  Then look again. */
 		if (locate(&again, bs, mh, mh_len, out) < 0 ||

@@ -187,9 +187,9 @@ int bstore_pin(int64_t *out, struct bstore *bs, const struct cid *root,
 int bstore_unpin(struct bstore *bs, int64_t pin_id);
 
 /*
- * Call cb for every pin, oldest first.  A non-zero return from cb stops
- * the walk and is returned.  cb must not call bstore writers (pin, unpin,
- * gc, evict, sync): it runs under the writer lock.
+ * Call cb for every pin, oldest first, from one read snapshot (pins added
+ * meanwhile are not seen).  A non-zero return from cb stops the walk and
+ * is returned.  cb may call any bstore function.
  */
 int bstore_pins_foreach(struct bstore *bs,
 			int (*cb)(const struct bstore_pin *pin, void *payload),
@@ -249,6 +249,15 @@ int bstore_locations(struct bstore *bs, const struct cid *id,
 int bstore_evict(struct bstore *bs, const struct cid *id);
 
 /*
+ * Evict what it can of ids[0..n) in one transaction (one fsync, not n):
+ * blocks that are not found, have no location, have links or are already
+ * bad are passed over.  The number evicted goes to *out.  Returns 0 or a
+ * db/I/O error (then nothing is evicted).  The evictor's batch call.
+ */
+int bstore_evict_many(size_t *out, struct bstore *bs, const struct cid *ids,
+		      size_t n);
+
+/*
  * Walk the blocks in state, least recently used first (the evictor's
  * candidates; atimes are flushed first).  cb gets a borrowed stat and may
  * call bstore_evict.  A non-zero return stops the walk and is returned.
@@ -292,7 +301,7 @@ enum bstore_problem_kind {
 
 struct bstore_problem {
 	enum bstore_problem_kind kind;
-	struct cid id;            /* the block concerned; digest_len 0 if none */
+	struct cid id;            /* the block, or digest_len 0 if none */
 	char msg[160];
 };
 
@@ -347,6 +356,9 @@ enum bstore_fault {
  */
 void bstore_test_fail(struct bstore *bs, enum bstore_fault where, int errnum,
 		      int after);
+
+/* Make every pack fdatasync take ms milliseconds longer (0: off). */
+void bstore_test_fsync_delay(struct bstore *bs, int ms);
 
 /* Use now (seconds) as the clock; 0 returns to the real clock. */
 void bstore_test_clock(struct bstore *bs, int64_t now);

@@ -102,11 +102,31 @@ static int rehash(struct batch *b, size_t nslots)
 	return 0;
 }
 
+static int reserve_end(struct batch *b)
+{
+	size_t cap;
+	struct pack_end *e;
+
+	if (b->nends < b->ends_cap)
+		return 0;
+	cap = b->ends_cap ? b->ends_cap * 2 : 4;
+	e = efs_reallocarray(b->ends, cap, sizeof(*e));
+	if (!e)
+		return efs_error_set(EFS_ENOMEM, "out of memory");
+	b->ends = e;
+	b->ends_cap = cap;
+	return 0;
+}
+
 int bstore_batch_reserve(struct batch *b)
 {
 	size_t cap;
 	struct pend *v;
+	int error;
 
+	/* An append notes at most one new pack end. */
+	if ((error = reserve_end(b)) < 0)
+		return error;
 	if (b->n < b->cap)
 		return 0;
 	cap = b->cap ? b->cap * 2 : 64;
@@ -135,15 +155,8 @@ int bstore_batch_note_end(struct batch *b, uint32_t pack, uint64_t end)
 		b->ends[b->nends - 1].end = end;
 		return 0;
 	}
-	if (b->nends == b->ends_cap) {
-		size_t cap = b->ends_cap ? b->ends_cap * 2 : 4;
-		struct pack_end *e = efs_reallocarray(b->ends, cap, sizeof(*e));
-
-		if (!e)
-			return efs_error_set(EFS_ENOMEM, "out of memory");
-		b->ends = e;
-		b->ends_cap = cap;
-	}
+	if (reserve_end(b) < 0)
+		return EFS_ENOMEM;
 	b->ends[b->nends].pack = pack;
 	b->ends[b->nends].end = end;
 	b->nends++;

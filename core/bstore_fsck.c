@@ -454,6 +454,11 @@ static int load_packs(struct fsck *f)
 	return error;
 }
 
+static uint64_t align_slack(uint64_t end)
+{
+	return (end + PACK_ALIGN - 1) & ~(uint64_t)(PACK_ALIGN - 1);
+}
+
 static int pack_seen(uint32_t id, uint64_t size, bool header_ok,
 		     void *payload)
 {
@@ -465,6 +470,11 @@ static int pack_seen(uint32_t id, uint64_t size, bool header_ok,
 	for (i = 0; i < f->npacks && f->packs[i].pack != id; i++)
 		;
 	f->out->packs++;
+	pthread_mutex_lock(&bs->mu);
+	allowed = id == bs->pk.cur ? bs->pk.end : 0;
+	pthread_mutex_unlock(&bs->mu);
+	if (i == f->npacks && allowed && size <= align_slack(allowed))
+		return 0; /* the pack being written, before its first sync */
 	if (i == f->npacks) {
 		problem(f, BSTORE_PROBLEM_PACK, NULL,
 			"pack %08" PRIu32 " is not in the index", id);
@@ -479,6 +489,7 @@ static int pack_seen(uint32_t id, uint64_t size, bool header_ok,
 	pthread_mutex_lock(&bs->mu);
 	if (id == bs->pk.cur && bs->pk.end > allowed)
 		allowed = bs->pk.end;
+	allowed += bstore_pack_slack_locked(bs, id);
 	pthread_mutex_unlock(&bs->mu);
 	if (size > allowed)
 		problem(f, BSTORE_PROBLEM_TAIL, NULL,

@@ -303,7 +303,8 @@ static int gc_delete(struct gc_run *g, struct bstore *bs,
 		return error;
 	if (r->state < BSTORE_NSTATES)
 		bstore_totals_add(bs, r->state, -1,
-				  r->state == BSTORE_ABSENT ? 0 : -(int64_t)r->len);
+				  r->state == BSTORE_ABSENT ? 0
+							    : -(int64_t)r->len);
 	return 0;
 }
 
@@ -589,31 +590,72 @@ static int evict_txn(struct bstore *bs, const struct cid *id,
 	return 1;
 }
 
-int bstore_evict(struct bstore *bs, const struct cid *id)
+/* A block evict_many passes over: its reason is the block's business. */
+static bool evict_skippable(int error)
 {
-	uint8_t mh[BSTORE_MH_MAX];
-	size_t mh_len;
-	struct gc_cand c;
+	return error == EFS_ENOTFOUND || error == EFS_EINVAL ||
+	       error == EFS_EMISMATCH || error == EFS_ECORRUPT ||
+	       error == EFS_EUNSUPPORTED;
+}
+
+/* Evict in one transaction (wmu held); punch[] gets what was freed. */
+static int evict_txn_all(size_t *done, struct gc_cand *punch,
+			 struct bstore *bs, const struct cid *ids, size_t n,
+			 bool lenient)
+{
 	int error;
 
-	if ((error = bstore_key(mh, &mh_len, id)) < 0)
-		return error;
-	pthread_mutex_lock(&bs->wmu);
+	*done = 0;
 	if ((error = db_begin(bs->wdb)) < 0)
-		goto out;
-	error = evict_txn(bs, id, mh, mh_len, &c.row);
-	if (error < 0) {
-		bstore_rollback(bs);
-		goto out;
+		return error;
+	for (size_t i = 0; i < n; i++) {
+		struct gc_cand *c = &punch[*done];
+		size_t mh_len = 0;
+
+		error = bstore_key(c->mh, &mh_len, &ids[i]);
+		if (!error)
+			error = evict_txn(bs, &ids[i], c->mh, mh_len, &c->row);
+		if (error == 1) {
+			c->mh_len = (uint8_t)mh_len;
+			(*done)++;
+		} else if (error < 0 && !(lenient && evict_skippable(error))) {
+			bstore_rollback(bs);
+			*done = 0;
+			return error;
+		}
 	}
-	if ((error = bstore_commit(bs)) == 0 && c.row.state == BSTORE_LOCAL) {
-		memcpy(c.mh, mh, mh_len);
-		c.mh_len = (uint8_t)mh_len;
-		gc_punch(bs, &c);
-	}
-out:
+	return bstore_commit(bs);
+}
+
+static int evict_ids(size_t *out, struct bstore *bs, const struct cid *ids,
+		     size_t n, bool lenient)
+{
+	struct gc_cand *punch = efs_calloc(n ? n : 1, sizeof(*punch));
+	size_t done = 0;
+	int error;
+
+	if (!punch)
+		return efs_error_set(EFS_ENOMEM, "out of memory");
+	pthread_mutex_lock(&bs->wmu);
+	error = evict_txn_all(&done, punch, bs, ids, n, lenient);
 	pthread_mutex_unlock(&bs->wmu);
+	for (size_t i = 0; !error && i < done; i++)
+		gc_punch(bs, &punch[i]);
+	if (out)
+		*out = error ? 0 : done;
+	efs_free(punch);
 	return error;
+}
+
+int bstore_evict(struct bstore *bs, const struct cid *id)
+{
+	return evict_ids(NULL, bs, id, 1, false);
+}
+
+int bstore_evict_many(size_t *out, struct bstore *bs, const struct cid *ids,
+		      size_t n)
+{
+	return evict_ids(out, bs, ids, n, true);
 }
 
 /* ---- LRU ---- */

@@ -20,9 +20,15 @@
  *            to the append, gc holds it exclusive while it picks and
  *            deletes a batch, so a put never dedupes against a block gc is
  *            deleting.
- *   mu       everything in memory: the batches, the pack writer, the fd
- *            table, the touched map, errseq.  Held across pack pwrite (to
- *            the page cache) but never across fdatasync or sqlite.
+ *   wlock    the pack writer: appends and buffer flushes (put, and sync's
+ *            first step).  Held across the pack writes, which are direct
+ *            I/O: a writer waits for the disk here, readers never do.
+ *   mu       everything in memory: the batches, the writer's buffers and
+ *            offsets (changed under wlock and mu, so readers need only
+ *            mu), the fd table, the touched map, errseq.  Never held
+ *            across a disk write, fdatasync or sqlite (only the failure
+ *            path truncates under it); memcpy into the write buffer
+ *            happens under it, in slices of at most 256 KiB.
  *   pool_mu  the idle read connections (a leaf).
  */
 #ifndef EFS_BSTORE_I_H
@@ -98,25 +104,38 @@ struct touchmap {
 	size_t n;
 };
 
+/* Alignment of direct writes: offsets, lengths and buffers. */
+#define PACK_ALIGN 4096
+
 struct packs {
 	int dirfd;                /* repo/packs */
-	int *fds;                 /* by pack id; -1 = not open */
+	int *fds;                 /* by pack id; -1 = not open (buffered
+				     fds: reads, fdatasync, punch) */
 	uint64_t *sizes;          /* by pack id: size the index records */
 	size_t nfds;
-	/* the writer */
+	/* the writer: fields written under wlock and mu, read under either */
 	uint32_t cur;             /* pack being appended to; 0 = none yet */
 	uint32_t next_id;
+	uint32_t first_new;       /* packs from here on were created by us */
+	int wfd;                  /* cur opened for writing, or -1 */
+	bool direct;              /* wfd is O_DIRECT */
 	uint64_t end;             /* where the next record goes */
-	uint64_t wbuf_off;        /* pack offset of wbuf[0] */
-	uint8_t *wbuf;
-	size_t wlen;
+	uint8_t *bufs[2];         /* PACK_ALIGN-aligned, write_buffer each */
+	void *raw[2];             /* what to free */
+	uint8_t *wbuf;            /* the buffer being filled: one of bufs */
+	uint64_t wbuf_off;        /* pack offset of wbuf[0]; aligned */
+	size_t wlen;              /* end == wbuf_off + wlen */
+	bool wdirty;              /* wbuf holds bytes not yet written */
+	const uint8_t *inflight;  /* a full buffer being written, or NULL */
+	uint64_t inflight_off;
 	uint64_t keep;            /* never truncate cur below this */
-	uint64_t wb_done;         /* writeback started up to here */
+	uint64_t wb_done;         /* buffered mode: writeback started to */
 	bool dir_dirty;           /* a pack was created since the last sync */
-	bool broken;              /* cur could not be truncated: roll over */
+	bool broken;              /* cur cannot take appends: roll over */
 	/* fault injection (enum bstore_fault) */
 	int fail_errno[2];
 	int fail_after[2];
+	int fsync_delay_ms;
 };
 
 struct bstore {
@@ -129,6 +148,8 @@ struct bstore {
 	struct db *wdb;           /* the writer's connection (wmu) */
 
 	pthread_rwlock_t gc_lock;
+
+	pthread_mutex_t wlock;
 
 	pthread_mutex_t mu;
 	struct batch open;        /* pending, not yet taken by a sync */
@@ -209,31 +230,34 @@ void bstore_pack_release(struct bstore *bs);
 int bstore_pack_recover(struct bstore *bs, bool fresh_index);
 
 /* Encode a record header; returns its length. */
-size_t bstore_pack_record_header(uint8_t *out, uint64_t codec, const uint8_t *mh,
-			  size_t mh_len, size_t len);
+size_t bstore_pack_record_header(uint8_t *out, uint64_t codec,
+				 const uint8_t *mh, size_t mh_len, size_t len);
 
 /*
- * Append p's record (mu held): sets p->pack, off, hdr_len and notes the
- * pack end in b.  Returns 0 or an error (mu still held; the caller runs
+ * Append p's record (wlock held, mu not): sets p->pack, off, hdr_len, len
+ * and notes the pack end in b.  Returns 0 or an error (the caller runs
  * bstore_fail_locked).
  */
 int bstore_pack_append(struct bstore *bs, struct batch *b, struct pend *p,
-		const uint8_t *data, size_t len);
+		       const uint8_t *data, size_t len);
 
-/* Write the buffer out (mu held).  0 or error. */
+/* Write the partly filled buffer out, padded (wlock held).  0 or error. */
 int bstore_pack_flush(struct bstore *bs);
 
-/* Copy a pending block's bytes from the write buffer (mu held); false
- * when they are not there (then they are in the file). */
-bool bstore_pack_read_buffered(struct bstore *bs, uint8_t *dst, uint32_t pack,
-			uint64_t off, size_t len);
+/*
+ * Copy what of a pending block's bytes sits in the writer's buffers (mu
+ * held).  Returns how many leading bytes are not buffered: those are in
+ * the file, to pread after mu is dropped.
+ */
+size_t bstore_pack_read_buffered(struct bstore *bs, uint8_t *dst,
+				 uint32_t pack, uint64_t off, size_t len);
 
 /* The fd of pack id (mu held), opened on first use.  0 or error. */
 int bstore_pack_fd_locked(int *out, struct bstore *bs, uint32_t id);
 
 /* pread exactly len bytes (no lock held).  EFS_ECORRUPT when short. */
-int bstore_pack_pread(struct bstore *bs, uint8_t *dst, uint32_t pack, uint64_t off,
-	       size_t len);
+int bstore_pack_pread(struct bstore *bs, uint8_t *dst, uint32_t pack,
+		      uint64_t off, size_t len);
 
 /* fdatasync a pack (no lock held; honours fault injection). */
 int bstore_pack_datasync(struct bstore *bs, int fd, uint32_t id);
@@ -246,8 +270,15 @@ int bstore_pack_dirsync(struct bstore *bs, bool dirty);
 void bstore_pack_punch(struct bstore *bs, uint32_t pack, uint64_t off,
 		uint64_t len);
 
-/* After a failure (mu held): drop the buffer, cut cur back to keep. */
+/* After a failure (wlock and mu held): cut cur back to keep and reload
+ * the buffer from there. */
 void bstore_pack_rewind_locked(struct bstore *bs);
+
+/* At close (wlock held): drop the padding after the last record. */
+void bstore_pack_trim(struct bstore *bs);
+
+/* Bytes the current pack may hold past end (padding of direct writes). */
+uint64_t bstore_pack_slack_locked(struct bstore *bs, uint32_t id);
 
 /* The size the index records for a pack (mu held); 0 if unknown. */
 uint64_t bstore_pack_size_locked(struct bstore *bs, uint32_t id);
@@ -261,8 +292,6 @@ int bstore_pack_scan(struct bstore *bs,
 			       void *payload),
 		     void *payload);
 
-/* Path of pack id into out (PATH_MAX). */
-void bstore_pack_path(char *out, size_t cap, struct bstore *bs, uint32_t id);
 
 /* ---- bstore_batch.c ---- */
 
@@ -271,7 +300,8 @@ void bstore_batch_release(struct batch *b);
 /* Forget the entries, keeping allocations. */
 void bstore_batch_clear(struct batch *b);
 /* The entry for mh, or NULL. */
-struct pend *bstore_batch_find(struct batch *b, const uint8_t *mh, size_t mh_len);
+struct pend *bstore_batch_find(struct batch *b, const uint8_t *mh,
+			       size_t mh_len);
 /* Reserve room for one more entry (so add cannot fail). 0 or ENOMEM. */
 int bstore_batch_reserve(struct batch *b);
 /* Add an entry (after batch_reserve); takes p->links. */

@@ -4,9 +4,10 @@
  *
  * A sync, with wmu held:
  *
- *   1. under mu: flush the write buffer; take the open batch (it becomes
- *      bs->syncing, still visible to get/has); note how far it wrote into
- *      the current pack (pk.keep: a failing put must not cut below it).
+ *   1. under wlock: write the buffer out; then under mu take the open
+ *      batch (it becomes bs->syncing, still visible to get/has); note how
+ *      far it wrote into the current pack (pk.keep: a failing put must not
+ *      cut below it).
  *   2. no lock: fdatasync every pack the batch wrote; fsync packs/ if a
  *      pack was created.
  *   3. no lock but wmu: one transaction: for each block, re-read its row
@@ -37,6 +38,7 @@
 
 #include "core/banned.h"
 
+/* wlock and mu held. */
 int bstore_fail_locked(struct bstore *bs, int code)
 {
 	bstore_batch_clear(&bs->open);
@@ -337,20 +339,30 @@ static bool touches_due(struct bstore *bs, int64_t now)
 }
 
 /*
- * Step 1 (mu held): take the open batch into b, and the touched map into
- * t when due.  Returns 1 when there is nothing to do.
+ * Step 1 (wlock held): write the buffer out, then under mu take the open
+ * batch into b, and the touched map into t when due.  Returns 1 when
+ * there is nothing to do.
  */
 static int take_batch(struct bstore *bs, struct batch *b,
 		      struct touchmap *t, bool *dir_dirty)
 {
 	struct packs *pk = &bs->pk;
 	int64_t now = bstore_now(bs);
-	int error;
+	int error = 0;
 
+	pthread_mutex_lock(&bs->mu);
 	if (!bs->open.n)
-		return 1;
-	if ((error = bstore_pack_flush(bs)) < 0)
-		return bstore_fail_locked(bs, error);
+		error = 1;
+	pthread_mutex_unlock(&bs->mu);
+	if (error || (error = bstore_pack_flush(bs)) < 0) {
+		if (error < 0) {
+			pthread_mutex_lock(&bs->mu);
+			bstore_fail_locked(bs, error);
+			pthread_mutex_unlock(&bs->mu);
+		}
+		return error;
+	}
+	pthread_mutex_lock(&bs->mu);
 	*b = bs->open;
 	bstore_batch_init(&bs->open);
 	bs->syncing = b;
@@ -363,10 +375,11 @@ static int take_batch(struct bstore *bs, struct batch *b,
 	}
 	*dir_dirty = pk->dir_dirty;
 	pk->dir_dirty = false;
+	pthread_mutex_unlock(&bs->mu);
 	return 0;
 }
 
-/* Step 4 (mu held). */
+/* Step 4 (wlock and mu held). */
 static int finish_batch(struct bstore *bs, struct batch *b, bool dir_dirty,
 			int error)
 {
@@ -408,9 +421,9 @@ static int sync_wmu(struct bstore *bs)
 
 	bstore_batch_init(&b);
 	bstore_touch_init(&t);
-	pthread_mutex_lock(&bs->mu);
+	pthread_mutex_lock(&bs->wlock);
 	error = take_batch(bs, &b, &t, &dir_dirty);
-	pthread_mutex_unlock(&bs->mu);
+	pthread_mutex_unlock(&bs->wlock);
 	if (error)
 		return error > 0 ? 0 : error;
 	error = datasync_all(bs, &b);
@@ -418,9 +431,11 @@ static int sync_wmu(struct bstore *bs)
 		error = bstore_pack_dirsync(bs, dir_dirty);
 	if (!error)
 		error = commit_batch(bs, &b, &t);
+	pthread_mutex_lock(&bs->wlock);
 	pthread_mutex_lock(&bs->mu);
 	error = finish_batch(bs, &b, dir_dirty, error);
 	pthread_mutex_unlock(&bs->mu);
+	pthread_mutex_unlock(&bs->wlock);
 	if (!error)
 		punch_dups(bs, &b);
 	bstore_batch_release(&b);

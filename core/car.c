@@ -628,6 +628,31 @@ static int decode_header(struct car_reader *r, uint64_t *version,
 	return 0;
 }
 
+/*
+ * A header or section of len bytes (after a varint of vlen) over cap:
+ * EFS_ECORRUPT when the input ends first (truncation, garbage), else
+ * EFS_ETOOBIG.  Reads at most cap + 1 bytes to tell, so memory and fd
+ * input agree unless more than cap bytes are left.
+ */
+static int over_cap(struct car_reader *r, size_t vlen, uint64_t len,
+		    size_t cap, const char *what)
+{
+	const uint8_t *p;
+	size_t got;
+	uint64_t known = r->mem ? r->mem_len - r->pos : left_before_end(r);
+	int rc = fill(r, &p, &got, vlen + cap + 1);
+
+	if (rc < 0)
+		return rc;
+	if (got < vlen + cap + 1 || len > known - vlen)
+		return efs_error_set(EFS_ECORRUPT,
+				     "car: %s of %llu bytes past the end",
+				     what, (unsigned long long)len);
+	return efs_error_set(EFS_ETOOBIG,
+			     "car: %s of %llu bytes over the %zu-byte cap",
+			     what, (unsigned long long)len, cap);
+}
+
 /* Read one header (varint + DAG-CBOR) and keep a copy of its bytes. */
 static int read_header(struct car_reader *r, uint64_t *version)
 {
@@ -642,9 +667,7 @@ static int read_header(struct car_reader *r, uint64_t *version)
 	if (none || hlen == 0)
 		return efs_error_set(EFS_ECORRUPT, "car: no header");
 	if (hlen > CAR_HEADER_MAX)
-		return efs_error_set(EFS_ETOOBIG,
-				     "car: header of %llu bytes over the cap",
-				     (unsigned long long)hlen);
+		return over_cap(r, vlen, hlen, CAR_HEADER_MAX, "header");
 	rc = fill(r, &p, &got, vlen + (size_t)hlen);
 	if (rc < 0)
 		return rc;
@@ -684,9 +707,6 @@ static int open_v2(struct car_reader *r)
 		return rc;
 	r->v1_base = r->pos;
 	r->end = h.data_offset + h.data_size;
-	if (r->mem && r->end > r->mem_len)
-		return efs_error_set(EFS_ECORRUPT,
-				     "car: carv2 data past the end of the file");
 	rc = read_header(r, &version);
 	if (rc == 0 && version != 1)
 		rc = efs_error_set(EFS_ECORRUPT, "car: carv2 inside a carv2");
@@ -807,15 +827,8 @@ static int next_section(struct car_reader *r, struct car_block *out)
 		return efs_error_set(EFS_ECORRUPT,
 				     "car: zero-length section at %llu",
 				     (unsigned long long)(r->pos - r->v1_base));
-	if (slen > left_before_end(r) - vlen ||
-	    (r->mem && slen > r->mem_len - r->pos - vlen))
-		return efs_error_set(EFS_ECORRUPT,
-				     "car: section of %llu bytes past the end",
-				     (unsigned long long)slen);
 	if (slen > r->section_max)
-		return efs_error_set(EFS_ETOOBIG,
-				     "car: section of %llu bytes over the cap",
-				     (unsigned long long)slen);
+		return over_cap(r, vlen, slen, r->section_max, "section");
 	rc = fill(r, &p, &got, vlen + (size_t)slen);
 	if (rc < 0)
 		return rc;

@@ -168,11 +168,13 @@ void car_reader_set_section_max(struct car_reader *r, size_t max);
  * Read the next section into out (pointers valid until the next call or
  * car_reader_free).  The block is hashed and checked against its CID.
  * Returns 0; EFS_ITEROVER after the last section; EFS_ECORRUPT (a
- * zero-length section, a bad CID, a section running past the end,
- * truncation, trailing bytes that are not a section); EFS_ETOOBIG
- * (section over the cap); EFS_EMISMATCH; EFS_EUNSUPPORTED (a hash this
+ * zero-length section, a bad CID, a section running past the end of the
+ * input or of a CARv2's data, truncation, trailing bytes that are not a
+ * section); EFS_ETOOBIG (a section over the cap with more than the cap
+ * left in the input); EFS_EMISMATCH; EFS_EUNSUPPORTED (a hash this
  * build cannot compute); EFS_EIO; EFS_ENOMEM.  After an error the
- * reader only returns that error again.
+ * reader only returns that error again.  Memory and fd readers of the
+ * same bytes return the same sections and codes.
  */
 int car_reader_next(struct car_reader *r, struct car_block *out);
 

@@ -545,7 +545,7 @@ int carv2_wrap_mem(struct buf *out, const uint8_t *v1, size_t len)
 	struct car_reader *r = NULL;
 	uint8_t head[CARV2_DATA_OFFSET];
 	size_t old = out->len;
-	uint64_t total;
+	uint64_t total = 0;
 	int rc = carv2_index_builder_new(&b);
 
 	if (rc == 0)
@@ -592,7 +592,7 @@ int carv2_wrap_fd(int out_fd, int in_fd)
 	struct car_writer *w = NULL;
 	struct buf index = BUF_INIT(BUF_NOCAP);
 	uint8_t head[CARV2_DATA_OFFSET];
-	uint64_t len, total;
+	uint64_t len = 0, total = 0;
 	int rc = fd_remaining(&len, in_fd);
 
 	if (rc == 0)

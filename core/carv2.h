@@ -134,7 +134,7 @@ int carv2_wrap_mem(struct buf *out, const uint8_t *v1, size_t len);
 /*
  * As carv2_wrap_mem, streaming: the CARv1 is read from in_fd (a regular
  * file, from its current position to its end) and the CARv2 written to
- * out_fd.  Memory: the index, about 45 bytes a block.  Returns as
+ * out_fd.  Memory: the index, about 64 bytes a block.  Returns as
  * carv2_wrap_mem, plus EFS_EIO.
  */
 int carv2_wrap_fd(int out_fd, int in_fd);

@@ -3,14 +3,15 @@
  * struct buf and a zero-copy decoder cursor.
  *
  * The data model is the DAG-CBOR subset of CBOR: unsigned and negative
- * integers (64-bit), byte strings, UTF-8 text strings, arrays, maps with
+ * integers (64-bit), byte strings, text strings, arrays, maps with
  * text keys, false/true/null, 64-bit floats (no NaN or infinities) and
  * CIDs (tag 42 around a byte string of 0x00 + binary CID).  Everything is
  * encoded the one canonical way: minimal heads, definite lengths, map
  * keys sorted length-first then bytewise, no duplicate keys.  The decoder
  * rejects anything else (EFS_ECORRUPT); that is what makes a block's
  * bytes a function of its value, so CIDs agree with @ipld/dag-cbor and
- * go-ipld-prime.
+ * go-ipld-prime.  One exception, as in those two: text is not checked
+ * for UTF-8 (blocks with invalid sequences exist).
  *
  * Encoding: call cbor_put_* in document order.  A container is opened
  * with its item count (cbor_put_array(b, 2), cbor_put_map(b, n)) and is

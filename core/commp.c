@@ -486,7 +486,7 @@ static unsigned ceil_log2(uint64_t n)
 	return n <= 1 ? 0 : 64 - (unsigned)__builtin_clzll(n - 1);
 }
 
-/* left || right hashed into out (which may alias right). */
+/* The node over left || right; out may alias either. */
 static void pair_hash(uint8_t out[NODE], const uint8_t *left,
 		      const uint8_t *right)
 {
@@ -512,6 +512,17 @@ static void tail_hash(uint8_t out[NODE], const struct commp *c)
 	block_init(blk[0]);
 	block_init(blk[1]);
 	group_hash(out, blk, in, 1);
+}
+
+/* Fill out's sizes from height and payload; padding must not underflow. */
+static void piece_sizes(struct commp_piece *out, unsigned height,
+			uint64_t payload)
+{
+	out->height = height;
+	out->padded_size = (uint64_t)NODE << height;
+	out->unpadded_size = out->padded_size / 128 * 127;
+	out->payload_size = payload;
+	out->padding = out->unpadded_size - payload;
 }
 
 void commp_finish(struct commp_piece *out, const struct commp *c)
@@ -541,11 +552,7 @@ void commp_finish(struct commp_piece *out, const struct commp *c)
 	if (!have)
 		memcpy(cur, s->level[height - 2], NODE);
 	memcpy(out->root, cur, NODE);
-	out->height = height;
-	out->payload_size = c->payload;
-	out->padded_size = (uint64_t)NODE << height;
-	out->unpadded_size = out->padded_size / 128 * 127;
-	out->padding = out->unpadded_size - c->payload;
+	piece_sizes(out, height, c->payload);
 }
 
 int commp_compute(struct commp_piece *out, const void *data, size_t len)
@@ -604,17 +611,6 @@ unsigned commp_height_of_padded(uint64_t padded)
 	if (!commp_padded_valid(padded))
 		return 0;
 	return (unsigned)__builtin_ctzll(padded) - 5;
-}
-
-/* Fill out's sizes from height and payload; padding must not underflow. */
-static void piece_sizes(struct commp_piece *out, unsigned height,
-			uint64_t payload)
-{
-	out->height = height;
-	out->padded_size = (uint64_t)NODE << height;
-	out->unpadded_size = out->padded_size / 128 * 127;
-	out->payload_size = payload;
-	out->padding = out->unpadded_size - payload;
 }
 
 int commp_piece_init(struct commp_piece *out,

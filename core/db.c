@@ -85,7 +85,8 @@ int db_error(struct db *db, int rc, const char *what)
 		return efs_error_set(code, "db: %s: %s", what,
 				     sqlite3_errstr(rc));
 	return efs_error_set(code, "db: %s: %s (%d)", what,
-			     sqlite3_errmsg(conn), sqlite3_extended_errcode(conn));
+			     sqlite3_errmsg(conn),
+			     sqlite3_extended_errcode(conn));
 }
 
 int db_exec(struct db *db, const char *sql)

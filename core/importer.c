@@ -39,12 +39,11 @@ int importer_opts_profile(struct importer_opts *out, const char *name)
 	out->hamt_estimator = IMPORTER_HAMT_BLOCK;
 	out->hamt_fanout = 256;
 	out->include_hidden = true;
-	out->use_mmap = true;
 	if (!name || !*name || !strcmp(name, "unixfs-v1-2025"))
 		return 0;
 	if (strcmp(name, "unixfs-v0-2015") && strcmp(name, "legacy-cid-v0"))
-		return efs_error_set(EFS_EINVAL, "importer: unknown profile '%s'",
-				     name);
+		return efs_error_set(EFS_EINVAL,
+				     "importer: unknown profile '%s'", name);
 	out->cid_version = 0;
 	out->chunk_size = 262144;
 	out->max_links = 174;
@@ -137,8 +136,7 @@ static size_t utf8_seq(const uint8_t *p, size_t len)
 	return n;
 }
 
-/* A printable, escaped copy of a name for messages. */
-static const char *escape(char *out, size_t cap, const char *s, size_t len)
+const char *importer_escape(char *out, size_t cap, const char *s, size_t len)
 {
 	size_t o = 0;
 
@@ -154,32 +152,30 @@ static const char *escape(char *out, size_t cap, const char *s, size_t len)
 	return out;
 }
 
+static int bad_name(const char *name, size_t len, const char *why)
+{
+	char esc[256];
+
+	return efs_error_set(EFS_EINVAL, "importer: name '%s' %s",
+			     importer_escape(esc, sizeof(esc), name, len), why);
+}
+
 int importer_name_check(const char *name, size_t len)
 {
 	const uint8_t *p = (const uint8_t *)name;
-	char esc[256];
 
 	if (len == 0)
 		return efs_error_set(EFS_EINVAL, "importer: empty name");
 	if ((len == 1 && name[0] == '.') ||
 	    (len == 2 && name[0] == '.' && name[1] == '.'))
-		return efs_error_set(EFS_EINVAL, "importer: name '%s'",
-				     escape(esc, sizeof(esc), name, len));
+		return bad_name(name, len, "is reserved");
 	for (size_t i = 0; i < len;) {
 		size_t n = utf8_seq(p + i, len - i);
 
 		if (n == 0)
-			return efs_error_set(EFS_EINVAL,
-					     "importer: name '%s' is not "
-					     "valid UTF-8",
-					     escape(esc, sizeof(esc), name,
-						    len));
+			return bad_name(name, len, "is not valid UTF-8");
 		if (p[i] == '/' || p[i] == '\0')
-			return efs_error_set(EFS_EINVAL,
-					     "importer: name '%s' contains "
-					     "'/' or NUL",
-					     escape(esc, sizeof(esc), name,
-						    len));
+			return bad_name(name, len, "contains '/' or NUL");
 		i += n;
 	}
 	return 0;
@@ -188,10 +184,8 @@ int importer_name_check(const char *name, size_t len)
 void importer_meta_apply(struct unixfs_data *d,
 			 const struct importer_meta *meta)
 {
-	bool dir = d->type == UNIXFS_DIRECTORY ||
-		   d->type == UNIXFS_HAMT_SHARD;
-	uint32_t def = dir ? UNIXFS_DEFAULT_DIR_MODE
-			   : UNIXFS_DEFAULT_FILE_MODE;
+	bool dir = d->type == UNIXFS_DIRECTORY || d->type == UNIXFS_HAMT_SHARD;
+	uint32_t def = dir ? UNIXFS_DEFAULT_DIR_MODE : UNIXFS_DEFAULT_FILE_MODE;
 
 	if (!meta)
 		return;
@@ -212,7 +206,7 @@ int importer_node_store(struct cid *out, size_t *len_out, struct buf *block,
 			const struct importer_opts *opts,
 			const struct blockio_sink *sink)
 {
-	struct dagpb_node node = { 0 };
+	struct dagpb_node node = {0};
 	int error;
 
 	buf_reset(data);
@@ -226,9 +220,8 @@ int importer_node_store(struct cid *out, size_t *len_out, struct buf *block,
 	node.has_data = true;
 	if ((error = dagpb_encode(block, &node)) < 0)
 		return error;
-	error = cid_hash(out, importer_opts_cid_version(opts),
-			 CID_CODEC_DAG_PB, opts->hash, block->ptr,
-			 block->len);
+	error = cid_hash(out, importer_opts_cid_version(opts), CID_CODEC_DAG_PB,
+			 opts->hash, block->ptr, block->len);
 	if (error < 0)
 		return error;
 	*len_out = block->len;
@@ -238,13 +231,12 @@ int importer_node_store(struct cid *out, size_t *len_out, struct buf *block,
 /* A symlink target longer than this is refused (PATH_MAX is 4096). */
 #define SYMLINK_TARGET_MAX (1u << 20)
 
-int importer_symlink(struct cid *out, uint64_t *tsize_out,
-		     const char *target, size_t len,
-		     const struct importer_opts *opts,
+int importer_symlink(struct cid *out, uint64_t *tsize_out, const char *target,
+		     size_t len, const struct importer_opts *opts,
 		     const struct importer_meta *meta,
 		     const struct blockio_sink *sink)
 {
-	struct unixfs_data ud = { .type = UNIXFS_SYMLINK };
+	struct unixfs_data ud = {.type = UNIXFS_SYMLINK};
 	struct buf block = BUF_INIT(DAGPB_BLOCK_MAX);
 	struct buf data = BUF_INIT(DAGPB_BLOCK_MAX);
 	size_t n = 0;
@@ -253,9 +245,8 @@ int importer_symlink(struct cid *out, uint64_t *tsize_out,
 	if ((error = importer_opts_check(opts)) < 0)
 		return error;
 	if (len > SYMLINK_TARGET_MAX)
-		return efs_error_set(EFS_ETOOBIG,
-				     "importer: symlink target of %zu bytes",
-				     len);
+		return efs_error_set(
+		    EFS_ETOOBIG, "importer: symlink target of %zu bytes", len);
 	ud.data = (const uint8_t *)target;
 	ud.data_len = len;
 	ud.has_data = len > 0;

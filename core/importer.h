@@ -64,52 +64,53 @@ enum importer_hamt_estimator {
  * fields; importer_opts_check says whether a combination is valid.
  */
 struct importer_opts {
-	int cid_version;        /* of dag-pb nodes: 0 or 1 (raw leaves are
-				   always CIDv1); a hash other than
-				   sha2-256 forces 1, as in kubo */
-	uint64_t hash;          /* MHASH_SHA2_256 or MHASH_BLAKE2B_256 */
-	size_t chunk_size;      /* fixed chunk size, 1..IMPORTER_CHUNK_MAX */
-	unsigned max_links;     /* balanced layout width, 2..LINKS_MAX */
-	bool raw_leaves;        /* leaves as raw blocks, else dag-pb File */
+	int cid_version;	 /* of dag-pb nodes: 0 or 1 (raw leaves are
+				    always CIDv1); a hash other than
+				    sha2-256 forces 1, as in kubo */
+	uint64_t hash;		 /* MHASH_SHA2_256 or MHASH_BLAKE2B_256 */
+	size_t chunk_size;	 /* fixed chunk size, 1..IMPORTER_CHUNK_MAX */
+	unsigned max_links;	 /* balanced layout width, 2..LINKS_MAX */
+	bool raw_leaves;	 /* leaves as raw blocks, else dag-pb File */
 	uint64_t hamt_threshold; /* shard when the estimate is > this */
 	enum importer_hamt_estimator hamt_estimator;
-	unsigned hamt_fanout;   /* power of two, 8..1024 */
-	bool include_hidden;    /* import names starting with '.'; kubo's
-				   default is off (--hidden turns it on),
-				   ours on, since this is a drive */
-	bool preserve_mode;     /* store permission bits (add_fd/add_path) */
-	bool preserve_mtime;    /* store modification times (idem) */
-	unsigned threads;       /* leaf-hashing workers for add_fd/add_path;
-				   0 = one per online CPU */
-	bool use_mmap;          /* add_fd/add_path: map regular files rather
-				   than pread them (~15% less CPU, no copy);
-				   but if another process truncates a file
-				   while it is being imported, the process
-				   gets SIGBUS.  On in the profiles; turn it
-				   off for files others may truncate */
+	unsigned hamt_fanout; /* power of two, 8..1024 */
+	bool include_hidden;  /* import names starting with '.'; kubo's
+				 default is off (--hidden turns it on),
+				 ours on, since this is a drive */
+	bool preserve_mode;   /* store permission bits (add_fd/add_path) */
+	bool preserve_mtime;  /* store modification times (idem) */
+	unsigned threads;     /* leaf-hashing workers for add_fd/add_path;
+				 0 = one per online CPU */
+	bool use_mmap;	      /* add_fd/add_path: map regular files rather
+				 than pread them (no copy: a little less
+				 CPU on a busy machine, none measurable on
+				 an idle one), but a file truncated by
+				 another process while it is being
+				 imported then kills the process with
+				 SIGBUS.  Off in the profiles */
 };
 
 /* Per-entry metadata (UnixFS 1.5 mode and mtime); see the rule above. */
 struct importer_meta {
 	bool has_mode;
-	uint32_t mode;          /* st_mode; the low 12 bits are kept */
+	uint32_t mode; /* st_mode; the low 12 bits are kept */
 	bool has_mtime;
 	int64_t mtime_sec;
-	uint32_t mtime_nsec;    /* 0..999999999; 0 is not written */
+	uint32_t mtime_nsec; /* 0..999999999; 0 is not written */
 };
 
 /* What an importer_progress_cb is told. */
 enum importer_event_kind {
 	IMPORTER_EVENT_PROGRESS, /* done/total moved on */
-	IMPORTER_EVENT_WARN,     /* an entry was skipped: path, msg */
+	IMPORTER_EVENT_WARN,	 /* an entry was skipped: path, msg */
 };
 
 struct importer_event {
 	enum importer_event_kind kind;
-	uint64_t done;          /* file bytes imported so far */
-	uint64_t total;         /* file bytes to import in all */
-	const char *path;       /* WARN: the entry's path; borrowed */
-	const char *msg;        /* WARN: why; borrowed */
+	uint64_t done;	  /* file bytes imported so far */
+	uint64_t total;	  /* file bytes to import in all */
+	const char *path; /* WARN: the entry's path; borrowed */
+	const char *msg;  /* WARN: why; borrowed */
 };
 
 /*
@@ -126,7 +127,7 @@ typedef int (*importer_progress_cb)(const struct importer_event *ev,
  * fanout 256 when the exact block size is > 262144) or "unixfs-v0-2015"
  * (alias "legacy-cid-v0"; CIDv0, dag-pb leaves, 256 KiB chunks, 174
  * links, links estimator > 262144).  Both include hidden files, keep no
- * metadata, use one worker per CPU and mmap.  Returns 0 or EFS_EINVAL (unknown
+ * metadata, use one worker per CPU and pread.  Returns 0 or EFS_EINVAL (unknown
  * name; out is then the default profile).
  */
 int importer_opts_profile(struct importer_opts *out, const char *name);
@@ -192,9 +193,8 @@ int importer_add_path(struct cid *out, uint64_t *tsize_out, const char *path,
  * ignore).  Returns 0, EFS_EINVAL, EFS_ETOOBIG (a target over 1 MiB),
  * EFS_ENOMEM or a sink error.
  */
-int importer_symlink(struct cid *out, uint64_t *tsize_out,
-		     const char *target, size_t len,
-		     const struct importer_opts *opts,
+int importer_symlink(struct cid *out, uint64_t *tsize_out, const char *target,
+		     size_t len, const struct importer_opts *opts,
 		     const struct importer_meta *meta,
 		     const struct blockio_sink *sink);
 

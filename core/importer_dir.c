@@ -28,7 +28,7 @@
 struct dir_entry {
 	struct cid cid;
 	uint64_t tsize;
-	size_t name_off;        /* in names */
+	size_t name_off; /* in names */
 	size_t name_len;
 };
 
@@ -39,7 +39,7 @@ struct importer_dir {
 	struct blockio_sink sink;
 	struct dir_entry *entries;
 	size_t n, cap;
-	struct buf names;       /* every name, back to back */
+	struct buf names; /* every name, back to back */
 	bool finished;
 };
 
@@ -84,8 +84,8 @@ size_t importer_dir_count(const struct importer_dir *d)
 	return d->n;
 }
 
-int importer_dir_add(struct importer_dir *d, const char *name,
-		     size_t name_len, const struct cid *id, uint64_t tsize)
+int importer_dir_add(struct importer_dir *d, const char *name, size_t name_len,
+		     const struct cid *id, uint64_t tsize)
 {
 	struct dir_entry *e;
 	int error;
@@ -142,10 +142,9 @@ static int sorted_links(struct dagpb_link **out, const struct importer_dir *d)
 		if (dagpb_name_compare(links[i - 1].name, links[i - 1].name_len,
 				       links[i].name, links[i].name_len))
 			continue;
-		error = efs_error_set(EFS_EEXISTS,
-				      "importer: duplicate name '%.*s'",
-				      (int)links[i].name_len,
-				      (const char *)links[i].name);
+		error = efs_error_set(
+		    EFS_EEXISTS, "importer: duplicate name '%.*s'",
+		    (int)links[i].name_len, (const char *)links[i].name);
 		efs_free(links);
 		return error;
 	}
@@ -158,7 +157,7 @@ static uint64_t estimate(const struct importer_dir *d,
 			 const struct dagpb_link *links, const uint8_t *data,
 			 size_t data_len)
 {
-	struct dagpb_node node = { 0 };
+	struct dagpb_node node = {0};
 	uint64_t sum = 0;
 
 	switch (d->opts.hamt_estimator) {
@@ -179,19 +178,18 @@ static uint64_t estimate(const struct importer_dir *d,
 	}
 }
 
-static int store_hamt(struct importer_dir *d, struct cid *out,
-		      uint64_t *tsize)
+static int store_hamt(struct importer_dir *d, struct cid *out, uint64_t *tsize)
 {
-	struct unixfs_data meta = { .type = UNIXFS_HAMT_SHARD };
-	struct hamt_opts ho = { 0 };
+	struct unixfs_data meta = {.type = UNIXFS_HAMT_SHARD};
+	struct hamt_opts ho = {0};
 	struct hamt_entry *es = efs_calloc(d->n, sizeof(*es));
 	int error;
 
 	if (!es)
 		return efs_error_set(EFS_ENOMEM, "importer: out of memory");
 	for (size_t i = 0; i < d->n; i++) {
-		es[i].name = (const char *)d->names.ptr +
-			     d->entries[i].name_off;
+		es[i].name =
+		    (const char *)d->names.ptr + d->entries[i].name_off;
 		es[i].name_len = d->entries[i].name_len;
 		es[i].cid = d->entries[i].cid;
 		es[i].tsize = d->entries[i].tsize;
@@ -209,7 +207,7 @@ static int store_hamt(struct importer_dir *d, struct cid *out,
 int importer_dir_finish(struct importer_dir *d, struct cid *out,
 			uint64_t *tsize_out)
 {
-	struct unixfs_data ud = { .type = UNIXFS_DIRECTORY };
+	struct unixfs_data ud = {.type = UNIXFS_DIRECTORY};
 	struct buf block = BUF_INIT(DAGPB_BLOCK_MAX);
 	struct buf data = BUF_INIT(DAGPB_BLOCK_MAX);
 	struct dagpb_link *links = NULL;
@@ -226,7 +224,9 @@ int importer_dir_finish(struct importer_dir *d, struct cid *out,
 	importer_meta_apply(&ud, d->has_meta ? &d->meta : NULL);
 	if ((error = unixfs_encode(&data, &ud)) < 0)
 		goto out;
-	if (d->opts.hamt_estimator != IMPORTER_HAMT_DISABLED &&
+	/* An empty directory is never sharded (boxo and JS decide when an
+	 * entry is added, so they never look at one). */
+	if (d->n > 0 && d->opts.hamt_estimator != IMPORTER_HAMT_DISABLED &&
 	    estimate(d, links, data.ptr, data.len) > d->opts.hamt_threshold) {
 		error = store_hamt(d, out, &tsize);
 		goto out;

@@ -49,8 +49,8 @@ int importer_dir_new(struct importer_dir **out,
  * Duplicate names are found at finish.  Returns 0, EFS_EINVAL or
  * EFS_ENOMEM.
  */
-int importer_dir_add(struct importer_dir *d, const char *name,
-		     size_t name_len, const struct cid *id, uint64_t tsize);
+int importer_dir_add(struct importer_dir *d, const char *name, size_t name_len,
+		     const struct cid *id, uint64_t tsize);
 
 /* Entries added so far. */
 size_t importer_dir_count(const struct importer_dir *d);

@@ -47,25 +47,25 @@
 
 struct level {
 	struct dagpb_link *links; /* max_links slots, allocated on first use */
-	uint64_t *sizes;          /* content bytes under each link */
-	size_t n;                 /* links pending */
+	uint64_t *sizes;	  /* content bytes under each link */
+	size_t n;		  /* links pending */
 };
 
 struct importer_file {
 	struct importer_opts opts;
 	struct importer_meta meta;
-	bool has_meta;            /* meta given with mode or mtime */
+	bool has_meta; /* meta given with mode or mtime */
 	struct blockio_sink sink;
-	uint8_t *chunk;           /* chunk_size bytes, on first write */
-	size_t chunk_len;         /* bytes waiting in chunk */
-	uint64_t size;            /* bytes added so far */
-	uint64_t nleaves;         /* leaves pushed into level 0 */
-	bool short_leaf;          /* a leaf under chunk_size was pushed */
+	uint8_t *chunk;	  /* chunk_size bytes, on first write */
+	size_t chunk_len; /* bytes waiting in chunk */
+	uint64_t size;	  /* bytes added so far */
+	uint64_t nleaves; /* leaves pushed into level 0 */
+	bool short_leaf;  /* a leaf under chunk_size was pushed */
 	struct level levels[FILE_DEPTH_MAX];
-	unsigned nlevels;         /* levels in use */
-	struct buf block;         /* scratch: an encoded node */
-	struct buf data;          /* scratch: its UnixFS Data */
-	int error;                /* sticky: the first error */
+	unsigned nlevels; /* levels in use */
+	struct buf block; /* scratch: an encoded node */
+	struct buf data;  /* scratch: its UnixFS Data */
+	int error;	  /* sticky: the first error */
 	bool finished;
 };
 
@@ -73,8 +73,8 @@ int importer_leaf_make(struct importer_leaf *out, struct buf *block,
 		       struct buf *data, const uint8_t *chunk, size_t len,
 		       const struct importer_opts *opts)
 {
-	struct unixfs_data ud = { .type = UNIXFS_FILE };
-	struct dagpb_node node = { 0 };
+	struct unixfs_data ud = {.type = UNIXFS_FILE};
+	struct dagpb_node node = {0};
 	int error;
 
 	out->size = len;
@@ -172,8 +172,8 @@ uint64_t importer_file_size(const struct importer_file *f)
 static int emit(struct importer_file *f, unsigned d);
 
 /* Add a link to level d, emitting the level when it fills. */
-static int push_link(struct importer_file *f, unsigned d,
-		     const struct cid *id, uint64_t size, uint64_t tsize)
+static int push_link(struct importer_file *f, unsigned d, const struct cid *id,
+		     uint64_t size, uint64_t tsize)
 {
 	struct level *lv = &f->levels[d];
 	struct dagpb_link *lk;
@@ -209,7 +209,7 @@ static int push_link(struct importer_file *f, unsigned d,
 static int emit(struct importer_file *f, unsigned d)
 {
 	struct level *lv = &f->levels[d];
-	struct unixfs_data ud = { .type = UNIXFS_FILE, .has_filesize = true };
+	struct unixfs_data ud = {.type = UNIXFS_FILE, .has_filesize = true};
 	uint64_t tsize = 0;
 	struct cid id;
 	size_t len;
@@ -255,8 +255,7 @@ static int push_chunk(struct importer_file *f, const uint8_t *p, size_t n)
 	return push_leaf(f, &leaf);
 }
 
-int importer_file_write(struct importer_file *f, const void *data,
-			size_t len)
+int importer_file_write(struct importer_file *f, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 	size_t cs = f->opts.chunk_size;
@@ -265,13 +264,12 @@ int importer_file_write(struct importer_file *f, const void *data,
 	if (f->error || len == 0)
 		return f->error;
 	if (f->finished || f->short_leaf)
-		return fail(f, efs_error_set(EFS_EINVAL,
-					     "importer: write after %s",
-					     f->finished ? "finish"
-							 : "a short leaf"));
+		return fail(
+		    f, efs_error_set(EFS_EINVAL, "importer: write after %s",
+				     f->finished ? "finish" : "a short leaf"));
 	if (!f->chunk && !(f->chunk = efs_malloc(cs)))
-		return fail(f, efs_error_set(EFS_ENOMEM,
-					     "importer: out of memory"));
+		return fail(
+		    f, efs_error_set(EFS_ENOMEM, "importer: out of memory"));
 	while (len && error == 0) {
 		size_t n;
 
@@ -325,7 +323,7 @@ static int leaf_may_follow(struct importer_file *f, uint64_t size)
 int importer_file_add_leaf(struct importer_file *f, const struct cid *leaf,
 			   uint64_t size)
 {
-	struct importer_leaf l = { .cid = *leaf, .size = size };
+	struct importer_leaf l = {.cid = *leaf, .size = size};
 
 	if (f->error)
 		return f->error;
@@ -360,7 +358,7 @@ static int store_single(struct importer_file *f, struct cid *out,
 {
 	static const uint8_t empty[1];
 	const uint8_t *p = f->chunk_len ? f->chunk : empty;
-	struct unixfs_data ud = { .type = UNIXFS_FILE, .has_filesize = true };
+	struct unixfs_data ud = {.type = UNIXFS_FILE, .has_filesize = true};
 	struct importer_leaf leaf;
 	size_t len;
 	int error;
@@ -396,8 +394,7 @@ static unsigned top_level(const struct importer_file *f)
 }
 
 /* Collapse the pending levels into the root (see the design notes). */
-static int collapse(struct importer_file *f, struct cid *out,
-		    uint64_t *tsize)
+static int collapse(struct importer_file *f, struct cid *out, uint64_t *tsize)
 {
 	int error;
 
@@ -435,8 +432,8 @@ int importer_file_finish(struct importer_file *f, struct cid *out,
 	if (f->error)
 		return f->error;
 	if (f->finished)
-		return fail(f, efs_error_set(EFS_EINVAL,
-					     "importer: finished twice"));
+		return fail(
+		    f, efs_error_set(EFS_EINVAL, "importer: finished twice"));
 	f->finished = true;
 	if (f->nleaves == 0) {
 		error = store_single(f, &root, &tsize);

@@ -44,8 +44,7 @@ int importer_file_new(struct importer_file **out,
 
 /* Append len bytes.  Returns 0, EFS_EINVAL (after a short leaf was
  * added), EFS_ENOMEM or a sink error. */
-int importer_file_write(struct importer_file *f, const void *data,
-			size_t len);
+int importer_file_write(struct importer_file *f, const void *data, size_t len);
 
 /*
  * Append an already-stored chunk without reading or rehashing it: leaf

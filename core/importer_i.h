@@ -21,12 +21,12 @@
 /* A chunk made into a leaf, not yet stored. */
 struct importer_leaf {
 	struct cid cid;
-	const uint8_t *block;   /* the leaf block: the chunk itself for a raw
-				   leaf, else the encoding in a buffer of
-				   the caller's */
+	const uint8_t *block; /* the leaf block: the chunk itself for a raw
+				 leaf, else the encoding in a buffer of
+				 the caller's */
 	size_t block_len;
-	uint64_t size;          /* content bytes */
-	uint64_t tsize;         /* Tsize of a link to it (= block_len) */
+	uint64_t size;	/* content bytes */
+	uint64_t tsize; /* Tsize of a link to it (= block_len) */
 };
 
 /*
@@ -41,6 +41,12 @@ int importer_leaf_make(struct importer_leaf *out, struct buf *block,
 
 /* Size of the dag-pb File leaf (no metadata) of a size-byte chunk. */
 uint64_t importer_leaf_block_size(uint64_t size);
+
+/*
+ * A printable copy of s[0..len) for messages: bytes outside printable
+ * ASCII (and backslashes) as \xNN, cut to fit cap.  Returns out.
+ */
+const char *importer_escape(char *out, size_t cap, const char *s, size_t len);
 
 /*
  * Put metadata into a UnixFS Data message the way ipfs-unixfs writes it:

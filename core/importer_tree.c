@@ -49,9 +49,10 @@ struct walk {
 	const struct blockio_sink *sink;
 	importer_progress_cb cb;
 	void *payload;
-	struct leafpool *pool;  /* made at the first multi-chunk file */
-	struct buf path;        /* the entry being imported, for messages */
-	uint64_t done, total;   /* file bytes */
+	struct leafpool *pool; /* made at the first multi-chunk file */
+	uint8_t *rbuf;	       /* chunk_size bytes for import_stream */
+	struct buf path;       /* the entry being imported, for messages */
+	uint64_t done, total;  /* file bytes */
 };
 
 /* A directory's names, sorted: pointers into one arena. */
@@ -60,14 +61,14 @@ struct names {
 	struct name {
 		const char *s;
 		size_t len;
-	} *v;
+	} * v;
 	size_t n;
 };
 
 static int progress(struct walk *w)
 {
-	struct importer_event ev = { IMPORTER_EVENT_PROGRESS, w->done,
-				     w->total, NULL, NULL };
+	struct importer_event ev = {IMPORTER_EVENT_PROGRESS, w->done, w->total,
+				    NULL, NULL};
 
 	if (w->cb && w->cb(&ev, w->payload))
 		return efs_error_set(EFS_ECANCELED, "importer: cancelled");
@@ -76,8 +77,8 @@ static int progress(struct walk *w)
 
 static int warn(struct walk *w, const char *msg)
 {
-	struct importer_event ev = { IMPORTER_EVENT_WARN, w->done, w->total,
-				     (const char *)w->path.ptr, msg };
+	struct importer_event ev = {IMPORTER_EVENT_WARN, w->done, w->total,
+				    (const char *)w->path.ptr, msg};
 
 	if (!w->cb) {
 		efs_log_warn("%s: %s", ev.path, msg);
@@ -106,12 +107,13 @@ static int import_stream(struct walk *w, int fd, bool seekable,
 			 struct importer_file *f)
 {
 	size_t cap = w->opts->chunk_size;
-	uint8_t *buf = efs_malloc(cap);
 	uint64_t off = 0;
+	uint8_t *buf;
 	int error = 0;
 
-	if (!buf)
+	if (!w->rbuf && !(w->rbuf = efs_malloc(cap)))
 		return efs_error_set(EFS_ENOMEM, "importer: out of memory");
+	buf = w->rbuf;
 	for (;;) {
 		ssize_t n = seekable ? pread(fd, buf, cap, (off_t)off)
 				     : read(fd, buf, cap);
@@ -132,7 +134,6 @@ static int import_stream(struct walk *w, int fd, bool seekable,
 		    (error = progress(w)) < 0)
 			break;
 	}
-	efs_free(buf);
 	return error;
 }
 
@@ -191,8 +192,11 @@ int importer_add_fd(struct cid *out, uint64_t *tsize_out, int fd,
 		    const struct blockio_sink *sink, importer_progress_cb cb,
 		    void *payload)
 {
-	struct walk w = { opts, sink, cb, payload, NULL, BUF_INIT(4096), 0,
-			  0 };
+	struct walk w = {.opts = opts,
+			 .sink = sink,
+			 .cb = cb,
+			 .payload = payload,
+			 .path = BUF_INIT(4096)};
 	struct stat st;
 	uint64_t tsize;
 	int error;
@@ -208,6 +212,7 @@ int importer_add_fd(struct cid *out, uint64_t *tsize_out, int fd,
 	if (error == 0 && tsize_out)
 		*tsize_out = tsize;
 	leafpool_free(w.pool);
+	efs_free(w.rbuf);
 	buf_release(&w.path);
 	return error;
 }
@@ -271,9 +276,9 @@ static int list_dir(struct names *out, struct walk *w, DIR *dir)
 		out->n++;
 	}
 	if (errno) {
-		error = efs_error_set_errno(EFS_EIO, errno,
-					    "importer: readdir %s",
-					    (const char *)w->path.ptr);
+		error =
+		    efs_error_set_errno(EFS_EIO, errno, "importer: readdir %s",
+					(const char *)w->path.ptr);
 		goto fail;
 	}
 	if ((error = names_index(out)) == 0)
@@ -309,14 +314,16 @@ static int import_entry(struct walk *w, struct importer_dir *d, int at,
 	if (error < 0)
 		return error;
 	if (importer_name_check(n->s, n->len) < 0) {
-		error = efs_error_set(EFS_EINVAL,
-				      "importer: %s: name is not valid UTF-8",
-				      (const char *)w->path.ptr);
+		char esc[1024];
+
+		error = efs_error_set(
+		    EFS_EINVAL, "importer: %s: name is not valid UTF-8",
+		    importer_escape(esc, sizeof(esc), (const char *)w->path.ptr,
+				    w->path.len));
 		goto out;
 	}
 	if (fstatat(at, n->s, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		error = efs_error_set_errno(EFS_EIO, errno,
-					    "importer: stat %s",
+		error = efs_error_set_errno(EFS_EIO, errno, "importer: stat %s",
 					    (const char *)w->path.ptr);
 		goto out;
 	}
@@ -342,16 +349,16 @@ static int import_dir(struct walk *w, int fd, const struct stat *st,
 	int error;
 
 	if (!dir) {
-		error = efs_error_set_errno(EFS_EIO, errno,
-					    "importer: opendir %s",
-					    (const char *)w->path.ptr);
+		error =
+		    efs_error_set_errno(EFS_EIO, errno, "importer: opendir %s",
+					(const char *)w->path.ptr);
 		close(fd);
 		return error;
 	}
 	if ((error = list_dir(&ns, w, dir)) < 0)
 		goto out_close;
-	error = importer_dir_new(&d, w->opts, meta_of(&meta, w->opts, st),
-				 w->sink);
+	error =
+	    importer_dir_new(&d, w->opts, meta_of(&meta, w->opts, st), w->sink);
 	for (size_t i = 0; error == 0 && i < ns.n; i++)
 		error = import_entry(w, d, dirfd(dir), &ns.v[i]);
 	if (error == 0)
@@ -364,8 +371,7 @@ out_close:
 }
 
 static int import_link(struct walk *w, int at, const char *name,
-		       const struct stat *st, struct cid *out,
-		       uint64_t *tsize)
+		       const struct stat *st, struct cid *out, uint64_t *tsize)
 {
 	struct importer_meta meta;
 	size_t cap = (size_t)st->st_size + 1;
@@ -390,13 +396,12 @@ static int import_link(struct walk *w, int at, const char *name,
 		cap *= 2;
 	}
 	if (n < 0)
-		error = efs_error_set_errno(EFS_EIO, errno,
-					    "importer: readlink %s",
-					    (const char *)w->path.ptr);
+		error =
+		    efs_error_set_errno(EFS_EIO, errno, "importer: readlink %s",
+					(const char *)w->path.ptr);
 	else
-		error = importer_symlink(out, tsize, target, (size_t)n,
-					 w->opts, meta_of(&meta, w->opts, st),
-					 w->sink);
+		error = importer_symlink(out, tsize, target, (size_t)n, w->opts,
+					 meta_of(&meta, w->opts, st), w->sink);
 	efs_free(target);
 	return error;
 }
@@ -414,7 +419,7 @@ static int import_at(struct walk *w, int at, const char *name,
 	/* O_NONBLOCK: a fifo swapped in since the stat must not hang us. */
 	fd = openat(at, name,
 		    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK |
-			    (S_ISDIR(st->st_mode) ? O_DIRECTORY : 0));
+			(S_ISDIR(st->st_mode) ? O_DIRECTORY : 0));
 	if (fd < 0)
 		return efs_error_set_errno(EFS_EIO, errno, "importer: open %s",
 					   (const char *)w->path.ptr);
@@ -448,8 +453,7 @@ static uint64_t total_size(struct walk *w, int at, const char *name)
 		return (uint64_t)st.st_size;
 	if (!S_ISDIR(st.st_mode))
 		return 0;
-	fd = openat(at, name,
-		    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_DIRECTORY);
+	fd = openat(at, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_DIRECTORY);
 	if (fd < 0)
 		return 0;
 	if (!(dir = fdopendir(fd))) {
@@ -470,8 +474,11 @@ int importer_add_path(struct cid *out, uint64_t *tsize_out, const char *path,
 		      const struct blockio_sink *sink, importer_progress_cb cb,
 		      void *payload)
 {
-	struct walk w = { opts, sink, cb, payload, NULL, BUF_INIT(BUF_NOCAP),
-			  0, 0 };
+	struct walk w = {.opts = opts,
+			 .sink = sink,
+			 .cb = cb,
+			 .payload = payload,
+			 .path = BUF_INIT(BUF_NOCAP)};
 	struct stat st;
 	uint64_t tsize = 0;
 	int error;
@@ -495,6 +502,7 @@ int importer_add_path(struct cid *out, uint64_t *tsize_out, const char *path,
 	if (error == 0 && tsize_out)
 		*tsize_out = tsize;
 	leafpool_free(w.pool);
+	efs_free(w.rbuf);
 	buf_release(&w.path);
 	return error;
 }

@@ -12,23 +12,26 @@
  *   released = next_out - held            (slots given back)
  *   submitted - released <= nslots        (no slot is used twice)
  *
- *   caller:  [released ... next_out)  [next_out ... taken)  [taken ... submitted)
- *             held by the caller       being read/hashed      queued
+ *   chunks [released, next_out)   held by the caller
+ *          [next_out, taken)      being read and hashed by the workers
+ *          [taken, submitted)     queued
  *
  * Only the caller's thread touches the sink and the tree, so leaves
- * reach them in file order; workers never allocate except when a dag-pb
- * leaf's buffers first grow.  A worker's error travels in its slot
- * (efs_error_save) and is restored on the caller's thread.
+ * reach them in file order; workers allocate only when a dag-pb leaf's
+ * buffers first grow, or when a file that cannot be mapped is read.  A
+ * worker's error travels in its slot (efs_error_save) and is restored on
+ * the caller's thread.
  *
- * Reading.  With opts->use_mmap a worker maps its chunk (MAP_POPULATE,
- * so one system call faults the whole chunk in) and hashes it in place;
- * the mapping lives until the slot is reused, since a raw leaf's block is
- * the chunk itself.  Otherwise, or when the file cannot be mapped, it
- * preads into the slot's buffer.  Measured on a page-cached 1 GiB file
- * the copy of pread costs ~15% of the CPU time (sha2-256: ~0.80 vs ~0.70
- * CPU-seconds), which is the difference between missing and meeting the
- * throughput goal; the price is SIGBUS if another process truncates the
- * file while it is mapped (see importer.h).
+ * Reading.  Workers pread into their slot's buffer, which stays warm in
+ * their cache for the hashing that follows.  With opts->use_mmap they
+ * map the chunk instead (MAP_POPULATE: one system call faults it in) and
+ * hash it in place; the mapping lives until the slot is reused, since a
+ * raw leaf's block is the chunk itself.  A file that cannot be mapped is
+ * read.  Measured on a page-cached 1 GiB file, sha2-256, 2 workers:
+ * ~0.67-0.70 CPU-seconds either way on an idle machine; on a busy one
+ * (caches shared with other work) pread's copy cost up to ~0.8.  pread
+ * is the default because a mapped file truncated by another process
+ * raises SIGBUS, where pread just comes up short (EFS_EIO).
  */
 #include "core/leafpool.h"
 
@@ -48,17 +51,17 @@
 #define SLOTS_PER_THREAD 2
 
 struct slot {
-	uint64_t offset;          /* of the chunk in the file */
+	uint64_t offset; /* of the chunk in the file */
 	size_t len;
-	uint8_t *buf;             /* chunk_size bytes, for pread */
-	void *map;                /* the chunk's mapping, or NULL */
+	uint8_t *buf; /* chunk_size bytes, for pread */
+	void *map;    /* the chunk's mapping, or NULL */
 	size_t map_len;
-	struct buf block;         /* dag-pb leaf encoding */
-	struct buf data;          /* its UnixFS Data */
+	struct buf block; /* dag-pb leaf encoding */
+	struct buf data;  /* its UnixFS Data */
 	struct importer_leaf leaf;
-	int error;                /* of reading or hashing this chunk */
+	int error; /* of reading or hashing this chunk */
 	struct efs_error_state err;
-	bool done;                /* leaf or error ready (under lock) */
+	bool done; /* leaf or error ready (under lock) */
 };
 
 struct worker {
@@ -69,14 +72,14 @@ struct worker {
 
 struct leafpool {
 	struct importer_opts opts;
-	size_t page;              /* mmap offsets are multiples of this */
+	size_t page; /* mmap offsets are multiples of this */
 	unsigned nthreads;
 	struct worker *workers;
 	size_t nslots;
 	struct slot *slots;
 	pthread_mutex_t lock;
-	pthread_cond_t work;      /* workers: a chunk was queued, or stop */
-	pthread_cond_t done;      /* caller: a chunk is done */
+	pthread_cond_t work; /* workers: a chunk was queued, or stop */
+	pthread_cond_t done; /* caller: a chunk is done */
 	/* the current file, all under lock */
 	bool active;
 	int fd;
@@ -96,10 +99,9 @@ static int read_full(int fd, uint8_t *p, size_t len, uint64_t off)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return efs_error_set_errno(EFS_EIO, errno,
-						   "importer: read at %llu",
-						   (unsigned long long)(off +
-									got));
+			return efs_error_set_errno(
+			    EFS_EIO, errno, "importer: read at %llu",
+			    (unsigned long long)(off + got));
 		if (n == 0)
 			return efs_error_set(EFS_EIO,
 					     "importer: file shrank while "
@@ -289,8 +291,8 @@ int leafpool_new(struct leafpool **out, const struct importer_opts *opts)
 	for (unsigned i = 0; i < p->nthreads; i++) {
 		p->workers[i].pool = p;
 		p->workers[i].id = i;
-		error = pthread_create(&p->workers[i].thread, NULL,
-				       worker_main, &p->workers[i]);
+		error = pthread_create(&p->workers[i].thread, NULL, worker_main,
+				       &p->workers[i]);
 		if (error) {
 			stop_workers(p, i);
 			destroy_locks(p);

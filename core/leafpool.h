@@ -36,9 +36,9 @@ unsigned leafpool_threads(const struct leafpool *p);
 
 /*
  * Begin the chunks of bytes [0, size) of fd (mapped or read with pread,
- * as opts->use_mmap says, so fd's offset is untouched).  The previous file must be finished
- * (leafpool_next returned EFS_ITEROVER) or cancelled.  fd must stay open
- * until then.  Returns 0 or EFS_EINVAL.
+ * as opts->use_mmap says, so fd's offset is untouched).  The previous file must
+ * be finished (leafpool_next returned EFS_ITEROVER) or cancelled.  fd must stay
+ * open until then.  Returns 0 or EFS_EINVAL.
  */
 int leafpool_start(struct leafpool *p, int fd, uint64_t size);
 

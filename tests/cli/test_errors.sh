@@ -26,7 +26,13 @@ expect 2 "unknown command" -- efs frobnicate
 check_err "unknown command: message" "^estuaryfs: no command 'frobnicate'"
 expect 2 "help for an unknown command" -- efs help frobnicate
 expect 2 "unknown global option" -- efs --frobnicate
+check_err "unknown global option: message" "^estuaryfs: unknown option --frobnicate"
 expect 2 "unknown add option" -- efs add --frobnicate "$T"
+check_err "unknown option: message" "^estuaryfs: add: unknown option --frobnicate"
+expect 2 "unknown short option" -- efs commp -z "$T"
+check_err "unknown short option: message" "^estuaryfs: commp: unknown option -z"
+expect 2 "option without its value" -- efs add --profile
+check_err "option without its value: message" "^estuaryfs: add: option --profile needs a value"
 expect 2 "add without PATH" -- efs add
 check_err "add without PATH: message" "^estuaryfs: add: expected one PATH"
 expect 2 "add --profile bogus" -- efs add -n --profile bogus "$T"
@@ -53,6 +59,17 @@ expect 2 "cat without CID" -- efs cat
 expect 2 "cat two CIDs" -- efs cat a b
 expect 2 "cat --length junk" -- efs cat --length x \
 	bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e
+
+# Output that cannot be written: disk full is exit 5, one line.
+if [ -w /dev/full ]; then
+	printf 'hello world' >"$T/hello"
+	efs add -q "$T/hello" >/dev/null
+	expect 5 "cat to a full disk" -- sh -c "\"$EFS\" cat \
+		bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e >/dev/full"
+	check_err "cat to a full disk: message" "^estuaryfs: .*space"
+	expect 5 "commp to a full disk" -- sh -c "\"$EFS\" commp '$T/hello' >/dev/full"
+	check_err "commp to a full disk: message" "^estuaryfs: "
+fi
 
 # An unusable repository: a file where the directory should be.
 : >"$T/not-a-dir"

@@ -258,6 +258,26 @@ static void index_where(const char *path, const struct cid *id,
 	db_close(db);
 }
 
+/* The size the index vouches for, for pack id. */
+static int64_t index_pack_size(const char *path, uint32_t id)
+{
+	char p[4096];
+	struct db *db = NULL;
+	sqlite3_stmt *st;
+	int64_t size = -1;
+
+	snprintf(p, sizeof(p), "%s/index.db", path);
+	CU_ASSERT_EQUAL_FATAL(db_open(&db, p, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(db_stmt(&st, db, "SELECT size FROM packs"
+						" WHERE id = ?1"), 0);
+	sqlite3_bind_int64(st, 1, id);
+	if (db_step(db, st) == 1)
+		size = sqlite3_column_int64(st, 0);
+	db_reset(st);
+	db_close(db);
+	return size;
+}
+
 static void pack_file(char *out, size_t cap, const char *path, uint32_t id)
 {
 	snprintf(out, cap, "%s/packs/%08u.pack", path, id);
@@ -592,7 +612,8 @@ static void test_bstore__corrupt_index(void)
 	CU_ASSERT_EQUAL(get_code(bs, &lid), EFS_ECORRUPT);
 	CU_ASSERT(fsck_finds(bs, BSTORE_PROBLEM_RANGE, &lid));
 	CU_ASSERT_EQUAL(bstore_close(bs), 0);
-	index_exec(path, "UPDATE blocks SET state = 7, off = -5 WHERE len = 500;"
+	index_exec(path, "UPDATE blocks SET state = 7, off = -5"
+			 " WHERE len = 500;"
 			 "INSERT INTO blocks VALUES (x'00', 1, 0, 1, 20, 5, 0,"
 			 " 0);");
 	bs = open_store(path, &o);
@@ -726,8 +747,10 @@ static void crash_child(const char *path, int wfd, uint64_t seed)
 			_exit(4);
 		for (size_t i = 0; i < n; i++) {
 			make_raw(&data, &kids[i], rnd(), rnd() % 90000);
-			if (bstore_put(bs, &kids[i], data.ptr, data.len) < 0)
+			if (bstore_put(bs, &kids[i], data.ptr, data.len) < 0) {
+				fprintf(stderr, "child: %s\n", efs_error_msg());
 				_exit(5);
+			}
 		}
 		make_node(&data, &node, kids, n, 1, rnd());
 		if (bstore_put(bs, &node, data.ptr, data.len) < 0 ||
@@ -792,6 +815,8 @@ static size_t crash_round(const char *path, int round)
 	}
 	kill(pid, SIGKILL);
 	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+	if (!WIFSIGNALED(status))
+		fprintf(stderr, "crash child exited %d\n", WEXITSTATUS(status));
 	CU_ASSERT(WIFSIGNALED(status));
 	fcntl(pfd[0], F_SETFL, 0);
 	while ((n = read(pfd[0], log + len, (1 << 20) - len)) > 0)
@@ -1138,6 +1163,32 @@ static void test_bstore__evict(void)
 	CU_ASSERT_EQUAL(t.count[BSTORE_LOCAL], 2);
 	fsck_clean(bs);
 
+	/* in a batch: what can go goes, the rest is passed over */
+	{
+		struct buf more = BUF_INIT(BUF_NOCAP);
+		struct cid batch[4];
+		size_t n = 99;
+
+		make_raw(&more, &batch[0], 73, 5000);
+		put_ok(bs, &batch[0], &more);
+		make_raw(&more, &batch[1], 74, 5000);
+		put_ok(bs, &batch[1], &more);
+		CU_ASSERT_EQUAL(bstore_sync(bs), 0);
+		loc.block = batch[0];
+		CU_ASSERT_EQUAL(bstore_location_add(bs, &loc), 0);
+		loc.block = batch[1];
+		CU_ASSERT_EQUAL(bstore_location_add(bs, &loc), 0);
+		batch[2] = nid;     /* has links */
+		batch[3] = nowhere; /* not stored */
+		CU_ASSERT_EQUAL(bstore_evict_many(&n, bs, batch, 4), 0);
+		CU_ASSERT_EQUAL(n, 2);
+		CU_ASSERT_EQUAL(get_code(bs, &batch[0]), EFS_EEVICTED);
+		CU_ASSERT_EQUAL(get_code(bs, &batch[1]), EFS_EEVICTED);
+		CU_ASSERT_EQUAL(state_of(bs, &nid), BSTORE_LOCAL);
+		fsck_clean(bs);
+		buf_release(&more);
+	}
+
 	/* an evicted block gc deletes takes its locations with it */
 	CU_ASSERT_EQUAL(bstore_evict(bs, &lid), 0);
 	CU_ASSERT_EQUAL(bstore_unpin(bs, pin), 0);
@@ -1147,7 +1198,7 @@ static void test_bstore__evict(void)
 		seen.n = 0;
 		bstore_test_clock(bs, (int64_t)time(NULL) + 2 * o.gc_grace);
 		CU_ASSERT_EQUAL(bstore_gc(&gr, bs), 0);
-		CU_ASSERT_EQUAL(gr.blocks, 2);
+		CU_ASSERT_EQUAL(gr.blocks, 4);
 		CU_ASSERT_EQUAL(bstore_locations(bs, &lid, see_location,
 						 &seen), 0);
 		CU_ASSERT_EQUAL(seen.n, 0);
@@ -1282,7 +1333,8 @@ static void test_bstore__enospc_sync(void)
 	put_ok(bs, &ids[0], &data);
 	CU_ASSERT_EQUAL(bstore_sync(bs), 0);
 	pack_file(pack, sizeof(pack), path, 1);
-	size = file_size(pack);
+	size = index_pack_size(path, 1);
+	CU_ASSERT(size > 3000);
 
 	/* the buffer flush at sync fails */
 	make_raw(&data, &ids[1], 96, 3000);
@@ -1301,6 +1353,21 @@ static void test_bstore__enospc_sync(void)
 	CU_ASSERT_EQUAL(get_code(bs, &ids[1]), EFS_ENOTFOUND);
 	CU_ASSERT_EQUAL(get_code(bs, &ids[2]), EFS_ENOTFOUND);
 	CU_ASSERT_EQUAL(file_size(pack), size);
+	fsck_clean(bs);
+
+	/* a failing batch that rolled over into new packs leaves nothing */
+	for (int i = 0; i < 10; i++) {
+		struct cid x;
+
+		make_raw(&data, &x, 1000 + (uint64_t)i, 60000);
+		put_ok(bs, &x, &data);
+	}
+	bstore_test_fail(bs, BSTORE_FAULT_FSYNC, ENOSPC, 1);
+	CU_ASSERT_EQUAL(bstore_sync(bs), EFS_ENOSPC);
+	CU_ASSERT_EQUAL(file_size(pack), size);
+	pack_file(pack, sizeof(pack), path, 2);
+	CU_ASSERT_EQUAL(file_size(pack), -1);
+	pack_file(pack, sizeof(pack), path, 1);
 	fsck_clean(bs);
 	CU_ASSERT_EQUAL(bstore_close(bs), 0);
 
@@ -1566,6 +1633,73 @@ static void test_bstore__gc_beside_puts(void)
 	free(g);
 }
 
+/*
+ * Readers and other writers beside a slow fdatasync: get (synced and
+ * being-synced blocks), has, stat and a put go through while a sync sits
+ * in an fdatasync made 500 ms slow.
+ */
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static void *slow_sync(void *arg)
+{
+	static int result;
+
+	result = bstore_sync(arg);
+	return &result;
+}
+
+static void test_bstore__no_wait_on_fsync(void)
+{
+	struct bstore_opts o = small_opts();
+	struct bstore *bs = open_store(repo("nowait"), &o);
+	struct buf a = BUF_INIT(BUF_NOCAP);
+	struct buf b = BUF_INIT(BUF_NOCAP);
+	struct buf c = BUF_INIT(BUF_NOCAP);
+	struct bstore_stat st;
+	struct cid ia;
+	struct cid ib;
+	struct cid ic;
+	pthread_t t;
+	void *ret;
+	double t0;
+	double t1;
+
+	make_raw(&a, &ia, 201, 9000);
+	make_raw(&b, &ib, 202, 9000);
+	make_raw(&c, &ic, 203, 9000);
+	put_ok(bs, &ia, &a);
+	CU_ASSERT_EQUAL(bstore_sync(bs), 0);
+	put_ok(bs, &ib, &b);
+	bstore_test_fsync_delay(bs, 500);
+	t0 = now_ms();
+	pthread_create(&t, NULL, slow_sync, bs);
+	usleep(100 * 1000);
+	get_expect(bs, &ia, &a);
+	get_expect(bs, &ib, &b);
+	CU_ASSERT(bstore_has(bs, &ib));
+	CU_ASSERT_EQUAL(bstore_stat(&st, bs, &ia), 0);
+	put_ok(bs, &ic, &c);
+	get_expect(bs, &ic, &c);
+	t1 = now_ms();
+	pthread_join(t, &ret);
+	CU_ASSERT_EQUAL(*(int *)ret, 0);
+	/* all of it done while the sync was still in its fdatasync */
+	CU_ASSERT(t1 - t0 < 450);
+	CU_ASSERT(now_ms() - t0 >= 500);
+	bstore_test_fsync_delay(bs, 0);
+	fsck_clean(bs);
+	CU_ASSERT_EQUAL(bstore_close(bs), 0);
+	buf_release(&a);
+	buf_release(&b);
+	buf_release(&c);
+}
+
 static CU_TestInfo bstore_tests[] = {
 	{ "roundtrip", test_bstore__roundtrip },
 	{ "cid_versions", test_bstore__cid_versions },
@@ -1588,6 +1722,7 @@ static CU_TestInfo bstore_tests[] = {
 	{ "alloc_failures", test_bstore__alloc_failures },
 	{ "concurrent_readers", test_bstore__concurrent_readers },
 	{ "gc_beside_puts", test_bstore__gc_beside_puts },
+	{ "no_wait_on_fsync", test_bstore__no_wait_on_fsync },
 	CU_TEST_INFO_NULL,
 };
 

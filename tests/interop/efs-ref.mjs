@@ -6,17 +6,19 @@
 //   node efs-ref.mjs import [--profile P] [--hash H] [--chunk-size N]
 //        [--max-links N] [--raw-leaves|--no-raw-leaves] [--cid-version V]
 //        [--no-hidden] [--preserve-mode] [--preserve-mtime] [--car OUT]
-//        PATH...
+//        [--only-hash] PATH...
 //       prints the root CID of each PATH, one a line; --car (one PATH
 //       only) also writes a CARv1 with the blocks in depth-first pre-order
 //       from the root, each block once (the Filecoin "deterministic CAR",
-//       as `ipfs dag export` writes it)
+//       as `ipfs dag export` writes it); --only-hash keeps no blocks (for
+//       timing the importer: bench/core.sh)
 //   node efs-ref.mjs commp FILE...
 //       prints "V1 V2 PAYLOAD PADDED UNPADDED" of each file's bytes
-//   node efs-ref.mjs check-car FILE ROOT
-//       reads a CAR with @ipld/car, re-hashes every block, checks the
-//       header root and that the blocks are the DAG under ROOT in
-//       depth-first pre-order, each once; prints "ok N" or an error
+//   node efs-ref.mjs check-car FILE ROOT [FILE ROOT]...
+//       reads each CAR (v1 or v2) with @ipld/car, re-hashes every block,
+//       checks the header root and that the blocks are the DAG under ROOT
+//       in depth-first pre-order, each once; prints one line per CAR,
+//       "ok N" (N blocks) or what is wrong
 //
 // Exit status: 0 ok, 1 mismatch or failure, 2 usage.
 import fs from 'node:fs'
@@ -59,6 +61,13 @@ class MemStore {
   async * get (cid) { yield this.getSync(cid) }
   getSync (cid) { return this.blocks.get(key(cid)) }
   has (cid) { return this.blocks.has(key(cid)) }
+}
+
+// Keeps nothing: for timing the importer alone (bench/core.sh).
+class NullStore {
+  put (cid) { return cid }
+  async * get (cid) { throw new Error(`NullStore holds no blocks (${cid})`) }
+  has () { return false }
 }
 
 function linksOf (cid, bytes) {
@@ -168,11 +177,13 @@ async function cmdImport (args) {
       'no-hidden': { type: 'boolean', default: false },
       'preserve-mode': { type: 'boolean', default: false },
       'preserve-mtime': { type: 'boolean', default: false },
+      'only-hash': { type: 'boolean', default: false },
       car: { type: 'string' }
     }
   })
   if (positionals.length < 1) die('import: expected a PATH', 2)
   if (o.car && positionals.length !== 1) die('import: --car takes one PATH', 2)
+  if (o.car && o['only-hash']) die('import: --car and --only-hash exclude each other', 2)
   const prof = PROFILES[o.profile] ?? die(`unknown profile ${o.profile}`, 2)
   const hasher = HASHERS.get(o.hash) ?? die(`unknown hash ${o.hash}`, 2)
   let cidVersion = o['cid-version'] != null ? Number(o['cid-version']) : prof.cidVersion
@@ -188,7 +199,7 @@ async function cmdImport (args) {
 
   const walkOpts = { noHidden: o['no-hidden'], keepMode: o['preserve-mode'], keepMtime: o['preserve-mtime'] }
   for (const input of positionals) {
-    const store = new MemStore()
+    const store = o['only-hash'] ? new NullStore() : new MemStore()
     let root
     for await (const entry of importer(candidatesOf(path.resolve(input), walkOpts), store, {
       cidVersion,
@@ -226,29 +237,42 @@ async function cmdCommp (args) {
   }
 }
 
-async function cmdCheckCar (args) {
-  if (args.length !== 2) die('check-car: expected FILE ROOT', 2)
+async function checkCar (file, rootStr) {
   const { CarBlockIterator } = await import('@ipld/car/iterator')
-  const root = CID.parse(args[1])
+  const root = CID.parse(rootStr)
   const blocks = []
   const byKey = new Map()
-  const it = await CarBlockIterator.fromIterable(fs.createReadStream(args[0]))
+  const it = await CarBlockIterator.fromIterable(fs.createReadStream(file))
   const roots = await it.getRoots()
-  if (roots.length !== 1 || !roots[0].equals(root)) die(`header roots ${roots.join(',')} != ${root}`)
+  if (roots.length !== 1 || !roots[0].equals(root)) return `header roots ${roots.join(',')} != ${root}`
   for await (const { cid, bytes } of it) {
-    const hasher = BY_CODE.get(cid.multihash.code) ?? die(`unknown hash in ${cid}`)
+    const hasher = BY_CODE.get(cid.multihash.code)
+    if (hasher == null) return `unknown hash in ${cid}`
     const digest = await hasher.digest(bytes)
-    if (Buffer.compare(digest.digest, cid.multihash.digest) !== 0) die(`block ${cid} does not hash to its CID`)
-    if (byKey.has(key(cid))) die(`block ${cid} appears twice`)
+    if (Buffer.compare(digest.digest, cid.multihash.digest) !== 0) return `block ${cid} does not hash to its CID`
+    if (byKey.has(key(cid))) return `block ${cid} appears twice`
     byKey.set(key(cid), bytes)
     blocks.push(cid)
   }
   const order = dfsOrder(root, (c) => byKey.get(key(c)))
-  if (order.length !== blocks.length) die(`${blocks.length} blocks, ${order.length} reachable from the root`)
-  order.forEach(({ cid }, i) => {
-    if (!cid.equals(blocks[i])) die(`block ${i} is ${blocks[i]}, depth-first pre-order wants ${cid}`)
-  })
-  process.stdout.write(`ok ${blocks.length}\n`)
+  if (order.length !== blocks.length) return `${blocks.length} blocks, ${order.length} reachable from the root`
+  for (let i = 0; i < order.length; i++) {
+    if (!order[i].cid.equals(blocks[i])) return `block ${i} is ${blocks[i]}, depth-first pre-order wants ${order[i].cid}`
+  }
+  return `ok ${blocks.length}`
+}
+
+async function cmdCheckCar (args) {
+  if (args.length < 2 || args.length % 2) die('check-car: expected FILE ROOT pairs', 2)
+  for (let i = 0; i < args.length; i += 2) {
+    let verdict
+    try {
+      verdict = await checkCar(args[i], args[i + 1])
+    } catch (e) {
+      verdict = e.message
+    }
+    process.stdout.write(`${verdict.replace(/\n/g, ' ')}\n`)
+  }
 }
 
 const [cmd, ...rest] = process.argv.slice(2)

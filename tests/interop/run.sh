@@ -185,10 +185,13 @@ cids()
 }
 
 # car DESC ARGS PATH: add into the repository, export the CAR and compare
-# it and its CommP with the JS side's; JS checks ours and our CARv2.
+# its bytes with the CAR the JS side writes; import the JS CAR into an
+# empty repository and export it again; the CARv1 and CARv2 are kept for
+# check_cars.
+ncars=0
 car()
 {
-	local desc=$1 args=$2 path=$3 root jsroot check ours theirs
+	local desc=$1 args=$2 path=$3 root jsroot
 	# shellcheck disable=SC2086
 	root=$("$EFS" add -q $args "$path" 2>"$T/efs.err") || {
 		fail "$desc: add: $(cat "$T/efs.err")"
@@ -201,24 +204,56 @@ car()
 	}
 	[ "$root" = "$jsroot" ] && ok ||
 		fail "$desc: root estuaryfs $root, JS $jsroot"
-	"$EFS" car export -o "$T/efs.car" "$root" 2>"$T/efs.err" || {
+	ncars=$((ncars + 1))
+	mkdir -p "$T/cars"
+	printf '%s\n' "$desc" >"$T/cars/$ncars.desc"
+	printf '%s\n' "$root" >"$T/cars/$ncars.root"
+	"$EFS" car export -o "$T/cars/$ncars.car" "$root" 2>"$T/efs.err" ||
 		fail "$desc: car export: $(cat "$T/efs.err")"
-		return
-	}
-	cmp -s "$T/efs.car" "$T/js.car" && ok ||
-		fail "$desc: CAR bytes differ ($(stat -c %s "$T/efs.car") vs $(stat -c %s "$T/js.car") bytes)"
-	check=$(ref check-car "$T/efs.car" "$root" 2>&1) && ok ||
-		fail "$desc: @ipld/car on our CAR: $check"
-	"$EFS" car export --v2 -o "$T/efs.car2" "$root" 2>"$T/efs.err" || {
+	"$EFS" car export --v2 -o "$T/cars/$ncars.car2" "$root" 2>"$T/efs.err" ||
 		fail "$desc: car export --v2: $(cat "$T/efs.err")"
-		return
-	}
-	check=$(ref check-car "$T/efs.car2" "$root" 2>&1) && ok ||
-		fail "$desc: @ipld/car on our CARv2: $check"
-	ours=$("$EFS" commp "$T/efs.car" | awk '/^piece_cid_v[12]:/ { printf "%s ", $2 }')
-	theirs=$(ref commp "$T/efs.car" | awk '{ printf "%s %s ", $1, $2 }')
-	[ "$ours" = "$theirs" ] && ok ||
-		fail "$desc: CommP estuaryfs '$ours', data-segment '$theirs'"
+	cmp -s "$T/cars/$ncars.car" "$T/js.car" && ok ||
+		fail "$desc: CAR bytes differ ($(stat -c %s "$T/cars/$ncars.car") vs $(stat -c %s "$T/js.car") bytes)"
+	# The JS CAR imported into an empty repository exports the same.
+	rm -rf "$T/repo-import"
+	jsroot=$(ESTUARYFS_HOME=$T/repo-import "$EFS" car import -q "$T/js.car" \
+		2>"$T/efs.err") && [ "$jsroot" = "$root" ] && ok ||
+		fail "$desc: car import of the JS CAR: '$jsroot' $(cat "$T/efs.err")"
+	ESTUARYFS_HOME=$T/repo-import "$EFS" car export -o "$T/re.car" "$root" \
+		2>"$T/efs.err" && cmp -s "$T/re.car" "$T/js.car" && ok ||
+		fail "$desc: JS CAR imported and exported again differs $(cat "$T/efs.err")"
+}
+
+# check_cars: every CAR car() kept, read by @ipld/car (blocks re-hashed,
+# DFS order) as CARv1 and CARv2, and its CommP by data-segment against
+# `estuaryfs commp`.  One node process for all.
+check_cars()
+{
+	local i args=() files=() verdict ours theirs
+	for i in $(seq 1 $ncars); do
+		args+=("$T/cars/$i.car" "$(cat "$T/cars/$i.root")")
+		args+=("$T/cars/$i.car2" "$(cat "$T/cars/$i.root")")
+		files+=("$T/cars/$i.car")
+	done
+	ref check-car "${args[@]}" >"$T/check.out" 2>&1 ||
+		fail "check-car failed: $(head -3 "$T/check.out")"
+	ref commp "${files[@]}" >"$T/commp.out" 2>&1 ||
+		fail "JS commp failed: $(head -3 "$T/commp.out")"
+	for i in $(seq 1 $ncars); do
+		for v in 1 2; do
+			verdict=$(sed -n "$((2 * i - 2 + v))p" "$T/check.out")
+			case $verdict in
+			ok*) ok ;;
+			*) fail "$(cat "$T/cars/$i.desc"): @ipld/car on our CARv$v: $verdict" ;;
+			esac
+		done
+		ours=$("$EFS" commp "$T/cars/$i.car" |
+			awk '/^piece_cid_v[12]:/ { printf "%s ", $2 }')
+		theirs=$(sed -n "${i}p" "$T/commp.out" |
+			awk '{ printf "%s %s ", $1, $2 }')
+		[ "$ours" = "$theirs" ] && ok ||
+			fail "$(cat "$T/cars/$i.desc"): CommP estuaryfs '$ours', data-segment '$theirs'"
+	done
 }
 
 PROFILES=(
@@ -258,6 +293,7 @@ cids "shard [v0]" "--profile unixfs-v0-2015" "$T/shard"
 cids "shard [blake2b]" "--hash blake2b-256" "$T/shard"
 car "car shard [v1]" "--profile unixfs-v1-2025" "$T/shard"
 car "car shard [v0]" "--profile unixfs-v0-2015" "$T/shard"
+check_cars
 
 echo "interop: $checks checks passed, $failures failed ($(($(date +%s) - start)) s)"
 [ "$failures" -eq 0 ]
