@@ -357,7 +357,7 @@ int bstore_open(struct bstore **out, const char *dir,
 	    (error = db_migrate(bs->wdb, &fresh, "bstore", schema,
 				sizeof(schema) / sizeof(schema[0]))) < 0 ||
 	    (error = bstore_pack_init(bs)) < 0 ||
-	    (error = bstore_pack_recover(bs, fresh)) < 0) {
+	    (error = bstore_recover(bs, fresh)) < 0) {
 		free_all(bs);
 		return error;
 	}

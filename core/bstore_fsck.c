@@ -507,7 +507,7 @@ static int pass_packs(struct fsck *f)
 	int error;
 
 	if ((error = load_packs(f)) < 0 ||
-	    (error = bstore_pack_scan(f->bs, pack_seen, f)) < 0)
+	    (error = bstore_recover_scan(f->bs, pack_seen, f)) < 0)
 		return error;
 	for (size_t i = 0; i < f->npacks; i++)
 		if (!f->seen[i])

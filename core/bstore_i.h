@@ -4,7 +4,8 @@
  *
  * Files:
  *   bstore.c        open/close, put/get/has/stat, read connections
- *   bstore_pack.c   pack files: records, the writer, reads, recovery
+ *   bstore_pack.c   pack files: records, the writer and its thread, reads
+ *   bstore_recover.c  packs at open; the packs/ walk
  *   bstore_batch.c  pending batches and the touched-atime map (memory)
  *   bstore_sync.c   sync: fdatasync, then the index transaction; failures
  *   bstore_gc.c     pins, gc, evict, locations, LRU walk, totals
@@ -21,8 +22,10 @@
  *            deletes a batch, so a put never dedupes against a block gc is
  *            deleting.
  *   wlock    the pack writer: appends and buffer flushes (put, and sync's
- *            first step).  Held across the pack writes, which are direct
- *            I/O: a writer waits for the disk here, readers never do.
+ *            first step).  Full buffers go to the writer thread, which
+ *            writes them with no lock held; a put waits (under wlock)
+ *            only when every buffer is queued, and sync waits for the
+ *            queue to drain.  Readers never wait for the disk.
  *   mu       everything in memory: the batches, the writer's buffers and
  *            offsets (changed under wlock and mu, so readers need only
  *            mu), the fd table, the touched map, errseq.  Never held
@@ -39,6 +42,7 @@
 
 #include "core/bstore.h"
 #include "core/db.h"
+#include "core/error.h"
 
 /* Longest multihash stored: put accepts only hashes it can verify
  * (sha2-256, blake2b-256), so 64 leaves room. */
@@ -47,6 +51,10 @@
 /* Sanity cap on a block length read from the index, whatever block_max
  * was when it was stored. */
 #define BSTORE_LEN_HARD_MAX (64u << 20)
+
+/* Highest pack id (16 Mi packs of 1 GiB: 16 PiB): bounds the fd table
+ * whatever a damaged index says. */
+#define PACK_ID_MAX (1u << 24)
 
 /* Pack file: 16-byte header, then records. */
 #define PACK_MAGIC "EFSPACK\n"
@@ -107,6 +115,16 @@ struct touchmap {
 /* Alignment of direct writes: offsets, lengths and buffers. */
 #define PACK_ALIGN 4096
 
+/* Write buffers: one filling, the rest queued for the writer thread. */
+#define PACK_WBUFS 4
+
+/* A full buffer waiting to be written. */
+struct pack_chunk {
+	uint8_t *buf;
+	uint64_t off;
+	size_t len;
+};
+
 struct packs {
 	int dirfd;                /* repo/packs */
 	int *fds;                 /* by pack id; -1 = not open (buffered
@@ -120,14 +138,24 @@ struct packs {
 	int wfd;                  /* cur opened for writing, or -1 */
 	bool direct;              /* wfd is O_DIRECT */
 	uint64_t end;             /* where the next record goes */
-	uint8_t *bufs[2];         /* PACK_ALIGN-aligned, write_buffer each */
-	void *raw[2];             /* what to free */
+	uint8_t *bufs[PACK_WBUFS]; /* PACK_ALIGN-aligned, write_buffer each */
+	void *raw[PACK_WBUFS];    /* what to free */
+	bool busy[PACK_WBUFS];    /* queued for the writer thread */
 	uint8_t *wbuf;            /* the buffer being filled: one of bufs */
 	uint64_t wbuf_off;        /* pack offset of wbuf[0]; aligned */
 	size_t wlen;              /* end == wbuf_off + wlen */
 	bool wdirty;              /* wbuf holds bytes not yet written */
-	const uint8_t *inflight;  /* a full buffer being written, or NULL */
-	uint64_t inflight_off;
+	/* full buffers, in pack order, for the writer thread (mu) */
+	struct pack_chunk q[PACK_WBUFS];
+	size_t qhead;
+	size_t qlen;
+	pthread_t writer;
+	bool writer_started;
+	bool stop;
+	pthread_cond_t work;      /* the queue grew, or stop */
+	pthread_cond_t idle;      /* a chunk was written */
+	int werr;                 /* the writer thread's first failure */
+	struct efs_error_state werr_msg;
 	uint64_t keep;            /* never truncate cur below this */
 	uint64_t wb_done;         /* buffered mode: writeback started to */
 	bool dir_dirty;           /* a pack was created since the last sync */
@@ -221,14 +249,6 @@ int bstore_links_collect(struct buf *out, const struct cid *id,
 int bstore_pack_init(struct bstore *bs);
 void bstore_pack_release(struct bstore *bs);
 
-/*
- * Recovery at open (wmu held): truncate each pack to the size the index
- * records, remove pack files newer than the index knows, refuse packs
- * with data when the index is new.  Loads the size table and picks the
- * pack to continue.
- */
-int bstore_pack_recover(struct bstore *bs, bool fresh_index);
-
 /* Encode a record header; returns its length. */
 size_t bstore_pack_record_header(uint8_t *out, uint64_t codec,
 				 const uint8_t *mh, size_t mh_len, size_t len);
@@ -286,11 +306,24 @@ uint64_t bstore_pack_size_locked(struct bstore *bs, uint32_t id);
 /* Record a committed pack size (mu held). */
 int bstore_pack_size_set_locked(struct bstore *bs, uint32_t id, uint64_t size);
 
+/* Reload the partly filled block at the end of cur (mu held). */
+int bstore_pack_load_tail_locked(struct bstore *bs);
+
+/* ---- bstore_recover.c ---- */
+
+/*
+ * Recovery at open (wmu held): truncate each pack to the size the index
+ * records, remove pack files newer than the index knows, refuse packs
+ * with data when the index is new.  Loads the size table and picks the
+ * pack to continue.
+ */
+int bstore_recover(struct bstore *bs, bool fresh_index);
+
 /* Call cb for each pack file in packs/ (wmu held). */
-int bstore_pack_scan(struct bstore *bs,
-		     int (*cb)(uint32_t id, uint64_t size, bool header_ok,
-			       void *payload),
-		     void *payload);
+int bstore_recover_scan(struct bstore *bs,
+			int (*cb)(uint32_t id, uint64_t size, bool header_ok,
+				  void *payload),
+			void *payload);
 
 
 /* ---- bstore_batch.c ---- */

@@ -9,26 +9,29 @@
  * check that the index points where it thinks, and would let a tool
  * rebuild a lost index from the packs alone (NEEDSWORK: bstore_reindex).
  *
- * Writing: one pack is current.  Records are copied into one of two
- * aligned buffers; a full buffer is written with O_DIRECT while the other
- * fills, and a sync writes the partly filled one padded to the alignment
- * (the next write of that block rewrites it with more in it).  Direct I/O
- * because on the disk measured, writeback through the page cache ran at
- * a quarter of the speed of direct writes (bench/bstore_bench.sh), and a
+ * Writing: one pack is current.  Records are copied into the write
+ * buffer being filled (one of PACK_WBUFS aligned buffers); a full buffer
+ * is queued for the writer thread ("bstore-write"), which writes it with
+ * O_DIRECT while the caller goes on (hashing the next chunk, say), so
+ * import runs at the speed of the slower of the two, not their sum.  A
+ * sync drains the queue and writes the partly filled buffer padded to the
+ * alignment; it stays the buffer being filled, and its next write
+ * rewrites that block with more in it (the bytes already there are
+ * rewritten unchanged, so a torn write cannot damage them).  Direct I/O
+ * because on the disk measured, writeback through the page cache ran at a
+ * quarter of the speed of direct writes (bench/bstore_bench.sh), and a
  * stream of imported data should not evict the page cache everyone else
- * uses.  Where O_DIRECT is refused (tmpfs), the same buffers go through
+ * uses.  Where O_DIRECT is refused (tmpfs), the same code writes through
  * the page cache, with sync_file_range starting writeback every
- * `writeback` bytes so the fdatasync at sync time finds little to do.
- * The writer's buffers are readable under mu: a pending block is read from
- * them, and from the file below them.  A pack past pack_size is closed
- * (its padding trimmed) and a new one started; a pack is never appended
- * to after that, so its tail past the indexed size is garbage that the
- * next open truncates.
+ * `writeback` bytes.  The writer's buffers (filling and queued) are
+ * readable under mu: a pending block is read from them, and from the
+ * file below them.  A write failure in the thread is kept in werr and
+ * returned by the next put or sync, which drop the pending blocks.  A pack
+ * past pack_size is closed (its padding trimmed) and a new one started; a
+ * pack is never appended to after that, so its tail past the indexed size
+ * is garbage that the next open truncates.
  *
- * Recovery (at open, before anything else): each pack is cut back to the
- * size the index records for it, pack files the index does not know and
- * that are newer than every indexed pack are removed (they hold only
- * unsynced records).  The bytes past the index are never trusted.
+ * Recovery is in bstore_recover.c.
  *
  * Space: gc and evict punch holes over freed records
  * (FALLOC_FL_PUNCH_HOLE); a mostly-empty pack keeps its size on paper.
@@ -46,7 +49,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
@@ -68,6 +70,8 @@ static uint64_t align_up(uint64_t v)
 }
 
 static void close_writer(struct bstore *bs);
+static int start_writer(struct bstore *bs);
+static void stop_writer(struct bstore *bs);
 
 static void pack_name(char *out, size_t cap, uint32_t id)
 {
@@ -89,20 +93,21 @@ int bstore_pack_init(struct bstore *bs)
 	pk->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pk->dirfd < 0)
 		return efs_error_set_errno(EFS_EIO, errno, "open %s", path);
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < PACK_WBUFS; i++) {
 		pk->raw[i] = efs_malloc(bs->opts.write_buffer + PACK_ALIGN);
 		if (!pk->raw[i])
 			return efs_error_set(EFS_ENOMEM, "out of memory");
 		pk->bufs[i] = (uint8_t *)align_up((uintptr_t)pk->raw[i]);
 	}
 	pk->wbuf = pk->bufs[0];
-	return 0;
+	return start_writer(bs);
 }
 
 void bstore_pack_release(struct bstore *bs)
 {
 	struct packs *pk = &bs->pk;
 
+	stop_writer(bs);
 	close_writer(bs);
 	for (size_t i = 0; i < pk->nfds; i++)
 		if (pk->fds[i] >= 0)
@@ -111,8 +116,8 @@ void bstore_pack_release(struct bstore *bs)
 		close(pk->dirfd);
 	efs_free(pk->fds);
 	efs_free(pk->sizes);
-	efs_free(pk->raw[0]);
-	efs_free(pk->raw[1]);
+	for (int i = 0; i < PACK_WBUFS; i++)
+		efs_free(pk->raw[i]);
 	memset(pk, 0, sizeof(*pk));
 	pk->dirfd = -1;
 	pk->wfd = -1;
@@ -126,6 +131,9 @@ static int ensure_slot(struct packs *pk, uint32_t id)
 
 	if (id < pk->nfds)
 		return 0;
+	if (id > PACK_ID_MAX)
+		return efs_error_set(EFS_ECORRUPT, "bstore: pack id %" PRIu32,
+				     id);
 	n = pk->nfds ? pk->nfds : 16;
 	while (n <= id)
 		n *= 2;
@@ -167,8 +175,9 @@ int bstore_pack_fd_locked(int *out, struct bstore *bs, uint32_t id)
 	char name[32];
 	int error;
 
-	if (id == 0)
-		return efs_error_set(EFS_ECORRUPT, "bstore: pack id 0");
+	if (id == 0 || id > PACK_ID_MAX)
+		return efs_error_set(EFS_ECORRUPT, "bstore: pack id %" PRIu32,
+				     id);
 	if ((error = ensure_slot(pk, id)) < 0)
 		return error;
 	if (pk->fds[id] < 0) {
@@ -239,10 +248,9 @@ static int write_out(struct bstore *bs, const uint8_t *p, size_t len,
 }
 
 /* Buffered mode: start writeback early so the fdatasync finds little. */
-static void start_writeback(struct bstore *bs)
+static void start_writeback(struct bstore *bs, uint64_t done)
 {
 	struct packs *pk = &bs->pk;
-	uint64_t done = pk->wbuf_off;
 
 	if (pk->direct || !bs->opts.writeback ||
 	    done < pk->wb_done + bs->opts.writeback)
@@ -253,45 +261,144 @@ static void start_writeback(struct bstore *bs)
 	pk->wb_done = done;
 }
 
-/* The buffer is full: write it while readers copy from it (wlock). */
+/*
+ * The writer thread: writes queued buffers in order with no lock held.
+ * After a failure it writes nothing more (what follows is dropped with
+ * it) until a rewind clears werr.
+ */
+static void *writer_main(void *arg)
+{
+	struct bstore *bs = arg;
+	struct packs *pk = &bs->pk;
+
+	pthread_mutex_lock(&bs->mu);
+	for (;;) {
+		struct pack_chunk c;
+		int error = 0;
+
+		while (!pk->qlen && !pk->stop)
+			pthread_cond_wait(&pk->work, &bs->mu);
+		if (!pk->qlen)
+			break;
+		c = pk->q[pk->qhead];
+		if (!pk->werr) {
+			pthread_mutex_unlock(&bs->mu);
+			error = write_out(bs, c.buf, c.len, c.off);
+			if (!error)
+				start_writeback(bs, c.off + c.len);
+			pthread_mutex_lock(&bs->mu);
+		}
+		if (error && !pk->werr) {
+			pk->werr = error;
+			efs_error_save(&pk->werr_msg);
+		}
+		for (int i = 0; i < PACK_WBUFS; i++)
+			if (pk->bufs[i] == c.buf)
+				pk->busy[i] = false;
+		pk->qhead = (pk->qhead + 1) % PACK_WBUFS;
+		pk->qlen--;
+		pthread_cond_broadcast(&pk->idle);
+	}
+	pthread_mutex_unlock(&bs->mu);
+	return NULL;
+}
+
+static int start_writer(struct bstore *bs)
+{
+	struct packs *pk = &bs->pk;
+	int rc;
+
+	pthread_cond_init(&pk->work, NULL);
+	pthread_cond_init(&pk->idle, NULL);
+	rc = pthread_create(&pk->writer, NULL, writer_main, bs);
+	if (rc)
+		return efs_error_set_errno(EFS_ERROR, rc,
+					   "bstore: cannot start the writer");
+	pthread_setname_np(pk->writer, "bstore-write");
+	pk->writer_started = true;
+	return 0;
+}
+
+static void stop_writer(struct bstore *bs)
+{
+	struct packs *pk = &bs->pk;
+
+	if (!pk->writer_started)
+		return;
+	pthread_mutex_lock(&bs->mu);
+	pk->stop = true;
+	pthread_cond_signal(&pk->work);
+	pthread_mutex_unlock(&bs->mu);
+	pthread_join(pk->writer, NULL);
+	pthread_cond_destroy(&pk->work);
+	pthread_cond_destroy(&pk->idle);
+	pk->writer_started = false;
+}
+
+/* Wait for the queue to drain (mu held); the writer's failure, if any. */
+static int wait_idle_locked(struct bstore *bs)
+{
+	struct packs *pk = &bs->pk;
+
+	while (pk->qlen)
+		pthread_cond_wait(&pk->idle, &bs->mu);
+	if (pk->werr)
+		return efs_error_restore(&pk->werr_msg);
+	return 0;
+}
+
+/* The buffer is full: queue it, and fill a free one (wlock held). */
 static int flush_full(struct bstore *bs)
 {
 	struct packs *pk = &bs->pk;
-	const uint8_t *full = pk->wbuf;
-	uint64_t off = pk->wbuf_off;
-	size_t len = pk->wlen;
-	int error;
+	size_t tail;
+	int error = 0;
+	int i;
 
 	pthread_mutex_lock(&bs->mu);
-	pk->inflight = full;
-	pk->inflight_off = off;
-	pk->wbuf = full == pk->bufs[0] ? pk->bufs[1] : pk->bufs[0];
-	pk->wbuf_off = off + len;
+	tail = (pk->qhead + pk->qlen) % PACK_WBUFS;
+	pk->q[tail].buf = pk->wbuf;
+	pk->q[tail].off = pk->wbuf_off;
+	pk->q[tail].len = pk->wlen;
+	pk->qlen++;
+	for (i = 0; pk->bufs[i] != pk->wbuf; i++)
+		;
+	pk->busy[i] = true;
+	pthread_cond_signal(&pk->work);
+	pk->wbuf_off += pk->wlen;
 	pk->wlen = 0;
 	pk->wdirty = false;
+	for (;;) {
+		for (i = 0; i < PACK_WBUFS && pk->busy[i]; i++)
+			;
+		if (i < PACK_WBUFS)
+			break;
+		pthread_cond_wait(&pk->idle, &bs->mu);
+	}
+	pk->wbuf = pk->bufs[i];
+	if (pk->werr)
+		error = efs_error_restore(&pk->werr_msg);
 	pthread_mutex_unlock(&bs->mu);
-	error = write_out(bs, full, len, off);
-	pthread_mutex_lock(&bs->mu);
-	pk->inflight = NULL;
-	pthread_mutex_unlock(&bs->mu);
-	start_writeback(bs);
 	return error;
 }
 
 /*
- * Write the partly filled buffer, padded with zeros to the alignment.  It
- * stays the buffer being filled: the next flush writes that block again
- * with more in it.  Readers only read below wlen, so no mu for the pad.
+ * Write the partly filled buffer, padded with zeros to the alignment,
+ * after what is queued.  It stays the buffer being filled: the next write
+ * of that block rewrites it with more in it.  Readers only read below
+ * wlen, so no mu for the pad.  (wlock held.)
  */
 int bstore_pack_flush(struct bstore *bs)
 {
 	struct packs *pk = &bs->pk;
 	size_t n = (size_t)align_up(pk->wlen);
-
 	int error;
 
-	if (!pk->cur || !pk->wlen || !pk->wdirty)
-		return 0;
+	pthread_mutex_lock(&bs->mu);
+	error = wait_idle_locked(bs);
+	pthread_mutex_unlock(&bs->mu);
+	if (error || !pk->cur || !pk->wlen || !pk->wdirty)
+		return error;
 	memset(pk->wbuf + pk->wlen, 0, n - pk->wlen);
 	if ((error = write_out(bs, pk->wbuf, n, pk->wbuf_off)) == 0)
 		pk->wdirty = false;
@@ -327,7 +434,7 @@ static int copy_in(struct bstore *bs, const uint8_t *p, size_t len)
 }
 
 /* Read [wbuf_off, end) back into the buffer (after recovery, rewind). */
-static int load_tail(struct bstore *bs)
+int bstore_pack_load_tail_locked(struct bstore *bs)
 {
 	struct packs *pk = &bs->pk;
 	int fd;
@@ -336,7 +443,6 @@ static int load_tail(struct bstore *bs)
 	pk->wbuf_off = align_down(pk->end);
 	pk->wlen = (size_t)(pk->end - pk->wbuf_off);
 	pk->wdirty = false;
-	pk->inflight = NULL;
 	if (!pk->wlen)
 		return 0;
 	if ((error = bstore_pack_fd_locked(&fd, bs, pk->cur)) < 0)
@@ -532,10 +638,13 @@ size_t bstore_pack_read_buffered(struct bstore *bs, uint8_t *dst,
 	if (pack != pk->cur)
 		return len;
 	copy_part(dst, off, len, pk->wbuf, pk->wbuf_off, pk->wlen);
-	if (pk->inflight) {
-		copy_part(dst, off, len, pk->inflight, pk->inflight_off,
-			  bs->opts.write_buffer);
-		first = pk->inflight_off;
+	for (size_t i = 0; i < pk->qlen; i++) {
+		const struct pack_chunk *c = &pk->q[(pk->qhead + i) %
+						    PACK_WBUFS];
+
+		copy_part(dst, off, len, c->buf, c->off, c->len);
+		if (c->off < first)
+			first = c->off;
 	}
 	/* Buffers hold a suffix of the pack: what is below is on disk. */
 	if (off >= first)
@@ -664,235 +773,20 @@ void bstore_pack_rewind_locked(struct bstore *bs)
 	struct packs *pk = &bs->pk;
 	int fd;
 
+	/* The writer thread skips what is queued after a failure. */
+	wait_idle_locked(bs);
+	pk->werr = 0;
 	rewind_others(bs);
 	if (!pk->cur || pk->broken)
 		return;
 	pk->end = pk->keep;
 	if (bstore_pack_fd_locked(&fd, bs, pk->cur) < 0 ||
-	    ftruncate(fd, (off_t)pk->keep) < 0 || load_tail(bs) < 0) {
+	    ftruncate(fd, (off_t)pk->keep) < 0 ||
+	    bstore_pack_load_tail_locked(bs) < 0) {
 		/* Leave the garbage; the next put starts a new pack. */
 		pk->broken = true;
 		return;
 	}
 	if (pk->wb_done > pk->keep)
 		pk->wb_done = pk->keep;
-}
-
-/* ---- recovery ---- */
-
-static bool parse_pack_name(uint32_t *out, const char *name)
-{
-	uint32_t id = 0;
-
-	for (int i = 0; i < 8; i++) {
-		if (name[i] < '0' || name[i] > '9')
-			return false;
-		id = id * 10 + (uint32_t)(name[i] - '0');
-	}
-	if (strcmp(name + 8, ".pack") || id == 0)
-		return false;
-	*out = id;
-	return true;
-}
-
-static bool header_ok(int fd)
-{
-	uint8_t hdr[PACK_HEADER_SIZE];
-
-	if (pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
-		return false;
-	return !memcmp(hdr, PACK_MAGIC, 8) && hdr[8] == PACK_VERSION;
-}
-
-/* Cut one indexed pack back to its indexed size. */
-static int recover_one(struct bstore *bs, uint32_t id, uint64_t size,
-		       bool *changed)
-{
-	struct stat st;
-	int fd;
-	int error;
-
-	if ((error = bstore_pack_size_set_locked(bs, id, size)) < 0)
-		return error;
-	if (bstore_pack_fd_locked(&fd, bs, id) < 0) {
-		/* fsck reports it; reads of its blocks fail. */
-		efs_log_warn("pack %" PRIu32 " is missing", id);
-		return 0;
-	}
-	if (fstat(fd, &st) < 0)
-		return efs_error_set_errno(EFS_EIO, errno, "stat pack %" PRIu32,
-					   id);
-	if ((uint64_t)st.st_size > size) {
-		efs_log_notice("pack %" PRIu32 ": dropping %" PRIu64
-			       " unindexed bytes", id,
-			       (uint64_t)st.st_size - size);
-		if (ftruncate(fd, (off_t)size) < 0 || fdatasync(fd) < 0)
-			return efs_error_set_errno(EFS_EIO, errno,
-						   "truncate pack %" PRIu32,
-						   id);
-		*changed = true;
-	} else if ((uint64_t)st.st_size < size) {
-		efs_log_warn("pack %" PRIu32 " is shorter than the index says",
-			     id);
-	}
-	return 0;
-}
-
-/* Continue appending to the newest pack, if it is sound and not full. */
-static void pick_current(struct bstore *bs, uint32_t id)
-{
-	struct packs *pk = &bs->pk;
-	uint64_t size = pk->sizes[id];
-	struct stat st;
-	int fd = pk->fds[id];
-
-	if (fd < 0 || fstat(fd, &st) < 0 || (uint64_t)st.st_size != size ||
-	    !header_ok(fd) || size >= bs->opts.pack_size)
-		return;
-	pk->cur = id;
-	pk->broken = false;
-	pk->end = pk->keep = pk->wb_done = size;
-	if (load_tail(bs) < 0)
-		pk->broken = true;
-}
-
-static int load_indexed(struct bstore *bs, uint32_t *max, bool *changed)
-{
-	static const char sql[] = "SELECT id, size FROM packs ORDER BY id";
-	sqlite3_stmt *st;
-	int error;
-
-	if ((error = db_stmt(&st, bs->wdb, sql)) < 0)
-		return error;
-	while ((error = db_step(bs->wdb, st)) > 0) {
-		sqlite3_int64 id = sqlite3_column_int64(st, 0);
-		sqlite3_int64 size = sqlite3_column_int64(st, 1);
-
-		if (id <= 0 || id >= UINT32_MAX || size < PACK_HEADER_SIZE) {
-			efs_log_warn("index: bad packs row %lld",
-				     (long long)id);
-			continue;
-		}
-		if ((error = recover_one(bs, (uint32_t)id, (uint64_t)size,
-					 changed)) < 0)
-			break;
-		*max = (uint32_t)id;
-	}
-	db_reset(st);
-	if (*max >= bs->pk.next_id)
-		bs->pk.next_id = *max + 1;
-	return error;
-}
-
-/* A pack file the index does not know. */
-static int orphan(struct bstore *bs, const char *name, uint32_t id,
-		  uint32_t max_indexed, bool fresh_index, bool *changed)
-{
-	struct packs *pk = &bs->pk;
-	struct stat st;
-
-	if (fstatat(pk->dirfd, name, &st, 0) < 0)
-		return efs_error_set_errno(EFS_EIO, errno, "stat %s", name);
-	if (fresh_index && st.st_size > PACK_HEADER_SIZE)
-		return efs_error_set(EFS_ECORRUPT,
-				     "bstore: packs/%s holds blocks but the "
-				     "index is new (was index.db lost?)", name);
-	if (id > max_indexed) {
-		efs_log_notice("removing unindexed pack %s", name);
-		if (unlinkat(pk->dirfd, name, 0) < 0)
-			return efs_error_set_errno(EFS_EIO, errno, "unlink %s",
-						   name);
-		*changed = true;
-		return 0;
-	}
-	/* Older than an indexed pack: keep it for fsck to report. */
-	efs_log_warn("pack %s is not in the index", name);
-	if (id >= pk->next_id)
-		pk->next_id = id + 1;
-	return 0;
-}
-
-static int scan_orphans(struct bstore *bs, uint32_t max_indexed,
-			bool fresh_index, bool *changed)
-{
-	int fd = dup(bs->pk.dirfd);
-	DIR *d;
-	struct dirent *e;
-	int error = 0;
-
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
-		return efs_error_set_errno(EFS_EIO, errno, "opendir packs");
-	}
-	rewinddir(d);
-	while (!error && (e = readdir(d))) {
-		uint32_t id;
-
-		if (!parse_pack_name(&id, e->d_name))
-			continue;
-		if (bstore_pack_size_locked(bs, id))
-			continue;
-		error = orphan(bs, e->d_name, id, max_indexed, fresh_index,
-			       changed);
-	}
-	closedir(d);
-	return error;
-}
-
-int bstore_pack_recover(struct bstore *bs, bool fresh_index)
-{
-	struct packs *pk = &bs->pk;
-	bool changed = false;
-	uint32_t max = 0;
-	int error;
-
-	if ((error = load_indexed(bs, &max, &changed)) < 0)
-		return error;
-	if ((error = scan_orphans(bs, max, fresh_index, &changed)) < 0)
-		return error;
-	if (max)
-		pick_current(bs, max);
-	pk->first_new = pk->next_id;
-	if (changed && fsync(pk->dirfd) < 0)
-		return efs_error_set_errno(EFS_EIO, errno, "fsync packs");
-	return 0;
-}
-
-int bstore_pack_scan(struct bstore *bs,
-		     int (*cb)(uint32_t id, uint64_t size, bool header_ok,
-			       void *payload),
-		     void *payload)
-{
-	int fd = dup(bs->pk.dirfd);
-	DIR *d;
-	struct dirent *e;
-	int error = 0;
-
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
-		return efs_error_set_errno(EFS_EIO, errno, "opendir packs");
-	}
-	rewinddir(d);
-	while (!error && (e = readdir(d))) {
-		struct stat st;
-		uint32_t id;
-		int pfd;
-
-		if (!parse_pack_name(&id, e->d_name))
-			continue;
-		pfd = openat(bs->pk.dirfd, e->d_name, O_RDONLY | O_CLOEXEC);
-		if (pfd < 0 || fstat(pfd, &st) < 0) {
-			error = efs_error_set_errno(EFS_EIO, errno, "open %s",
-						    e->d_name);
-		} else {
-			error = cb(id, (uint64_t)st.st_size, header_ok(pfd),
-				   payload);
-		}
-		if (pfd >= 0)
-			close(pfd);
-	}
-	closedir(d);
-	return error;
 }

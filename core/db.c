@@ -386,6 +386,13 @@ int db_migrate(struct db *db, bool *fresh_out, const char *module,
 	int version = 0;
 	int error;
 
+	/* The common case, up to date: no write transaction. */
+	if (has_layout(db) && read_version(&version, db, module) == 0 &&
+	    (size_t)version == nsteps) {
+		if (fresh_out)
+			*fresh_out = false;
+		return 0;
+	}
 	if ((error = db_begin(db)) < 0)
 		return error;
 	if ((error = db_exec(db, sql_layout)) < 0 ||
