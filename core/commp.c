@@ -405,6 +405,7 @@ static void commp_init(struct commp *c, unsigned nthreads)
 int commp_new(struct commp **out, unsigned threads)
 {
 	struct commp *c;
+	size_t workers;
 	int error;
 
 	if (threads == 0) {
@@ -414,8 +415,8 @@ int commp_new(struct commp **out, unsigned threads)
 	}
 	if (threads > THREADS_MAX)
 		threads = THREADS_MAX;
-	c = efs_calloc(1, sizeof(*c) +
-			       (threads > 1 ? threads : 0) * sizeof(c->workers[0]));
+	workers = threads > 1 ? threads : 0;
+	c = efs_calloc(1, sizeof(*c) + workers * sizeof(c->workers[0]));
 	if (!c)
 		return efs_error_set(EFS_ENOMEM, "out of memory");
 	commp_init(c, threads);

@@ -95,8 +95,9 @@ void commp_reset(struct commp *c);
 /* Stop the workers and free c.  NULL is ignored. */
 void commp_free(struct commp *c);
 
-/* The piece of len bytes at data, on the calling thread.  Never fails
- * for len <= COMMP_PAYLOAD_MAX; EFS_ETOOBIG past it. */
+/* The piece of len bytes at data, on the calling thread, with no
+ * allocation (about 12 KiB of stack).  Never fails for len <=
+ * COMMP_PAYLOAD_MAX; EFS_ETOOBIG past it. */
 int commp_compute(struct commp_piece *out, const void *data, size_t len);
 
 /*

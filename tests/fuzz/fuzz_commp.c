@@ -22,7 +22,8 @@ static void check_piece_cid(const struct cid *id)
 	if (commp_piece_from_cid(&p, id) < 0)
 		return;
 	commp_cid_v2(&back, &p);
-	if (!cid_equal(id, &back) || p.padded_size != (uint64_t)32 << p.height ||
+	if (!cid_equal(id, &back) ||
+	    p.padded_size != (uint64_t)32 << p.height ||
 	    p.unpadded_size != p.padded_size / 128 * 127 ||
 	    p.payload_size + p.padding != p.unpadded_size)
 		abort();
