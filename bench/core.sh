@@ -56,9 +56,9 @@ done
 if [ ! -f "$build/meson-private/coredata.dat" ]; then
 	meson setup "$build" "$top" --buildtype=release >/dev/null
 fi
-ninja -C "$build" cli/estuaryfs cli/b2speed >/dev/null
+ninja -C "$build" cli/estuaryfs bench/b2speed >/dev/null
 efs=$build/cli/estuaryfs
-b2speed=$build/cli/b2speed
+b2speed=$build/bench/b2speed
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/efs-bench.XXXXXX")
 trap 'rm -rf "$T"' EXIT

@@ -3,6 +3,9 @@
  * importer, the DAG reader and the CAR code need not know where blocks
  * live (libgit2's ODB backends): the blockstore, an in-memory store for
  * tests, a sink that only hashes, and later the retrieval layer.
+ *
+ * Threads: a sink or source is as thread-safe as the store behind it
+ * (bstore: any thread; memstore: its owner thread only).
  */
 #ifndef EFS_BLOCKIO_H
 #define EFS_BLOCKIO_H
@@ -47,6 +50,14 @@ static inline int blockio_get(const struct blockio_source *s,
 {
 	return s->get(s->payload, id, out);
 }
+
+/*
+ * As blockio_get, except that an identity CID is answered from the CID
+ * itself (its digest is the block) without asking s.  What the readers of
+ * DAGs call: a DAG may link to identity blocks that no store holds.
+ */
+int blockio_fetch(const struct blockio_source *s, const struct cid *id,
+		  struct buf *out);
 
 /* A sink that drops every block (add --only-hash). */
 extern const struct blockio_sink blockio_null_sink;

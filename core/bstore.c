@@ -158,17 +158,18 @@ int bstore_row_check(struct bstore *bs, const struct bstore_row *row)
 	return 0;
 }
 
-static int row_decode(struct bstore_row *out, sqlite3_stmt *st)
+int bstore_row_decode(struct bstore_row *out, sqlite3_stmt *st, int col)
 {
-	sqlite3_int64 codec = sqlite3_column_int64(st, 0);
-	sqlite3_int64 state = sqlite3_column_int64(st, 1);
-	sqlite3_int64 pack = sqlite3_column_int64(st, 2);
-	sqlite3_int64 off = sqlite3_column_int64(st, 3);
-	sqlite3_int64 len = sqlite3_column_int64(st, 4);
+	sqlite3_int64 codec = sqlite3_column_int64(st, col);
+	sqlite3_int64 state = sqlite3_column_int64(st, col + 1);
+	sqlite3_int64 pack = sqlite3_column_int64(st, col + 2);
+	sqlite3_int64 off = sqlite3_column_int64(st, col + 3);
+	sqlite3_int64 len = sqlite3_column_int64(st, col + 4);
+	sqlite3_int64 refs = sqlite3_column_int64(st, col + 5);
 
 	if (codec < 0 || state < 0 || state >= BSTORE_NSTATES || pack < 0 ||
 	    pack >= UINT32_MAX || off < 0 || len < 0 ||
-	    len > BSTORE_LEN_HARD_MAX || sqlite3_column_int64(st, 5) < 0)
+	    len > BSTORE_LEN_HARD_MAX || refs < 0)
 		return efs_error_set(EFS_ECORRUPT,
 				     "bstore: malformed index row");
 	out->codec = (uint64_t)codec;
@@ -176,9 +177,15 @@ static int row_decode(struct bstore_row *out, sqlite3_stmt *st)
 	out->pack = (uint32_t)pack;
 	out->off = (uint64_t)off;
 	out->len = (uint32_t)len;
-	out->refs = sqlite3_column_int64(st, 5);
-	out->atime = sqlite3_column_int64(st, 6);
+	out->refs = refs;
+	out->atime = sqlite3_column_int64(st, col + 6);
 	return 0;
+}
+
+int bstore_column_cid(struct cid *out, sqlite3_stmt *st, int col)
+{
+	return cid_from_bytes_exact(out, sqlite3_column_blob(st, col),
+				    (size_t)sqlite3_column_bytes(st, col));
 }
 
 int bstore_row_get(struct bstore_row *out, struct bstore *bs, struct db *db,
@@ -192,7 +199,7 @@ int bstore_row_get(struct bstore_row *out, struct bstore *bs, struct db *db,
 	sqlite3_bind_blob(st, 1, mh, (int)mh_len, SQLITE_STATIC);
 	error = db_step(db, st);
 	if (error > 0)
-		error = row_decode(out, st);
+		error = bstore_row_decode(out, st, 0);
 	else if (error == 0)
 		error = EFS_ENOTFOUND;
 	db_reset(st);
@@ -301,12 +308,12 @@ static int take_lock(struct bstore *bs)
 	snprintf(path, sizeof(path), "%s/bstore.lock", bs->dir);
 	bs->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (bs->lockfd < 0)
-		return efs_error_set_errno(EFS_EIO, errno, "open %s", path);
+		return efs_error_set_errno(EFS_EIO, errno, "bstore: open %s",
+					   path);
 	if (flock(bs->lockfd, LOCK_EX | LOCK_NB) < 0)
-		return efs_error_set_errno(errno == EWOULDBLOCK ? EFS_EEXISTS
-								: EFS_EIO,
-					   errno, "bstore: %s is in use",
-					   bs->dir);
+		return efs_error_set_errno(
+		    errno == EWOULDBLOCK ? EFS_EEXISTS : EFS_EIO, errno,
+		    "bstore: %s is in use", bs->dir);
 	return 0;
 }
 

@@ -198,8 +198,9 @@ int bstore_pins_foreach(struct bstore *bs,
 struct bstore_gc_result {
 	uint64_t blocks;          /* rows deleted (all states) */
 	uint64_t bytes;           /* pack bytes freed */
-	uint64_t unverified;      /* deleted blocks that failed to re-hash:
-				     their links could not be uncounted */
+	uint64_t unverified;      /* deleted blocks with links that failed
+				     to re-hash: their links could not be
+				     uncounted (raw blocks are not read) */
 };
 
 /*

@@ -39,7 +39,6 @@ struct fsck {
 	struct bstore_fsck_report *out;
 	unsigned flags;
 	struct buf data;
-	struct buf links;
 	int64_t count[BSTORE_NSTATES];
 	int64_t bytes[BSTORE_NSTATES];
 	uint64_t fixable;         /* refs and counter problems found */
@@ -210,47 +209,20 @@ static int check_local(struct fsck *f, const struct cid *id,
 	return check_bytes(f, id, row, hdr, hl);
 }
 
-static int has_location(struct fsck *f, const uint8_t *mh, size_t mh_len)
-{
-	static const char sql[] =
-		"SELECT 1 FROM locations WHERE mh = ?1 LIMIT 1";
-	sqlite3_stmt *st;
-	int error;
-
-	if ((error = db_stmt(&st, f->db, sql)) < 0)
-		return error;
-	sqlite3_bind_blob(st, 1, mh, (int)mh_len, SQLITE_STATIC);
-	error = db_step(f->db, st);
-	db_reset(st);
-	return error;
-}
-
 static int check_row(struct fsck *f, sqlite3_stmt *st)
 {
 	const uint8_t *mh = sqlite3_column_blob(st, 0);
 	int mh_len = sqlite3_column_bytes(st, 0);
-	sqlite3_int64 v[7];
 	struct bstore_row row;
 	struct cid id;
 	int error;
 
-	for (int i = 0; i < 7; i++)
-		v[i] = sqlite3_column_int64(st, i + 1);
 	f->out->blocks++;
-	if (mh_len <= 0 || v[0] < 0 ||
-	    bstore_cid_from_mh(&id, (uint64_t)v[0], mh, (size_t)mh_len) < 0 ||
-	    v[1] < 0 || v[1] >= BSTORE_NSTATES || v[2] < 0 ||
-	    v[2] >= UINT32_MAX || v[3] < 0 || v[4] < 0 ||
-	    v[4] > BSTORE_LEN_HARD_MAX || v[5] < 0) {
+	if (mh_len <= 0 || bstore_row_decode(&row, st, 1) < 0 ||
+	    bstore_cid_from_mh(&id, row.codec, mh, (size_t)mh_len) < 0) {
 		problem(f, BSTORE_PROBLEM_ROW, NULL, "malformed index row");
 		return 0;
 	}
-	row.codec = (uint64_t)v[0];
-	row.state = (enum bstore_state)v[1];
-	row.pack = (uint32_t)v[2];
-	row.off = (uint64_t)v[3];
-	row.len = (uint32_t)v[4];
-	row.refs = v[5];
 	f->out->by_state[row.state]++;
 	f->count[row.state]++;
 	if (row.state == BSTORE_ABSENT)
@@ -258,7 +230,7 @@ static int check_row(struct fsck *f, sqlite3_stmt *st)
 	f->bytes[row.state] += row.len;
 	if (row.state == BSTORE_LOCAL)
 		return check_local(f, &id, &row, mh, (size_t)mh_len);
-	if ((error = has_location(f, mh, (size_t)mh_len)) < 0)
+	if ((error = bstore_has_location(f->db, mh, (size_t)mh_len)) < 0)
 		return error;
 	if (!error)
 		problem(f, BSTORE_PROBLEM_LOCATION, &id,
@@ -336,8 +308,7 @@ static int pass_pins(struct fsck *f)
 		char s[CID_STR_MAX];
 
 		f->out->pins++;
-		if (cid_from_bytes_exact(&root, sqlite3_column_blob(st, 0),
-					 (size_t)sqlite3_column_bytes(st, 0))) {
+		if (bstore_column_cid(&root, st, 0) < 0) {
 			problem(f, BSTORE_PROBLEM_PIN, NULL,
 				"pin with a malformed root");
 			continue;
@@ -454,11 +425,6 @@ static int load_packs(struct fsck *f)
 	return error;
 }
 
-static uint64_t align_slack(uint64_t end)
-{
-	return (end + PACK_ALIGN - 1) & ~(uint64_t)(PACK_ALIGN - 1);
-}
-
 static int pack_seen(uint32_t id, uint64_t size, bool header_ok,
 		     void *payload)
 {
@@ -471,9 +437,11 @@ static int pack_seen(uint32_t id, uint64_t size, bool header_ok,
 		;
 	f->out->packs++;
 	pthread_mutex_lock(&bs->mu);
-	allowed = id == bs->pk.cur ? bs->pk.end : 0;
+	allowed = id == bs->pk.cur
+			  ? bs->pk.end + bstore_pack_slack_locked(bs, id)
+			  : 0;
 	pthread_mutex_unlock(&bs->mu);
-	if (i == f->npacks && allowed && size <= align_slack(allowed))
+	if (i == f->npacks && allowed && size <= allowed)
 		return 0; /* the pack being written, before its first sync */
 	if (i == f->npacks) {
 		problem(f, BSTORE_PROBLEM_PACK, NULL,
@@ -587,7 +555,6 @@ int bstore_fsck(struct bstore_fsck_report *out, struct bstore *bs,
 	f.out = out;
 	f.flags = flags;
 	buf_init(&f.data, BUF_NOCAP);
-	buf_init(&f.links, BUF_NOCAP);
 	if ((error = bstore_sync(bs)) < 0 ||
 	    (error = bstore_flush_atimes(bs)) < 0)
 		return error;
@@ -599,7 +566,6 @@ int bstore_fsck(struct bstore_fsck_report *out, struct bstore *bs,
 	efs_error_restore(&saved);
 	pthread_mutex_unlock(&bs->wmu);
 	buf_release(&f.data);
-	buf_release(&f.links);
 	efs_free(f.packs);
 	efs_free(f.seen);
 	return error;

@@ -11,14 +11,19 @@
  *
  * gc against concurrent puts: gc first syncs and flushes atimes, so every
  * block put or read before it started is in the index with a fresh atime.
- * Then, per batch of candidates, it holds gc_lock exclusively: a put that
- * decided "already stored" holds it shared until its block is pending or
- * touched, so gc sees that decision and skips the block; it also skips
- * blocks that pending blocks link to (a parent put while gc runs).
+ * Then, per batch of candidates (wmu held throughout, so no other writer
+ * changes a row): it selects the batch and reads the links of the LOCAL
+ * candidates with no lock but wmu; then it holds gc_lock exclusively for
+ * the transaction that deletes them: a put that decided "already stored"
+ * holds it shared until its block is pending or touched, so gc sees that
+ * decision and skips the block; it also skips blocks that pending blocks
+ * link to (a parent put while gc runs).  Raw blocks are never read: they
+ * have no links to uncount.
  */
 #include "core/bstore_i.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -48,23 +53,23 @@ int bstore_pin(int64_t *out, struct bstore *bs, const struct cid *root,
 		return error;
 	pthread_mutex_lock(&bs->wmu);
 	if ((error = db_begin(bs->wdb)) < 0)
-		goto out;
+		goto out_unlock;
 	if ((error = db_stmt(&st, bs->wdb, sql)) < 0)
-		goto fail;
+		goto out_rollback;
 	sqlite3_bind_blob(st, 1, bytes, (int)n, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, mh, (int)mh_len, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, name ? name : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, bstore_now(bs));
 	if ((error = db_run(bs->wdb, st)) < 0)
-		goto fail;
+		goto out_rollback;
 	*out = sqlite3_last_insert_rowid(db_handle(bs->wdb));
 	if ((error = bstore_refs_add(bs, root, 1)) < 0)
-		goto fail;
+		goto out_rollback;
 	error = bstore_commit(bs);
-	goto out;
-fail:
+	goto out_unlock;
+out_rollback:
 	bstore_rollback(bs);
-out:
+out_unlock:
 	pthread_mutex_unlock(&bs->wmu);
 	return error;
 }
@@ -84,9 +89,7 @@ static int pin_root(struct cid *out, struct bstore *bs, int64_t id)
 		error = efs_error_set(EFS_ENOTFOUND, "bstore: no pin %" PRId64,
 				      id);
 	else if (error > 0)
-		error = cid_from_bytes_exact(out, sqlite3_column_blob(st, 0),
-					     (size_t)sqlite3_column_bytes(st,
-									  0));
+		error = bstore_column_cid(out, st, 0);
 	db_reset(st);
 	return error;
 }
@@ -100,19 +103,19 @@ int bstore_unpin(struct bstore *bs, int64_t pin_id)
 
 	pthread_mutex_lock(&bs->wmu);
 	if ((error = db_begin(bs->wdb)) < 0)
-		goto out;
+		goto out_unlock;
 	if ((error = pin_root(&root, bs, pin_id)) < 0 ||
 	    (error = db_stmt(&st, bs->wdb, sql)) < 0)
-		goto fail;
+		goto out_rollback;
 	sqlite3_bind_int64(st, 1, pin_id);
 	if ((error = db_run(bs->wdb, st)) < 0 ||
 	    (error = bstore_refs_add(bs, &root, -1)) < 0)
-		goto fail;
+		goto out_rollback;
 	error = bstore_commit(bs);
-	goto out;
-fail:
+	goto out_unlock;
+out_rollback:
 	bstore_rollback(bs);
-out:
+out_unlock:
 	pthread_mutex_unlock(&bs->wmu);
 	return error;
 }
@@ -135,10 +138,7 @@ static int pins_walk(struct db *db,
 		pin.id = sqlite3_column_int64(st, 0);
 		pin.name = name ? name : "";
 		pin.created = sqlite3_column_int64(st, 3);
-		error = cid_from_bytes_exact(&pin.root,
-					     sqlite3_column_blob(st, 1),
-					     (size_t)sqlite3_column_bytes(st,
-									  1));
+		error = bstore_column_cid(&pin.root, st, 1);
 		if (error < 0 || (error = cb(&pin, payload)) != 0)
 			break;
 	}
@@ -173,6 +173,10 @@ struct gc_cand {
 struct gc_run {
 	struct gc_cand cands[GC_BATCH];
 	size_t n;
+	/* per candidate, filled before gc_lock is taken */
+	struct buf links[GC_BATCH];   /* LOCAL: its links (binary CIDs) */
+	bool unverified[GC_BATCH];    /* LOCAL: its links could not be read */
+	bool linked[GC_BATCH];        /* a pending block links to it */
 	int64_t key_atime;        /* keyset position in (atime, mh) order */
 	uint8_t key_mh[BSTORE_MH_MAX];
 	size_t key_len;
@@ -220,82 +224,135 @@ static int gc_select(struct gc_run *g, struct bstore *bs)
 	return error < 0 ? error : 0;
 }
 
-/* Does a pending block link to mh?  (mu held) */
-static bool pending_links_to(struct bstore *bs, const uint8_t *mh,
-			     size_t mh_len)
+static int cand_compare(const void *pa, const void *pb)
+{
+	const struct gc_cand *a = *(const struct gc_cand *const *)pa;
+	const struct gc_cand *b = *(const struct gc_cand *const *)pb;
+
+	if (a->mh_len != b->mh_len)
+		return a->mh_len < b->mh_len ? -1 : 1;
+	return memcmp(a->mh, b->mh, a->mh_len);
+}
+
+/*
+ * Mark the candidates a pending block links to (a parent put while gc
+ * runs), walking the pending links once for the whole batch (mu held).
+ */
+static void gc_mark_linked(struct gc_run *g, struct bstore *bs)
 {
 	const struct batch *b = &bs->open;
+	struct gc_cand *sorted[GC_BATCH];
+	struct gc_cand key;
 
+	for (size_t i = 0; i < g->n; i++)
+		sorted[i] = &g->cands[i];
+	qsort(sorted, g->n, sizeof(sorted[0]), cand_compare);
 	for (size_t i = 0; i < b->n; i++) {
 		const uint8_t *p = b->v[i].links;
 		size_t left = b->v[i].links_len;
 
 		while (left) {
-			uint8_t key[CID_MH_BYTES_MAX];
+			uint8_t mh[CID_MH_BYTES_MAX];
+			const struct gc_cand *k = &key;
+			struct gc_cand **hit;
 			struct cid id;
 			size_t used;
+			size_t n;
 
 			if (cid_from_bytes(&id, &used, p, left) < 0)
 				break;
-			if (cid_mh_to_bytes(key, &id) == mh_len &&
-			    !memcmp(key, mh, mh_len))
-				return true;
 			p += used;
 			left -= used;
+			n = cid_mh_to_bytes(mh, &id);
+			if (n > BSTORE_MH_MAX)
+				continue;
+			memcpy(key.mh, mh, n);
+			key.mh_len = (uint8_t)n;
+			hit = bsearch(&k, sorted, g->n, sizeof(sorted[0]),
+				      cand_compare);
+			if (hit)
+				g->linked[*hit - g->cands] = true;
 		}
 	}
-	return false;
 }
 
-static bool gc_keep(struct bstore *bs, const struct gc_cand *c,
-		    int64_t cutoff)
+/* Candidate i stays: young, pending, read since the flush, or linked. */
+static bool gc_keep(struct gc_run *g, struct bstore *bs, size_t i)
 {
+	const struct gc_cand *c = &g->cands[i];
 	bool keep;
 
-	if (c->row.state != BSTORE_ABSENT && c->row.atime > cutoff)
+	if (c->row.state != BSTORE_ABSENT && c->row.atime > g->cutoff)
+		return true;
+	if (g->linked[i])
 		return true;
 	pthread_mutex_lock(&bs->mu);
 	keep = bstore_pending_locked(bs, c->mh, c->mh_len) ||
-	       bstore_touch_has(&bs->touched, c->mh, c->mh_len) ||
-	       pending_links_to(bs, c->mh, c->mh_len);
+	       bstore_touch_has(&bs->touched, c->mh, c->mh_len);
 	pthread_mutex_unlock(&bs->mu);
 	return keep;
 }
 
-/* Uncount the links of a LOCAL block about to be deleted. */
-static int gc_unlink(struct gc_run *g, struct bstore *bs,
-		     const struct gc_cand *c)
+/* Append the links of LOCAL candidate c to out; data is scratch. */
+static int cand_links(struct buf *out, struct bstore *bs,
+		      const struct gc_cand *c, struct buf *data)
 {
-	struct buf data = BUF_INIT(BUF_NOCAP);
-	struct buf links = BUF_INIT(BUF_NOCAP);
 	struct cid id;
 	int error;
 
-	if (bstore_cid_from_mh(&id, c->row.codec, c->mh, c->mh_len) < 0 ||
-	    bstore_row_check(bs, &c->row) < 0 ||
-	    bstore_read_verify(bs, &id, &c->row, &data) < 0 ||
-	    bstore_links_collect(&links, &id, data.ptr, data.len) < 0) {
-		/* Its links are unknowable: fsck will find the leftovers. */
-		g->res->unverified++;
-		error = 0;
-	} else {
-		error = bstore_refs_add_links(bs, links.ptr, links.len, -1);
-	}
-	buf_release(&data);
-	buf_release(&links);
-	return error;
+	buf_reset(data);
+	if ((error = bstore_cid_from_mh(&id, c->row.codec, c->mh,
+					c->mh_len)) < 0 ||
+	    (error = bstore_row_check(bs, &c->row)) < 0 ||
+	    (error = bstore_read_verify(bs, &id, &c->row, data)) < 0)
+		return error;
+	return bstore_links_collect(out, &id, data->ptr, data->len);
 }
 
-static int gc_delete(struct gc_run *g, struct bstore *bs,
-		     const struct gc_cand *c)
+/*
+ * Read the links of the LOCAL candidates old enough to go, before gc_lock
+ * is taken, so puts do not wait while gc reads and hashes blocks.  Nothing
+ * else can change the rows meanwhile: every writer holds wmu.  Raw blocks
+ * and codecs whose links are unknown have none to uncount and are not
+ * read.  A block that cannot be read or decoded is marked unverified.
+ */
+static void gc_read_links(struct gc_run *g, struct bstore *bs)
+{
+	struct buf data = BUF_INIT(BUF_NOCAP);
+
+	for (size_t i = 0; i < g->n; i++) {
+		const struct gc_cand *c = &g->cands[i];
+
+		buf_reset(&g->links[i]);
+		g->unverified[i] = false;
+		g->linked[i] = false;
+		if (c->row.state != BSTORE_LOCAL ||
+		    c->row.atime > g->cutoff ||
+		    !links_codec_known(c->row.codec) ||
+		    c->row.codec == CID_CODEC_RAW)
+			continue;
+		if (cand_links(&g->links[i], bs, c, &data) < 0)
+			g->unverified[i] = true;
+	}
+	buf_release(&data);
+}
+
+static int gc_delete(struct gc_run *g, struct bstore *bs, size_t i)
 {
 	static const char sql[] = "DELETE FROM blocks WHERE mh = ?1";
+	const struct gc_cand *c = &g->cands[i];
 	const struct bstore_row *r = &c->row;
 	sqlite3_stmt *st;
 	int error;
 
-	if (r->state == BSTORE_LOCAL && (error = gc_unlink(g, bs, c)) < 0)
+	if (r->state == BSTORE_LOCAL && g->unverified[i]) {
+		/* Its links are unknowable: fsck will find the leftovers. */
+		g->res->unverified++;
+	} else if (r->state == BSTORE_LOCAL &&
+		   (error = bstore_refs_add_links(bs, g->links[i].ptr,
+						  g->links[i].len, -1)) < 0) {
 		return error;
+	}
 	if ((error = db_stmt(&st, bs->wdb, sql)) < 0)
 		return error;
 	sqlite3_bind_blob(st, 1, c->mh, c->mh_len, SQLITE_STATIC);
@@ -323,29 +380,50 @@ static void gc_punch(struct bstore *bs, const struct gc_cand *c)
 				  hl + c->row.len);
 }
 
-/* One batch of candidates, in its own transaction.  Returns how many
- * rows it looked at (0: the pass is over) or an error. */
-static int gc_batch(struct gc_run *g, struct bstore *bs, bool *deleted)
+/*
+ * Delete what of the selected candidates may go, in one transaction under
+ * gc_lock (exclusive), so that no put decides "already stored" about a
+ * row being deleted.  deleted[i] says which went.
+ */
+static int gc_delete_batch(struct gc_run *g, struct bstore *bs, bool *deleted)
 {
-	size_t looked;
 	int error;
 
 	pthread_rwlock_wrlock(&bs->gc_lock);
 	if ((error = db_begin(bs->wdb)) < 0)
-		goto out;
-	if ((error = gc_select(g, bs)) < 0)
-		goto fail;
-	looked = g->n;
+		goto out_unlock;
+	pthread_mutex_lock(&bs->mu);
+	gc_mark_linked(g, bs);
+	pthread_mutex_unlock(&bs->mu);
 	for (size_t i = 0; i < g->n; i++) {
-		if (gc_keep(bs, &g->cands[i], g->cutoff))
+		if (gc_keep(g, bs, i))
 			continue;
-		if ((error = gc_delete(g, bs, &g->cands[i])) < 0)
-			goto fail;
+		if ((error = gc_delete(g, bs, i)) < 0)
+			goto out_rollback;
 		deleted[i] = true;
 	}
-	if ((error = bstore_commit(bs)) < 0)
-		goto out;
+	error = bstore_commit(bs);
+	goto out_unlock;
+out_rollback:
+	bstore_rollback(bs);
+out_unlock:
 	pthread_rwlock_unlock(&bs->gc_lock);
+	return error;
+}
+
+/* One batch of candidates.  Returns how many rows it looked at (0: the
+ * pass is over) or an error. */
+static int gc_batch(struct gc_run *g, struct bstore *bs, bool *deleted)
+{
+	int error;
+
+	if ((error = gc_select(g, bs)) < 0)
+		return error;
+	if (g->n == 0)
+		return 0;
+	gc_read_links(g, bs);
+	if ((error = gc_delete_batch(g, bs, deleted)) < 0)
+		return error;
 	for (size_t i = 0; i < g->n; i++) {
 		if (!deleted[i])
 			continue;
@@ -355,12 +433,7 @@ static int gc_batch(struct gc_run *g, struct bstore *bs, bool *deleted)
 			g->res->bytes += g->cands[i].row.len;
 		gc_punch(bs, &g->cands[i]);
 	}
-	return (int)looked;
-fail:
-	bstore_rollback(bs);
-out:
-	pthread_rwlock_unlock(&bs->gc_lock);
-	return error;
+	return (int)g->n;
 }
 
 static int gc_pass(struct gc_run *g, struct bstore *bs)
@@ -390,6 +463,8 @@ int bstore_gc(struct bstore_gc_result *out, struct bstore *bs)
 	g = efs_calloc(1, sizeof(*g));
 	if (!g)
 		return efs_error_set(EFS_ENOMEM, "out of memory");
+	for (size_t i = 0; i < GC_BATCH; i++)
+		buf_init(&g->links[i], BUF_NOCAP);
 	g->res = out;
 	g->cutoff = bstore_now(bs) - bs->opts.gc_grace;
 	pthread_mutex_lock(&bs->wmu);
@@ -397,6 +472,8 @@ int bstore_gc(struct bstore_gc_result *out, struct bstore *bs)
 		error = gc_pass(g, bs);
 	} while (!error && g->pass_deleted);
 	pthread_mutex_unlock(&bs->wmu);
+	for (size_t i = 0; i < GC_BATCH; i++)
+		buf_release(&g->links[i]);
 	efs_free(g);
 	return error;
 }
@@ -450,14 +527,14 @@ int bstore_locations_add(struct bstore *bs,
 
 	pthread_mutex_lock(&bs->wmu);
 	if ((error = db_begin(bs->wdb)) < 0)
-		goto out;
+		goto out_unlock;
 	for (size_t i = 0; i < n && !error; i++)
 		error = location_write(bs, &locs[i]);
 	if (error < 0)
 		bstore_rollback(bs);
 	else
 		error = bstore_commit(bs);
-out:
+out_unlock:
 	pthread_mutex_unlock(&bs->wmu);
 	return error;
 }
@@ -487,10 +564,7 @@ static int locations_walk(struct db *db, const struct cid *id,
 		loc.block = *id;
 		loc.offset = (uint64_t)sqlite3_column_int64(st, 1);
 		loc.length = (uint64_t)sqlite3_column_int64(st, 2);
-		error = cid_from_bytes_exact(&loc.piece,
-					     sqlite3_column_blob(st, 0),
-					     (size_t)sqlite3_column_bytes(st,
-									  0));
+		error = bstore_column_cid(&loc.piece, st, 0);
 		if (error < 0 || (error = cb(&loc, payload)) != 0)
 			break;
 	}
@@ -518,17 +592,17 @@ int bstore_locations(struct bstore *bs, const struct cid *id,
 
 /* ---- evict ---- */
 
-static int has_location(struct bstore *bs, const uint8_t *mh, size_t mh_len)
+int bstore_has_location(struct db *db, const uint8_t *mh, size_t mh_len)
 {
 	static const char sql[] =
 		"SELECT 1 FROM locations WHERE mh = ?1 LIMIT 1";
 	sqlite3_stmt *st;
 	int error;
 
-	if ((error = db_stmt(&st, bs->wdb, sql)) < 0)
+	if ((error = db_stmt(&st, db, sql)) < 0)
 		return error;
 	sqlite3_bind_blob(st, 1, mh, (int)mh_len, SQLITE_STATIC);
-	error = db_step(bs->wdb, st);
+	error = db_step(db, st);
 	db_reset(st);
 	return error;
 }
@@ -573,7 +647,7 @@ static int evict_txn(struct bstore *bs, const struct cid *id,
 				     cid_tostr(s, id));
 	if (error < 0 || row->state == BSTORE_EVICTED)
 		return error;
-	if ((error = has_location(bs, mh, mh_len)) < 0)
+	if ((error = bstore_has_location(bs->wdb, mh, mh_len)) < 0)
 		return error;
 	if (!error)
 		return efs_error_set(EFS_EINVAL,

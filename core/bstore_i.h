@@ -18,9 +18,11 @@
  *            atime flush); guards wdb.  Held across fdatasync and commit,
  *            which is the point: readers never take it.
  *   gc_lock  rwlock: put holds it shared from its "already stored?" look
- *            to the append, gc holds it exclusive while it picks and
- *            deletes a batch, so a put never dedupes against a block gc is
- *            deleting.
+ *            to the append, gc holds it exclusive for the transaction that
+ *            deletes a batch (it picks the batch and reads its blocks
+ *            before), so a put never dedupes against a block gc is
+ *            deleting.  Held across that transaction's commit (an fsync):
+ *            readers see the rows until it commits.
  *   wlock    the pack writer: appends and buffer flushes (put, and sync's
  *            first step).  Full buffers go to the writer thread, which
  *            writes them with no lock held; a put waits (under wlock)
@@ -224,6 +226,16 @@ struct bstore_row {
 };
 
 /*
+ * Decode the row fields codec, state, pack, off, len, refs, atime from
+ * the columns col .. col + 6 of st, checking their ranges (not the pack
+ * bounds: bstore_row_check).  Returns 0 or EFS_ECORRUPT.
+ */
+int bstore_row_decode(struct bstore_row *out, sqlite3_stmt *st, int col);
+
+/* The binary CID in column col of st.  Returns 0 or EFS_ECORRUPT. */
+int bstore_column_cid(struct cid *out, sqlite3_stmt *st, int col);
+
+/*
  * Read mh's row on db.  Returns 0, EFS_ENOTFOUND, EFS_ECORRUPT (malformed
  * row) or db errors.
  */
@@ -393,5 +405,8 @@ int bstore_refs_add_links(struct bstore *bs, const uint8_t *links,
 
 /* SQL shared between files. */
 extern const char bstore_sql_row_get[];
+
+/* Is a location recorded for mh (on db)?  1, 0 or a db error. */
+int bstore_has_location(struct db *db, const uint8_t *mh, size_t mh_len);
 
 #endif

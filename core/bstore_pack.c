@@ -89,10 +89,12 @@ int bstore_pack_init(struct bstore *bs)
 	pk->next_id = 1;
 	snprintf(path, sizeof(path), "%s/packs", bs->dir);
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
-		return efs_error_set_errno(EFS_EIO, errno, "mkdir %s", path);
+		return efs_error_set_errno(EFS_EIO, errno, "bstore: mkdir %s",
+					   path);
 	pk->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pk->dirfd < 0)
-		return efs_error_set_errno(EFS_EIO, errno, "open %s", path);
+		return efs_error_set_errno(EFS_EIO, errno, "bstore: open %s",
+					   path);
 	for (int i = 0; i < PACK_WBUFS; i++) {
 		pk->raw[i] = efs_malloc(bs->opts.write_buffer + PACK_ALIGN);
 		if (!pk->raw[i])
@@ -184,9 +186,9 @@ int bstore_pack_fd_locked(int *out, struct bstore *bs, uint32_t id)
 		pack_name(name, sizeof(name), id);
 		pk->fds[id] = openat(pk->dirfd, name, O_RDWR | O_CLOEXEC);
 		if (pk->fds[id] < 0)
-			return efs_error_set_errno(errno == ENOENT ?
-						   EFS_ECORRUPT : EFS_EIO,
-						   errno, "open pack %s", name);
+			return efs_error_set_errno(
+			    errno == ENOENT ? EFS_ECORRUPT : EFS_EIO, errno,
+			    "bstore: open pack %s", name);
 	}
 	*out = pk->fds[id];
 	return 0;
@@ -218,8 +220,8 @@ static int write_out(struct bstore *bs, const uint8_t *p, size_t len,
 	fail = fault_fires(pk, BSTORE_FAULT_WRITE);
 	pthread_mutex_unlock(&bs->mu);
 	if (fail)
-		return efs_error_set_errno(EFS_EIO, errno,
-					   "write pack %" PRIu32, pk->cur);
+		return efs_error_set_errno(
+		    EFS_EIO, errno, "bstore: write pack %" PRIu32, pk->cur);
 	while (len) {
 		ssize_t n = pwrite(pk->wfd, p, len, (off_t)off);
 
@@ -237,9 +239,9 @@ static int write_out(struct bstore *bs, const uint8_t *p, size_t len,
 			continue;
 		}
 		if (n <= 0)
-			return efs_error_set_errno(EFS_EIO, n < 0 ? errno : EIO,
-						   "write pack %" PRIu32,
-						   pk->cur);
+			return efs_error_set_errno(
+			    EFS_EIO, n < 0 ? errno : EIO,
+			    "bstore: write pack %" PRIu32, pk->cur);
 		p += n;
 		off += (uint64_t)n;
 		len -= (size_t)n;
@@ -494,8 +496,8 @@ static int create_pack(struct bstore *bs)
 	fd = openat(pk->dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
 		    0644);
 	if (fd < 0) {
-		error = efs_error_set_errno(EFS_EIO, errno, "create pack %s",
-					    name);
+		error = efs_error_set_errno(EFS_EIO, errno,
+					    "bstore: create pack %s", name);
 		goto out;
 	}
 	pk->next_id++;
@@ -683,8 +685,8 @@ int bstore_pack_pread(struct bstore *bs, uint8_t *dst, uint32_t pack,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return efs_error_set_errno(EFS_EIO, errno,
-						   "read pack %" PRIu32, pack);
+			return efs_error_set_errno(
+			    EFS_EIO, errno, "bstore: read pack %" PRIu32, pack);
 		if (n == 0)
 			return efs_error_set(EFS_ECORRUPT,
 					     "bstore: pack %" PRIu32
@@ -709,16 +711,16 @@ int bstore_pack_datasync(struct bstore *bs, int fd, uint32_t id)
 	if (delay > 0)
 		usleep((useconds_t)delay * 1000);
 	if (fail || fdatasync(fd) < 0)
-		return efs_error_set_errno(EFS_EIO, errno,
-					   "fdatasync pack %" PRIu32, id);
+		return efs_error_set_errno(
+		    EFS_EIO, errno, "bstore: fdatasync pack %" PRIu32, id);
 	return 0;
 }
 
 int bstore_pack_dirsync(struct bstore *bs, bool dirty)
 {
 	if (dirty && fsync(bs->pk.dirfd) < 0)
-		return efs_error_set_errno(EFS_EIO, errno, "fsync %s/packs",
-					   bs->dir);
+		return efs_error_set_errno(EFS_EIO, errno,
+					   "bstore: fsync %s/packs", bs->dir);
 	return 0;
 }
 

@@ -70,16 +70,16 @@ static int recover_one(struct bstore *bs, uint32_t id, uint64_t size,
 		return 0;
 	}
 	if (fstat(fd, &st) < 0)
-		return efs_error_set_errno(EFS_EIO, errno, "stat pack %" PRIu32,
-					   id);
+		return efs_error_set_errno(EFS_EIO, errno,
+					   "bstore: stat pack %" PRIu32, id);
 	if ((uint64_t)st.st_size > size) {
 		efs_log_notice("pack %" PRIu32 ": dropping %" PRIu64
 			       " unindexed bytes", id,
 			       (uint64_t)st.st_size - size);
 		if (ftruncate(fd, (off_t)size) < 0 || fdatasync(fd) < 0)
-			return efs_error_set_errno(EFS_EIO, errno,
-						   "truncate pack %" PRIu32,
-						   id);
+			return efs_error_set_errno(
+			    EFS_EIO, errno, "bstore: truncate pack %" PRIu32,
+			    id);
 		*changed = true;
 	} else if ((uint64_t)st.st_size < size) {
 		efs_log_warn("pack %" PRIu32 " is shorter than the index says",
@@ -134,25 +134,36 @@ static int load_indexed(struct bstore *bs, uint32_t *max, bool *changed)
 	return error;
 }
 
-/* A pack file the index does not know. */
+/* What recovery knows when it meets the files of packs/. */
+struct orphans {
+	uint32_t max_indexed;     /* newest pack the index knows */
+	bool fresh_index;
+	bool *changed;
+};
+
+/* A file of packs/: nothing to do unless the index does not know it. */
 static int orphan(struct bstore *bs, const char *name, uint32_t id,
-		  uint32_t max_indexed, bool fresh_index, bool *changed)
+		  void *payload)
 {
+	const struct orphans *o = payload;
 	struct packs *pk = &bs->pk;
 	struct stat st;
 
+	if (bstore_pack_size_locked(bs, id))
+		return 0;
 	if (fstatat(pk->dirfd, name, &st, 0) < 0)
-		return efs_error_set_errno(EFS_EIO, errno, "stat %s", name);
-	if (fresh_index && st.st_size > PACK_HEADER_SIZE)
+		return efs_error_set_errno(EFS_EIO, errno, "bstore: stat %s",
+					   name);
+	if (o->fresh_index && st.st_size > PACK_HEADER_SIZE)
 		return efs_error_set(EFS_ECORRUPT,
 				     "bstore: packs/%s holds blocks but the "
 				     "index is new (was index.db lost?)", name);
-	if (id > max_indexed) {
+	if (id > o->max_indexed) {
 		efs_log_notice("removing unindexed pack %s", name);
 		if (unlinkat(pk->dirfd, name, 0) < 0)
-			return efs_error_set_errno(EFS_EIO, errno, "unlink %s",
-						   name);
-		*changed = true;
+			return efs_error_set_errno(EFS_EIO, errno,
+						   "bstore: unlink %s", name);
+		*o->changed = true;
 		return 0;
 	}
 	/* Older than an indexed pack: keep it for fsck to report. */
@@ -162,8 +173,14 @@ static int orphan(struct bstore *bs, const char *name, uint32_t id,
 	return 0;
 }
 
-static int scan_orphans(struct bstore *bs, uint32_t max_indexed,
-			bool fresh_index, bool *changed)
+/*
+ * Call fn for each file of packs/ named like a pack (NNNNNNNN.pack), with
+ * its id, until fn returns non-zero (which is returned).
+ */
+static int packs_foreach(struct bstore *bs,
+			 int (*fn)(struct bstore *bs, const char *name,
+				   uint32_t id, void *payload),
+			 void *payload)
 {
 	int fd = dup(bs->pk.dirfd);
 	DIR *d;
@@ -173,18 +190,15 @@ static int scan_orphans(struct bstore *bs, uint32_t max_indexed,
 	if (fd < 0 || !(d = fdopendir(fd))) {
 		if (fd >= 0)
 			close(fd);
-		return efs_error_set_errno(EFS_EIO, errno, "opendir packs");
+		return efs_error_set_errno(EFS_EIO, errno,
+					   "bstore: opendir %s/packs", bs->dir);
 	}
 	rewinddir(d);
 	while (!error && (e = readdir(d))) {
 		uint32_t id;
 
-		if (!parse_pack_name(&id, e->d_name))
-			continue;
-		if (bstore_pack_size_locked(bs, id))
-			continue;
-		error = orphan(bs, e->d_name, id, max_indexed, fresh_index,
-			       changed);
+		if (parse_pack_name(&id, e->d_name))
+			error = fn(bs, e->d_name, id, payload);
 	}
 	closedir(d);
 	return error;
@@ -193,56 +207,57 @@ static int scan_orphans(struct bstore *bs, uint32_t max_indexed,
 int bstore_recover(struct bstore *bs, bool fresh_index)
 {
 	struct packs *pk = &bs->pk;
+	struct orphans o;
 	bool changed = false;
 	uint32_t max = 0;
 	int error;
 
 	if ((error = load_indexed(bs, &max, &changed)) < 0)
 		return error;
-	if ((error = scan_orphans(bs, max, fresh_index, &changed)) < 0)
+	o.max_indexed = max;
+	o.fresh_index = fresh_index;
+	o.changed = &changed;
+	if ((error = packs_foreach(bs, orphan, &o)) < 0)
 		return error;
 	if (max)
 		pick_current(bs, max);
 	pk->first_new = pk->next_id;
 	if (changed && fsync(pk->dirfd) < 0)
-		return efs_error_set_errno(EFS_EIO, errno, "fsync packs");
+		return efs_error_set_errno(EFS_EIO, errno,
+					   "bstore: fsync %s/packs", bs->dir);
 	return 0;
 }
 
-int bstore_recover_scan(struct bstore *bs,
-		     int (*cb)(uint32_t id, uint64_t size, bool header_ok,
-			       void *payload),
-		     void *payload)
+struct scan {
+	int (*cb)(uint32_t id, uint64_t size, bool header_ok, void *payload);
+	void *payload;
+};
+
+static int scan_one(struct bstore *bs, const char *name, uint32_t id,
+		    void *payload)
 {
-	int fd = dup(bs->pk.dirfd);
-	DIR *d;
-	struct dirent *e;
-	int error = 0;
+	const struct scan *sc = payload;
+	struct stat st;
+	int error;
+	int fd = openat(bs->pk.dirfd, name, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
-		return efs_error_set_errno(EFS_EIO, errno, "opendir packs");
-	}
-	rewinddir(d);
-	while (!error && (e = readdir(d))) {
-		struct stat st;
-		uint32_t id;
-		int pfd;
-
-		if (!parse_pack_name(&id, e->d_name))
-			continue;
-		pfd = openat(bs->pk.dirfd, e->d_name, O_RDONLY | O_CLOEXEC);
-		if (pfd < 0 || fstat(pfd, &st) < 0) {
-			error = efs_error_set_errno(EFS_EIO, errno, "open %s",
-						    e->d_name);
-		} else {
-			error = cb(id, (uint64_t)st.st_size, header_ok(pfd),
-				   payload);
-		}
-		if (pfd >= 0)
-			close(pfd);
-	}
-	closedir(d);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		error = efs_error_set_errno(EFS_EIO, errno,
+					    "bstore: open pack %s", name);
+	else
+		error = sc->cb(id, (uint64_t)st.st_size, header_ok(fd),
+			       sc->payload);
+	if (fd >= 0)
+		close(fd);
 	return error;
+}
+
+int bstore_recover_scan(struct bstore *bs,
+			int (*cb)(uint32_t id, uint64_t size, bool header_ok,
+				  void *payload),
+			void *payload)
+{
+	struct scan sc = { cb, payload };
+
+	return packs_foreach(bs, scan_one, &sc);
 }

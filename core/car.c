@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/car_i.h"
 #include "core/carv2.h"
 #include "core/cbor.h"
 #include "core/error.h"
@@ -811,11 +812,30 @@ static int at_end(const struct car_reader *r)
 	return EFS_ITEROVER;
 }
 
+int car_section_decode(struct car_block *out, const uint8_t *p, size_t vlen,
+		       uint64_t slen, uint64_t offset)
+{
+	size_t clen;
+
+	if (cid_from_bytes(&out->info.id, &clen, p + vlen, (size_t)slen) < 0)
+		return efs_error_set(EFS_ECORRUPT,
+				     "car: bad cid in section at %llu",
+				     (unsigned long long)offset);
+	out->section = p;
+	out->data = p + vlen + clen;
+	out->info.section_offset = offset;
+	out->info.section_len = vlen + slen;
+	out->info.block_offset = offset + vlen + clen;
+	out->info.block_len = slen - clen;
+	return cid_verify(&out->info.id, out->data,
+			  (size_t)out->info.block_len);
+}
+
 static int next_section(struct car_reader *r, struct car_block *out)
 {
 	const uint8_t *p;
 	uint64_t slen;
-	size_t vlen, got, clen;
+	size_t vlen, got;
 	bool none;
 	int rc = read_varint(r, &slen, &vlen, &none);
 
@@ -834,17 +854,7 @@ static int next_section(struct car_reader *r, struct car_block *out)
 		return rc;
 	if (got < vlen + slen)
 		return efs_error_set(EFS_ECORRUPT, "car: truncated section");
-	if (cid_from_bytes(&out->info.id, &clen, p + vlen, (size_t)slen) < 0)
-		return efs_error_set(EFS_ECORRUPT,
-				     "car: bad cid in section at %llu",
-				     (unsigned long long)(r->pos - r->v1_base));
-	out->section = p;
-	out->data = p + vlen + clen;
-	out->info.section_offset = r->pos - r->v1_base;
-	out->info.section_len = got;
-	out->info.block_offset = out->info.section_offset + vlen + clen;
-	out->info.block_len = slen - clen;
-	rc = cid_verify(&out->info.id, out->data, (size_t)out->info.block_len);
+	rc = car_section_decode(out, p, vlen, slen, r->pos - r->v1_base);
 	if (rc < 0)
 		return rc;
 	consume(r, got);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/car_i.h"
 #include "core/error.h"
 #include "core/varint.h"
 
@@ -784,15 +785,16 @@ const struct carv2_index *carv2_index(const struct carv2 *c)
 
 /*
  * The section at off (from the start of the CARv1), inside the data:
- * its CID to id, its block to *data.
+ * where it lies to info, its block to *data.
  */
 static int read_section(struct carv2 *c, struct car_block_info *info,
 			const uint8_t **data, uint64_t off)
 {
 	uint64_t end = c->h.data_size;
+	struct car_block b;
 	const uint8_t *p;
 	uint64_t slen;
-	size_t vlen, clen, win;
+	size_t vlen, win;
 	int rc;
 
 	if (off >= end)
@@ -816,16 +818,11 @@ static int read_section(struct carv2 *c, struct car_block_info *info,
 	rc = read_at(c, &p, c->h.data_offset + off, vlen + (size_t)slen);
 	if (rc < 0)
 		return rc;
-	if (cid_from_bytes(&info->id, &clen, p + vlen, (size_t)slen) < 0)
-		return efs_error_set(EFS_ECORRUPT,
-				     "carv2: bad cid at offset %llu",
-				     (unsigned long long)off);
-	info->section_offset = off;
-	info->section_len = vlen + slen;
-	info->block_offset = off + vlen + clen;
-	info->block_len = slen - clen;
-	*data = p + vlen + clen;
-	return cid_verify(&info->id, *data, (size_t)info->block_len);
+	if ((rc = car_section_decode(&b, p, vlen, slen, off)) < 0)
+		return rc;
+	*info = b.info;
+	*data = b.data;
+	return 0;
 }
 
 int carv2_get(struct carv2 *c, struct car_block_info *info,

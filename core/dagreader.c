@@ -412,6 +412,128 @@ int dagreader_read(void *out, size_t *out_len,
 	return rc;
 }
 
+/* ---- leaves ----------------------------------------------------------- */
+
+struct leaves_walk {
+	const struct blockio_source *src;
+	dagreader_leaf_cb cb;
+	void *payload;
+	struct node *nodes;         /* DAGREADER_DEPTH_MAX levels */
+};
+
+static int report_node(struct leaves_walk *w, const struct node *n,
+		       const struct cid *id, uint64_t base)
+{
+	struct dagreader_leaf leaf = {
+		.id = *id,
+		.offset = base,
+		.size = n->size,
+		.fetched = true,
+		.block_size = n->block.len,
+		.has_meta = n->decoded && (n->fsd.has_mode || n->fsd.has_mtime),
+		.raw_type = n->decoded && n->fsd.type == UNIXFS_RAW,
+	};
+
+	return w->cb(&leaf, w->payload);
+}
+
+static int walk_node(struct leaves_walk *w, size_t depth, const struct cid *id,
+		     uint64_t base);
+
+/* Child i of nodes[depth] (a File node with links) at offset base. */
+static int walk_child(struct leaves_walk *w, size_t depth, size_t i,
+		      uint64_t base)
+{
+	const struct node *parent = &w->nodes[depth];
+	const struct cid *id = &parent->pb.links[i].cid;
+	uint64_t want = parent->fsd.blocksizes[i];
+	struct node *child;
+	int rc;
+
+	if (id->codec == CID_CODEC_RAW) {
+		struct dagreader_leaf leaf = {
+			.id = *id, .offset = base, .size = want,
+		};
+
+		return w->cb(&leaf, w->payload);
+	}
+	if (id->codec != CID_CODEC_DAG_PB)
+		return efs_error_set(EFS_ECORRUPT,
+				     "dagreader: codec 0x%llx inside a file",
+				     (unsigned long long)id->codec);
+	if (depth + 1 == DAGREADER_DEPTH_MAX)
+		return efs_error_set(EFS_ECORRUPT,
+				     "dagreader: file dag deeper than %d",
+				     DAGREADER_DEPTH_MAX);
+	child = &w->nodes[depth + 1];
+	if ((rc = node_load(child, w->src, id)) < 0)
+		return rc;
+	if (!is_file(child))
+		return efs_error_set(EFS_ECORRUPT,
+				     "dagreader: %s node inside a file",
+				     dagreader_kind_name(child->kind));
+	if (child->size != want)
+		return efs_error_set(EFS_ECORRUPT,
+				     "dagreader: child of %llu bytes where "
+				     "blocksize says %llu",
+				     (unsigned long long)child->size,
+				     (unsigned long long)want);
+	return walk_node(w, depth + 1, id, base);
+}
+
+/* Report the leaves under nodes[depth] (loaded; it is id, at base). */
+static int walk_node(struct leaves_walk *w, size_t depth, const struct cid *id,
+		     uint64_t base)
+{
+	const struct node *n = &w->nodes[depth];
+	uint64_t pos = base + n->data_len;
+	int rc;
+
+	if (!n->decoded || n->pb.nlinks == 0)
+		return report_node(w, n, id, base);
+	if (n->data_len) {
+		struct dagreader_leaf leaf = {
+			.id = *id, .offset = base, .size = n->data_len,
+			.inner = true, .fetched = true,
+			.block_size = n->block.len,
+			.has_meta = n->fsd.has_mode || n->fsd.has_mtime,
+		};
+
+		if ((rc = w->cb(&leaf, w->payload)) != 0)
+			return rc;
+	}
+	for (size_t i = 0; i < n->pb.nlinks; i++) {
+		if ((rc = walk_child(w, depth, i, pos)) != 0)
+			return rc;
+		pos += n->fsd.blocksizes[i];
+	}
+	return 0;
+}
+
+int dagreader_leaves_foreach(const struct blockio_source *src,
+			     const struct cid *id, dagreader_leaf_cb cb,
+			     void *payload)
+{
+	struct leaves_walk w = { src, cb, payload, NULL };
+	int rc;
+
+	w.nodes = efs_calloc(DAGREADER_DEPTH_MAX, sizeof(*w.nodes));
+	if (!w.nodes)
+		return efs_error_set(EFS_ENOMEM, "out of memory");
+	for (size_t i = 0; i < DAGREADER_DEPTH_MAX; i++)
+		node_init(&w.nodes[i]);
+	rc = node_load(&w.nodes[0], src, id);
+	if (rc == 0 && !is_file(&w.nodes[0]))
+		rc = efs_error_set(EFS_EINVAL, "dagreader: %s is not a file",
+				   dagreader_kind_name(w.nodes[0].kind));
+	if (rc == 0)
+		rc = walk_node(&w, 0, id, 0);
+	for (size_t i = 0; i < DAGREADER_DEPTH_MAX; i++)
+		node_release(&w.nodes[i]);
+	efs_free(w.nodes);
+	return rc;
+}
+
 /* ---- directories ------------------------------------------------------ */
 
 static bool name_ok(const uint8_t *name, size_t len)

@@ -113,6 +113,49 @@ int dagreader_read(void *out, size_t *out_len,
 		   const struct blockio_source *src, const struct cid *id,
 		   uint64_t off, size_t len);
 
+/*
+ * A leaf of a file DAG as dagreader_leaves_foreach reports it.  A leaf is
+ * a raw block or a dag-pb File node without links; the own Data bytes of
+ * a node that also has children are reported too, as an "inner" leaf.
+ */
+struct dagreader_leaf {
+	struct cid id;         /* the leaf block; for inner bytes, the node
+				  holding them */
+	uint64_t offset;       /* file offset of its first byte */
+	uint64_t size;         /* content bytes */
+	bool inner;            /* bytes in the Data of a node with children:
+				  not a block of their own */
+	bool fetched;          /* the block was read (a raw child is known
+				  from its CID and its parent's blocksize
+				  without reading it) */
+	size_t block_size;     /* bytes of the block when fetched, else 0 */
+	bool has_meta;         /* a fetched dag-pb leaf with mode or mtime */
+	bool raw_type;         /* a fetched dag-pb leaf of UnixFS type Raw
+				  (kubo's trickle leaves), not File */
+};
+
+/* Called once per leaf, in file order; leaf is borrowed for the call.
+ * Return 0 to go on; any other value stops the walk and is returned. */
+typedef int (*dagreader_leaf_cb)(const struct dagreader_leaf *leaf,
+				 void *payload);
+
+/*
+ * Walk the leaves of the file id (a raw block or a dag-pb File node) in
+ * file order, so a writer can rebuild the file's tree reusing the leaves
+ * it did not change.  Interior nodes and dag-pb children are fetched (a
+ * dag-pb child is a leaf only if it has no links); raw children are not:
+ * their size is the blocksize their parent gives them, checked only when
+ * they are read.  The root is always fetched.  Sizes are checked as in a
+ * read (a child whose size is not its blocksize is EFS_ECORRUPT).
+ * Memory: one block per level of the DAG.  Returns 0, the callback's
+ * value, EFS_EINVAL (id is a directory or a symlink), EFS_ECORRUPT,
+ * EFS_EUNSUPPORTED, EFS_ENOMEM or a source error (which may come after
+ * some callbacks).
+ */
+int dagreader_leaves_foreach(const struct blockio_source *src,
+			     const struct cid *id, dagreader_leaf_cb cb,
+			     void *payload);
+
 /* ---- directories ------------------------------------------------------ */
 
 /* Called once per entry; name and id are borrowed for the call.  Return 0

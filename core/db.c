@@ -397,7 +397,7 @@ int db_migrate(struct db *db, bool *fresh_out, const char *module,
 		return error;
 	if ((error = db_exec(db, sql_layout)) < 0 ||
 	    (error = read_version(&version, db, module)) < 0)
-		goto out;
+		goto out_rollback;
 	if (fresh_out)
 		*fresh_out = version == 0;
 	if ((size_t)version > nsteps) {
@@ -405,14 +405,14 @@ int db_migrate(struct db *db, bool *fresh_out, const char *module,
 				      "db: %s tables are at version %d, this "
 				      "build knows %zu", module, version,
 				      nsteps);
-		goto out;
+		goto out_rollback;
 	}
 	for (size_t i = (size_t)version; i < nsteps; i++)
 		if ((error = migrate_step(db, module, (int)i + 1,
 					  steps[i])) < 0)
-			goto out;
+			goto out_rollback;
 	return db_commit(db);
-out:
+out_rollback:
 	db_rollback(db);
 	return error;
 }

@@ -424,15 +424,6 @@ static void shard_release(struct shard *s)
 	buf_release(&s->block);
 }
 
-/* The bytes of id: the digest of an identity CID, else from src. */
-static int fetch_block(struct buf *out, const struct blockio_source *src,
-		       const struct cid *id)
-{
-	if (cid_is_identity(id))
-		return buf_add(out, id->digest, id->digest_len);
-	return blockio_get(src, id, out);
-}
-
 static bool is_hex_upper(char c, unsigned *v)
 {
 	if (c >= '0' && c <= '9')
@@ -528,6 +519,17 @@ static int shard_decode(struct shard *s, struct geometry *g, bool root,
 	return check_links(g, s);
 }
 
+/* Append the bytes of shard id, which must be dag-pb, to out; what is
+ * "root" or "sub-shard", for the message. */
+static int fetch_shard(struct buf *out, const struct blockio_source *src,
+		       const struct cid *id, const char *what)
+{
+	if (id->codec != CID_CODEC_DAG_PB)
+		return efs_error_set(EFS_ECORRUPT, "hamt: %s is not dag-pb",
+				     what);
+	return blockio_fetch(src, id, out);
+}
+
 /* Fetch, decode and check the sub-shard id. */
 static int shard_load(struct shard *s, struct geometry *g,
 		      const struct blockio_source *src, const struct cid *id)
@@ -536,10 +538,7 @@ static int shard_load(struct shard *s, struct geometry *g,
 
 	buf_init(&s->block, DAGPB_BLOCK_MAX);
 	s->decoded = false;
-	if (id->codec != CID_CODEC_DAG_PB)
-		return efs_error_set(EFS_ECORRUPT,
-				     "hamt: sub-shard is not dag-pb");
-	rc = fetch_block(&s->block, src, id);
+	rc = fetch_shard(&s->block, src, id, "sub-shard");
 	if (rc < 0)
 		return rc;
 	return shard_decode(s, g, false, s->block.ptr, s->block.len);
@@ -657,9 +656,7 @@ int hamt_lookup(struct cid *out, const struct blockio_source *src,
 	struct buf block = BUF_INIT(DAGPB_BLOCK_MAX);
 	int rc;
 
-	if (root->codec != CID_CODEC_DAG_PB)
-		return efs_error_set(EFS_ECORRUPT, "hamt: root is not dag-pb");
-	rc = fetch_block(&block, src, root);
+	rc = fetch_shard(&block, src, root, "root");
 	if (rc == 0)
 		rc = hamt_lookup_block(out, src, block.ptr, block.len, name,
 				       name_len);
@@ -739,9 +736,7 @@ int hamt_foreach(const struct blockio_source *src, const struct cid *root,
 	struct buf block = BUF_INIT(DAGPB_BLOCK_MAX);
 	int rc;
 
-	if (root->codec != CID_CODEC_DAG_PB)
-		return efs_error_set(EFS_ECORRUPT, "hamt: root is not dag-pb");
-	rc = fetch_block(&block, src, root);
+	rc = fetch_shard(&block, src, root, "root");
 	if (rc == 0)
 		rc = hamt_foreach_block(src, block.ptr, block.len, cb,
 					payload);

@@ -5,6 +5,7 @@
  * The importer is split by what it builds:
  *   importer.c       options, names, metadata, node encoding, symlinks
  *   importer_file.c  one file: chunking + balanced layout, incremental
+ *   importer_trickle.c  one file's trickle layout, fed by importer_file.c
  *   importer_dir.c   one directory: basic node or HAMT
  *   importer_tree.c  files and trees on disk (importer_add_fd/_path)
  *   leafpool.c       worker threads hashing leaves for importer_tree.c
@@ -76,6 +77,10 @@ int importer_opts_check(const struct importer_opts *o)
 		return efs_error_set(EFS_EINVAL,
 				     "importer: max links %u not in 2..%u",
 				     o->max_links, IMPORTER_LINKS_MAX);
+	if (o->layout != IMPORTER_LAYOUT_BALANCED &&
+	    o->layout != IMPORTER_LAYOUT_TRICKLE)
+		return efs_error_set(EFS_EINVAL, "importer: unknown layout %d",
+				     (int)o->layout);
 	if (o->hamt_estimator != IMPORTER_HAMT_LINKS &&
 	    o->hamt_estimator != IMPORTER_HAMT_BLOCK &&
 	    o->hamt_estimator != IMPORTER_HAMT_DISABLED)

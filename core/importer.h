@@ -1,8 +1,8 @@
 /*
  * importer.h - turn files, symlinks and directory trees into UnixFS DAGs,
  * byte-identical to kubo/boxo and ipfs-unixfs-importer 17.1.1
- * (ipfs-formats.md §3-§7): fixed-size chunks, balanced layout, raw or
- * dag-pb leaves, basic or HAMT directories.
+ * (ipfs-formats.md §3-§7): fixed-size chunks, balanced or trickle
+ * layout, raw or dag-pb leaves, basic or HAMT directories.
  *
  * This header holds the options shared by every part of the importer and
  * the whole-file and whole-tree entry points.  The streaming file builder
@@ -18,7 +18,8 @@
  *     builds (interior nodes), and a single-chunk file with metadata is
  *     written as a dag-pb File node holding the chunk (never a raw block,
  *     which has nowhere to keep metadata), even when the mode is then
- *     omitted as the default;
+ *     omitted as the default (balanced layout; a trickle root is a File
+ *     node linking its leaves anyway);
  *   - directories (and the top shard of a HAMT) and symlinks carry it too.
  * kubo instead writes any non-zero mode and turns raw leaves off when
  * metadata is preserved, so metadata CIDs differ from kubo's.  One JS
@@ -48,6 +49,28 @@
 /* Largest worker count. */
 #define IMPORTER_THREADS_MAX 64u
 
+/*
+ * How a file's leaves are arranged (ipfs-formats.md §4).  W is max_links.
+ *
+ * Balanced: all leaves at one depth, W children per node.  A file of one
+ * chunk is that chunk's leaf.
+ *
+ * Trickle (kubo's `ipfs add --trickle`, boxo trickledag.go, and what
+ * kubo's MFS writes): a node first holds up to W leaves, then layers of
+ * sub-trees, 4 per depth: 4 of depth 1 (W leaves each), 4 of depth 2
+ * (W leaves + 4 of depth 1), ...  A sub-tree of depth d holds depths
+ * 1..d-1; the root has no depth limit.  With dag-pb leaves the leaves
+ * are UnixFS Type Raw (0), as kubo writes them; raw leaves stay raw
+ * blocks.  The root is always a File node, as in kubo: a file of one
+ * chunk is a root linking its one leaf, an empty file a root with no
+ * links (ipfs-unixfs-importer instead returns the lone leaf itself:
+ * its CIDs differ from kubo's for files of at most one chunk).
+ */
+enum importer_layout {
+	IMPORTER_LAYOUT_BALANCED, /* the profiles' layout */
+	IMPORTER_LAYOUT_TRICKLE,
+};
+
 /* How a basic directory's size is estimated against hamt_threshold. */
 enum importer_hamt_estimator {
 	/* Σ over entries of name bytes + CID bytes (unixfs-v0-2015). */
@@ -69,7 +92,10 @@ struct importer_opts {
 				    sha2-256 forces 1, as in kubo */
 	uint64_t hash;		 /* MHASH_SHA2_256 or MHASH_BLAKE2B_256 */
 	size_t chunk_size;	 /* fixed chunk size, 1..IMPORTER_CHUNK_MAX */
-	unsigned max_links;	 /* balanced layout width, 2..LINKS_MAX */
+	unsigned max_links;	 /* links per File node, 2..LINKS_MAX (the
+				    trickle root and sub-trees also take
+				    up to 4 per depth past it) */
+	enum importer_layout layout; /* balanced in both profiles */
 	bool raw_leaves;	 /* leaves as raw blocks, else dag-pb File */
 	uint64_t hamt_threshold; /* shard when the estimate is > this */
 	enum importer_hamt_estimator hamt_estimator;
@@ -126,9 +152,10 @@ typedef int (*importer_progress_cb)(const struct importer_event *ev,
  * or ""; CIDv1, sha2-256, raw leaves, 1 MiB chunks, 1024 links, HAMT
  * fanout 256 when the exact block size is > 262144) or "unixfs-v0-2015"
  * (alias "legacy-cid-v0"; CIDv0, dag-pb leaves, 256 KiB chunks, 174
- * links, links estimator > 262144).  Both include hidden files, keep no
- * metadata, use one worker per CPU and pread.  Returns 0 or EFS_EINVAL (unknown
- * name; out is then the default profile).
+ * links, links estimator > 262144).  Both lay files out balanced,
+ * include hidden files, keep no metadata, use one worker per CPU and
+ * pread.  Returns 0 or EFS_EINVAL (unknown name; out is then the default
+ * profile).
  */
 int importer_opts_profile(struct importer_opts *out, const char *name);
 

@@ -1,6 +1,9 @@
 /*
  * importer_file.c - one file's DAG, built as the bytes arrive: fixed-size
- * chunks, leaves, and the balanced layout (see importer_file.h).
+ * chunks, leaves, and the balanced layout (see importer_file.h).  The
+ * trickle layout is in importer_trickle.c: with it, the leaves made here
+ * go there instead of into the levels below, and the root is always
+ * built there (no single-chunk special case).
  *
  * Design.  The reference layout (ipfs-unixfs-importer's balanced.js, boxo
  * balanced/builder.go) groups the leaves by W = max_links into parents,
@@ -63,6 +66,7 @@ struct importer_file {
 	bool short_leaf;  /* a leaf under chunk_size was pushed */
 	struct level levels[FILE_DEPTH_MAX];
 	unsigned nlevels; /* levels in use */
+	struct importer_trickle *trickle; /* the layout, if trickle */
 	struct buf block; /* scratch: an encoded node */
 	struct buf data;  /* scratch: its UnixFS Data */
 	int error;	  /* sticky: the first error */
@@ -73,7 +77,10 @@ int importer_leaf_make(struct importer_leaf *out, struct buf *block,
 		       struct buf *data, const uint8_t *chunk, size_t len,
 		       const struct importer_opts *opts)
 {
-	struct unixfs_data ud = {.type = UNIXFS_FILE};
+	/* kubo's trickle leaves are Type Raw (boxo FillNodeLayer). */
+	struct unixfs_data ud = {.type = opts->layout == IMPORTER_LAYOUT_TRICKLE
+					     ? UNIXFS_RAW
+					     : UNIXFS_FILE};
 	struct dagpb_node node = {0};
 	int error;
 
@@ -146,6 +153,15 @@ int importer_file_new(struct importer_file **out,
 	f->sink = *sink;
 	buf_init(&f->block, DAGPB_BLOCK_MAX);
 	buf_init(&f->data, DAGPB_BLOCK_MAX);
+	if (opts->layout == IMPORTER_LAYOUT_TRICKLE) {
+		error = importer_trickle_new(&f->trickle, opts,
+					     f->has_meta ? &f->meta : NULL,
+					     sink, &f->block, &f->data);
+		if (error < 0) {
+			importer_file_free(f);
+			return error;
+		}
+	}
 	*out = f;
 	return 0;
 }
@@ -158,6 +174,7 @@ void importer_file_free(struct importer_file *f)
 		efs_free(f->levels[d].links);
 		efs_free(f->levels[d].sizes);
 	}
+	importer_trickle_free(f->trickle);
 	efs_free(f->chunk);
 	buf_release(&f->block);
 	buf_release(&f->data);
@@ -237,6 +254,9 @@ static int push_leaf(struct importer_file *f, const struct importer_leaf *leaf)
 	if (leaf->size < f->opts.chunk_size)
 		f->short_leaf = true;
 	f->nleaves++;
+	if (f->trickle)
+		return importer_trickle_push(f->trickle, &leaf->cid, leaf->size,
+					     leaf->tsize);
 	return push_link(f, 0, &leaf->cid, leaf->size, leaf->tsize);
 }
 
@@ -435,14 +455,17 @@ int importer_file_finish(struct importer_file *f, struct cid *out,
 		return fail(
 		    f, efs_error_set(EFS_EINVAL, "importer: finished twice"));
 	f->finished = true;
-	if (f->nleaves == 0) {
+	if (f->nleaves == 0 && !f->trickle) {
 		error = store_single(f, &root, &tsize);
 	} else {
 		error = 0;
 		if (f->chunk_len)
 			error = push_chunk(f, f->chunk, f->chunk_len);
 		f->chunk_len = 0;
-		if (error == 0)
+		if (error == 0 && f->trickle)
+			error = importer_trickle_finish(f->trickle, &root,
+							&tsize);
+		else if (error == 0)
 			error = collapse(f, &root, &tsize);
 	}
 	if (error < 0)

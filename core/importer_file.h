@@ -1,14 +1,18 @@
 /*
  * importer_file.h - build one file's UnixFS DAG from bytes pushed in any
- * pieces: fixed-size chunking and the balanced layout, incrementally.
+ * pieces: fixed-size chunking and the balanced or trickle layout
+ * (opts->layout), incrementally.
  *
- * The shape is the reference one (ipfs-formats.md §4): group the leaves
- * left to right into File nodes of at most max_links children, then
- * group those the same way, until one node remains; all leaves sit at
- * the same depth, and only the last node of each level may be short.
- * A file of one chunk is that chunk's leaf (raw block, or dag-pb File
- * leaf); an empty file is one empty chunk.  Memory is O(depth *
- * max_links) links plus one chunk, whatever the file size.
+ * The balanced shape is the reference one (ipfs-formats.md §4): group
+ * the leaves left to right into File nodes of at most max_links
+ * children, then group those the same way, until one node remains; all
+ * leaves sit at the same depth, and only the last node of each level may
+ * be short.  A file of one chunk is that chunk's leaf (raw block, or
+ * dag-pb File leaf); an empty file is one empty chunk.  The trickle
+ * shape is kubo's (see enum importer_layout): its root is always a File
+ * node.  Memory is O(depth * max_links) links plus one chunk, whatever
+ * the file size, in both layouts (trickle: depth ~ log5(leaves /
+ * max_links), max_links + 128 links per level).
  *
  * Usage:
  *	importer_file_new(&f, &opts, NULL, &sink);
@@ -17,7 +21,7 @@
  *	importer_file_free(f);
  *
  * Leaves go to the sink as soon as the chunk after them starts, interior
- * nodes as soon as their level fills; the root last.  A builder is owned
+ * nodes as soon as they fill; the root last.  A builder is owned
  * by one thread.  After any error, every later call returns that error.
  */
 #ifndef EFS_IMPORTER_FILE_H
@@ -48,10 +52,11 @@ int importer_file_write(struct importer_file *f, const void *data, size_t len);
 
 /*
  * Append an already-stored chunk without reading or rehashing it: leaf
- * is its CID (raw, or a dag-pb File leaf without metadata as this
- * importer writes it), size its content bytes.  Used to rebuild a file's
- * tree after one chunk changed, reusing the others: the result equals a
- * full import of the same bytes.  Allowed only on a chunk boundary (the
+ * is its CID (raw, or a dag-pb leaf without metadata as this importer
+ * writes it for opts->layout: Type File when balanced, Type Raw when
+ * trickle), size its content bytes.  Used to rebuild a file's tree after
+ * one chunk changed, reusing the others: the result equals a full
+ * import of the same bytes, in either layout.  Allowed only on a chunk boundary (the
  * bytes written so far are a multiple of chunk_size), and only the last
  * chunk may be shorter than chunk_size.  A zero-size leaf adds nothing
  * (fixed-size chunking never makes one, and the reference layout drops
@@ -67,9 +72,9 @@ int importer_file_add_leaf(struct importer_file *f, const struct cid *leaf,
  * root.  The root CID goes to out, the file size to filesize_out and the
  * root's cumulative size (block + Σ link Tsize; the Tsize of a link to
  * it) to tsize_out; both may be NULL.  Afterwards only
- * importer_file_free may be called.  Returns 0, EFS_EINVAL (the file is
- * one reused leaf but metadata was asked for: write its bytes instead),
- * EFS_ENOMEM or a sink error.
+ * importer_file_free may be called.  Returns 0, EFS_EINVAL (balanced
+ * layout: the file is one reused leaf but metadata was asked for; write
+ * its bytes instead), EFS_ETOOBIG, EFS_ENOMEM or a sink error.
  */
 int importer_file_finish(struct importer_file *f, struct cid *out,
 			 uint64_t *filesize_out, uint64_t *tsize_out);

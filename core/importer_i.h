@@ -1,7 +1,7 @@
 /*
  * importer_i.h - helpers shared by the importer's files (importer.c,
- * importer_file.c, importer_dir.c, importer_tree.c, leafpool.c).  Not
- * for use outside the importer.
+ * importer_file.c, importer_trickle.c, importer_dir.c, importer_tree.c,
+ * leafpool.c).  Not for use outside the importer.
  */
 #ifndef EFS_IMPORTER_I_H
 #define EFS_IMPORTER_I_H
@@ -30,8 +30,9 @@ struct importer_leaf {
 };
 
 /*
- * Make the leaf of chunk[0..len): a raw block (CIDv1) or a dag-pb File
- * leaf without metadata, encoded into block (data is scratch).  Hashes
+ * Make the leaf of chunk[0..len): a raw block (CIDv1) or a dag-pb leaf
+ * without metadata (UnixFS Type File, or Type Raw in the trickle layout,
+ * as kubo writes them), encoded into block (data is scratch).  Hashes
  * but does not store.  Thread-safe (the buffers are the caller's).
  * Returns 0, EFS_ENOMEM or EFS_ETOOBIG.
  */
@@ -39,7 +40,8 @@ int importer_leaf_make(struct importer_leaf *out, struct buf *block,
 		       struct buf *data, const uint8_t *chunk, size_t len,
 		       const struct importer_opts *opts);
 
-/* Size of the dag-pb File leaf (no metadata) of a size-byte chunk. */
+/* Size of the dag-pb leaf (no metadata, Type File or Raw) of a
+ * size-byte chunk. */
 uint64_t importer_leaf_block_size(uint64_t size);
 
 /*
@@ -75,5 +77,41 @@ int importer_node_store(struct cid *out, size_t *len_out, struct buf *block,
  */
 int importer_file_push_leaf(struct importer_file *f,
 			    const struct importer_leaf *leaf);
+
+/*
+ * One file's trickle layout (importer_trickle.c): importer_file.c makes
+ * and stores the leaves and hands them over in file order; the builder
+ * stores the File nodes above them as they fill, and the root at finish.
+ * opts and meta (NULL = none) are copied; sink is copied and must stay
+ * usable until importer_trickle_free; block and data are the caller's
+ * scratch buffers, used only during calls.  Owned by one thread.
+ */
+struct importer_trickle;
+
+/* Returns 0 or EFS_ENOMEM. */
+int importer_trickle_new(struct importer_trickle **out,
+			 const struct importer_opts *opts,
+			 const struct importer_meta *meta,
+			 const struct blockio_sink *sink, struct buf *block,
+			 struct buf *data);
+
+/*
+ * Link the next leaf: its CID, content bytes (> 0) and Tsize.  Returns
+ * 0, EFS_ETOOBIG (the tree would pass its depth limit: more than about
+ * 5^29 leaves), EFS_ENOMEM or a sink error.
+ */
+int importer_trickle_push(struct importer_trickle *t, const struct cid *id,
+			  uint64_t size, uint64_t tsize);
+
+/*
+ * Store the open nodes and the root (a File node, even over zero or one
+ * leaf).  The root CID goes to out, its cumulative size to tsize_out.
+ * Returns 0, EFS_ETOOBIG, EFS_ENOMEM or a sink error.
+ */
+int importer_trickle_finish(struct importer_trickle *t, struct cid *out,
+			    uint64_t *tsize_out);
+
+/* Free the builder.  NULL is fine. */
+void importer_trickle_free(struct importer_trickle *t);
 
 #endif

@@ -84,6 +84,10 @@ static inline int flags_to_opts(struct importer_opts *o, char **argv, int argc)
 			o->hamt_threshold = strtoull(v, NULL, 10);
 		else if (!strcmp(f, "--hamt-fanout") && ++i)
 			o->hamt_fanout = (unsigned)strtoul(v, NULL, 10);
+		else if (!strcmp(f, "--layout") && ++i && !strcmp(v, "trickle"))
+			o->layout = IMPORTER_LAYOUT_TRICKLE;
+		else if (!strcmp(f, "--layout") && !strcmp(v, "balanced"))
+			o->layout = IMPORTER_LAYOUT_BALANCED;
 		else if (!strcmp(f, "--raw-leaves"))
 			o->raw_leaves = true;
 		else if (!strcmp(f, "--no-raw-leaves"))

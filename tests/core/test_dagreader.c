@@ -1140,6 +1140,150 @@ static void test_dagreader__importer(void)
 	free(data);
 }
 
+/* ---- leaves ----------------------------------------------------------- */
+
+struct leaf_list {
+	struct dagreader_leaf leaves[4096];
+	size_t n;
+	size_t stop_at;               /* return 99 at this leaf; 0: never */
+};
+
+static int collect_leaf(const struct dagreader_leaf *leaf, void *payload)
+{
+	struct leaf_list *l = payload;
+
+	CU_ASSERT_FATAL(l->n < sizeof(l->leaves) / sizeof(l->leaves[0]));
+	l->leaves[l->n++] = *leaf;
+	return l->stop_at && l->n == l->stop_at ? 99 : 0;
+}
+
+/* The leaves tile the file and hold its bytes; raw leaves are not read. */
+static void test_dagreader__leaves(void)
+{
+	static const struct {
+		size_t len, chunk, width;
+	} shapes[] = {
+		{ 0, 100, 4 }, { 1, 100, 4 }, { 100, 100, 4 }, { 401, 100, 4 },
+		{ 20000, 100, 4 }, { 65536, 4096, 174 },
+	};
+
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		for (int raw = 0; raw < 2; raw++) {
+			size_t len = shapes[i].len, chunk = shapes[i].chunk;
+			size_t nleaves = len ? (len + chunk - 1) / chunk : 1;
+			uint8_t *data = random_bytes(len, i + 11);
+			uint8_t *got = malloc(chunk);
+			struct leaf_list *l = calloc(1, sizeof(*l));
+			uint64_t off = 0;
+			size_t blocks, n;
+			struct cid root;
+			struct dag d;
+
+			CU_ASSERT_FATAL(got && l);
+			dag_init(&d);
+			root = build_file(&d, data, len, chunk,
+					  shapes[i].width, raw, &blocks);
+			CU_ASSERT_EQUAL_FATAL(dagreader_leaves_foreach(
+				&d.src, &root, collect_leaf, l), 0);
+			CU_ASSERT_EQUAL(l->n, nleaves);
+			/* interior nodes only, unless the root is the leaf */
+			if (raw && nleaves > 1)
+				CU_ASSERT_EQUAL(d.gets, blocks - nleaves);
+			if (!raw || nleaves == 1)
+				CU_ASSERT_EQUAL(d.gets, blocks);
+			for (size_t k = 0; k < l->n; k++) {
+				const struct dagreader_leaf *lf = &l->leaves[k];
+
+				CU_ASSERT_EQUAL(lf->offset, off);
+				CU_ASSERT(!lf->inner && !lf->has_meta);
+				CU_ASSERT_EQUAL(lf->fetched,
+						!raw || nleaves == 1);
+				CU_ASSERT_EQUAL(lf->id.codec,
+						raw ? CID_CODEC_RAW
+						    : CID_CODEC_DAG_PB);
+				CU_ASSERT_FATAL(lf->size <= chunk);
+				CU_ASSERT_EQUAL_FATAL(
+				    dagreader_read(got, &n, &d.src, &lf->id, 0,
+						   chunk), 0);
+				CU_ASSERT_EQUAL(n, lf->size);
+				CU_ASSERT(!memcmp(got, data + off, n));
+				off += lf->size;
+			}
+			CU_ASSERT_EQUAL(off, len);
+			dag_release(&d);
+			free(data);
+			free(got);
+			free(l);
+		}
+	}
+}
+
+/* Own bytes of interior nodes are inner leaves; errors and stopping. */
+static void test_dagreader__leaves_mixed(void)
+{
+	static const struct {
+		uint64_t offset, size;
+		bool inner, fetched;
+	} want[] = {
+		{ 0, 4, true, true },   /* "HEAD" */
+		{ 4, 4, false, false }, /* "raw1" */
+		{ 8, 0, false, false }, /* "" */
+		{ 8, 3, true, true },   /* "mid" */
+		{ 11, 4, false, false },/* "raw2" */
+		{ 15, 5, false, false },/* identity "ident" */
+	};
+	struct leaf_list *l = calloc(1, sizeof(*l));
+	struct cid kids[4], inner[1], root, ident, bad, dir;
+	uint64_t sizes[4] = { 4, 0, 7, 5 }, isz[1] = { 4 }, wrong[1] = { 5 };
+	struct unixfs_data dird = { .type = UNIXFS_DIRECTORY };
+	struct dag d;
+
+	CU_ASSERT_FATAL(l != NULL);
+	dag_init(&d);
+	CU_ASSERT_FATAL(cid_hash(&ident, 1, CID_CODEC_RAW, MHASH_IDENTITY,
+				 "ident", 5) == 0);
+	inner[0] = put_block(&d, 1, CID_CODEC_RAW, (const uint8_t *)"raw2", 4);
+	kids[0] = put_block(&d, 1, CID_CODEC_RAW, (const uint8_t *)"raw1", 4);
+	kids[1] = put_block(&d, 1, CID_CODEC_RAW, (const uint8_t *)"", 0);
+	kids[2] = put_file(&d, (const uint8_t *)"mid", 3, inner, isz, 1, NULL);
+	kids[3] = ident;
+	root = put_file(&d, (const uint8_t *)"HEAD", 4, kids, sizes, 4, NULL);
+	CU_ASSERT_EQUAL_FATAL(dagreader_leaves_foreach(&d.src, &root,
+						       collect_leaf, l), 0);
+	CU_ASSERT_EQUAL_FATAL(l->n, 6);
+	for (size_t i = 0; i < 6; i++) {
+		CU_ASSERT_EQUAL(l->leaves[i].offset, want[i].offset);
+		CU_ASSERT_EQUAL(l->leaves[i].size, want[i].size);
+		CU_ASSERT_EQUAL(l->leaves[i].inner, want[i].inner);
+		CU_ASSERT_EQUAL(l->leaves[i].fetched, want[i].fetched);
+	}
+	CU_ASSERT(cid_equal(&l->leaves[0].id, &root));
+	CU_ASSERT(cid_equal(&l->leaves[3].id, &kids[2]));
+	CU_ASSERT(cid_equal(&l->leaves[4].id, &inner[0]));
+
+	/* the callback's value stops the walk */
+	memset(l, 0, sizeof(*l));
+	l->stop_at = 3;
+	CU_ASSERT_EQUAL(dagreader_leaves_foreach(&d.src, &root, collect_leaf,
+						 l), 99);
+	CU_ASSERT_EQUAL(l->n, 3);
+
+	/* a dag-pb child whose size is not its blocksize */
+	bad = put_file(&d, NULL, 0, &kids[2], wrong, 1, NULL);
+	memset(l, 0, sizeof(*l));
+	CU_ASSERT_EQUAL(dagreader_leaves_foreach(&d.src, &bad, collect_leaf,
+						 l), EFS_ECORRUPT);
+	/* not a file; a source error */
+	dir = put_node(&d, 1, &dird, NULL, 0);
+	CU_ASSERT_EQUAL(dagreader_leaves_foreach(&d.src, &dir, collect_leaf,
+						 l), EFS_EINVAL);
+	d.fail_once = &kids[2];
+	CU_ASSERT_EQUAL(dagreader_leaves_foreach(&d.src, &root, collect_leaf,
+						 l), EFS_EEVICTED);
+	dag_release(&d);
+	free(l);
+}
+
 /* ---- allocation failure ----------------------------------------------- */
 
 struct alloc_case {
@@ -1152,6 +1296,11 @@ struct alloc_case {
 
 static int noop_cb(const char *name, size_t name_len, const struct cid *id,
 		   uint64_t tsize, void *payload)
+{
+	return 0;
+}
+
+static int leaf_noop(const struct dagreader_leaf *leaf, void *payload)
 {
 	return 0;
 }
@@ -1185,6 +1334,9 @@ static int read_everything(void *payload)
 				       "docs/n7/file.txt");
 	if (rc == 0)
 		rc = dagreader_symlink_target(&target, &c->d.src, &c->t.ln);
+	if (rc == 0)
+		rc = dagreader_leaves_foreach(&c->d.src, &c->big, leaf_noop,
+					      NULL);
 	buf_release(&target);
 	return rc;
 }
@@ -1219,6 +1371,8 @@ static CU_TestInfo dagreader_tests[] = {
 	{ "stat_and_symlink", test_dagreader__stat_and_symlink },
 	{ "oracle_cars", test_dagreader__oracle_cars },
 	{ "importer", test_dagreader__importer },
+	{ "leaves", test_dagreader__leaves },
+	{ "leaves_mixed", test_dagreader__leaves_mixed },
 	{ "alloc_failure", test_dagreader__alloc_failure },
 	CU_TEST_INFO_NULL,
 };

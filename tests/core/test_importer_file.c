@@ -1,12 +1,16 @@
 /*
- * test_importer_file.c - the streaming file builder: any split of the
- * bytes into writes gives the same DAG; reusing leaves (add_leaf) gives
- * the same DAG as a full import; the DAG obeys ipfs-formats.md §3-§4
- * (filesize, blocksizes, Tsize, all leaves at one depth); memory does not
- * grow with the file; allocation and sink failures come back as errors.
+ * test_importer_file.c - the streaming file builder, in both layouts: any
+ * split of the bytes into writes gives the same DAG; reusing leaves
+ * (add_leaf) gives the same DAG as a full import; the DAG obeys
+ * ipfs-formats.md §3-§4 (filesize, blocksizes, Tsize; balanced: all
+ * leaves at one depth; trickle: the shape boxo's recursive trickledag.go
+ * builds, Type Raw dag-pb leaves) and reads back through the DAG reader;
+ * memory does not grow with the file; allocation and sink failures come
+ * back as errors.
  */
 #include "core/importer_file.h"
 
+#include <limits.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +18,7 @@
 
 #include "core/alloc.h"
 #include "core/dagpb.h"
+#include "core/dagreader.h"
 #include "core/error.h"
 #include "core/importer_i.h"
 #include "core/memstore.h"
@@ -28,9 +33,11 @@ struct leaf_ref {
 
 /* What check_dag learns about a file DAG. */
 struct dag_info {
+	bool trickle;	/* the layout checked */
 	int leaf_depth; /* -1 until the first leaf */
 	struct leaf_ref leaves[4096];
 	size_t nleaves;
+	struct buf shape; /* "(" links ")" per node, "L" per leaf */
 };
 
 /*
@@ -53,9 +60,16 @@ static void check_node(struct memstore *ms, const struct cid *id, int depth,
 		goto leaf;
 	CU_ASSERT_EQUAL_FATAL(dagpb_decode(&node, b.ptr, b.len), 0);
 	CU_ASSERT_EQUAL_FATAL(unixfs_decode(&ud, node.data, node.data_len), 0);
-	CU_ASSERT_EQUAL(ud.type, UNIXFS_FILE);
+	/* kubo's trickle leaves are Type Raw, every other node Type File
+	 * (a trickle root without links is an empty file, not a leaf). */
+	leaf = di->trickle ? ud.type == UNIXFS_RAW : node.nlinks == 0;
+	CU_ASSERT_EQUAL(ud.type,
+			leaf && di->trickle ? UNIXFS_RAW : UNIXFS_FILE);
+	CU_ASSERT(!leaf || node.nlinks == 0);
 	CU_ASSERT(ud.has_filesize);
 	CU_ASSERT_EQUAL(ud.nblocksizes, node.nlinks);
+	if (!leaf)
+		buf_addch(&di->shape, '(');
 	for (size_t i = 0; i < node.nlinks; i++) {
 		uint64_t s, t;
 
@@ -72,15 +86,17 @@ static void check_node(struct memstore *ms, const struct cid *id, int depth,
 	*tsize += tsum;
 	/* An empty chunk leaves Data out (§11.5). */
 	CU_ASSERT(!ud.has_data || ud.data_len > 0);
-	leaf = node.nlinks == 0;
 	unixfs_data_release(&ud);
 	dagpb_node_release(&node);
-	if (!leaf)
+	if (!leaf) {
+		buf_addch(&di->shape, ')');
 		goto out;
+	}
 leaf:
+	buf_addch(&di->shape, 'L');
 	if (di->leaf_depth < 0)
 		di->leaf_depth = depth;
-	CU_ASSERT_EQUAL(depth, di->leaf_depth);
+	CU_ASSERT(di->trickle || depth == di->leaf_depth);
 	if (di->nleaves < sizeof(di->leaves) / sizeof(di->leaves[0])) {
 		di->leaves[di->nleaves].cid = *id;
 		di->leaves[di->nleaves++].size = *size;
@@ -89,16 +105,70 @@ out:
 	buf_release(&b);
 }
 
+/*
+ * The trickle shape of a file of *left leaves, written straight from
+ * boxo's recursive fillTrickleRec (not the way importer_trickle.c builds
+ * it): up to w leaves, then 4 sub-trees of each depth below max_depth.
+ */
+static void trickle_model(struct buf *out, uint64_t *left, unsigned w,
+			  unsigned max_depth)
+{
+	buf_addch(out, '(');
+	for (unsigned i = 0; i < w && *left; i++, (*left)--)
+		buf_addch(out, 'L');
+	for (unsigned d = 1; d < max_depth && *left; d++)
+		for (int r = 0; r < 4 && *left; r++)
+			trickle_model(out, left, w, d);
+	buf_addch(out, ')');
+}
+
 static void check_dag(struct memstore *ms, const struct cid *root,
-		      uint64_t size, uint64_t tsize, struct dag_info *di)
+		      uint64_t size, uint64_t tsize,
+		      const struct importer_opts *o, struct dag_info *di)
 {
 	uint64_t s, t;
 
+	di->trickle = o->layout == IMPORTER_LAYOUT_TRICKLE;
 	di->leaf_depth = -1;
 	di->nleaves = 0;
+	buf_init(&di->shape, BUF_NOCAP);
 	check_node(ms, root, 0, di, &s, &t);
 	CU_ASSERT_EQUAL(s, size);
 	CU_ASSERT_EQUAL(t, tsize);
+	if (di->trickle) {
+		struct buf want = BUF_INIT(BUF_NOCAP);
+		uint64_t left = (size + o->chunk_size - 1) / o->chunk_size;
+
+		trickle_model(&want, &left, o->max_links, UINT_MAX);
+		CU_ASSERT_EQUAL(di->shape.len, want.len);
+		CU_ASSERT(di->shape.len == want.len &&
+			  !memcmp(di->shape.ptr, want.ptr, want.len));
+		buf_release(&want);
+	}
+	buf_release(&di->shape);
+}
+
+/* Read the file back through the DAG reader: whole, and a few ranges. */
+static void check_read(struct memstore *ms, const struct cid *root,
+		       const uint8_t *p, size_t len)
+{
+	struct blockio_source src = memstore_source(ms);
+	uint8_t *got = malloc(len + 1);
+	size_t n = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+	CU_ASSERT_EQUAL(dagreader_read(got, &n, &src, root, 0, len + 1), 0);
+	CU_ASSERT_EQUAL(n, len);
+	CU_ASSERT(!memcmp(got, p, len));
+	for (size_t off = 1; off < len; off = off * 3 + 7) {
+		size_t want = len - off < 777 ? len - off : 777;
+
+		CU_ASSERT_EQUAL(
+		    dagreader_read(got, &n, &src, root, off, 777), 0);
+		CU_ASSERT_EQUAL(n, want);
+		CU_ASSERT(!memcmp(got, p + off, want));
+	}
+	free(got);
 }
 
 static void set_opts(struct importer_opts *o, const char *flags)
@@ -116,6 +186,10 @@ static const char *const configs[] = {
     "--profile unixfs-v0-2015 --chunk 777 --links 4",
     "--chunk 512 --links 2 --hash blake2b-256 --no-raw-leaves",
     "--profile unixfs-v0-2015 --chunk 100 --links 174 --raw-leaves",
+    "--layout trickle --chunk 100 --links 3",
+    "--profile unixfs-v0-2015 --layout trickle --chunk 64 --links 2",
+    "--layout trickle --chunk 512 --links 4 --hash blake2b-256 "
+    "--no-raw-leaves",
 };
 
 /* Import p[0..len) writing it in pieces of the sizes pieces() gives. */
@@ -171,7 +245,8 @@ static void test_importer_file__pieces(void)
 
 			CU_ASSERT_EQUAL_FATAL(memstore_new(&ms), 0);
 			import_pieces(&want, &tw, ms, &o, p, sizes[s], 0);
-			check_dag(ms, &want, sizes[s], tw, &di);
+			check_dag(ms, &want, sizes[s], tw, &o, &di);
+			check_read(ms, &want, p, sizes[s]);
 			for (uint64_t seed = 1; seed <= 4; seed++) {
 				import_pieces(&got, &tg, ms, &o, p, sizes[s],
 					      seed);
@@ -251,7 +326,7 @@ static void import_whole(struct cid *out, struct memstore *ms,
 	uint64_t tsize;
 
 	import_pieces(out, &tsize, ms, o, p, len, 0);
-	check_dag(ms, out, len, tsize, di);
+	check_dag(ms, out, len, tsize, o, di);
 }
 
 /* Rebuild p[0..len) reusing old's leaves except chunk k (written). */
@@ -407,6 +482,131 @@ static void test_importer_file__add_leaf_edges(void)
 	free(p);
 }
 
+static void expect_block(struct memstore *ms, const struct cid *id,
+			 const char *want, size_t want_len)
+{
+	uint8_t *block;
+	size_t len;
+
+	CU_ASSERT_EQUAL_FATAL(memstore_peek(&block, &len, ms, id), 0);
+	CU_ASSERT_EQUAL(len, want_len);
+	CU_ASSERT(len == want_len && !memcmp(block, want, len));
+}
+
+/* The UnixFS Data of the dag-pb block id (release with
+ * unixfs_data_release). */
+static void node_data(struct unixfs_data *out, struct dagpb_node *node,
+		      struct memstore *ms, const struct cid *id)
+{
+	uint8_t *block;
+	size_t len;
+
+	CU_ASSERT_EQUAL_FATAL(memstore_peek(&block, &len, ms, id), 0);
+	CU_ASSERT_EQUAL_FATAL(dagpb_decode(node, block, len), 0);
+	CU_ASSERT_EQUAL_FATAL(unixfs_decode(out, node->data, node->data_len),
+			      0);
+}
+
+/* Build a file from one reused leaf (with meta, or NULL). */
+static void one_leaf(struct cid *out, struct memstore *ms,
+		     const struct importer_opts *o,
+		     const struct importer_meta *meta, const struct cid *leaf,
+		     uint64_t size)
+{
+	struct blockio_sink sink = memstore_sink(ms);
+	struct importer_file *f;
+
+	CU_ASSERT_EQUAL_FATAL(importer_file_new(&f, o, meta, &sink), 0);
+	CU_ASSERT_EQUAL(importer_file_add_leaf(f, leaf, size), 0);
+	CU_ASSERT_EQUAL(importer_file_finish(f, out, NULL, NULL), 0);
+	importer_file_free(f);
+}
+
+/*
+ * Trickle edges (kubo's shape, boxo trickledag.go): an empty file is a
+ * File root without links (`0a 04 08 02 18 00`, even with raw leaves);
+ * a one-chunk file is a root linking its Type Raw leaf, also when the
+ * leaf is reused, with or without metadata; metadata goes on every File
+ * node and never on a leaf.
+ */
+static void test_importer_file__trickle_edges(void)
+{
+	static struct dag_info di;
+	static const char empty[] = "\x0a\x04\x08\x02\x18\x00";
+	struct importer_opts o;
+	struct importer_meta meta = {.has_mode = true, .mode = 0600};
+	struct memstore *ms;
+	struct blockio_sink sink;
+	struct importer_file *f;
+	struct unixfs_data ud;
+	struct dagpb_node node;
+	struct cid root, got, leaf, sub;
+	uint8_t *p = gen_alloc(5000, 78);
+	char s[CID_STR_MAX];
+	char want[] = {0x0a, 0x07, 0x08, 0x00, 0x12, 0x01, 0, 0x18, 0x01};
+
+	CU_ASSERT_EQUAL_FATAL(memstore_new(&ms), 0);
+	sink = memstore_sink(ms);
+	set_opts(&o, "--layout trickle --chunk 100 --links 3");
+	import_whole(&root, ms, &o, p, 0, &di);
+	CU_ASSERT_STRING_EQUAL(
+	    cid_tostr(s, &root),
+	    "bafybeif7ztnhq65lumvvtr4ekcwd2ifwgm3awq4zfr3srh462rwyinlb4y");
+	expect_block(ms, &root, empty, 6);
+	set_opts(&o, "--profile unixfs-v0-2015 --layout trickle --chunk 100 "
+		     "--links 3");
+	import_whole(&root, ms, &o, p, 0, &di);
+	CU_ASSERT_STRING_EQUAL(cid_tostr(s, &root),
+			       "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH");
+	CU_ASSERT_EQUAL(di.nleaves, 0);
+
+	/* One byte: root -> leaf 0a 07 08 00 12 01 <byte> 18 01. */
+	import_whole(&root, ms, &o, p, 1, &di);
+	CU_ASSERT_EQUAL_FATAL(di.nleaves, 1);
+	leaf = di.leaves[0].cid;
+	want[6] = (char)p[0];
+	expect_block(ms, &leaf, want, 9);
+	one_leaf(&got, ms, &o, NULL, &leaf, 1);
+	CU_ASSERT(cid_equal(&got, &root));
+
+	/* With metadata: the same root shape, the mode on the root only. */
+	CU_ASSERT_EQUAL_FATAL(importer_file_new(&f, &o, &meta, &sink), 0);
+	CU_ASSERT_EQUAL(importer_file_write(f, p, 1), 0);
+	CU_ASSERT_EQUAL(importer_file_finish(f, &root, NULL, NULL), 0);
+	importer_file_free(f);
+	one_leaf(&got, ms, &o, &meta, &leaf, 1);
+	CU_ASSERT(cid_equal(&got, &root));
+	node_data(&ud, &node, ms, &root);
+	CU_ASSERT(ud.has_mode && ud.mode == 0600);
+	CU_ASSERT_EQUAL_FATAL(node.nlinks, 1);
+	CU_ASSERT(cid_equal(&node.links[0].cid, &leaf));
+	unixfs_data_release(&ud);
+	dagpb_node_release(&node);
+
+	/* 50 chunks: the mode on the root and a sub-tree, not on leaves. */
+	CU_ASSERT_EQUAL_FATAL(importer_file_new(&f, &o, &meta, &sink), 0);
+	CU_ASSERT_EQUAL(importer_file_write(f, p, 5000), 0);
+	CU_ASSERT_EQUAL(importer_file_finish(f, &root, NULL, NULL), 0);
+	importer_file_free(f);
+	node_data(&ud, &node, ms, &root);
+	CU_ASSERT(ud.has_mode && ud.mode == 0600);
+	CU_ASSERT_EQUAL_FATAL(node.nlinks, 3 + 4 + 3);
+	leaf = node.links[0].cid;
+	sub = node.links[node.nlinks - 1].cid;
+	unixfs_data_release(&ud);
+	dagpb_node_release(&node);
+	node_data(&ud, &node, ms, &sub);
+	CU_ASSERT(ud.type == UNIXFS_FILE && ud.has_mode && ud.mode == 0600);
+	unixfs_data_release(&ud);
+	dagpb_node_release(&node);
+	node_data(&ud, &node, ms, &leaf);
+	CU_ASSERT(ud.type == UNIXFS_RAW && !ud.has_mode);
+	unixfs_data_release(&ud);
+	dagpb_node_release(&node);
+	memstore_free(ms);
+	free(p);
+}
+
 /* Heap bytes in use, or 0 when the allocator does not say (ASan). */
 static size_t heap_in_use(void)
 {
@@ -416,12 +616,13 @@ static size_t heap_in_use(void)
 }
 
 /*
- * 64 MiB through a deep tree (1 KiB chunks, 4 links: 8 levels): after
- * the first MiB at most a few dozen more allocations happen (a level's
- * arrays when the tree grows a level), and the heap stays within a few
- * hundred KiB of where it started.
+ * 64 MiB through a deep tree (1 KiB chunks, 4 links: 8 balanced levels,
+ * or 7 trickle depths): after the first MiB at most a few dozen more
+ * allocations happen (a level's or frame's arrays when the tree grows
+ * deeper), and the heap stays within a few hundred KiB of where it
+ * started.
  */
-static void test_importer_file__bounded_memory(void)
+static void check_bounded_memory(const char *flags)
 {
 	struct importer_opts o;
 	struct importer_file *f;
@@ -429,7 +630,7 @@ static void test_importer_file__bounded_memory(void)
 	size_t base, peak = 0;
 	struct cid id;
 
-	set_opts(&o, "--chunk 1024 --links 4");
+	set_opts(&o, flags);
 	base = heap_in_use();
 	CU_ASSERT_EQUAL_FATAL(
 	    importer_file_new(&f, &o, NULL, &blockio_null_sink), 0);
@@ -451,6 +652,14 @@ static void test_importer_file__bounded_memory(void)
 		CU_ASSERT(peak - base < 512 * 1024);
 	importer_file_free(f);
 	free(p);
+}
+
+static void test_importer_file__bounded_memory(void)
+{
+	check_bounded_memory("--chunk 1024 --links 4");
+	check_bounded_memory("--chunk 1024 --links 4 --layout trickle");
+	check_bounded_memory("--chunk 1024 --links 4 --layout trickle "
+			     "--no-raw-leaves");
 }
 
 /* ---- failures ---------------------------------------------------------- */
@@ -501,6 +710,8 @@ static void test_importer_file__alloc_failures(void)
 	    {"--chunk 64 --links 3", false},
 	    {"--chunk 100 --links 2 --no-raw-leaves", false},
 	    {"--chunk 50 --links 3", true},
+	    {"--layout trickle --chunk 64 --links 3", false},
+	    {"--layout trickle --chunk 50 --links 2 --no-raw-leaves", true},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -508,7 +719,8 @@ static void test_importer_file__alloc_failures(void)
 			  10);
 }
 
-static void test_importer_file__sink_failures(void)
+/* A sink failing at every put in turn; puts = the blocks expected. */
+static void check_sink_failures(const char *flags, long puts)
 {
 	uint8_t *p = gen_alloc(5000, 8);
 	struct importer_opts o;
@@ -518,13 +730,13 @@ static void test_importer_file__sink_failures(void)
 	struct cid id;
 	long total;
 
-	set_opts(&o, "--chunk 100 --links 3 --no-raw-leaves");
+	set_opts(&o, flags);
 	CU_ASSERT_EQUAL_FATAL(importer_file_new(&f, &o, NULL, &sink), 0);
 	CU_ASSERT_EQUAL(importer_file_write(f, p, 5000), 0);
 	CU_ASSERT_EQUAL(importer_file_finish(f, &id, NULL, NULL), 0);
 	importer_file_free(f);
 	total = fs.puts;
-	CU_ASSERT_EQUAL(total, 50 + 17 + 6 + 2 + 1);
+	CU_ASSERT_EQUAL(total, puts);
 	for (long n = 0; n < total; n++) {
 		int error;
 
@@ -545,12 +757,26 @@ static void test_importer_file__sink_failures(void)
 	free(p);
 }
 
+static void test_importer_file__sink_failures(void)
+{
+	/* 50 leaves; balanced: 17 + 6 + 2 + 1 nodes above them. */
+	check_sink_failures("--chunk 100 --links 3 --no-raw-leaves",
+			    50 + 17 + 6 + 2 + 1);
+	/* trickle: the root (15 leaves under it directly or in its 4
+	 * depth-1 sub-trees), two full depth-2 sub-trees of 1 + 4 nodes,
+	 * and a third of 5 leaves: 3 + a depth-1 sub-tree of 2. */
+	check_sink_failures("--layout trickle --chunk 100 --links 3 "
+			    "--no-raw-leaves",
+			    50 + 1 + 4 + 5 + 5 + 2);
+}
+
 static CU_TestInfo importer_file_tests[] = {
     {"pieces", test_importer_file__pieces},
     {"spec_tsize", test_importer_file__spec_tsize},
     {"leaf_block_size", test_importer_file__leaf_block_size},
     {"add_leaf_reuse", test_importer_file__add_leaf_reuse},
     {"add_leaf_edges", test_importer_file__add_leaf_edges},
+    {"trickle_edges", test_importer_file__trickle_edges},
     {"bounded_memory", test_importer_file__bounded_memory},
     {"alloc_failures", test_importer_file__alloc_failures},
     {"sink_failures", test_importer_file__sink_failures},

@@ -8,10 +8,17 @@
 // trees.txt in place.  See README.md for the formats.  Needs a POSIX shell
 // for mkfifo.  The kubo IPIP-499 lines are checked against the oracle too
 // (the two 1 GiB ones only with SLOW=1).
+//
+// Trickle vectors: cid-of-tree.mjs returns a file of at most one chunk as
+// its lone leaf, kubo (boxo trickledag.go) as a File root linking it.  So
+// they come from ipfs-unixfs-importer called here with
+// reduceSingleLeafToSelf: false (kubo's shape), and for files of more
+// than one chunk, where the two agree, are checked against cid-of-tree.mjs.
 import { execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 
 const oracle = process.argv[2]
 if (!oracle) throw new Error('usage: node make-vectors.mjs ORACLE_DIR')
@@ -65,6 +72,54 @@ for (const [chunk, links, flags] of shapes) {
     seed++
   }
 }
+
+// Trickle: [chunk, links, flags, importer options]; sizes cross every
+// layer boundary (a sub-tree of depth d holds W*5^(d-1) leaves, the root's
+// layers end after W, 5W, 25W, 125W leaves).
+const lib = (p) => import(pathToFileURL(path.join(oracle, 'node_modules', p)).href)
+const { importer } = await lib('ipfs-unixfs-importer/dist/src/index.js')
+const { fixedSize } = await lib('ipfs-unixfs-importer/dist/src/chunker/index.js')
+const { trickle } = await lib('ipfs-unixfs-importer/dist/src/layout/index.js')
+const { MemoryBlockstore } = await lib('blockstore-core/dist/src/index.js')
+async function kuboTrickle (bytes, chunk, links, o) {
+  let root
+  for await (const e of importer([{ content: bytes }], new MemoryBlockstore(), {
+    cidVersion: o.cidv,
+    rawLeaves: o.raw,
+    leafType: 'raw',
+    chunker: fixedSize({ chunkSize: chunk }),
+    layout: trickle({ maxChildrenPerNode: links }),
+    reduceSingleLeafToSelf: false
+  })) root = e
+  return root.cid.toString()
+}
+const V0T = ['--profile', 'unixfs-v0-2015', '--layout', 'trickle']
+const V1T = ['--layout', 'trickle']
+const trickles = [
+  [64, 4, V0T, { cidv: 0, raw: false }],
+  [64, 4, [...V0T, '--raw-leaves'], { cidv: 0, raw: true }],
+  [64, 4, V1T, { cidv: 1, raw: true }],
+  [64, 4, [...V1T, '--no-raw-leaves'], { cidv: 1, raw: false }],
+  [1, 2, V0T, { cidv: 0, raw: false }],
+  [100, 174, [...V1T, '--cidv', '0'], { cidv: 0, raw: true }]
+]
+for (const [chunk, links, flags, o] of trickles) {
+  const c = chunk
+  const W = links
+  const top = W > 8 ? 25 : 125 // the wide shape stops at depth 2: add_fd's cost is per chunk
+  const sizes = [...new Set([0, 1, c - 1, c, c + 1, W * c, W * c + 1, 2 * W * c + 3, 5 * W * c, 5 * W * c + 1,
+    6 * W * c + 1, 25 * W * c, 25 * W * c + 1, top * W * c, top * W * c + 1, (top * W + 37) * c + 11])]
+  for (const size of sizes) {
+    const f = path.join(tmp, 'f')
+    const bytes = gen(size, seed)
+    fs.writeFileSync(f, bytes)
+    const all = [...flags, '--chunk', String(chunk), '--links', String(links)]
+    const want = await kuboTrickle(bytes, chunk, links, o)
+    if (size > chunk && cid([...all, f]).cid !== want) throw new Error(`trickle ${size} ${all.join(' ')}: oracle disagrees`)
+    lines.push(`file ${size} ${seed} ${all.join(' ')} = ${want}`)
+    seed++
+  }
+}
 // IPIP-499 (kubo test/cli/cid_profiles_test.go): ChaCha20 inputs.
 const V0 = ['--profile', 'unixfs-v0-2015']
 const V1 = ['--profile', 'unixfs-v1-2025']
@@ -75,6 +130,7 @@ const kubo = [
   ['kubo', 174 * 262144 + 1, 'v0-seed', V0, 'QmV81WL765sC8DXsRhE5fJv2rwhS4icHRaf3J9Zk5FdRnW'],
   ['kubo', 1048576, 'chunk-v1-seed', V1, 'bafkreiacndfy443ter6qr2tmbbdhadvxxheowwf75s6zehscklu6ezxmta'],
   ['kubo', 1048577, 'chunk-v1-seed', V1, 'bafybeigmix7t42i6jacydtquhet7srwvgpizfg7gjbq7627d35mjomtu64'],
+  ['kubo', 45 * 1048576, 'trickle-test', V0T, 'QmbqR6g7YCpndLcCZZXkGyj13uMcSrwDYUvZ47vJqBVjUH'],
   ['kubo-slow', 1024 * 1048576, 'v1-2025-seed', V1, 'bafybeihmf37wcuvtx4hpu7he5zl5qaf2ineo2lqlfrapokkm5zzw7zyhvm'],
   ['kubo-slow', 1024 * 1048576 + 1, 'v1-2025-seed', V1, 'bafybeibdsi225ugbkmpbdohnxioyab6jsqrmkts3twhpvfnzp77xtzpyhe']
 ]

@@ -1,0 +1,137 @@
+/*
+ * fileio_i.h - what fileio.c (staging, reads, writes, sealing) and
+ * fileio_flush.c (snapshot, tree rebuild, rebase) share.  Not for use
+ * outside them.
+ */
+#ifndef EFS_FILEIO_I_H
+#define EFS_FILEIO_I_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/blockio.h"
+#include "core/bstore.h"
+#include "core/cid.h"
+#include "core/dagreader.h"
+#include "core/error.h"
+#include "fs/fileio.h"
+#include "fs/staging.h"
+
+/*
+ * A staged chunk.  Its bytes ("the view" of chunk k) are:
+ *
+ *   MEM      buf[lo, hi) written; the rest from `under` (below)
+ *   DISK     the staging file at [k * cs, (k + 1) * cs)
+ *   SEALING  being sealed by a worker: buf when it was MEM, else the
+ *            staging file; nobody changes it until the worker is done
+ *   SEALED   the leaf (leaf_len bytes)
+ *
+ * `under`, for MEM: ZERO (a hole, or past the DAG), VIEW (the DAG's bytes
+ * up to base_limit, zeros past it) or LEAF (leaf's first leaf_len bytes,
+ * zeros past them).  With ZERO, lo is 0.
+ */
+enum slot_state { SLOT_MEM, SLOT_DISK, SLOT_SEALING, SLOT_SEALED };
+enum slot_under { UNDER_ZERO, UNDER_VIEW, UNDER_LEAF };
+
+struct slot {
+	uint64_t index;         /* chunk number */
+	uint64_t gen;           /* fileio.gen at its last change */
+	enum slot_state state;
+	enum slot_under under;  /* MEM */
+	struct cid leaf;        /* SEALED; MEM with UNDER_LEAF */
+	uint64_t leaf_len;
+	uint8_t *buf;           /* MEM; SEALING from memory */
+	size_t cap;             /* bytes of buf, taken from the budget */
+	size_t lo, hi;          /* MEM: bytes written */
+	uint64_t tick;          /* MEM: last write, for LRU */
+};
+
+/*
+ * The file.  Every field below the lock is under it, except mark (used
+ * by the one running flush only).
+ *
+ * Invariants:
+ *  1. slots[0..nslots) are sorted by index, all below ceil(size / cs).
+ *  2. base_limit <= base_size and base_limit <= size; the DAG's bytes at
+ *     and past base_limit are not the file's (they read as zeros).
+ *  3. Bytes of any chunk's view past size are zero (truncation zeroes
+ *     them, so growing the file shows zeros).
+ *  4. A chunk without a slot reads as the DAG (to base_limit) or zeros,
+ *     and is either wholly below base_limit with the DAG's extent, or
+ *     wholly at or past it (truncate and extend stage the chunk that
+ *     would straddle it).  So at flush its leaf is reused as is.
+ *  5. Staging file ranges of chunks that are not DISK (or SEALING from
+ *     disk) are holes.
+ *  6. Slots with gen <= flush_gen are SEALED and their leaves are in the
+ *     root the running flush builds; the others changed after its
+ *     snapshot and survive the rebase.
+ */
+struct fileio {
+	struct staging *st;
+	struct bstore *bs;
+	struct blockio_source src;
+	size_t cs;                      /* chunk size */
+	uint64_t mark;                  /* bstore errseq at the last flush */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;            /* a seal ended, the barrier lifted,
+					   a flush ended */
+	struct cid base;                /* the DAG */
+	bool has_base;
+	uint64_t base_size, base_limit;
+	uint64_t size;
+	struct slot **slots;
+	size_t nslots, aslots;
+	unsigned nmem, ndisk, nsealing;
+	uint64_t gen, flush_gen, tick;
+	uint64_t limit_since;           /* lowest size since the snapshot */
+	bool barrier;                   /* a flush is sealing: writers wait */
+	bool flushing;
+	int seal_error;                 /* a background seal failed */
+	struct efs_error_state seal_err;
+	int broken;                     /* data lost: sticky */
+	struct dagreader_file *reader;  /* of base */
+	struct dagreader_file *lreader; /* of lreader_id, a leaf */
+	struct cid lreader_id;
+	int stfd;                       /* staging file, or -1 */
+	uint64_t flushes;
+};
+
+/* Chunk k's byte count in a file of size bytes (k below the chunk count). */
+static inline uint64_t fileio_extent(const struct fileio *f, uint64_t k,
+				     uint64_t size)
+{
+	uint64_t start = k * f->cs;
+
+	return size - start < f->cs ? size - start : f->cs;
+}
+
+/* Slot of chunk k, or NULL. */
+struct slot *fileio_slot_find(struct fileio *f, uint64_t k);
+
+/* Forget slot s (of any state but SEALING), giving back what it held. */
+void fileio_slot_drop(struct fileio *f, struct slot *s);
+
+/* Read [pos, pos + n) of the file as the DAG shows it (zeros at and past
+ * base_limit).  Under the lock. */
+int fileio_view_base(struct fileio *f, uint64_t pos, size_t n, void *dst);
+
+/* Read [a, a + n) of chunk k as the file shows it.  Under the lock. */
+int fileio_chunk_read(struct fileio *f, uint64_t k, size_t a, size_t n,
+		      void *dst);
+
+/* Submit slot s (MEM or DISK) for sealing its first len bytes; a MEM
+ * slot must hold them all (fileio_mem_complete).  Under the lock. */
+int fileio_seal_submit(struct fileio *f, struct slot *s, size_t len);
+
+/* Make MEM slot s hold chunk bytes [0, len) itself (reading what it
+ * lacks from under), past the budget if need be.  Under the lock. */
+int fileio_mem_complete(struct fileio *f, struct slot *s, size_t len);
+
+/* Wait on the file's condition (the lock is released meanwhile). */
+static inline void fileio_wait(struct fileio *f)
+{
+	pthread_cond_wait(&f->cond, &f->lock);
+}
+
+#endif

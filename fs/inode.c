@@ -1,0 +1,1051 @@
+/*
+ * inode.c - the inode table (inode.h): tables, recovery at open, the live
+ * map, attributes, file content and its blockstore pins.
+ *
+ * Tables (module "fs" of index.db, migrated with db_migrate):
+ *
+ *   fs_inodes   ino INTEGER PRIMARY KEY AUTOINCREMENT (never reused), mode,
+ *               nlink, uid, gid, rdev, size, atime/mtime/ctime in ns,
+ *               flags (enum inode_flag), root (files: content root CID;
+ *               directories: cached CID), tsize, pin (files: blockstore
+ *               pin id of root), target (symlinks), dirver (directories:
+ *               version of the cached CID)
+ *   fs_dentries id INTEGER PRIMARY KEY (the readdir cookie), parent, name
+ *               (BLOB: names are bytes), ino; UNIQUE(parent, name), so a
+ *               lookup or create is one O(log n) probe
+ *   fs_xattrs   (ino, name) -> value
+ *   fs_meta     key -> value (the profile the filesystem was made with)
+ *
+ * Invariants (checked by test_inode's recovery cases):
+ *
+ * 1. Every regular file with a root has pin = the id of a blockstore pin
+ *    named "fs:<ino>" of that root, once inode_table_open has returned
+ *    and after every inode_set_content.  So gc, which frees everything a
+ *    pin does not reach, never frees a file's blocks.
+ * 2. A content change runs: pin the new root (its own durable bstore
+ *    transaction), then the inode transaction naming root and pin
+ *    (durable), then unpin the old pin.  The inode never names an
+ *    unpinned root: a crash between the steps only leaves an extra pin.
+ * 3. A "fs:" pin whose id no row names (with that root) is stale: open
+ *    drops it.  A row whose pin is missing (a repository restored without
+ *    its pins, say) is pinned again at open.
+ * 4. Freeing an inode deletes its row and xattrs in one transaction, then
+ *    unpins its root (stale by 3 if a crash comes between).
+ * 5. nlink is the number of entries naming a file; for a directory 2 +
+ *    its subdirectories.  Each directory but the root has exactly one
+ *    entry; every entry's parent is a directory.
+ * 6. Kernel references (lookup counts) live in memory only: at open there
+ *    are none, so rows with nlink 0 are orphans of unlink-while-open and
+ *    are freed (R11).  Otherwise a row with nlink 0 is freed at its last
+ *    forget.
+ * 7. Directory CIDs are caches, never pinned (their blocks may be gc'd;
+ *    dircid.c checks before trusting one).  A directory with a cached CID
+ *    has all its subdirectories cached; any change below a directory
+ *    clears it and its ancestors and bumps their versions, stopping after
+ *    the first one that had nothing cached (its ancestors have nothing
+ *    either), and a computed CID is stored only when the version it was
+ *    computed at is still current.
+ * 8. Namespace transactions commit with synchronous=NORMAL (they survive
+ *    kill -9); content changes and inode_sync commit with FULL, which
+ *    makes every earlier transaction in the WAL durable too.
+ */
+#include "fs/inode.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "core/bstore.h"
+#include "core/error.h"
+#include "fs/errmap.h"
+#include "fs/inode_i.h"
+
+#include "core/banned.h"
+
+static const char *const schema[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE fs_inodes ("
+	" ino INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" mode INTEGER NOT NULL,"
+	" nlink INTEGER NOT NULL,"
+	" uid INTEGER NOT NULL,"
+	" gid INTEGER NOT NULL,"
+	" rdev INTEGER NOT NULL DEFAULT 0,"
+	" size INTEGER NOT NULL DEFAULT 0,"
+	" atime INTEGER NOT NULL,"
+	" mtime INTEGER NOT NULL,"
+	" ctime INTEGER NOT NULL,"
+	" flags INTEGER NOT NULL DEFAULT 0,"
+	" root BLOB,"
+	" tsize INTEGER NOT NULL DEFAULT 0,"
+	" pin INTEGER,"
+	" target BLOB,"
+	" dirver INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX fs_inodes_orphans ON fs_inodes(ino) WHERE nlink = 0;"
+	"CREATE TABLE fs_dentries ("
+	" id INTEGER PRIMARY KEY,"
+	" parent INTEGER NOT NULL,"
+	" name BLOB NOT NULL,"
+	" ino INTEGER NOT NULL,"
+	" UNIQUE (parent, name));"
+	"CREATE INDEX fs_dentries_dir ON fs_dentries(parent);"
+	"CREATE INDEX fs_dentries_ino ON fs_dentries(ino);"
+	"CREATE TABLE fs_xattrs ("
+	" ino INTEGER NOT NULL,"
+	" name TEXT NOT NULL,"
+	" value BLOB NOT NULL,"
+	" PRIMARY KEY (ino, name)) WITHOUT ROWID;"
+	"CREATE TABLE fs_meta ("
+	" key TEXT PRIMARY KEY NOT NULL,"
+	" value BLOB NOT NULL) WITHOUT ROWID;"
+	"INSERT INTO fs_meta VALUES ('syncs', 0);",
+};
+
+#define PIN_PREFIX "fs:"
+
+int64_t inode_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- connections and transactions ---------------------------------- */
+
+int inode_rconn_get(struct db **out, struct inode_table *t)
+{
+	pthread_mutex_lock(&t->pool_mu);
+	*out = t->npool ? t->pool[--t->npool] : NULL;
+	pthread_mutex_unlock(&t->pool_mu);
+	if (*out)
+		return 0;
+	return db_open(out, t->db_path, DB_OPEN_QUERY_ONLY);
+}
+
+void inode_rconn_put(struct inode_table *t, struct db *db)
+{
+	pthread_mutex_lock(&t->pool_mu);
+	if (t->npool < t->opts.read_conns) {
+		t->pool[t->npool++] = db;
+		db = NULL;
+	}
+	pthread_mutex_unlock(&t->pool_mu);
+	db_close(db);
+}
+
+int inode_wbegin(struct inode_table *t, bool full)
+{
+	int error = 0;
+
+	pthread_mutex_lock(&t->wmu);
+	/* sqlite takes the safety level only outside transactions */
+	if (full)
+		error = db_exec(t->wdb, "PRAGMA synchronous=FULL");
+	if (error == 0 && (error = db_begin(t->wdb)) == 0) {
+		t->wfull = full;
+		return 0;
+	}
+	if (full)
+		db_exec(t->wdb, "PRAGMA synchronous=NORMAL");
+	pthread_mutex_unlock(&t->wmu);
+	return error;
+}
+
+/* Back to NORMAL after a FULL transaction (wmu held). */
+static void wfull_end(struct inode_table *t)
+{
+	if (t->wfull)
+		db_exec(t->wdb, "PRAGMA synchronous=NORMAL");
+	t->wfull = false;
+}
+
+int inode_wcommit(struct inode_table *t)
+{
+	int error = db_commit(t->wdb);
+
+	wfull_end(t);
+	pthread_mutex_unlock(&t->wmu);
+	return error;
+}
+
+void inode_wrollback(struct inode_table *t)
+{
+	db_rollback(t->wdb);
+	wfull_end(t);
+	pthread_mutex_unlock(&t->wmu);
+}
+
+/* ---- rows ----------------------------------------------------------- */
+
+int inode_row_read(struct inode_attr *out, struct inode_content *content,
+		   sqlite3_stmt *st, int col)
+{
+	const void *root = sqlite3_column_blob(st, col + 11);
+	int error;
+
+	out->ino = (uint64_t)sqlite3_column_int64(st, col);
+	out->generation = 1;
+	out->mode = (uint32_t)sqlite3_column_int64(st, col + 1);
+	out->nlink = (uint32_t)sqlite3_column_int64(st, col + 2);
+	out->uid = (uint32_t)sqlite3_column_int64(st, col + 3);
+	out->gid = (uint32_t)sqlite3_column_int64(st, col + 4);
+	out->rdev = (uint64_t)sqlite3_column_int64(st, col + 5);
+	out->size = (uint64_t)sqlite3_column_int64(st, col + 6);
+	out->atime_ns = sqlite3_column_int64(st, col + 7);
+	out->mtime_ns = sqlite3_column_int64(st, col + 8);
+	out->ctime_ns = sqlite3_column_int64(st, col + 9);
+	out->flags = (uint32_t)sqlite3_column_int64(st, col + 10);
+	if (!content)
+		return 0;
+	memset(content, 0, sizeof(*content));
+	if (root) {
+		error = cid_from_bytes_exact(
+			&content->root, root,
+			(size_t)sqlite3_column_bytes(st, col + 11));
+		if (error < 0)
+			return efs_error_set(EFS_ECORRUPT,
+					     "inode: bad root of inode %" PRIu64,
+					     out->ino);
+		content->has_root = true;
+	}
+	content->size = S_ISREG(out->mode) ? out->size : 0;
+	content->tsize = (uint64_t)sqlite3_column_int64(st, col + 12);
+	return 0;
+}
+
+int inode_row_get(struct inode_attr *out, struct inode_content *content,
+		  struct db *db, uint64_t ino)
+{
+	static const char sql[] =
+		"SELECT " INODE_COLS " FROM fs_inodes i WHERE i.ino = ?1";
+	sqlite3_stmt *st;
+	int error;
+
+	if ((error = db_stmt(&st, db, sql)) < 0)
+		return error;
+	sqlite3_bind_int64(st, 1, (int64_t)ino);
+	error = db_step(db, st);
+	if (error == 0)
+		error = efs_error_set(EFS_ENOTFOUND, "inode: no inode %" PRIu64,
+				      ino);
+	else if (error > 0)
+		error = inode_row_read(out, content, st, 0);
+	db_reset(st);
+	return error;
+}
+
+/* ---- the live map -------------------------------------------------- */
+
+static size_t live_slot(const struct inode_table *t, uint64_t ino)
+{
+	return (size_t)((ino * 0x9e3779b97f4a7c15ull) >> 20) %
+	       t->nbuckets;
+}
+
+/* The entry of ino (live_mu held), or NULL. */
+static struct live *live_find(struct inode_table *t, uint64_t ino)
+{
+	struct live *l = t->buckets[live_slot(t, ino)];
+
+	while (l && l->ino != ino)
+		l = l->next;
+	return l;
+}
+
+/* Double the buckets when the map is full (live_mu held); best effort. */
+static void live_grow(struct inode_table *t)
+{
+	size_t n = t->nbuckets * 2;
+	struct live **b = efs_calloc(n, sizeof(*b));
+	struct live **old = t->buckets;
+	size_t oldn = t->nbuckets;
+
+	if (!b)
+		return;
+	t->buckets = b;
+	t->nbuckets = n;
+	for (size_t i = 0; i < oldn; i++) {
+		while (old[i]) {
+			struct live *l = old[i];
+			size_t s = live_slot(t, l->ino);
+
+			old[i] = l->next;
+			l->next = b[s];
+			b[s] = l;
+		}
+	}
+	efs_free(old);
+}
+
+/* The entry of ino, made when missing (live_mu held); NULL: ENOMEM. */
+static struct live *live_get(struct inode_table *t, uint64_t ino)
+{
+	struct live *l = live_find(t, ino);
+	size_t s;
+
+	if (l)
+		return l;
+	if (t->nlive >= t->nbuckets)
+		live_grow(t);
+	if (!(l = efs_calloc(1, sizeof(*l))))
+		return NULL;
+	l->ino = ino;
+	s = live_slot(t, ino);
+	l->next = t->buckets[s];
+	t->buckets[s] = l;
+	t->nlive++;
+	return l;
+}
+
+/* Drop ino's entry when it holds nothing any more (live_mu held). */
+static void live_put(struct inode_table *t, struct live *l)
+{
+	struct live **p;
+
+	if (l->nlookup || l->pending)
+		return;
+	p = &t->buckets[live_slot(t, l->ino)];
+	while (*p != l)
+		p = &(*p)->next;
+	*p = l->next;
+	t->nlive--;
+	efs_free(l);
+}
+
+static void live_free_all(struct inode_table *t)
+{
+	for (size_t i = 0; t->buckets && i < t->nbuckets; i++) {
+		while (t->buckets[i]) {
+			struct live *l = t->buckets[i];
+
+			t->buckets[i] = l->next;
+			efs_free(l);
+		}
+	}
+	efs_free(t->buckets);
+	t->buckets = NULL;
+}
+
+void inode_live_overlay(struct inode_table *t, struct inode_attr *a)
+{
+	struct live *l;
+
+	pthread_mutex_lock(&t->live_mu);
+	if ((l = live_find(t, a->ino)) && l->pending) {
+		a->size = l->size;
+		if (l->times) {
+			a->mtime_ns = l->mtime_ns;
+			if (l->ctime_ns > a->ctime_ns)
+				a->ctime_ns = l->ctime_ns;
+		}
+	}
+	pthread_mutex_unlock(&t->live_mu);
+}
+
+uint64_t inode_live_nlookup(struct inode_table *t, uint64_t ino)
+{
+	struct live *l;
+	uint64_t n = 0;
+
+	pthread_mutex_lock(&t->live_mu);
+	if ((l = live_find(t, ino)))
+		n = l->nlookup;
+	pthread_mutex_unlock(&t->live_mu);
+	return n;
+}
+
+int inode_ref(struct inode_table *t, uint64_t ino)
+{
+	struct live *l;
+
+	pthread_mutex_lock(&t->live_mu);
+	if ((l = live_get(t, ino)))
+		l->nlookup++;
+	pthread_mutex_unlock(&t->live_mu);
+	if (!l)
+		return efs_error_set(EFS_ENOMEM, "inode: out of memory");
+	return 0;
+}
+
+int inode_forget(struct inode_table *t, uint64_t ino, uint64_t n)
+{
+	struct live *l;
+	bool last = false;
+	int64_t pin = 0;
+	int error;
+
+	pthread_mutex_lock(&t->live_mu);
+	if ((l = live_find(t, ino))) {
+		l->nlookup = l->nlookup > n ? l->nlookup - n : 0;
+		last = l->nlookup == 0;
+		live_put(t, l);
+	}
+	pthread_mutex_unlock(&t->live_mu);
+	if (!last || ino == INODE_ROOT)
+		return 0;
+	if ((error = inode_wbegin(t, false)) < 0)
+		return error;
+	if ((error = inode_free_if_unused(&pin, t, ino)) < 0) {
+		inode_wrollback(t);
+		return error;
+	}
+	if ((error = inode_wcommit(t)) == 0)
+		inode_unpin(t, pin);
+	return error;
+}
+
+int inode_note_write(struct inode_table *t, uint64_t ino, uint64_t size)
+{
+	int64_t now = inode_now();
+	struct live *l;
+
+	pthread_mutex_lock(&t->live_mu);
+	if ((l = live_get(t, ino))) {
+		l->pending = true;
+		l->times = true;
+		l->size = size;
+		l->seq++;
+		l->mtime_ns = now;
+		l->ctime_ns = now;
+	}
+	pthread_mutex_unlock(&t->live_mu);
+	if (!l)
+		return efs_error_set(EFS_ENOMEM, "inode: out of memory");
+	return 0;
+}
+
+void inode_pending_discard(struct inode_table *t, uint64_t ino)
+{
+	struct live *l;
+
+	pthread_mutex_lock(&t->live_mu);
+	if ((l = live_find(t, ino))) {
+		l->pending = false;
+		l->times = false;
+		live_put(t, l);
+	}
+	pthread_mutex_unlock(&t->live_mu);
+}
+
+/* ---- freeing and pins ---------------------------------------------- */
+
+int inode_free_if_unused(int64_t *pin_out, struct inode_table *t,
+			 uint64_t ino)
+{
+	static const char get[] =
+		"SELECT nlink, pin FROM fs_inodes WHERE ino = ?1";
+	static const char del[] = "DELETE FROM fs_inodes WHERE ino = ?1";
+	static const char delx[] = "DELETE FROM fs_xattrs WHERE ino = ?1";
+	sqlite3_stmt *st;
+	int64_t nlink = 1;
+	int error;
+
+	*pin_out = 0;
+	if ((error = db_stmt(&st, t->wdb, get)) < 0)
+		return error;
+	sqlite3_bind_int64(st, 1, (int64_t)ino);
+	if ((error = db_step(t->wdb, st)) > 0) {
+		nlink = sqlite3_column_int64(st, 0);
+		*pin_out = sqlite3_column_int64(st, 1);
+	}
+	db_reset(st);
+	if (error <= 0 || nlink > 0 || inode_live_nlookup(t, ino) > 0) {
+		*pin_out = 0;
+		return error < 0 ? error : 0;
+	}
+	if ((error = db_stmt(&st, t->wdb, delx)) < 0)
+		return error;
+	sqlite3_bind_int64(st, 1, (int64_t)ino);
+	if ((error = db_run(t->wdb, st)) < 0)
+		return error;
+	if ((error = db_stmt(&st, t->wdb, del)) < 0)
+		return error;
+	sqlite3_bind_int64(st, 1, (int64_t)ino);
+	if ((error = db_run(t->wdb, st)) < 0)
+		return error;
+	atomic_fetch_sub(&t->count, 1);
+	return 0;
+}
+
+void inode_unpin(struct inode_table *t, int64_t pin)
+{
+	if (pin > 0 && bstore_unpin(t->bs, pin) < 0 &&
+	    efs_error_code() != EFS_ENOTFOUND)
+		efs_error_clear(); /* stale: dropped at the next open */
+}
+
+/* The pin owner tag of ino. */
+static void pin_name(char *out, size_t cap, uint64_t ino)
+{
+	snprintf(out, cap, PIN_PREFIX "%" PRIu64, ino);
+}
+
+/* ---- recovery ------------------------------------------------------ */
+
+/* Collects the fs pins into the temp table fs_pinscan (on wdb). */
+static int pinscan_add(const struct bstore_pin *pin, void *payload)
+{
+	static const char sql[] =
+		"INSERT INTO temp.fs_pinscan VALUES (?1, ?2, ?3)";
+	struct inode_table *t = payload;
+	uint8_t bytes[CID_BYTES_MAX];
+	size_t n = cid_to_bytes(bytes, &pin->root);
+	sqlite3_stmt *st;
+	char *end;
+	unsigned long long ino;
+	int error;
+
+	if (strncmp(pin->name, PIN_PREFIX, strlen(PIN_PREFIX)) != 0)
+		return 0;
+	errno = 0;
+	ino = strtoull(pin->name + strlen(PIN_PREFIX), &end, 10);
+	if (errno || *end)
+		ino = 0; /* a malformed tag of ours: stale */
+	if ((error = db_stmt(&st, t->wdb, sql)) < 0)
+		return error;
+	sqlite3_bind_int64(st, 1, pin->id);
+	sqlite3_bind_int64(st, 2, (int64_t)ino);
+	sqlite3_bind_blob(st, 3, bytes, (int)n, SQLITE_TRANSIENT);
+	return db_run(t->wdb, st);
+}
+
+/* Collect the int64 column 0 of every row of sql into out. */
+static int collect_ids(struct buf *out, struct db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int error;
+
+	if ((error = db_stmt(&st, db, sql)) < 0)
+		return error;
+	while ((error = db_step(db, st)) > 0) {
+		int64_t id = sqlite3_column_int64(st, 0);
+
+		if ((error = buf_add(out, &id, sizeof(id))) < 0)
+			break;
+	}
+	db_reset(st);
+	return error;
+}
+
+/* Pin the root of file ino again and record the pin (invariant 3). */
+static int repin(struct inode_table *t, uint64_t ino)
+{
+	static const char set[] = "UPDATE fs_inodes SET pin = ?2 WHERE ino = ?1";
+	struct inode_content c;
+	struct inode_attr a;
+	char name[32];
+	int64_t pin;
+	sqlite3_stmt *st;
+	int error;
+
+	if ((error = inode_row_get(&a, &c, t->wdb, ino)) < 0)
+		return error;
+	pin_name(name, sizeof(name), ino);
+	if ((error = bstore_pin(&pin, t->bs, &c.root, name)) < 0)
+		return error;
+	if ((error = db_stmt(&st, t->wdb, set)) < 0)
+		return error;
+	sqlite3_bind_int64(st, 1, (int64_t)ino);
+	sqlite3_bind_int64(st, 2, pin);
+	return db_run(t->wdb, st);
+}
+
+/*
+ * Invariant 3 at open: pin what lost its pin, then drop pins no row
+ * names.  Runs outside transactions on wdb (bstore_pin is the
+ * blockstore's own transaction); only the open thread uses wdb yet.
+ */
+static int pins_reconcile(struct inode_table *t, struct inode_recovery *rec)
+{
+	static const char missing[] =
+		"SELECT i.ino FROM fs_inodes i WHERE i.root IS NOT NULL"
+		" AND (i.mode & 61440) = 32768 AND NOT EXISTS"
+		" (SELECT 1 FROM temp.fs_pinscan p WHERE p.id = i.pin"
+		" AND p.ino = i.ino AND p.root = i.root)";
+	static const char stale[] =
+		"SELECT p.id FROM temp.fs_pinscan p WHERE NOT EXISTS"
+		" (SELECT 1 FROM fs_inodes i WHERE i.ino = p.ino"
+		" AND i.pin = p.id AND i.root = p.root)";
+	struct buf ids = BUF_INIT(BUF_NOCAP);
+	const int64_t *v;
+	size_t n;
+	int error;
+
+	error = db_exec(t->wdb, "CREATE TEMP TABLE IF NOT EXISTS fs_pinscan"
+				"(id INTEGER PRIMARY KEY, ino INTEGER,"
+				" root BLOB);"
+				"DELETE FROM temp.fs_pinscan;");
+	if (error < 0)
+		return error;
+	/* One transaction for the scan; the pins and unpins below are the
+	 * blockstore's own transactions, so they run outside any of ours. */
+	if ((error = db_begin(t->wdb)) < 0)
+		goto out;
+	if ((error = bstore_pins_foreach(t->bs, pinscan_add, t)) < 0 ||
+	    (error = db_commit(t->wdb)) < 0) {
+		db_rollback(t->wdb);
+		goto out;
+	}
+	if ((error = collect_ids(&ids, t->wdb, missing)) < 0)
+		goto out;
+	v = (const int64_t *)ids.ptr;
+	n = ids.len / sizeof(*v);
+	for (size_t i = 0; i < n; i++) {
+		if ((error = repin(t, (uint64_t)v[i])) < 0)
+			goto out;
+		rec->pins_added++;
+	}
+	buf_reset(&ids);
+	if ((error = collect_ids(&ids, t->wdb, stale)) < 0)
+		goto out;
+	v = (const int64_t *)ids.ptr;
+	n = ids.len / sizeof(*v);
+	for (size_t i = 0; i < n; i++) {
+		if ((error = bstore_unpin(t->bs, v[i])) < 0 &&
+		    error != EFS_ENOTFOUND)
+			goto out;
+		rec->pins_dropped++;
+	}
+	error = 0;
+out:
+	buf_release(&ids);
+	db_exec(t->wdb, "DROP TABLE IF EXISTS temp.fs_pinscan");
+	return error;
+}
+
+/* Invariant 6 at open: no kernel references yet, so free nlink-0 rows. */
+static int orphans_free(struct inode_table *t, struct inode_recovery *rec)
+{
+	int error;
+
+	if ((error = inode_wbegin(t, true)) < 0)
+		return error;
+	error = db_exec(t->wdb,
+			"DELETE FROM fs_xattrs WHERE ino IN"
+			" (SELECT ino FROM fs_inodes WHERE nlink = 0);"
+			"DELETE FROM fs_inodes WHERE nlink = 0;");
+	if (error < 0) {
+		inode_wrollback(t);
+		return error;
+	}
+	rec->orphans = (uint64_t)sqlite3_changes(db_handle(t->wdb));
+	return inode_wcommit(t);
+}
+
+/* The root directory of a fresh table. */
+static int root_create(struct inode_table *t)
+{
+	static const char sql[] =
+		"INSERT INTO fs_inodes(ino, mode, nlink, uid, gid, atime,"
+		" mtime, ctime) VALUES (?1, ?2, 2, ?3, ?4, ?5, ?5, ?5)";
+	sqlite3_stmt *st;
+	int error;
+
+	if ((error = inode_wbegin(t, true)) < 0)
+		return error;
+	if ((error = db_stmt(&st, t->wdb, sql)) < 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, INODE_ROOT);
+	sqlite3_bind_int64(st, 2, S_IFDIR | (t->opts.root_mode & 07777));
+	sqlite3_bind_int64(st, 3, t->opts.root_uid);
+	sqlite3_bind_int64(st, 4, t->opts.root_gid);
+	sqlite3_bind_int64(st, 5, inode_now());
+	if ((error = db_run(t->wdb, st)) < 0)
+		goto fail;
+	return inode_wcommit(t);
+fail:
+	inode_wrollback(t);
+	return error;
+}
+
+static int count_rows(struct inode_table *t)
+{
+	sqlite3_stmt *st;
+	int error;
+
+	if ((error = db_stmt(&st, t->wdb, "SELECT count(*) FROM fs_inodes")) <
+	    0)
+		return error;
+	if ((error = db_step(t->wdb, st)) > 0)
+		atomic_store(&t->count, (uint64_t)sqlite3_column_int64(st, 0));
+	db_reset(st);
+	return error < 0 ? error : 0;
+}
+
+static int table_init(struct inode_table *t, struct inode_recovery *rec)
+{
+	struct inode_attr root;
+	int version;
+	bool fresh;
+	int error;
+
+	if ((error = db_open(&t->wdb, t->db_path, DB_OPEN_CREATE)) < 0)
+		return error;
+	if ((error = db_exec(t->wdb, "PRAGMA synchronous=NORMAL")) < 0)
+		return error;
+	/* Reads the version once before db_migrate does: db_migrate's fast
+	 * path takes a failed read for "not up to date" and retries, which
+	 * would hide an ENOMEM from the allocation-failure tests. */
+	if ((error = db_schema_version(&version, t->wdb, "fs")) < 0)
+		return error;
+	error = db_migrate(t->wdb, &fresh, "fs", schema,
+			   sizeof(schema) / sizeof(schema[0]));
+	if (error < 0)
+		return error;
+	error = inode_row_get(&root, NULL, t->wdb, INODE_ROOT);
+	if (error == EFS_ENOTFOUND) {
+		efs_error_clear();
+		error = root_create(t);
+	}
+	if (error < 0)
+		return error;
+	if ((error = orphans_free(t, rec)) < 0)
+		return error;
+	if ((error = pins_reconcile(t, rec)) < 0)
+		return error;
+	return count_rows(t);
+}
+
+int inode_table_open(struct inode_table **out, struct inode_recovery *rec,
+		     const char *db_path, struct bstore *bs,
+		     const struct inode_table_opts *opts)
+{
+	static const struct inode_table_opts defaults = INODE_TABLE_OPTS_INIT;
+	struct inode_recovery scratch;
+	struct inode_table *t;
+	int error;
+
+	*out = NULL;
+	if (!rec)
+		rec = &scratch;
+	memset(rec, 0, sizeof(*rec));
+	if (!(t = efs_calloc(1, sizeof(*t))))
+		return efs_error_set(EFS_ENOMEM, "inode: out of memory");
+	t->opts = opts ? *opts : defaults;
+	t->bs = bs;
+	pthread_mutex_init(&t->wmu, NULL);
+	pthread_mutex_init(&t->live_mu, NULL);
+	pthread_mutex_init(&t->pool_mu, NULL);
+	t->nbuckets = 1024;
+	t->db_path = efs_strdup(db_path);
+	t->buckets = efs_calloc(t->nbuckets, sizeof(*t->buckets));
+	t->pool = efs_calloc(t->opts.read_conns + 1, sizeof(*t->pool));
+	if (!t->db_path || !t->buckets || !t->pool) {
+		error = efs_error_set(EFS_ENOMEM, "inode: out of memory");
+		goto fail;
+	}
+	if ((error = table_init(t, rec)) < 0)
+		goto fail;
+	*out = t;
+	return 0;
+fail:
+	inode_table_close(t);
+	return error;
+}
+
+void inode_table_close(struct inode_table *t)
+{
+	if (!t)
+		return;
+	db_close(t->wdb);
+	for (size_t i = 0; i < t->npool; i++)
+		db_close(t->pool[i]);
+	efs_free(t->pool);
+	live_free_all(t);
+	efs_free(t->db_path);
+	pthread_mutex_destroy(&t->wmu);
+	pthread_mutex_destroy(&t->live_mu);
+	pthread_mutex_destroy(&t->pool_mu);
+	efs_free(t);
+}
+
+/* ---- attributes ---------------------------------------------------- */
+
+int inode_getattr(struct inode_attr *out, struct inode_table *t, uint64_t ino)
+{
+	struct db *db;
+	int error;
+
+	if ((error = inode_rconn_get(&db, t)) < 0)
+		return error;
+	error = inode_row_get(out, NULL, db, ino);
+	inode_rconn_put(t, db);
+	if (error == 0)
+		inode_live_overlay(t, out);
+	return error;
+}
+
+/* The new times of a setattr; drops pending write times an explicit
+ * mtime overrides (live_mu taken). */
+static void setattr_times(struct inode_table *t, struct inode_attr *a,
+			  const struct inode_set *set, int64_t now)
+{
+	struct live *l;
+
+	if (set->valid & INODE_SET_ATIME)
+		a->atime_ns = set->atime_ns;
+	if (set->valid & INODE_SET_ATIME_NOW)
+		a->atime_ns = now;
+	if (set->valid & (INODE_SET_MTIME | INODE_SET_MTIME_NOW)) {
+		a->mtime_ns = set->valid & INODE_SET_MTIME ? set->mtime_ns
+							   : now;
+		if (set->valid & INODE_SET_MTIME)
+			a->flags |= INODE_F_MTIME_SET;
+		else
+			a->flags &= ~(uint32_t)INODE_F_MTIME_SET;
+		pthread_mutex_lock(&t->live_mu);
+		if ((l = live_find(t, a->ino)))
+			l->times = false;
+		pthread_mutex_unlock(&t->live_mu);
+	}
+}
+
+int inode_setattr(struct inode_attr *out, struct inode_table *t, uint64_t ino,
+		  const struct inode_set *set)
+{
+	static const char sql[] =
+		"UPDATE fs_inodes SET mode = ?2, uid = ?3, gid = ?4,"
+		" atime = ?5, mtime = ?6, ctime = ?7, flags = ?8"
+		" WHERE ino = ?1";
+	int64_t now = inode_now();
+	sqlite3_stmt *st;
+	struct inode_attr a;
+	int error;
+
+	if ((error = inode_wbegin(t, false)) < 0)
+		return error;
+	if ((error = inode_row_get(&a, NULL, t->wdb, ino)) < 0)
+		goto fail;
+	if (set->valid & INODE_SET_MODE)
+		a.mode = (a.mode & S_IFMT) | (set->mode & 07777);
+	if (set->valid & INODE_SET_UID)
+		a.uid = set->uid;
+	if (set->valid & INODE_SET_GID)
+		a.gid = set->gid;
+	setattr_times(t, &a, set, now);
+	a.ctime_ns = set->valid & INODE_SET_CTIME ? set->ctime_ns : now;
+	if ((error = db_stmt(&st, t->wdb, sql)) < 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, (int64_t)ino);
+	sqlite3_bind_int64(st, 2, a.mode);
+	sqlite3_bind_int64(st, 3, a.uid);
+	sqlite3_bind_int64(st, 4, a.gid);
+	sqlite3_bind_int64(st, 5, a.atime_ns);
+	sqlite3_bind_int64(st, 6, a.mtime_ns);
+	sqlite3_bind_int64(st, 7, a.ctime_ns);
+	sqlite3_bind_int64(st, 8, a.flags);
+	if ((error = db_run(t->wdb, st)) < 0)
+		goto fail;
+	if ((error = inode_wcommit(t)) < 0)
+		return error;
+	*out = a;
+	inode_live_overlay(t, out);
+	return 0;
+fail:
+	inode_wrollback(t);
+	return error;
+}
+
+/* ---- content ------------------------------------------------------- */
+
+int inode_get_content(struct inode_content *out, struct inode_table *t,
+		      uint64_t ino)
+{
+	struct inode_attr a;
+	struct db *db;
+	int error;
+
+	if ((error = inode_rconn_get(&db, t)) < 0)
+		return error;
+	error = inode_row_get(&a, out, db, ino);
+	inode_rconn_put(t, db);
+	if (error == 0 && S_ISDIR(a.mode))
+		return efs_error_set(FS_EISDIR, "inode: %" PRIu64
+						" is a directory", ino);
+	if (error == 0 && !S_ISREG(a.mode))
+		return efs_error_set(EFS_EINVAL, "inode: %" PRIu64
+						 " is not a regular file", ino);
+	return error;
+}
+
+/*
+ * The row update of inode_set_content (wmu held, in a transaction).  The
+ * pending writes' times go into the row; *seq_out is how many writes
+ * were noted then.
+ */
+static int content_write(int64_t *oldpin_out, uint64_t *seq_out,
+			 struct inode_table *t, uint64_t ino,
+			 const struct cid *root, uint64_t size, uint64_t tsize,
+			 int64_t pin)
+{
+	static const char sql[] =
+		"UPDATE fs_inodes SET root = ?2, size = ?3, tsize = ?4,"
+		" pin = ?5, mtime = ?6, ctime = ?7, flags = ?8 WHERE ino = ?1";
+	uint8_t bytes[CID_BYTES_MAX];
+	struct inode_attr a;
+	struct live *l;
+	sqlite3_stmt *st;
+	int error;
+
+	if ((error = inode_row_get(&a, NULL, t->wdb, ino)) < 0)
+		return error;
+	if (!S_ISREG(a.mode))
+		return efs_error_set(EFS_EINVAL, "inode: %" PRIu64
+						 " is not a regular file", ino);
+	if ((error = db_stmt(&st, t->wdb, "SELECT pin FROM fs_inodes"
+					  " WHERE ino = ?1")) < 0)
+		return error;
+	sqlite3_bind_int64(st, 1, (int64_t)ino);
+	if ((error = db_step(t->wdb, st)) > 0)
+		*oldpin_out = sqlite3_column_int64(st, 0);
+	db_reset(st);
+	if (error < 0)
+		return error;
+	pthread_mutex_lock(&t->live_mu);
+	if ((l = live_find(t, ino)) && l->pending && l->times) {
+		a.mtime_ns = l->mtime_ns;
+		a.ctime_ns = l->ctime_ns > a.ctime_ns ? l->ctime_ns : a.ctime_ns;
+		a.flags &= ~(uint32_t)INODE_F_MTIME_SET;
+	}
+	*seq_out = l ? l->seq : 0;
+	pthread_mutex_unlock(&t->live_mu);
+	if ((error = db_stmt(&st, t->wdb, sql)) < 0)
+		return error;
+	sqlite3_bind_int64(st, 1, (int64_t)ino);
+	if (root)
+		sqlite3_bind_blob(st, 2, bytes, (int)cid_to_bytes(bytes, root),
+				  SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (int64_t)size);
+	sqlite3_bind_int64(st, 4, (int64_t)tsize);
+	if (pin < 0) /* the same root: keep its pin */
+		sqlite3_bind_int64(st, 5, *oldpin_out);
+	else if (pin > 0)
+		sqlite3_bind_int64(st, 5, pin);
+	sqlite3_bind_int64(st, 6, a.mtime_ns);
+	sqlite3_bind_int64(st, 7, a.ctime_ns);
+	sqlite3_bind_int64(st, 8, a.flags);
+	if ((error = db_run(t->wdb, st)) < 0)
+		return error;
+	return inode_parents_invalidate(t, ino);
+}
+
+int inode_set_content(struct inode_table *t, uint64_t ino,
+		      const struct cid *root, uint64_t size, uint64_t tsize)
+{
+	struct inode_content cur;
+	int64_t pin = 0, oldpin = 0;
+	uint64_t seq = 0;
+	struct live *l;
+	char name[32];
+	int error;
+
+	if ((error = inode_get_content(&cur, t, ino)) < 0)
+		return error;
+	pin_name(name, sizeof(name), ino);
+	if (root && cur.has_root && cid_equal(root, &cur.root))
+		pin = -1; /* rewritten with the same bytes: keep the pin */
+	else if (root && (error = bstore_pin(&pin, t->bs, root, name)) < 0)
+		return error;
+	if ((error = inode_wbegin(t, true)) < 0)
+		goto fail;
+	error = content_write(&oldpin, &seq, t, ino, root, size, tsize, pin);
+	if (error < 0) {
+		inode_wrollback(t);
+		goto fail;
+	}
+	if ((error = inode_wcommit(t)) < 0)
+		goto fail;
+	if (pin < 0)
+		oldpin = 0;
+	/* The pending state goes only when no write came since it was read
+	 * and the flushed size is the pending one: writes staged after the
+	 * flush's snapshot keep showing until their own flush. */
+	pthread_mutex_lock(&t->live_mu);
+	if ((l = live_find(t, ino)) && l->seq == seq && l->size == size) {
+		l->pending = false;
+		l->times = false;
+		live_put(t, l);
+	}
+	pthread_mutex_unlock(&t->live_mu);
+	inode_unpin(t, oldpin);
+	return 0;
+fail:
+	if (pin > 0)
+		inode_unpin(t, pin);
+	return error;
+}
+
+/* ---- meta and sync ------------------------------------------------- */
+
+int inode_meta_get(struct buf *out, struct inode_table *t, const char *key)
+{
+	static const char sql[] = "SELECT value FROM fs_meta WHERE key = ?1";
+	sqlite3_stmt *st;
+	struct db *db;
+	int error;
+
+	if ((error = inode_rconn_get(&db, t)) < 0)
+		return error;
+	if ((error = db_stmt(&st, db, sql)) < 0)
+		goto out;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	error = db_step(db, st);
+	if (error == 0)
+		error = efs_error_set(EFS_ENOTFOUND, "inode: no meta '%s'",
+				      key);
+	else if (error > 0)
+		error = buf_add(out, sqlite3_column_blob(st, 0),
+				(size_t)sqlite3_column_bytes(st, 0));
+	db_reset(st);
+out:
+	inode_rconn_put(t, db);
+	return error;
+}
+
+int inode_meta_set(struct inode_table *t, const char *key, const void *value,
+		   size_t len)
+{
+	static const char sql[] =
+		"INSERT OR REPLACE INTO fs_meta VALUES (?1, ?2)";
+	sqlite3_stmt *st;
+	int error;
+
+	if ((error = inode_wbegin(t, true)) < 0)
+		return error;
+	if ((error = db_stmt(&st, t->wdb, sql)) < 0)
+		goto fail;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, value ? value : "", (int)len, SQLITE_STATIC);
+	if ((error = db_run(t->wdb, st)) < 0)
+		goto fail;
+	return inode_wcommit(t);
+fail:
+	inode_wrollback(t);
+	return error;
+}
+
+int inode_sync(struct inode_table *t)
+{
+	int error;
+
+	if ((error = inode_wbegin(t, true)) < 0)
+		return error;
+	error = db_exec(t->wdb, "UPDATE fs_meta SET value = value + 1"
+				" WHERE key = 'syncs'");
+	if (error < 0) {
+		inode_wrollback(t);
+		return error;
+	}
+	return inode_wcommit(t);
+}
+
+uint64_t inode_count(struct inode_table *t)
+{
+	return atomic_load(&t->count);
+}

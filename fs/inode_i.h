@@ -1,0 +1,130 @@
+/*
+ * inode_i.h - what the inode table's files share: the table struct, its
+ * locks, the in-memory map of live inodes and the row helpers.
+ *
+ * Files:
+ *   inode.c        open/close, recovery, live map, getattr, setattr,
+ *                  content and pins, meta, sync
+ *   inode_ns.c     namespace: create, link, unlink, rename, readdir,
+ *                  directory CID caches
+ *   inode_xattr.c  extended attributes
+ *
+ * Locks, always taken in this order:
+ *   wmu      serializes write transactions on wdb (sqlite has one writer
+ *            anyway); guards wdb.  Held across the commit, which is the
+ *            point (as bstore's wmu).  Never held while calling into the
+ *            blockstore's writer (pin/unpin happen before or after).
+ *   live_mu  the live map (lookup counts, pending writes).  A leaf but
+ *            for pool_mu; never held across sqlite.
+ *   pool_mu  the idle read connections (a leaf).
+ */
+#ifndef EFS_INODE_I_H
+#define EFS_INODE_I_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "core/db.h"
+#include "fs/inode.h"
+
+/* An inode the kernel knows or that has writes not yet flushed. */
+struct live {
+	uint64_t ino;
+	uint64_t nlookup;     /* the kernel's references */
+	bool pending;         /* inode_note_write since the last flush */
+	bool times;           /* ... and mtime/ctime are the writes' (no
+				 explicit mtime since) */
+	uint64_t size;        /* pending logical size */
+	uint64_t seq;         /* inode_note_write calls so far */
+	int64_t mtime_ns;
+	int64_t ctime_ns;
+	struct live *next;    /* hash chain */
+};
+
+struct inode_table {
+	struct inode_table_opts opts;
+	struct bstore *bs;    /* borrowed */
+	char *db_path;
+
+	pthread_mutex_t wmu;
+	struct db *wdb;       /* the writer's connection (wmu) */
+	bool wfull;           /* the open transaction is FULL (wmu) */
+
+	pthread_mutex_t live_mu;
+	struct live **buckets; /* live map (live_mu) */
+	size_t nbuckets;
+	size_t nlive;
+
+	pthread_mutex_t pool_mu;
+	struct db **pool;     /* idle read connections (pool_mu) */
+	size_t npool;
+
+	atomic_uint_least64_t count; /* inodes in the table */
+};
+
+/* Columns of an inode row as inode_row_read reads them. */
+#define INODE_COLS                                                        \
+	"i.ino, i.mode, i.nlink, i.uid, i.gid, i.rdev, i.size, i.atime,"  \
+	" i.mtime, i.ctime, i.flags, i.root, i.tsize"
+#define INODE_NCOLS 13
+
+/* ---- inode.c ---- */
+
+/* A read connection from the pool (opened on demand); give it back. */
+int inode_rconn_get(struct db **out, struct inode_table *t);
+void inode_rconn_put(struct inode_table *t, struct db *db);
+
+/* Take wmu and BEGIN IMMEDIATE on wdb; full: the commit waits for the
+ * disk (synchronous=FULL).  On error wmu is released. */
+int inode_wbegin(struct inode_table *t, bool full);
+/* COMMIT and release wmu; rolls back on failure. */
+int inode_wcommit(struct inode_table *t);
+/* ROLLBACK and release wmu. */
+void inode_wrollback(struct inode_table *t);
+
+/*
+ * Read INODE_NCOLS columns from col into out and content (may be NULL).
+ * Returns 0 or EFS_ECORRUPT (a malformed root).
+ */
+int inode_row_read(struct inode_attr *out, struct inode_content *content,
+		   sqlite3_stmt *st, int col);
+
+/* The row of ino on db.  0, EFS_ENOTFOUND, EFS_ECORRUPT or db errors. */
+int inode_row_get(struct inode_attr *out, struct inode_content *content,
+		  struct db *db, uint64_t ino);
+
+/* Apply pending writes (sizes, times) of the live map to a row's attrs. */
+void inode_live_overlay(struct inode_table *t, struct inode_attr *a);
+
+/* The kernel's references to ino (0 when unknown). */
+uint64_t inode_live_nlookup(struct inode_table *t, uint64_t ino);
+
+/*
+ * Delete ino's row and xattrs in the open write transaction (wmu held)
+ * when it has no links and no kernel reference; the blockstore pin to
+ * drop after the commit goes to *pin_out (0: none, or not freed).
+ */
+int inode_free_if_unused(int64_t *pin_out, struct inode_table *t,
+			 uint64_t ino);
+
+/* Drop a pin after the commit that stopped using it (0: nothing to do).
+ * Failure only leaves a stale pin that the next open drops. */
+void inode_unpin(struct inode_table *t, int64_t pin);
+
+/* ---- inode_ns.c ---- */
+
+/*
+ * Invalidate the cached CID of dir and of the directories above it (wmu
+ * held, in a transaction): each is cleared and its version bumped, up to
+ * and including the first one that had nothing cached (invariant 7).
+ */
+int inode_dir_invalidate(struct inode_table *t, uint64_t dir);
+
+/* invalidate every directory holding a link to ino (wmu held). */
+int inode_parents_invalidate(struct inode_table *t, uint64_t ino);
+
+/* Check a directory entry name: FS_ENAMETOOLONG, EFS_EINVAL (empty, ".",
+ * "..", holds '/'). */
+int inode_name_check(const char *name);
+
+#endif
