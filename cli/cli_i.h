@@ -46,6 +46,12 @@ extern const struct cli_cmd cli_cmd_ls;
 extern const struct cli_cmd cli_cmd_car;
 extern const struct cli_cmd cli_cmd_commp;
 extern const struct cli_cmd cli_cmd_fsck;
+/* The filesystem's (cmd_mount.c, cmd_commit.c), built with fs/ when
+ * libfuse3 is found (EFS_WITH_FS). */
+extern const struct cli_cmd cli_cmd_mount;
+extern const struct cli_cmd cli_cmd_unmount;
+extern const struct cli_cmd cli_cmd_commit;
+extern const struct cli_cmd cli_cmd_commits;
 
 /* The exit code for a negative efs error code. */
 int cli_exit_code(int efs_code);

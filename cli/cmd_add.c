@@ -43,7 +43,9 @@ static const char help_text[] =
 	"                       CIDv1)\n"
 	"  --chunk-size SIZE    fixed chunk size, e.g. 262144, 256KiB, 1MiB\n"
 	"                       (at most 2096896)\n"
-	"  --max-links N        children per file node (balanced layout)\n"
+	"  --max-links N        children per file node (layout width)\n"
+	"  --trickle            trickle layout (kubo --trickle; what kubo's MFS\n"
+	"                       writes) instead of the balanced one\n"
 	"  --raw-leaves, --no-raw-leaves\n"
 	"                       store chunks as raw blocks or as dag-pb nodes\n"
 	"  --cid-version 0|1    CID version of dag-pb nodes\n"
@@ -84,6 +86,7 @@ enum {
 	OPT_NO_HIDDEN,
 	OPT_MODE,
 	OPT_MTIME,
+	OPT_TRICKLE,
 };
 
 static const struct option add_opts[] = {
@@ -98,6 +101,7 @@ static const struct option add_opts[] = {
 	{ "no-hidden", no_argument, NULL, OPT_NO_HIDDEN },
 	{ "preserve-mode", no_argument, NULL, OPT_MODE },
 	{ "preserve-mtime", no_argument, NULL, OPT_MTIME },
+	{ "trickle", no_argument, NULL, OPT_TRICKLE },
 	{ "threads", required_argument, NULL, 'j' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -113,7 +117,7 @@ struct add_args {
 	const char *cidv;
 	const char *threads;
 	int raw_leaves;         /* -1 profile's, 0 no, 1 yes */
-	bool no_hidden, mode, mtime, only_hash, quiet;
+	bool no_hidden, mode, mtime, only_hash, quiet, trickle;
 	const char *path;
 };
 
@@ -157,6 +161,9 @@ static int parse_args(struct add_args *a, int argc, char **argv)
 			break;
 		case OPT_MTIME:
 			a->mtime = true;
+			break;
+		case OPT_TRICKLE:
+			a->trickle = true;
 			break;
 		case 'j':
 			a->threads = optarg;
@@ -226,6 +233,8 @@ static int make_opts(struct importer_opts *o, const struct add_args *a)
 		o->include_hidden = false;
 	o->preserve_mode = a->mode;
 	o->preserve_mtime = a->mtime;
+	if (a->trickle)
+		o->layout = IMPORTER_LAYOUT_TRICKLE;
 	return importer_opts_check(o);
 }
 

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -252,11 +253,21 @@ int bstore_links_collect(struct buf *out, const struct cid *id,
 
 static int check_opts(const struct bstore_opts *o)
 {
-	if (o->pack_size < 4096 || o->block_max == 0 ||
-	    o->block_max > BSTORE_LEN_HARD_MAX || o->write_buffer < 4096 ||
-	    o->batch_count == 0 || o->batch_bytes == 0 || o->gc_grace < 0 ||
-	    o->atime_step < 0 || o->atime_flush < 0)
-		return efs_error_set(EFS_EINVAL, "bstore: bad options");
+	const char *bad = NULL;
+
+	if (o->pack_size < 4096)
+		bad = "pack_size under 4096";
+	else if (o->block_max == 0 || o->block_max > BSTORE_LEN_HARD_MAX)
+		bad = "block_max not in 1..64 MiB";
+	else if (o->write_buffer < 4096)
+		bad = "write_buffer under 4096";
+	else if (o->batch_count == 0 || o->batch_bytes == 0)
+		bad = "batch_count or batch_bytes 0";
+	else if (o->gc_grace < 0 || o->atime_step < 0 || o->atime_flush < 0)
+		bad = "negative gc_grace, atime_step or atime_flush";
+	if (bad)
+		return efs_error_set(EFS_EINVAL, "bstore: bad options: %s",
+				     bad);
 	return 0;
 }
 
@@ -303,7 +314,7 @@ static int init_locks(struct bstore *bs)
 
 static int take_lock(struct bstore *bs)
 {
-	char path[4096];
+	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/bstore.lock", bs->dir);
 	bs->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -357,6 +368,11 @@ int bstore_open(struct bstore **out, const char *dir,
 		opts = &defaults;
 	if ((error = check_opts(opts)) < 0)
 		return error;
+	/* Room for dir/bstore.lock and dir/packs in the path buffers. */
+	if (strlen(dir) + sizeof("/bstore.lock") > PATH_MAX)
+		return efs_error_set(EFS_EINVAL,
+				     "bstore: repository path too long (%zu bytes)",
+				     strlen(dir));
 	if ((error = alloc_store(&bs, dir, opts)) < 0)
 		return error;
 	if ((error = take_lock(bs)) < 0 ||

@@ -497,7 +497,8 @@ static int location_write(struct bstore *bs, const struct bstore_location *l)
 	int error;
 
 	if (l->offset > INT64_MAX || l->length > INT64_MAX)
-		return efs_error_set(EFS_EINVAL, "bstore: location too far");
+		return efs_error_set(EFS_EINVAL,
+				     "bstore: location offset or length over 2^63");
 	if ((error = bstore_key(mh, &mh_len, &l->block)) < 0 ||
 	    (error = db_stmt(&st, bs->wdb, sql_has)) < 0)
 		return error;

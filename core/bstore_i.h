@@ -12,7 +12,8 @@
  *   bstore_fsck.c   the checker
  *
  * Locks, always taken in this order (no lock is held across fsync except
- * wmu, which only writers take):
+ * wmu, which only writers take, and gc_lock for gc's commit, which puts
+ * wait for):
  *
  *   wmu      serializes writers (sync, gc, evict, pin, locations, fsck,
  *            atime flush); guards wdb.  Held across fdatasync and commit,
@@ -27,13 +28,18 @@
  *            first step).  Full buffers go to the writer thread, which
  *            writes them with no lock held; a put waits (under wlock)
  *            only when every buffer is queued, and sync waits for the
- *            queue to drain.  Readers never wait for the disk.
+ *            queue to drain.  The put that rolls over to a new pack
+ *            writes the padded buffer, trims the old pack and creates
+ *            the new one under it.  Readers never wait for the disk.
  *   mu       everything in memory: the batches, the writer's buffers and
  *            offsets (changed under wlock and mu, so readers need only
  *            mu), the fd table, the touched map, errseq.  Never held
- *            across a disk write, fdatasync or sqlite (only the failure
- *            path truncates under it); memcpy into the write buffer
- *            happens under it, in slices of at most 256 KiB.
+ *            across a disk write, fdatasync or sqlite.  Held across small
+ *            file operations only: opening a pack's fd on its first use,
+ *            and, on the failure path, the truncate and the reload of the
+ *            last partial block (pread of under PACK_ALIGN bytes).
+ *            memcpy into the write buffer happens under it, in slices of
+ *            at most 256 KiB.
  *   pool_mu  the idle read connections (a leaf).
  */
 #ifndef EFS_BSTORE_I_H

@@ -46,6 +46,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -81,7 +82,7 @@ static void pack_name(char *out, size_t cap, uint32_t id)
 int bstore_pack_init(struct bstore *bs)
 {
 	struct packs *pk = &bs->pk;
-	char path[4096];
+	char path[PATH_MAX]; /* bstore_open checked the length */
 
 	memset(pk, 0, sizeof(*pk));
 	pk->dirfd = -1;
@@ -560,10 +561,9 @@ static int roll_over(struct bstore *bs, size_t rec)
 	if (pk->cur && !pk->broken &&
 	    (pk->end <= PACK_HEADER_SIZE ||
 	     pk->end + rec <= bs->opts.pack_size)) {
-		if (pk->wfd >= 0)
-			return 0;
+		/* Under mu: the writer thread may swap wfd (write_out). */
 		pthread_mutex_lock(&bs->mu);
-		error = open_writer(bs);
+		error = pk->wfd >= 0 ? 0 : open_writer(bs);
 		pthread_mutex_unlock(&bs->mu);
 		return error;
 	}

@@ -608,7 +608,8 @@ static int decode_header(struct car_reader *r, uint64_t *version,
 		n--;
 	}
 	if (rc == 0 && n != 1)
-		rc = efs_error_set(EFS_ECORRUPT, "car: header not a car header");
+		rc = efs_error_set(EFS_ECORRUPT,
+				   "car: header is not {roots, version}");
 	if (rc == 0)
 		rc = cbor_get_key(&d, "version");
 	if (rc == 0)

@@ -103,6 +103,7 @@ struct carv2_index {
 	uint64_t codec;
 	struct bucket *buckets;
 	size_t nbuckets;
+	size_t buckets_cap;
 	size_t count;
 };
 
@@ -184,10 +185,16 @@ static int add_bucket(struct carv2_index *idx, struct ixr *r, uint64_t code,
 			return efs_error_set(EFS_ECORRUPT,
 					     "carv2: index widths not sorted");
 	}
-	b = efs_reallocarray(idx->buckets, idx->nbuckets + 1, sizeof(*b));
-	if (!b)
-		return efs_error_set(EFS_ENOMEM, "out of memory");
-	idx->buckets = b;
+	if (idx->nbuckets == idx->buckets_cap) {
+		/* Doubling: a hostile index may hold millions of buckets. */
+		size_t cap = idx->buckets_cap ? idx->buckets_cap * 2 : 4;
+
+		b = efs_reallocarray(idx->buckets, cap, sizeof(*b));
+		if (!b)
+			return efs_error_set(EFS_ENOMEM, "out of memory");
+		idx->buckets = b;
+		idx->buckets_cap = cap;
+	}
 	b = &idx->buckets[idx->nbuckets++];
 	b->code = code;
 	b->width = (uint32_t)width;
@@ -404,11 +411,10 @@ int carv2_index_builder_add(struct carv2_index_builder *b,
 	return 0;
 }
 
-/* qsort has no context argument: the arena the records point into. */
-static _Thread_local const uint8_t *sort_arena;
-
-static int rec_compare(const void *pa, const void *pb)
+/* Order of the index; arena is the digest bytes the records point into. */
+static int rec_compare(const void *pa, const void *pb, void *arena)
 {
+	const uint8_t *sort_arena = arena;
 	const struct rec *a = pa, *b = pb;
 	int c;
 
@@ -479,10 +485,9 @@ int carv2_index_builder_write(struct carv2_index_builder *b,
 	size_t i = 0;
 	int rc;
 
-	sort_arena = b->digests.ptr;
 	if (b->n > 1)
-		qsort(b->recs, b->n, sizeof(*b->recs), rec_compare);
-	sort_arena = NULL;
+		qsort_r(b->recs, b->n, sizeof(*b->recs), rec_compare,
+			b->digests.ptr);
 	for (size_t k = 0; k < b->n; k++)
 		ncodes += k == 0 || b->recs[k].code != b->recs[k - 1].code;
 	rc = buf_add(out, v, varint_encode(v, CARV2_INDEX_MH_SORTED));

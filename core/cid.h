@@ -5,6 +5,8 @@
  * sha2-256 multihash of a dag-pb block, written in base58btc without a
  * multibase prefix ("Qm...").  CIDv1 is varint(1) varint(codec) multihash,
  * written in lower-case base32 with prefix 'b' by default.
+ *
+ * All functions are reentrant: they write only into the caller's memory.
  */
 #ifndef EFS_CID_H
 #define EFS_CID_H

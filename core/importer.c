@@ -3,12 +3,12 @@
  * node helpers every part of the importer shares (see importer.h).
  *
  * The importer is split by what it builds:
- *   importer.c       options, names, metadata, node encoding, symlinks
- *   importer_file.c  one file: chunking + balanced layout, incremental
+ *   importer.c          options, names, metadata, node encoding, symlinks
+ *   importer_file.c     one file: chunking + balanced layout, incremental
  *   importer_trickle.c  one file's trickle layout, fed by importer_file.c
- *   importer_dir.c   one directory: basic node or HAMT
- *   importer_tree.c  files and trees on disk (importer_add_fd/_path)
- *   leafpool.c       worker threads hashing leaves for importer_tree.c
+ *   importer_dir.c      one directory: basic node or HAMT
+ *   importer_tree.c     files and trees on disk (importer_add_fd/_path)
+ *   leafpool.c          worker threads hashing leaves for importer_tree.c
  *
  * Every node goes through importer_node_store, so the encoding rules
  * (canonical dag-pb, UnixFS fields in number order, the CID version and

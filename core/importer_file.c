@@ -463,8 +463,8 @@ int importer_file_finish(struct importer_file *f, struct cid *out,
 			error = push_chunk(f, f->chunk, f->chunk_len);
 		f->chunk_len = 0;
 		if (error == 0 && f->trickle)
-			error = importer_trickle_finish(f->trickle, &root,
-							&tsize);
+			error =
+			    importer_trickle_finish(f->trickle, &root, &tsize);
 		else if (error == 0)
 			error = collapse(f, &root, &tsize);
 	}

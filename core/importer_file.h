@@ -55,14 +55,14 @@ int importer_file_write(struct importer_file *f, const void *data, size_t len);
  * is its CID (raw, or a dag-pb leaf without metadata as this importer
  * writes it for opts->layout: Type File when balanced, Type Raw when
  * trickle), size its content bytes.  Used to rebuild a file's tree after
- * one chunk changed, reusing the others: the result equals a full
- * import of the same bytes, in either layout.  Allowed only on a chunk boundary (the
- * bytes written so far are a multiple of chunk_size), and only the last
- * chunk may be shorter than chunk_size.  A zero-size leaf adds nothing
- * (fixed-size chunking never makes one, and the reference layout drops
- * them).  Returns 0, EFS_EINVAL (not on a boundary, size over
- * chunk_size, a short leaf already added, a codec other than raw/dag-pb)
- * or EFS_ENOMEM / a sink error.
+ * one chunk changed, reusing the others: the result equals a full import
+ * of the same bytes, in either layout.  Allowed only on a chunk boundary
+ * (the bytes written so far are a multiple of chunk_size), and only the
+ * last chunk may be shorter than chunk_size.  A zero-size leaf adds
+ * nothing (fixed-size chunking never makes one, and the reference
+ * layouts drop them).  Returns 0, EFS_EINVAL (not on a boundary, size
+ * over chunk_size, a short leaf already added, a codec other than
+ * raw/dag-pb), EFS_ETOOBIG or EFS_ENOMEM / a sink error.
  */
 int importer_file_add_leaf(struct importer_file *f, const struct cid *leaf,
 			   uint64_t size);

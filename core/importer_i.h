@@ -97,8 +97,8 @@ int importer_trickle_new(struct importer_trickle **out,
 
 /*
  * Link the next leaf: its CID, content bytes (> 0) and Tsize.  Returns
- * 0, EFS_ETOOBIG (the tree would pass its depth limit: more than about
- * 5^29 leaves), EFS_ENOMEM or a sink error.
+ * 0, EFS_ETOOBIG (past the depth limit, which no file of fewer than
+ * 2^64 leaves reaches), EFS_ENOMEM or a sink error.
  */
 int importer_trickle_push(struct importer_trickle *t, const struct cid *id,
 			  uint64_t size, uint64_t tsize);

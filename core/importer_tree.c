@@ -5,7 +5,7 @@
  * Files.  A regular file of more than one chunk goes through a leafpool:
  * workers pread and hash its chunks in parallel while this thread stores
  * the leaves in order and feeds them to an importer_file, which builds
- * the balanced tree.  Files of one chunk (whose leaf may be stored
+ * the tree (either layout).  Files of one chunk (whose leaf may be stored
  * differently, see importer_file.c) and unseekable files are read here
  * and written through importer_file_write.  The pool is created at the
  * first large file and reused for the rest of the tree.

@@ -2,6 +2,8 @@
  * mbase.h - multibase encodings used for CIDs: base32 (RFC 4648, no
  * padding; prefix 'b' lower case, 'B' upper case), base58btc (Bitcoin
  * alphabet; prefix 'z') and base16 (prefix 'f'/'F').
+ *
+ * All functions are reentrant: they write only into the caller's buffers.
  */
 #ifndef EFS_MBASE_H
 #define EFS_MBASE_H

@@ -6,7 +6,8 @@
  * and sets an "<who>: ... at offset N" message, so a caller only adds
  * the checks of its own schema.  Varints must be minimal (varint.h).
  * Writing: the callers size their output exactly first, so the put
- * helpers write into memory known to be large enough.
+ * helpers write into memory known to be large enough.  Reentrant; a
+ * struct pbwire belongs to one thread.
  */
 #ifndef EFS_PBWIRE_I_H
 #define EFS_PBWIRE_I_H

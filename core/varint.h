@@ -1,6 +1,6 @@
 /*
  * varint.h - unsigned LEB128 varints (multiformats unsigned-varint, and
- * protobuf's uint64 varints).
+ * protobuf's uint64 varints).  All functions are reentrant.
  */
 #ifndef EFS_VARINT_H
 #define EFS_VARINT_H

@@ -91,8 +91,6 @@ void errmap_reply_err(struct fuse_req *req, int code)
 {
 	int errnum = errmap_to_errno(code);
 
-	if (errnum == 0)
-		errnum = EIO; /* a success passed as an error: a bug */
 	if (errnum == EIO || errnum == ENOMEM || errnum == ENOSPC)
 		efs_log_warn("%s: %s", errmap_name(code), efs_error_msg());
 	fuse_reply_err(req, errnum);

@@ -48,7 +48,9 @@ int errmap_to_errno(int code);
 const char *errmap_name(int code);
 
 /*
- * Reply the error code (negative efs or FS_E* code) to req.  EIO-class
+ * Reply the error code (negative efs or FS_E* code) to req; 0 replies
+ * success, for the ops whose only reply is an errno (unlink, setxattr,
+ * fsync ...).  EIO-class
  * errors are logged with the thread's last message first (the kernel
  * only ever sees the errno); the expected ones (ENOENT, EEXIST ...) are
  * not.

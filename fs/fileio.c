@@ -36,6 +36,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
@@ -322,7 +323,8 @@ static int mem_read(struct fileio *f, const struct slot *s, size_t a,
 	/* [a, lo) under, [lo, hi) written, [hi, end) under */
 	if ((error = under_read(f, s, a, lo - a, dst)) < 0)
 		return error;
-	memcpy(dst + (lo - a), s->buf + lo, hi - lo);
+	if (hi > lo)
+		memcpy(dst + (lo - a), s->buf + lo, hi - lo);
 	return under_read(f, s, hi, end - hi, dst + (hi - a));
 }
 
@@ -838,6 +840,8 @@ int fileio_write(struct fileio *f, uint64_t off, const void *data,
 	}
 	if (error == 0)
 		error = seal_full(f, k0, k1);
+	if (!f->dirty_since)
+		f->dirty_since = fileio_now();
 out:
 	pthread_mutex_unlock(&f->lock);
 	return error;
@@ -889,6 +893,8 @@ int fileio_truncate(struct fileio *f, uint64_t size)
 		error = grow(f, size);
 	else if (size < f->size)
 		error = shrink(f, size);
+	if (error == 0 && !f->dirty_since && f->nslots + (size != f->base_size))
+		f->dirty_since = fileio_now();
 out:
 	pthread_mutex_unlock(&f->lock);
 	return error;
@@ -919,8 +925,28 @@ int fileio_new(struct fileio **out, struct staging *st, const struct cid *root,
 	f->size = size;
 	f->limit_since = size;
 	f->stfd = -1;
+	if (!root)
+		f->dirty_since = fileio_now();
 	*out = f;
 	return 0;
+}
+
+int64_t fileio_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec > 0 ? ts.tv_sec : 1;
+}
+
+int64_t fileio_dirty_since(struct fileio *f)
+{
+	int64_t since;
+
+	pthread_mutex_lock(&f->lock);
+	since = f->dirty_since;
+	pthread_mutex_unlock(&f->lock);
+	return since;
 }
 
 void fileio_free(struct fileio *f)

@@ -70,6 +70,13 @@ uint64_t fileio_size(struct fileio *f);
 bool fileio_dirty(struct fileio *f);
 
 /*
+ * When the oldest change not yet flushed was made (CLOCK_MONOTONIC
+ * seconds), or 0 when the file is clean: for writeback of files held
+ * open.
+ */
+int64_t fileio_dirty_since(struct fileio *f);
+
+/*
  * Read up to len bytes at off into out; the count goes to out_len: len,
  * or less only at end of file (0 at or past it).  Returns 0, EFS_ECORRUPT,
  * EFS_EIO, EFS_ENOMEM or a blockstore error (EFS_ENOTFOUND,
@@ -97,13 +104,14 @@ int fileio_write(struct fileio *f, uint64_t off, const void *data,
 int fileio_truncate(struct fileio *f, uint64_t size);
 
 /*
- * Called by fileio_flush with the new root and size once its blocks are
+ * Called by fileio_flush with the new root, the file's size and the
+ * root's cumulative size (the Tsize of a link to it) once its blocks are
  * durable.  Return 0 once the inode points at it durably, or an error,
  * which fileio_flush returns (the staged state is kept: a later flush
  * tries again).
  */
 typedef int (*fileio_commit_cb)(const struct cid *root, uint64_t size,
-				void *payload);
+				uint64_t tsize, void *payload);
 
 /*
  * Make everything written before the call durable: seal staged chunks,

@@ -271,7 +271,7 @@ static int builder_start(struct rebuild *r)
 	return importer_file_new(&r->b, r->opts, NULL, &sink);
 }
 
-static int rebuild_run(struct cid *out, struct rebuild *r)
+static int rebuild_run(struct cid *out, uint64_t *tsize, struct rebuild *r)
 {
 	const struct snap *sn = r->snap;
 	uint64_t nchunks = (sn->size + r->f->cs - 1) / r->f->cs;
@@ -293,7 +293,7 @@ static int rebuild_run(struct cid *out, struct rebuild *r)
 	while (r->next < nchunks)
 		if ((error = add_chunk(r, r->next, NULL)) < 0)
 			return error;
-	if ((error = importer_file_finish(r->b, out, &filesize, NULL)) < 0)
+	if ((error = importer_file_finish(r->b, out, &filesize, tsize)) < 0)
 		return error;
 	if (filesize != sn->size)
 		return efs_error_set(EFS_ERROR,
@@ -303,14 +303,15 @@ static int rebuild_run(struct cid *out, struct rebuild *r)
 	return 0;
 }
 
-static int rebuild(struct cid *out, struct fileio *f, const struct snap *sn)
+static int rebuild(struct cid *out, uint64_t *tsize, struct fileio *f,
+		   const struct snap *sn)
 {
 	struct rebuild r = {
 		.f = f,
 		.snap = sn,
 		.opts = staging_importer_opts(f->st),
 	};
-	int error = rebuild_run(out, &r);
+	int error = rebuild_run(out, tsize, &r);
 
 	importer_file_free(r.b);
 	dagreader_file_close(r.reader);
@@ -338,6 +339,8 @@ static void rebase(struct fileio *f, const struct cid *root,
 		}
 	}
 	f->flushes++;
+	/* writes since the snapshot are the oldest changes now */
+	f->dirty_since = is_dirty(f) ? fileio_now() : 0;
 }
 
 /* After a failed sync: are leaves of the snapshot gone? */
@@ -367,6 +370,7 @@ int fileio_flush(struct fileio *f, fileio_commit_cb cb, void *payload)
 {
 	struct snap sn = { 0 };
 	struct cid root;
+	uint64_t tsize = 0;
 	bool dirty;
 	int error;
 
@@ -387,7 +391,7 @@ int fileio_flush(struct fileio *f, fileio_commit_cb cb, void *payload)
 	pthread_mutex_unlock(&f->lock);
 
 	for (int tries = 0;; tries++) {
-		if ((error = rebuild(&root, f, &sn)) < 0)
+		if ((error = rebuild(&root, &tsize, f, &sn)) < 0)
 			break;
 		error = bstore_sync_since(f->bs, &f->mark);
 		/* A failure since the last flush is reported once, even if
@@ -397,7 +401,7 @@ int fileio_flush(struct fileio *f, fileio_commit_cb cb, void *payload)
 			break;
 	}
 	if (error == 0)
-		error = cb(&root, sn.size, payload);
+		error = cb(&root, sn.size, tsize, payload);
 
 	pthread_mutex_lock(&f->lock);
 	if (error == 0)

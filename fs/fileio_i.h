@@ -93,6 +93,7 @@ struct fileio {
 	struct dagreader_file *reader;  /* of base */
 	struct dagreader_file *lreader; /* of lreader_id, a leaf */
 	struct cid lreader_id;
+	int64_t dirty_since;            /* fileio_dirty_since */
 	int stfd;                       /* staging file, or -1 */
 	uint64_t flushes;
 };
@@ -127,6 +128,9 @@ int fileio_seal_submit(struct fileio *f, struct slot *s, size_t len);
 /* Make MEM slot s hold chunk bytes [0, len) itself (reading what it
  * lacks from under), past the budget if need be.  Under the lock. */
 int fileio_mem_complete(struct fileio *f, struct slot *s, size_t len);
+
+/* CLOCK_MONOTONIC seconds. */
+int64_t fileio_now(void);
 
 /* Wait on the file's condition (the lock is released meanwhile). */
 static inline void fileio_wait(struct fileio *f)

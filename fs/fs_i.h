@@ -46,9 +46,9 @@
 /* Options of one mount, parsed by mount.c from -o and the command line. */
 struct efs_fs_opts {
 	char *repo;              /* repository directory (owned) */
-	char *profile;           /* importer profile name, NULL = the one
+	const char *profile;     /* profile asked for, NULL = the one
 				    recorded at first mount (default
-				    unixfs-v1-2025); owned */
+				    unixfs-v1-2025); borrowed */
 	double entry_timeout;    /* seconds the kernel caches a lookup */
 	double attr_timeout;     /* seconds the kernel caches attributes */
 	double negative_timeout; /* seconds a failed lookup is cached */
@@ -128,10 +128,12 @@ void fsops_stat_fill(struct stat *out, const struct inode_attr *a);
 /*
  * Set up and tear down fs->data.  init runs after the inode table and
  * the blockstore are open and before the session starts: it recovers
- * staged data a crash left behind (and hands it to inode_set_content).
- * destroy runs after the loop has ended and every file was released:
- * flush what is left.  init returns 0 or a negative efs code; destroy
- * returns the first error of its final flushes (the unmount reports it).
+ * staged data a crash left behind (and hands it to inode_set_content),
+ * and sets fs->data (non-NULL) on success.  destroy runs (only when
+ * fs->data is set) after the session was unmounted: flush what is left
+ * and free fs->data.  init returns 0 or a negative efs code; destroy
+ * returns the first error of its final flushes (the daemon logs it and
+ * exits non-zero).
  */
 int fsops_data_init(struct efs_fs *fs);
 int fsops_data_destroy(struct efs_fs *fs);

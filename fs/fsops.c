@@ -26,6 +26,7 @@
 #include "fs/fs_i.h"
 
 #include <errno.h>
+#include <stdio.h> /* RENAME_NOREPLACE, RENAME_EXCHANGE */
 #include <string.h>
 #include <sys/stat.h>
 

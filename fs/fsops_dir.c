@@ -37,9 +37,13 @@ struct fill {
 	bool plus;
 };
 
-/* Add one entry; returns false when it does not fit. */
+/*
+ * Add one entry; returns false when it does not fit.  For readdirplus, a
+ * dot entry goes with node id 0: the kernel then links nothing (and the
+ * entry takes no reference) but still lists it under its inode number.
+ */
 static bool add(struct fill *f, const char *name, const struct inode_attr *a,
-		off_t cookie)
+		off_t cookie, bool dot)
 {
 	size_t room = f->size - f->used;
 	size_t n;
@@ -48,6 +52,8 @@ static bool add(struct fill *f, const char *name, const struct inode_attr *a,
 		struct fuse_entry_param e;
 
 		fsops_entry_fill(&e, f->fs, a);
+		if (dot)
+			e.ino = 0;
 		n = fuse_add_direntry_plus(f->req, f->buf + f->used, room,
 					   name, &e, cookie);
 	} else {
@@ -68,7 +74,7 @@ static int fill_cb(const struct inode_dirent *e, void *payload)
 	size_t used = f->used;
 	int error;
 
-	if (!add(f, e->name, &e->attr, (off_t)e->cookie))
+	if (!add(f, e->name, &e->attr, (off_t)e->cookie, false))
 		return 1; /* full */
 	if (f->plus && (error = inode_ref(f->fs->itab, e->attr.ino)) < 0) {
 		f->used = used; /* the kernel must not get it unreferenced */
@@ -77,23 +83,20 @@ static int fill_cb(const struct inode_dirent *e, void *payload)
 	return 0;
 }
 
-/* "." (cookie 1) and ".." (cookie 2), without attributes for plus. */
+/* "." (cookie 1) and ".." (cookie 2). */
 static int add_dots(struct fill *f, uint64_t dir, off_t off)
 {
 	struct inode_attr a = { .ino = dir, .mode = S_IFDIR };
 	uint64_t parent;
 	int error;
 
-	if (off < 1) {
-		a.ino = f->plus ? 0 : dir;
-		if (!add(f, ".", &a, 1))
-			return 1;
-	}
+	if (off < 1 && !add(f, ".", &a, 1, true))
+		return 1;
 	if (off < 2) {
 		if ((error = inode_parent(&parent, f->fs->itab, dir)) < 0)
 			return error;
-		a.ino = f->plus ? 0 : parent;
-		if (!add(f, "..", &a, 2))
+		a.ino = parent;
+		if (!add(f, "..", &a, 2, true))
 			return 1;
 	}
 	return 0;

@@ -296,6 +296,13 @@ int inode_readdir(struct inode_table *t, uint64_t dir, uint64_t cookie,
 int inode_parent(uint64_t *out, struct inode_table *t, uint64_t dir);
 
 /*
+ * Append the path of directory dir from the root ("/" for the root,
+ * "/a/b" below) to out.  Returns 0, EFS_ENOTFOUND (dir, or a directory
+ * on the way, was removed meanwhile), buf or db errors.
+ */
+int inode_path(struct buf *out, struct inode_table *t, uint64_t dir);
+
+/*
  * The cached UnixFS CID of directory dir and the version of the cache:
  * out->has_root is false when nothing is cached.  *ver_out changes
  * whenever anything below dir changes.  Returns 0, EFS_ENOTFOUND,

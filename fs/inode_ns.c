@@ -261,6 +261,79 @@ int inode_parent(uint64_t *out, struct inode_table *t, uint64_t dir)
 	return error;
 }
 
+/* The entry naming directory dir: its parent and name (read txn). */
+static int name_of(uint64_t *parent_out, struct buf *name, struct db *db,
+		   uint64_t dir)
+{
+	static const char sql[] = "SELECT parent, name FROM fs_dentries"
+				  " WHERE ino = ?1 LIMIT 1";
+	sqlite3_stmt *st;
+	int error;
+
+	if ((error = db_stmt(&st, db, sql)) < 0)
+		return error;
+	sqlite3_bind_int64(st, 1, (int64_t)dir);
+	error = db_step(db, st);
+	if (error > 0) {
+		*parent_out = (uint64_t)sqlite3_column_int64(st, 0);
+		error = buf_add(name, sqlite3_column_blob(st, 1),
+				(size_t)sqlite3_column_bytes(st, 1));
+	} else if (error == 0) {
+		error = efs_error_set(EFS_ENOTFOUND, "inode: directory %" PRIu64
+						     " has no entry", dir);
+	}
+	db_reset(st);
+	return error;
+}
+
+/* The path from the components collected leaf first, '\0'-separated. */
+static int path_reverse(struct buf *out, const struct buf *parts)
+{
+	size_t end = parts->len;
+	int error = 0;
+
+	if (end == 0)
+		return buf_addch(out, '/');
+	while (end > 0 && error == 0) {
+		size_t start = end - 1;
+
+		while (start > 0 && parts->ptr[start - 1] != '\0')
+			start--;
+		if ((error = buf_addch(out, '/')) == 0)
+			error = buf_add(out, parts->ptr + start,
+					end - 1 - start);
+		end = start;
+	}
+	return error;
+}
+
+int inode_path(struct buf *out, struct inode_table *t, uint64_t dir)
+{
+	struct buf parts = BUF_INIT(BUF_NOCAP);
+	struct db *db;
+	int depth = 0;
+	int error;
+
+	if ((error = inode_rconn_get(&db, t)) < 0)
+		return error;
+	if ((error = db_begin_read(db)) < 0)
+		goto out;
+	while (dir != INODE_ROOT && error == 0) {
+		if (++depth > 4096)
+			error = efs_error_set(EFS_ECORRUPT,
+					      "inode: directory loop");
+		else if ((error = name_of(&dir, &parts, db, dir)) == 0)
+			error = buf_addch(&parts, '\0');
+	}
+	db_rollback(db);
+	if (error == 0)
+		error = path_reverse(out, &parts);
+out:
+	inode_rconn_put(t, db);
+	buf_release(&parts);
+	return error;
+}
+
 /* ---- create and link ----------------------------------------------- */
 
 static int new_check(const struct inode_new *n)

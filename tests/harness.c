@@ -173,17 +173,23 @@ void harness_tmpdir_free(char *dir)
 	free(dir);
 }
 
+uint64_t harness_rand64(uint64_t *x)
+{
+	*x ^= *x >> 12;
+	*x ^= *x << 25;
+	*x ^= *x >> 27;
+	return *x * 0x2545f4914f6cdd1dull;
+}
+
 void harness_fill_random(uint8_t *out, size_t len, uint64_t seed)
 {
 	uint64_t x = seed ? seed : 0x9e3779b97f4a7c15ull;
+	uint64_t v = 0;
 
 	for (size_t i = 0; i < len; i++) {
-		if (i % 8 == 0) {
-			x ^= x >> 12;
-			x ^= x << 25;
-			x ^= x >> 27;
-		}
-		out[i] = (uint8_t)((x * 0x2545f4914f6cdd1dull) >> (8 * (i % 8)));
+		if (i % 8 == 0)
+			v = harness_rand64(&x);
+		out[i] = (uint8_t)(v >> (8 * (i % 8)));
 	}
 }
 

@@ -50,6 +50,10 @@ void harness_tmpdir_free(char *dir);
 /* Deterministic pseudo-random bytes (xorshift64*, seeded). */
 void harness_fill_random(uint8_t *out, size_t len, uint64_t seed);
 
+/* The next number of the xorshift64* generator whose state (non-zero) is
+ * *x: the one harness_fill_random draws its bytes from. */
+uint64_t harness_rand64(uint64_t *x);
+
 /* Hex helpers for golden vectors: decode hex (spaces ignored) into out,
  * returns the byte count or -1. */
 long harness_unhex(uint8_t *out, size_t cap, const char *hex);

@@ -57,6 +57,11 @@ cat_is "seq v1: cat" bafybeia5pfzninqykvo3e56yh3dcyc4wqp32ssowsneyn7ixm37rxwhqfy
 add_is "seq v0" QmNx9frVshtUjEKhcgTiPh3RzQpsfRGLDhmxooMv4saCAW --profile unixfs-v0-2015 "$T/seq"
 cat_is "seq v0: cat" QmNx9frVshtUjEKhcgTiPh3RzQpsfRGLDhmxooMv4saCAW "$T/seq"
 add_is "seq blake2b" bafykbzacedakogjn4xadn66gyjyuta34pwfirqggte6imdqokyj64q6d62kkm --hash blake2b-256 "$T/seq"
+# Trickle layout (kubo --trickle); CIDs from the JS importer with
+# layout: trickle, which agrees with kubo for files of more than one chunk.
+add_is "seq trickle v0" QmRYU8YkvEmXNYXEBVN58erR73xiSRrnc6XKaBwULM8mci --profile unixfs-v0-2015 --trickle "$T/seq"
+add_is "seq trickle 4 KiB" QmfGRGZXvwc7sp4wgnavExJkLS5rTadujvwzWgBLqhVdfD --profile unixfs-v0-2015 --trickle --chunk-size 4096 "$T/seq"
+cat_is "seq trickle 4 KiB: cat" QmfGRGZXvwc7sp4wgnavExJkLS5rTadujvwzWgBLqhVdfD "$T/seq"
 cat_is "seq blake2b: cat" bafykbzacedakogjn4xadn66gyjyuta34pwfirqggte6imdqokyj64q6d62kkm "$T/seq"
 add_is "seq small chunks" bafybeia6cuv3lotyymiw7tuzrnkzcbcp3nc6kfgendg6zljhtxhwom75ke --chunk-size 1000 --max-links 3 "$T/seq"
 cat_is "seq small chunks: cat" bafybeia6cuv3lotyymiw7tuzrnkzcbcp3nc6kfgendg6zljhtxhwom75ke "$T/seq"

@@ -481,29 +481,21 @@ static void test_dagpb__name_compare(void)
 					   (const uint8_t *)"a\0c", 3), -1);
 }
 
-static uint64_t next_random(uint64_t *x)
-{
-	*x ^= *x >> 12;
-	*x ^= *x << 25;
-	*x ^= *x >> 27;
-	return *x * 0x2545f4914f6cdd1dull;
-}
-
 /* Links named from a small alphabet (many ties and prefixes); the
  * original index is kept in tsize. */
 static void random_links(struct dagpb_link *links, uint8_t (*names)[4],
 			 size_t n, uint64_t *x)
 {
 	for (size_t i = 0; i < n; i++) {
-		size_t len = next_random(x) % 4;
+		size_t len = harness_rand64(x) % 4;
 
 		for (size_t k = 0; k < len; k++)
-			names[i][k] = "ab\xff"[next_random(x) % 3];
+			names[i][k] = "ab\xff"[harness_rand64(x) % 3];
 		memset(&links[i], 0, sizeof(links[i]));
 		links[i].cid = cid_v0_aa();
 		links[i].name = names[i];
 		links[i].name_len = len;
-		links[i].has_name = next_random(x) % 8 != 0;
+		links[i].has_name = harness_rand64(x) % 8 != 0;
 		links[i].tsize = i;
 		links[i].has_tsize = true;
 	}
@@ -523,7 +515,7 @@ static void test_dagpb__sort(void)
 	uint64_t x = 42;
 
 	for (size_t round = 0; round < 200; round++) {
-		size_t n = round < 20 ? round : next_random(&x) % MAXN;
+		size_t n = round < 20 ? round : harness_rand64(&x) % MAXN;
 
 		random_links(links, names, n, &x);
 		CU_ASSERT_EQUAL_FATAL(dagpb_links_sort(links, n), 0);
@@ -546,11 +538,11 @@ static void random_node(struct dagpb_node *node, struct dagpb_link *links,
 					   1ull << 35, UINT64_MAX };
 
 	node->links = links;
-	node->nlinks = next_random(x) % maxlinks;
+	node->nlinks = harness_rand64(x) % maxlinks;
 	for (size_t i = 0; i < node->nlinks; i++) {
 		struct dagpb_link *l = &links[i];
-		size_t dlen = next_random(x) % (MHASH_DIGEST_MAX + 1);
-		int kind = (int)(next_random(x) % 3);
+		size_t dlen = harness_rand64(x) % (MHASH_DIGEST_MAX + 1);
+		int kind = (int)(harness_rand64(x) % 3);
 
 		memset(l, 0, sizeof(*l));
 		if (kind == 0)
@@ -562,18 +554,18 @@ static void random_node(struct dagpb_node *node, struct dagpb_link *links,
 		else
 			cid_init(&l->cid, 1, 0x300000 + dlen, MHASH_IDENTITY,
 				 pool, dlen);
-		l->name = pool + next_random(x) % 1000;
-		l->name_len = next_random(x) % 300;
-		l->has_name = next_random(x) % 4 != 0;
-		l->tsize = next_random(x) % 2 ? next_random(x) >>
-							(next_random(x) % 64)
-					      : tsizes[next_random(x) % 7];
-		l->has_tsize = next_random(x) % 4 != 0;
+		l->name = pool + harness_rand64(x) % 1000;
+		l->name_len = harness_rand64(x) % 300;
+		l->has_name = harness_rand64(x) % 4 != 0;
+		l->tsize = harness_rand64(x) % 2 ? harness_rand64(x) >>
+							(harness_rand64(x) % 64)
+					      : tsizes[harness_rand64(x) % 7];
+		l->has_tsize = harness_rand64(x) % 4 != 0;
 	}
-	node->data = pool + next_random(x) % 1000;
-	node->data_len = next_random(x) % 2 ? next_random(x) % 200 :
-					      next_random(x) % 20000;
-	node->has_data = next_random(x) % 4 != 0;
+	node->data = pool + harness_rand64(x) % 1000;
+	node->data_len = harness_rand64(x) % 2 ? harness_rand64(x) % 200 :
+					      harness_rand64(x) % 20000;
+	node->has_data = harness_rand64(x) % 4 != 0;
 }
 
 static bool links_equal(const struct dagpb_link *a, const struct dagpb_link *b)

@@ -485,8 +485,8 @@ static void test_importer__trickle_tree(void)
 	o.chunk_size = 1000;
 	o.max_links = 3;
 	o.threads = 2;
-	CU_ASSERT_EQUAL_FATAL(importer_dir_new(&d, &o, NULL, &blockio_null_sink),
-			      0);
+	CU_ASSERT_EQUAL_FATAL(
+	    importer_dir_new(&d, &o, NULL, &blockio_null_sink), 0);
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		uint8_t *data = gen_alloc(sizes[i], 500 + i);
 		struct importer_file *f;
@@ -502,9 +502,8 @@ static void test_importer__trickle_tree(void)
 		CU_ASSERT_EQUAL(importer_file_finish(f, &want, NULL, &tsize),
 				0);
 		importer_file_free(f);
-		CU_ASSERT_EQUAL(importer_dir_add(d, name, strlen(name), &want,
-						 tsize),
-				0);
+		CU_ASSERT_EQUAL(
+		    importer_dir_add(d, name, strlen(name), &want, tsize), 0);
 		free(data);
 	}
 	CU_ASSERT_EQUAL(importer_dir_finish(d, &want, NULL), 0);

@@ -163,8 +163,8 @@ static void check_read(struct memstore *ms, const struct cid *root,
 	for (size_t off = 1; off < len; off = off * 3 + 7) {
 		size_t want = len - off < 777 ? len - off : 777;
 
-		CU_ASSERT_EQUAL(
-		    dagreader_read(got, &n, &src, root, off, 777), 0);
+		CU_ASSERT_EQUAL(dagreader_read(got, &n, &src, root, off, 777),
+				0);
 		CU_ASSERT_EQUAL(n, want);
 		CU_ASSERT(!memcmp(got, p + off, want));
 	}
@@ -556,8 +556,9 @@ static void test_importer_file__trickle_edges(void)
 	set_opts(&o, "--profile unixfs-v0-2015 --layout trickle --chunk 100 "
 		     "--links 3");
 	import_whole(&root, ms, &o, p, 0, &di);
-	CU_ASSERT_STRING_EQUAL(cid_tostr(s, &root),
-			       "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH");
+	CU_ASSERT_STRING_EQUAL(
+	    cid_tostr(s, &root),
+	    "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH");
 	CU_ASSERT_EQUAL(di.nleaves, 0);
 
 	/* One byte: root -> leaf 0a 07 08 00 12 01 <byte> 18 01. */

@@ -436,43 +436,35 @@ static void test_unixfs__truncated(void)
 	golden_free(&set);
 }
 
-static uint64_t next_random(uint64_t *x)
-{
-	*x ^= *x >> 12;
-	*x ^= *x << 25;
-	*x ^= *x >> 27;
-	return *x * 0x2545f4914f6cdd1dull;
-}
-
 static uint64_t random_value(uint64_t *x)
 {
-	return next_random(x) >> (next_random(x) % 64);
+	return harness_rand64(x) >> (harness_rand64(x) % 64);
 }
 
 static void random_data(struct unixfs_data *d, uint64_t *sizes, size_t max,
 			const uint8_t *pool, uint64_t *x)
 {
 	memset(d, 0, sizeof(*d));
-	d->type = (enum unixfs_type)(next_random(x) % 6);
-	d->has_data = next_random(x) % 2;
-	d->data = pool + next_random(x) % 100;
-	d->data_len = next_random(x) % 2 ? next_random(x) % 130 :
-					   next_random(x) % 17000;
-	d->has_filesize = next_random(x) % 2;
+	d->type = (enum unixfs_type)(harness_rand64(x) % 6);
+	d->has_data = harness_rand64(x) % 2;
+	d->data = pool + harness_rand64(x) % 100;
+	d->data_len = harness_rand64(x) % 2 ? harness_rand64(x) % 130 :
+					   harness_rand64(x) % 17000;
+	d->has_filesize = harness_rand64(x) % 2;
 	d->filesize = random_value(x);
-	d->nblocksizes = next_random(x) % max;
+	d->nblocksizes = harness_rand64(x) % max;
 	d->blocksizes = sizes;
 	for (size_t i = 0; i < d->nblocksizes; i++)
 		sizes[i] = random_value(x);
-	d->has_hash_type = next_random(x) % 4 == 0;
+	d->has_hash_type = harness_rand64(x) % 4 == 0;
 	d->hash_type = random_value(x);
-	d->has_fanout = next_random(x) % 4 == 0;
+	d->has_fanout = harness_rand64(x) % 4 == 0;
 	d->fanout = random_value(x);
-	d->has_mode = next_random(x) % 2;
+	d->has_mode = harness_rand64(x) % 2;
 	d->mode = (uint32_t)random_value(x);
-	d->has_mtime = next_random(x) % 2;
-	d->mtime_sec = (int64_t)next_random(x) >> (next_random(x) % 64);
-	d->mtime_nsec = next_random(x) % 3 ? (uint32_t)(next_random(x) %
+	d->has_mtime = harness_rand64(x) % 2;
+	d->mtime_sec = (int64_t)harness_rand64(x) >> (harness_rand64(x) % 64);
+	d->mtime_nsec = harness_rand64(x) % 3 ? (uint32_t)(harness_rand64(x) %
 							 1000000000u) : 0;
 }
 

@@ -50,6 +50,7 @@ struct fx {
 	struct importer_opts opts;
 	struct cid root;     /* what the commit callback got */
 	uint64_t size;
+	uint64_t tsize;
 	int commits;
 	int commit_error;    /* the callback fails with this */
 };
@@ -91,7 +92,8 @@ static void fx_close(struct fx *x)
 	CU_ASSERT_EQUAL(bstore_close(x->bs), 0);
 }
 
-static int commit_cb(const struct cid *root, uint64_t size, void *payload)
+static int commit_cb(const struct cid *root, uint64_t size, uint64_t tsize,
+		     void *payload)
 {
 	struct fx *x = payload;
 
@@ -99,13 +101,16 @@ static int commit_cb(const struct cid *root, uint64_t size, void *payload)
 		return efs_error_set(x->commit_error, "injected");
 	x->root = *root;
 	x->size = size;
+	x->tsize = tsize;
 	x->commits++;
 	return 0;
 }
 
-/* The CID of importing data[0..len) from scratch with opts. */
-static struct cid import_cid(const struct importer_opts *opts,
-			     const uint8_t *data, size_t len)
+/* The CID of importing data[0..len) from scratch with opts (and the
+ * Tsize of a link to it). */
+static struct cid import_cid_tsize(uint64_t *tsize,
+				   const struct importer_opts *opts,
+				   const uint8_t *data, size_t len)
 {
 	struct importer_file *b;
 	struct cid root;
@@ -113,9 +118,17 @@ static struct cid import_cid(const struct importer_opts *opts,
 	CU_ASSERT_FATAL(importer_file_new(&b, opts, NULL,
 					  &blockio_null_sink) == 0);
 	CU_ASSERT_FATAL(importer_file_write(b, data, len) == 0);
-	CU_ASSERT_FATAL(importer_file_finish(b, &root, NULL, NULL) == 0);
+	CU_ASSERT_FATAL(importer_file_finish(b, &root, NULL, tsize) == 0);
 	importer_file_free(b);
 	return root;
+}
+
+static struct cid import_cid(const struct importer_opts *opts,
+			     const uint8_t *data, size_t len)
+{
+	uint64_t tsize;
+
+	return import_cid_tsize(&tsize, opts, data, len);
 }
 
 static void expect_bytes(struct fileio *f, const uint8_t *want, uint64_t size,
@@ -273,11 +286,13 @@ static void model_truncate(struct model *m, size_t size)
 static void fsx_check_flush(struct fx *x, struct fileio *f,
 			    const struct model *m)
 {
+	uint64_t tsize;
 	struct cid want;
 
 	CU_ASSERT_EQUAL_FATAL(fileio_flush(f, commit_cb, x), 0);
-	want = import_cid(&x->opts, m->bytes, m->size);
+	want = import_cid_tsize(&tsize, &x->opts, m->bytes, m->size);
 	CU_ASSERT(cid_equal(&x->root, &want));
+	CU_ASSERT_EQUAL(x->tsize, tsize);
 	CU_ASSERT_EQUAL(x->size, m->size);
 	CU_ASSERT(!fileio_dirty(f));
 }

@@ -1,0 +1,726 @@
+/*
+ * mount.c - options, repository setup, the FUSE session, daemonizing,
+ * signals and clean shutdown (mount.h).
+ *
+ * Design notes:
+ * - The fork comes first, before anything opens a file or starts a
+ *   thread (the blockstore's writer, the data path's hashers): the child
+ *   does all the setup and reports it through a pipe, so the parent can
+ *   print the real error and exit non-zero, and no thread is lost to a
+ *   fork (fuse_daemonize forks after the setup, which threads forbid).
+ * - Shutdown order is the reverse of setup: the loop ends (unmount or
+ *   signal), the session is unmounted so no request can come, the data
+ *   path flushes what is staged, then commits, the inode table and the
+ *   blockstore (its final sync) close.  Errors of the final flush are
+ *   logged and make the daemon exit non-zero.
+ * - The profile a repository's files are built with is fixed when the
+ *   filesystem is created (fs_meta "profile"): reused chunks must all
+ *   have the same size.  Asking for another one later is an error.
+ */
+#define LOG_TOPIC "mount"
+
+#include "fs/mount.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/bstore.h"
+#include "core/buf.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "fs/commit.h"
+#include "fs/fs_i.h"
+
+#include "core/banned.h"
+
+#define DEFAULT_PROFILE "unixfs-v1-2025"
+
+extern char **environ;
+
+/* ---- options ------------------------------------------------------- */
+
+void mount_opts_init(struct mount_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->entry_timeout = 1.0;
+	o->attr_timeout = 1.0;
+	o->negative_timeout = 1.0;
+	o->max_threads = 16;
+	o->clone_fd = true;
+}
+
+void mount_opts_release(struct mount_opts *o)
+{
+	efs_free(o->fuse_opts);
+	efs_free(o->profile);
+	efs_free(o->repo_store);
+	o->fuse_opts = o->profile = o->repo_store = NULL;
+}
+
+/* Options mount(8) hands helpers that mean nothing to FUSE. */
+static bool mount8_only(const char *opt)
+{
+	static const char *const names[] = {
+		"defaults", "auto", "noauto", "user", "users", "nouser",
+		"nofail", "_netdev", "owner", "group",
+	};
+
+	if (strncmp(opt, "x-", 2) == 0 || strncmp(opt, "comment=", 8) == 0)
+		return true;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(opt, names[i]) == 0)
+			return true;
+	return false;
+}
+
+static int parse_seconds(double *out, const char *v, const char *name)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(v, &end);
+	if (errno || end == v || *end || *out < 0 || *out > 86400 * 365)
+		return efs_error_set(EFS_EINVAL, "mount: bad %s '%s'", name, v);
+	return 0;
+}
+
+static int parse_uint(uint64_t *out, const char *v, const char *name,
+		      uint64_t max)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno || end == v || *v == '-' || n > max)
+		return efs_error_set(EFS_EINVAL, "mount: bad %s '%s'", name, v);
+	*out = n;
+	switch (*end) {
+	case '\0':
+		return 0;
+	case 'k': case 'K':
+		*out <<= 10;
+		break;
+	case 'm': case 'M':
+		*out <<= 20;
+		break;
+	case 'g': case 'G':
+		*out <<= 30;
+		break;
+	default:
+		return efs_error_set(EFS_EINVAL, "mount: bad %s '%s'", name, v);
+	}
+	if (end[1] && strcmp(end + 1, "iB") != 0 && strcmp(end + 1, "B") != 0)
+		return efs_error_set(EFS_EINVAL, "mount: bad %s '%s'", name, v);
+	return 0;
+}
+
+/* One option of ours (key=value), or 1 when it is not ours. */
+static int parse_ours(struct mount_opts *o, const char *key, const char *v)
+{
+	uint64_t n;
+	int error = 0;
+
+	if (strcmp(key, "profile") == 0 && v) {
+		efs_free(o->profile);
+		if (!(o->profile = efs_strdup(v)))
+			return efs_error_set(EFS_ENOMEM, "out of memory");
+	} else if (strcmp(key, "repo") == 0 && v) {
+		efs_free(o->repo_store);
+		if (!(o->repo_store = efs_strdup(v)))
+			return efs_error_set(EFS_ENOMEM, "out of memory");
+		o->repo = o->repo_store;
+	} else if (strcmp(key, "entry_timeout") == 0 && v) {
+		error = parse_seconds(&o->entry_timeout, v, key);
+	} else if (strcmp(key, "attr_timeout") == 0 && v) {
+		error = parse_seconds(&o->attr_timeout, v, key);
+	} else if (strcmp(key, "negative_timeout") == 0 && v) {
+		error = parse_seconds(&o->negative_timeout, v, key);
+	} else if (strcmp(key, "max_threads") == 0 && v) {
+		if ((error = parse_uint(&n, v, key, 1024)) == 0 && n < 1)
+			error = efs_error_set(EFS_EINVAL, "mount: bad %s '%s'",
+					      key, v);
+		o->max_threads = (unsigned)n;
+	} else if (strcmp(key, "staging_max") == 0 && v) {
+		error = parse_uint(&o->staging_max, v, key, UINT64_MAX >> 30);
+	} else if (strcmp(key, "autocommit") == 0 && v) {
+		error = parse_uint(&n, v, key, 86400 * 365);
+		o->autocommit = (unsigned)n;
+	} else if (strcmp(key, "clone_fd") == 0 && !v) {
+		o->clone_fd = true;
+	} else if (strcmp(key, "noclone_fd") == 0 && !v) {
+		o->clone_fd = false;
+	} else if (strcmp(key, "writeback_cache") == 0 && !v) {
+		o->writeback_cache = true;
+	} else {
+		return 1;
+	}
+	return error;
+}
+
+/* Pass opt on to libfuse. */
+static int fuse_opt_append(struct mount_opts *o, const char *opt, size_t n)
+{
+	struct buf b = BUF_INIT(BUF_NOCAP);
+	int error = 0;
+
+	if (o->fuse_opts && (error = buf_adds(&b, o->fuse_opts)) == 0)
+		error = buf_addch(&b, ',');
+	if (error == 0)
+		error = buf_add(&b, opt, n);
+	if (error < 0) {
+		buf_release(&b);
+		return error;
+	}
+	efs_free(o->fuse_opts);
+	o->fuse_opts = (char *)buf_detach(&b, NULL);
+	return 0;
+}
+
+int mount_opts_parse(struct mount_opts *o, const char *arg)
+{
+	char opt[4096];
+	int error;
+
+	while (*arg) {
+		size_t n = strcspn(arg, ",");
+		char *eq;
+
+		if (n >= sizeof(opt))
+			return efs_error_set(EFS_EINVAL, "mount: option too "
+							 "long");
+		memcpy(opt, arg, n);
+		opt[n] = '\0';
+		arg += n + (arg[n] == ',');
+		if (n == 0 || mount8_only(opt))
+			continue;
+		if ((eq = strchr(opt, '=')))
+			*eq = '\0';
+		error = parse_ours(o, opt, eq ? eq + 1 : NULL);
+		if (error < 0)
+			return error;
+		if (eq)
+			*eq = '=';
+		if (error == 1 && (error = fuse_opt_append(o, opt, n)) < 0)
+			return error;
+	}
+	return 0;
+}
+
+/* ---- the repository ------------------------------------------------ */
+
+static char *path_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = efs_malloc(n);
+
+	if (p)
+		snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+static int mkdir_one(const char *path)
+{
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return efs_error_set_errno(EFS_EIO, errno, "mount: mkdir %s",
+					   path);
+	return 0;
+}
+
+/* The profile: as recorded at creation; o->profile must agree. */
+static int profile_setup(struct efs_fs *fs, const char *asked)
+{
+	struct buf rec = BUF_INIT(256);
+	const char *name;
+	int error;
+
+	error = inode_meta_get(&rec, fs->itab, "profile");
+	if (error == EFS_ENOTFOUND) {
+		efs_error_clear();
+		name = asked ? asked : DEFAULT_PROFILE;
+		if ((error = importer_opts_profile(&fs->iopts, name)) == 0)
+			error = inode_meta_set(fs->itab, "profile", name,
+					       strlen(name));
+	} else if (error == 0) {
+		name = (const char *)rec.ptr;
+		if (asked && strcmp(asked, name) != 0)
+			error = efs_error_set(EFS_EINVAL, "mount: the "
+					      "filesystem was made with "
+					      "profile %s, not %s", name,
+					      asked);
+		else
+			error = importer_opts_profile(&fs->iopts, name);
+	}
+	buf_release(&rec);
+	return error;
+}
+
+static void fs_close(struct efs_fs *fs, int *status)
+{
+	int error;
+
+	if (fs->data && (error = fsops_data_destroy(fs)) < 0) {
+		efs_log_err("final flush: %s", efs_error_msg());
+		*status = error;
+	}
+	commit_close(fs->commits);
+	inode_table_close(fs->itab);
+	if (fs->bs && (error = bstore_close(fs->bs)) < 0) {
+		efs_log_err("closing the blockstore: %s", efs_error_msg());
+		*status = error;
+	}
+	efs_free(fs->staging_dir);
+	efs_free(fs->opts.repo);
+	memset(fs, 0, sizeof(*fs));
+}
+
+static void opts_copy(struct efs_fs_opts *out, const struct mount_opts *o)
+{
+	out->entry_timeout = o->entry_timeout;
+	out->attr_timeout = o->attr_timeout;
+	out->negative_timeout = o->negative_timeout;
+	out->max_threads = o->max_threads;
+	out->clone_fd = o->clone_fd;
+	out->writeback_cache = o->writeback_cache;
+	out->staging_max = o->staging_max;
+	out->autocommit_idle = o->autocommit;
+}
+
+static int fs_open_tables(struct efs_fs *fs, const struct mount_opts *o)
+{
+	struct inode_table_opts topts = INODE_TABLE_OPTS_INIT;
+	struct inode_recovery rec;
+	char *db_path;
+	int error;
+
+	if (!(db_path = path_join(fs->repo, "index.db")))
+		return efs_error_set(EFS_ENOMEM, "out of memory");
+	topts.root_uid = getuid();
+	topts.root_gid = getgid();
+	error = inode_table_open(&fs->itab, &rec, db_path, fs->bs, &topts);
+	if (error == 0 && rec.orphans + rec.pins_added + rec.pins_dropped)
+		efs_log_notice("recovered: %llu orphan inodes freed, %llu "
+			       "pins added, %llu dropped",
+			       (unsigned long long)rec.orphans,
+			       (unsigned long long)rec.pins_added,
+			       (unsigned long long)rec.pins_dropped);
+	if (error == 0)
+		error = profile_setup(fs, o->profile);
+	if (error == 0)
+		error = commit_open(&fs->commits, db_path, fs->itab, fs->bs,
+				    &fs->iopts);
+	efs_free(db_path);
+	return error;
+}
+
+static int fs_open(struct efs_fs *fs, const struct mount_opts *o)
+{
+	int error;
+
+	memset(fs, 0, sizeof(*fs));
+	opts_copy(&fs->opts, o);
+	if (!(fs->opts.repo = efs_strdup(o->repo)) ||
+	    !(fs->staging_dir = path_join(o->repo, "staging")))
+		return efs_error_set(EFS_ENOMEM, "out of memory");
+	fs->repo = fs->opts.repo;
+	fs->opts.profile = o->profile;
+	if ((error = mkdir_one(fs->repo)) < 0 ||
+	    (error = mkdir_one(fs->staging_dir)) < 0 ||
+	    (error = bstore_open(&fs->bs, fs->repo, NULL)) < 0 ||
+	    (error = fs_open_tables(fs, o)) < 0 ||
+	    (error = fsops_data_init(fs)) < 0)
+		return error;
+	if (o->autocommit)
+		return commit_auto_start(fs->commits, o->autocommit);
+	return 0;
+}
+
+/* ---- the session --------------------------------------------------- */
+
+/* libfuse -o: ours first, then the user's. */
+static int session_opts(struct buf *out, const struct mount_opts *o)
+{
+	int error = buf_adds(out, "default_permissions,subtype=estuaryfs,"
+				  "fsname=");
+
+	/* the repository path names the mount: escape what -o parses */
+	for (const char *p = o->repo; error == 0 && *p; p++) {
+		if (*p == ',' || *p == '\\')
+			error = buf_addch(out, '\\');
+		if (error == 0)
+			error = buf_addch(out, (uint8_t)*p);
+	}
+	if (error == 0 && o->fuse_opts)
+		error = buf_printf(out, ",%s", o->fuse_opts);
+	return error;
+}
+
+static int session_new(struct fuse_session **out, struct efs_fs *fs,
+		       const struct mount_opts *o)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	struct buf opts = BUF_INIT(BUF_NOCAP);
+	int error;
+
+	*out = NULL;
+	if ((error = session_opts(&opts, o)) < 0)
+		goto out;
+	if (fuse_opt_add_arg(&args, "estuaryfs") < 0 ||
+	    fuse_opt_add_arg(&args, "-o") < 0 ||
+	    fuse_opt_add_arg(&args, (const char *)opts.ptr) < 0 ||
+	    (o->debug && fuse_opt_add_arg(&args, "-d") < 0)) {
+		error = efs_error_set(EFS_ENOMEM, "out of memory");
+		goto out;
+	}
+	*out = fuse_session_new(&args, &fsops_ops, sizeof(fsops_ops), fs);
+	if (!*out) {
+		error = efs_error_set(EFS_EINVAL, "mount: bad options '%s' "
+				      "(see libfuse's message above)",
+				      (const char *)opts.ptr);
+		goto out;
+	}
+	if (fuse_set_signal_handlers(*out) < 0) {
+		error = efs_error_set(EFS_EIO, "mount: signal handlers");
+		goto out;
+	}
+	if (fuse_session_mount(*out, o->mountpoint) < 0)
+		error = efs_error_set(EFS_EIO, "mount: cannot mount on %s "
+				      "(see libfuse's message above)",
+				      o->mountpoint);
+out:
+	fuse_opt_free_args(&args);
+	buf_release(&opts);
+	return error;
+}
+
+static void session_free(struct fuse_session *se, bool mounted)
+{
+	if (!se)
+		return;
+	if (mounted)
+		fuse_session_unmount(se);
+	fuse_remove_signal_handlers(se);
+	fuse_session_destroy(se);
+}
+
+static int session_loop(struct fuse_session *se, const struct mount_opts *o)
+{
+	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+	int rc;
+
+	if (!cfg)
+		return efs_error_set(EFS_ENOMEM, "out of memory");
+	fuse_loop_cfg_set_clone_fd(cfg, o->clone_fd);
+	fuse_loop_cfg_set_max_threads(cfg, o->max_threads);
+	fuse_loop_cfg_set_idle_threads(cfg, o->max_threads / 2);
+	rc = fuse_session_loop_mt(se, cfg);
+	fuse_loop_cfg_destroy(cfg);
+	if (rc < 0)
+		return efs_error_set_errno(EFS_EIO, -rc, "mount: session loop");
+	return 0;
+}
+
+/* ---- the daemon ---------------------------------------------------- */
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* What the child tells the parent: the code, then the message. */
+static void status_send(int fd, int code)
+{
+	struct efs_error_state st;
+
+	if (fd < 0)
+		return;
+	efs_error_save(&st);
+	st.code = code;
+	if (write(fd, &st, sizeof(st)) < 0)
+		efs_log_warn("cannot report to the parent");
+	close(fd);
+}
+
+/* The parent: wait for the child's status. */
+static int status_wait(int fd, pid_t child)
+{
+	struct efs_error_state st;
+	ssize_t n;
+
+	do {
+		n = read(fd, &st, sizeof(st));
+	} while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n != (ssize_t)sizeof(st)) {
+		int wst = 0;
+
+		waitpid(child, &wst, 0);
+		return efs_error_set(EFS_EIO, "mount: the daemon died during "
+					      "setup (status %d)", wst);
+	}
+	st.msg[sizeof(st.msg) - 1] = '\0';
+	return efs_error_restore(&st);
+}
+
+/* stdio to /dev/null, the log to <repo>/logs/estuaryfs.log. */
+static int detach(const char *repo, unsigned level)
+{
+	char *dir = path_join(repo, "logs");
+	char *file = dir ? path_join(dir, "estuaryfs.log") : NULL;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int log;
+	int error = 0;
+
+	if (!file || null < 0) {
+		error = efs_error_set(EFS_EIO, "mount: cannot detach");
+		goto out;
+	}
+	if ((error = mkdir_one(dir)) < 0)
+		goto out;
+	log = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (log < 0) {
+		error = efs_error_set_errno(EFS_EIO, errno, "mount: open %s",
+					    file);
+		goto out;
+	}
+	efs_log_setup(level, log);
+	dup2(null, 0);
+	dup2(null, 1);
+	dup2(null, 2);
+	if (chdir("/") < 0)
+		efs_log_warn("chdir /: failed");
+out:
+	if (null >= 0)
+		close(null);
+	efs_free(file);
+	efs_free(dir);
+	return error;
+}
+
+/* Set up, report to the parent (fd; -1 in the foreground), serve. */
+static int serve(const struct mount_opts *o, int fd)
+{
+	unsigned level = o->log_level ? o->log_level : EFS_LOG_NOTICE;
+	struct fuse_session *se = NULL;
+	struct efs_fs fs;
+	bool mounted = false;
+	int status = 0;
+	int error;
+
+	raise_nofile();
+	efs_log_setup(o->debug ? EFS_LOG_DEBUG : level, 2);
+	if ((error = fs_open(&fs, o)) < 0 ||
+	    (error = session_new(&se, &fs, o)) < 0) {
+		status_send(fd, error);
+		goto out;
+	}
+	mounted = true;
+	fs.se = se;
+	if (fd >= 0 && (error = detach(o->repo, level)) < 0) {
+		status_send(fd, error);
+		goto out;
+	}
+	status_send(fd, 0);
+	efs_log_notice("mounted %s on %s", o->repo, o->mountpoint);
+	error = session_loop(se, o);
+	efs_log_notice("unmounting %s", o->mountpoint);
+out:
+	session_free(se, mounted);
+	fs.se = NULL;
+	status = error;
+	fs_close(&fs, &status);
+	return status;
+}
+
+int mount_run(const struct mount_opts *o)
+{
+	int fds[2];
+	pid_t pid;
+
+	struct stat st;
+
+	if (!o->mountpoint || !o->repo)
+		return efs_error_set(EFS_EINVAL, "mount: no mountpoint or "
+						 "repository");
+	if (stat(o->mountpoint, &st) < 0)
+		return efs_error_set_errno(errno == ENOENT ? EFS_ENOTFOUND
+							   : EFS_EIO,
+					   errno, "mount: %s", o->mountpoint);
+	if (!S_ISDIR(st.st_mode))
+		return efs_error_set(EFS_EINVAL, "mount: %s is not a directory",
+				     o->mountpoint);
+	if (o->foreground || o->debug)
+		return serve(o, -1);
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return efs_error_set_errno(EFS_EIO, errno, "mount: pipe");
+	if ((pid = fork()) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return efs_error_set_errno(EFS_EIO, errno, "mount: fork");
+	}
+	if (pid > 0) {
+		close(fds[1]);
+		return status_wait(fds[0], pid);
+	}
+	close(fds[0]);
+	setsid();
+	/* the child never returns to the command: it exits here */
+	_exit(serve(o, fds[1]) < 0 ? 1 : 0);
+}
+
+/* ---- unmount ------------------------------------------------------- */
+
+/* Undo mountinfo's octal escapes (\040 for a space) in place. */
+static void unescape(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] &&
+		    s[3]) {
+			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
+				      (s[3] - '0'));
+			s += 3;
+		} else {
+			*w++ = *s;
+		}
+	}
+	*w = '\0';
+}
+
+/*
+ * The source (our repository path) of the estuaryfs mount at path, from
+ * /proc/self/mountinfo: "id parent maj:min root mountpoint opts ... -
+ * fstype source superopts".
+ */
+static int mount_source(char **out, const char *path)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[8192];
+	int error = efs_error_set(EFS_EINVAL, "unmount: %s is not an "
+					      "estuaryfs mount", path);
+
+	*out = NULL;
+	if (!f)
+		return efs_error_set_errno(EFS_EIO, errno, "unmount: "
+					   "/proc/self/mountinfo");
+	while (fgets(line, sizeof(line), f)) {
+		char mnt[4096], type[256], src[4096];
+		const char *dash = strstr(line, " - ");
+
+		if (!dash || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
+		    sscanf(dash + 3, "%255s %4095s", type, src) != 2)
+			continue;
+		unescape(mnt);
+		unescape(src);
+		if (strcmp(mnt, path) != 0 || strcmp(type, "fuse.estuaryfs"))
+			continue;
+		efs_free(*out);
+		error = (*out = efs_strdup(src))
+				? 0
+				: efs_error_set(EFS_ENOMEM, "out of memory");
+	}
+	fclose(f);
+	return error;
+}
+
+static int run_fusermount(const char *path)
+{
+	char *argv[] = { "fusermount3", "-u", (char *)path, NULL };
+	pid_t pid;
+	int st;
+	int rc;
+
+	rc = posix_spawnp(&pid, "fusermount3", NULL, NULL, argv, environ);
+	if (rc != 0)
+		return efs_error_set_errno(EFS_EIO, rc, "unmount: fusermount3");
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return efs_error_set_errno(EFS_EIO, errno,
+						   "unmount: wait");
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return efs_error_set(EFS_EIO, "unmount: fusermount3 -u %s "
+					      "failed", path);
+	return 0;
+}
+
+/* Wait until the daemon of repo has closed it (its lock is free). */
+static int wait_released(const char *repo, int wait_ms)
+{
+	char *lock = path_join(repo, "bstore.lock");
+	int fd = lock ? open(lock, O_RDONLY | O_CLOEXEC) : -1;
+	int error = 0;
+
+	efs_free(lock);
+	if (fd < 0)
+		return 0; /* no repository there: nothing to wait for */
+	for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited += 20) {
+		if (waited >= wait_ms) {
+			error = efs_error_set(EFS_ETIMEDOUT, "unmount: the "
+					      "daemon of %s is still "
+					      "flushing", repo);
+			break;
+		}
+		poll(NULL, 0, 20);
+	}
+	close(fd); /* drops our probe's lock too */
+	return error;
+}
+
+/*
+ * The absolute path of mountpoint.  realpath cannot stat the mountpoint
+ * of a daemon that died ("transport endpoint is not connected"): then
+ * the path as given, made absolute, is what /proc/mounts shows.
+ */
+static char *mount_path(const char *mountpoint)
+{
+	char *path = realpath(mountpoint, NULL);
+	char cwd[4096];
+	size_t n;
+
+	if (path || errno != ENOTCONN)
+		return path;
+	if (mountpoint[0] == '/')
+		return strdup(mountpoint);
+	if (!getcwd(cwd, sizeof(cwd)))
+		return NULL;
+	n = strlen(cwd) + strlen(mountpoint) + 2;
+	if ((path = malloc(n)))
+		snprintf(path, n, "%s/%s", cwd, mountpoint);
+	return path;
+}
+
+int mount_unmount(const char *mountpoint, int wait_ms)
+{
+	char *path = mount_path(mountpoint);
+	char *repo = NULL;
+	int error;
+
+	if (!path)
+		return efs_error_set_errno(EFS_EINVAL, errno, "unmount: %s",
+					   mountpoint);
+	if ((error = mount_source(&repo, path)) == 0 &&
+	    (error = run_fusermount(path)) == 0 && wait_ms > 0)
+		error = wait_released(repo, wait_ms);
+	efs_free(repo);
+	free(path);
+	return error;
+}
