@@ -121,17 +121,17 @@ int cli_parse_size(uint64_t *out, const char *s, const char *what)
 	uint64_t v, mult;
 
 	if (*s < '0' || *s > '9')
-		goto bad;
+		goto out_invalid;
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno)
-		goto bad;
+		goto out_invalid;
 	mult = suffix_mult(end);
 	if (mult == 0 || v > UINT64_MAX / mult)
-		goto bad;
+		goto out_invalid;
 	*out = v * mult;
 	return 0;
-bad:
+out_invalid:
 	return efs_error_set(EFS_EINVAL, "%s: bad size '%s'", what, s);
 }
 
@@ -140,13 +140,13 @@ int cli_parse_uint(uint64_t *out, const char *s, const char *what)
 	char *end;
 
 	if (*s < '0' || *s > '9')
-		goto bad;
+		goto out_invalid;
 	errno = 0;
 	*out = strtoull(s, &end, 10);
 	if (errno || *end)
-		goto bad;
+		goto out_invalid;
 	return 0;
-bad:
+out_invalid:
 	return efs_error_set(EFS_EINVAL, "%s: bad number '%s'", what, s);
 }
 
@@ -206,19 +206,19 @@ static int mkdir_p(char *path)
 		*p = '\0';
 		if (mkdir(path, 0700) < 0 && errno != EEXIST) {
 			*p = '/';
-			goto fail;
+			goto out_errno;
 		}
 		*p = '/';
 	}
 	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		goto fail;
+		goto out_errno;
 	if (stat(path, &st) < 0)
-		goto fail;
+		goto out_errno;
 	if (!S_ISDIR(st.st_mode))
 		return efs_error_set(EFS_EINVAL,
 				     "repository %s is not a directory", path);
 	return 0;
-fail:
+out_errno:
 	return efs_error_set_errno(EFS_EIO, errno,
 				   "cannot create repository %s", path);
 }

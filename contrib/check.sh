@@ -42,6 +42,8 @@ run()
 
 setup "$build" --werror -Dtests=enabled
 run "$build" "$@"
+echo "== $build: checksrc" >&2
+contrib/checksrc.sh "$build"
 
 if [ -z "${EFS_NO_ASAN:-}" ]; then
 	setup "$build-asan" --werror -Dtests=enabled \

@@ -9,9 +9,10 @@
 #    stem of its file: <stem>_..., or efs_... (cross-cutting plumbing).  A
 #    file of a module split over several files, e.g. core/bstore_gc.c next
 #    to core/bstore.h and core/bstore_i.h, may also export <module>_...
-#    symbols that one of those two headers declares (the module's own
-#    API, documented there).  Names starting with "__" (made by the
-#    compiler or a sanitizer) are not looked at.
+#    symbols that the module's headers declare: <module>.h,
+#    <module>_i.h, or the folder's internal header (fs/fs_i.h for
+#    fs/fsops_dir.c).  Names starting with "__" (made by the compiler or
+#    a sanitizer) are not looked at.
 # 2. No // comments in .c and .h files.
 # 3. core/banned.h is the last #include of every .c file of the library
 #    and program folders (core, cli, fs, dealer, retrieval).
@@ -75,12 +76,12 @@ check_symbols()
 		esac
 		module=${stem%%_*}
 		dir=$(source_dir "$stem") || dir=
-		if [ "$module" != "$stem" ] && [ -n "$dir" ] &&
-		   [ -f "$dir/${module}_i.h" ]; then
+		if [ "$module" != "$stem" ] && [ -n "$dir" ]; then
+			folder_i="$dir/$(basename "$dir")_i.h"
 			case $sym in
 			"$module"_*)
-				if grep -qw -- "$sym" "$dir/$module.h" \
-				   "$dir/${module}_i.h" 2>/dev/null; then
+				if grep -qsw -- "$sym" "$dir/$module.h" \
+				   "$dir/${module}_i.h" "$folder_i"; then
 					continue
 				fi ;;
 			esac

@@ -55,6 +55,7 @@ static inline int blockio_get(const struct blockio_source *s,
  * As blockio_get, except that an identity CID is answered from the CID
  * itself (its digest is the block) without asking s.  What the readers of
  * DAGs call: a DAG may link to identity blocks that no store holds.
+ * Returns what s->get returns, or buf_add's errors for an identity CID.
  */
 int blockio_fetch(const struct blockio_source *s, const struct cid *id,
 		  struct buf *out);

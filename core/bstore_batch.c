@@ -15,17 +15,16 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/mhash.h"
 
 #include "core/banned.h"
 
+/* The last eight bytes are digest bytes (or all of a short key). */
 static size_t mh_hash(const uint8_t *mh, size_t len)
 {
-	uint64_t h = 1469598103934665603ull;
 	size_t start = len > 8 ? len - 8 : 0;
 
-	for (size_t i = start; i < len; i++)
-		h = (h ^ mh[i]) * 1099511628211ull;
-	return (size_t)(h ^ len);
+	return (size_t)(mhash_fnv1a(mh + start, len - start) ^ len);
 }
 
 void bstore_batch_init(struct batch *b)

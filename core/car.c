@@ -32,6 +32,7 @@
 #include "core/cbor.h"
 #include "core/error.h"
 #include "core/links.h"
+#include "core/mhash.h"
 #include "core/varint.h"
 
 #include "core/banned.h"
@@ -229,15 +230,6 @@ struct seen {
 	struct buf arena; /* [len][multihash bytes]... */
 };
 
-static uint64_t mh_hash(const uint8_t *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return h;
-}
-
 static bool slot_is(const struct seen *s, uint32_t slot, const uint8_t *mh,
 		    size_t n)
 {
@@ -261,7 +253,7 @@ static int seen_grow(struct seen *s)
 		if (!v)
 			continue;
 		e = s->arena.ptr + v - 1;
-		j = mh_hash(e + 1, e[0]) & (nslots - 1);
+		j = mhash_fnv1a(e + 1, e[0]) & (nslots - 1);
 		while (slots[j])
 			j = (j + 1) & (nslots - 1);
 		slots[j] = v;
@@ -284,7 +276,7 @@ static int seen_add(struct seen *s, bool *added, const uint8_t *mh,
 		if (rc < 0)
 			return rc;
 	}
-	j = mh_hash(mh, n) & (s->nslots - 1);
+	j = mhash_fnv1a(mh, n) & (s->nslots - 1);
 	for (; s->slots[j]; j = (j + 1) & (s->nslots - 1)) {
 		if (slot_is(s, s->slots[j], mh, n)) {
 			*added = false;

@@ -11,6 +11,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/mhash.h"
 
 #include "core/banned.h"
 
@@ -56,20 +57,10 @@ void memstore_free(struct memstore *ms)
 	efs_free(ms);
 }
 
-static size_t hash_key(const uint8_t *mh, size_t len)
-{
-	/* FNV-1a: keys are already cryptographic digests. */
-	uint64_t h = 1469598103934665603ull;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ mh[i]) * 1099511628211ull;
-	return (size_t)h;
-}
-
 static struct entry *find_slot(struct entry *slots, size_t nslots,
 			       const uint8_t *mh, size_t len)
 {
-	size_t i = hash_key(mh, len) & (nslots - 1);
+	size_t i = (size_t)mhash_fnv1a(mh, len) & (nslots - 1);
 
 	while (slots[i].mh &&
 	       (slots[i].mh_len != len || memcmp(slots[i].mh, mh, len)))

@@ -98,3 +98,12 @@ int mhash_from_name(uint64_t *out, const char *name)
 	}
 	return efs_error_set(EFS_EINVAL, "unknown hash function '%s'", name);
 }
+
+uint64_t mhash_fnv1a(const uint8_t *p, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}

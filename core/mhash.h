@@ -48,4 +48,12 @@ const char *mhash_name(uint64_t code);
 /* Code of a name from the multicodec table; EFS_EINVAL if unknown. */
 int mhash_from_name(uint64_t *out, const char *name);
 
+/*
+ * FNV-1a (64-bit) of p[0..len): the slot hash of the in-memory tables
+ * keyed by multihash bytes (memstore, the CAR exporter's set, the
+ * blockstore's batches).  The keys are digests already, so a cheap mix
+ * is enough.  Not a multihash function.
+ */
+uint64_t mhash_fnv1a(const uint8_t *p, size_t len);
+
 #endif

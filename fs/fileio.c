@@ -77,8 +77,7 @@ static int disk_write(struct fileio *f, uint64_t off, const void *p, size_t n)
 	return 0;
 }
 
-/* Read [off, off + n) of the staging file; bytes past its end are zeros. */
-static int disk_read(struct fileio *f, uint64_t off, size_t n, void *p)
+int fileio_disk_read(struct fileio *f, uint64_t off, size_t n, void *p)
 {
 	uint8_t *dst = p;
 
@@ -138,6 +137,13 @@ static size_t slot_pos(const struct fileio *f, uint64_t k)
 			hi = mid;
 	}
 	return lo;
+}
+
+struct slot *fileio_slot_from(struct fileio *f, uint64_t k)
+{
+	size_t pos = slot_pos(f, k);
+
+	return pos < f->nslots ? f->slots[pos] : NULL;
 }
 
 struct slot *fileio_slot_find(struct fileio *f, uint64_t k)
@@ -213,172 +219,6 @@ static void touch(struct fileio *f, struct slot *s)
 	s->tick = ++f->tick;
 }
 
-/* ---- reading ------------------------------------------------------------ */
-
-static int base_open(struct fileio *f)
-{
-	int error;
-
-	if (f->reader)
-		return 0;
-	error = dagreader_file_open(&f->reader, &f->src, &f->base);
-	if (error < 0)
-		return error;
-	if (dagreader_file_size(f->reader) != f->base_size) {
-		error = efs_error_set(EFS_ECORRUPT,
-				      "fileio: dag of %llu bytes for a file "
-				      "of %llu",
-				      (unsigned long long)dagreader_file_size(
-					  f->reader),
-				      (unsigned long long)f->base_size);
-		dagreader_file_close(f->reader);
-		f->reader = NULL;
-	}
-	return error;
-}
-
-/* Read exactly n bytes at off through r (a short read is corruption). */
-static int read_exact(struct dagreader_file *r, uint64_t off, size_t n,
-		      void *dst)
-{
-	size_t got;
-	int error = dagreader_file_read(dst, &got, r, off, n);
-
-	if (error == 0 && got != n)
-		error = efs_error_set(EFS_ECORRUPT,
-				      "fileio: dag ends at %llu, not %llu",
-				      (unsigned long long)(off + got),
-				      (unsigned long long)(off + n));
-	return error;
-}
-
-int fileio_view_base(struct fileio *f, uint64_t pos, size_t n, void *dst)
-{
-	size_t m = 0;
-	int error;
-
-	if (pos < f->base_limit) {
-		m = f->base_limit - pos < n ? (size_t)(f->base_limit - pos) : n;
-		if ((error = base_open(f)) < 0 ||
-		    (error = read_exact(f->reader, pos, m, dst)) < 0)
-			return error;
-	}
-	memset((uint8_t *)dst + m, 0, n - m);
-	return 0;
-}
-
-/* Read [a, a + n) of leaf id, whose first valid bytes are the file's
- * (zeros past them). */
-static int leaf_read(struct fileio *f, const struct cid *id, uint64_t valid,
-		     size_t a, size_t n, void *dst)
-{
-	size_t m = 0;
-	int error;
-
-	if (f->lreader && !cid_equal(&f->lreader_id, id)) {
-		dagreader_file_close(f->lreader);
-		f->lreader = NULL;
-	}
-	if (a < valid) {
-		m = valid - a < n ? (size_t)(valid - a) : n;
-		if (!f->lreader) {
-			error = dagreader_file_open(&f->lreader, &f->src, id);
-			if (error < 0)
-				return error;
-			f->lreader_id = *id;
-		}
-		if ((error = read_exact(f->lreader, a, m, dst)) < 0)
-			return error;
-	}
-	memset((uint8_t *)dst + m, 0, n - m);
-	return 0;
-}
-
-static int under_read(struct fileio *f, const struct slot *s, size_t a,
-		      size_t n, uint8_t *dst)
-{
-	if (n == 0)
-		return 0;
-	switch (s->under) {
-	case UNDER_VIEW:
-		return fileio_view_base(f, s->index * f->cs + a, n, dst);
-	case UNDER_LEAF:
-		return leaf_read(f, &s->leaf, s->leaf_len, a, n, dst);
-	case UNDER_ZERO:
-		break;
-	}
-	memset(dst, 0, n);
-	return 0;
-}
-
-/* [a, a + n) of a MEM slot: written bytes from buf, the rest from under. */
-static int mem_read(struct fileio *f, const struct slot *s, size_t a,
-		    size_t n, uint8_t *dst)
-{
-	size_t end = a + n;
-	size_t lo = s->lo > a ? (s->lo < end ? s->lo : end) : a;
-	size_t hi = s->hi < end ? (s->hi > lo ? s->hi : lo) : end;
-	int error;
-
-	/* [a, lo) under, [lo, hi) written, [hi, end) under */
-	if ((error = under_read(f, s, a, lo - a, dst)) < 0)
-		return error;
-	if (hi > lo)
-		memcpy(dst + (lo - a), s->buf + lo, hi - lo);
-	return under_read(f, s, hi, end - hi, dst + (hi - a));
-}
-
-int fileio_chunk_read(struct fileio *f, uint64_t k, size_t a, size_t n,
-		      void *dst)
-{
-	struct slot *s = fileio_slot_find(f, k);
-
-	if (!s)
-		return fileio_view_base(f, k * f->cs + a, n, dst);
-	switch (s->state) {
-	case SLOT_MEM:
-		return mem_read(f, s, a, n, dst);
-	case SLOT_DISK:
-		return disk_read(f, k * f->cs + a, n, dst);
-	case SLOT_SEALING:
-		if (!s->buf)
-			return disk_read(f, k * f->cs + a, n, dst);
-		memcpy(dst, s->buf + a, n);
-		return 0;
-	case SLOT_SEALED:
-		return leaf_read(f, &s->leaf, s->leaf_len, a, n, dst);
-	}
-	return efs_error_set(EFS_ERROR, "fileio: bad slot state");
-}
-
-int fileio_read(void *out, size_t *out_len, struct fileio *f, uint64_t off,
-		size_t len)
-{
-	uint8_t *dst = out;
-	size_t done = 0;
-	int error = 0;
-
-	*out_len = 0;
-	pthread_mutex_lock(&f->lock);
-	if (off < f->size && len > f->size - off)
-		len = (size_t)(f->size - off);
-	if (off >= f->size)
-		len = 0;
-	while (done < len && error == 0) {
-		uint64_t pos = off + done;
-		uint64_t k = pos / f->cs;
-		size_t a = (size_t)(pos - k * f->cs);
-		size_t n = f->cs - a < len - done ? f->cs - a : len - done;
-
-		error = fileio_chunk_read(f, k, a, n, dst + done);
-		done += n;
-	}
-	pthread_mutex_unlock(&f->lock);
-	if (error == 0)
-		*out_len = len;
-	return error;
-}
-
 /* ---- sealing ------------------------------------------------------------ */
 
 struct seal_job {
@@ -431,7 +271,7 @@ static void seal_run(struct staging_job *sj, uint8_t *scratch)
 
 	/* Nobody changes a SEALING chunk: read it without the lock. */
 	if (!data) {
-		error = disk_read(f, job->index * f->cs, job->len, scratch);
+		error = fileio_disk_read(f, job->index * f->cs, job->len, scratch);
 		data = scratch;
 	}
 	if (error == 0)
@@ -514,9 +354,9 @@ static int mem_fill(struct fileio *f, struct slot *s, size_t len)
 			lo = len;
 		if (hi < lo)
 			hi = lo;
-		error = under_read(f, s, 0, lo, s->buf);
+		error = fileio_under_read(f, s, 0, lo, s->buf);
 		if (error == 0 && hi < len)
-			error = under_read(f, s, hi, len - hi, s->buf + hi);
+			error = fileio_under_read(f, s, hi, len - hi, s->buf + hi);
 	}
 	if (error == 0) {
 		s->lo = 0;
@@ -554,7 +394,7 @@ static int mem_spill(struct fileio *f, struct slot *s)
 	} else if (!(tmp = efs_malloc(ext))) {
 		error = efs_error_set(EFS_ENOMEM, "fileio: out of memory");
 	} else {
-		error = mem_read(f, s, 0, ext, tmp);
+		error = fileio_mem_read(f, s, 0, ext, tmp);
 		if (error == 0)
 			error = disk_write(f, k * f->cs, tmp, ext);
 	}
@@ -961,9 +801,10 @@ void fileio_free(struct fileio *f)
 	f->stfd = -1;   /* nothing to punch out any more */
 	while (f->nslots)
 		fileio_slot_drop(f, f->slots[f->nslots - 1]);
-	pthread_mutex_unlock(&f->lock);
-	dagreader_file_close(f->reader);
+	fileio_rcache_free(f);
+	fileio_readers_drop(f);
 	dagreader_file_close(f->lreader);
+	pthread_mutex_unlock(&f->lock);
 	pthread_cond_destroy(&f->cond);
 	pthread_mutex_destroy(&f->lock);
 	efs_free(f->slots);
@@ -989,5 +830,6 @@ void fileio_stats(struct fileio_stats *out, struct fileio *f)
 	out->sealing = f->nsealing;
 	out->sealed = f->nslots - f->nmem - f->ndisk - f->nsealing;
 	out->flushes = f->flushes;
+	out->cache_loads = f->rc_loads;
 	pthread_mutex_unlock(&f->lock);
 }

@@ -132,6 +132,7 @@ struct fileio_stats {
 	uint64_t sealing;        /* being sealed now */
 	uint64_t sealed;         /* sealed, waiting for the next flush */
 	uint64_t flushes;        /* flushes that committed a root */
+	uint64_t cache_loads;    /* chunks read into the read cache */
 };
 
 void fileio_stats(struct fileio_stats *out, struct fileio *f);

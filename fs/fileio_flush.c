@@ -328,8 +328,7 @@ static void rebase(struct fileio *f, const struct cid *root,
 	f->has_base = true;
 	f->base_size = sn->size;
 	f->base_limit = f->limit_since < sn->size ? f->limit_since : sn->size;
-	dagreader_file_close(f->reader);
-	f->reader = NULL;
+	fileio_readers_drop(f);
 	for (size_t i = f->nslots; i-- > 0;) {
 		struct slot *s = f->slots[i];
 

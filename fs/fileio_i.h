@@ -48,8 +48,35 @@ struct slot {
 };
 
 /*
+ * The read cache (fileio_read.c): whole chunks of the DAG, loaded by the
+ * reader that needs them or ahead of a sequential reader on the staging
+ * workers.  An entry is LOADING while its loader (the only one touching
+ * buf and r then) fills it without the lock.
+ */
+#define FILEIO_RCACHE 4     /* chunks cached per file */
+#define FILEIO_PREFETCH 2   /* chunks loaded ahead of a sequential reader */
+
+enum rchunk_state { RC_EMPTY, RC_LOADING, RC_READY };
+
+struct rchunk {
+	struct staging_job job;     /* the prefetch */
+	struct fileio *f;
+	enum rchunk_state state;
+	uint64_t index;             /* chunk number */
+	struct cid root;            /* of the DAG it is a chunk of */
+	uint64_t root_size;
+	size_t len;                 /* bytes of the chunk */
+	uint8_t *buf;
+	size_t cap;                 /* bytes of buf, from the cache budget */
+	struct dagreader_file *r;   /* its loader's reader, open on r_root */
+	struct cid r_root;
+	uint64_t tick;              /* last use, for LRU */
+};
+
+/*
  * The file.  Every field below the lock is under it, except mark (used
- * by the one running flush only).
+ * by the one running flush only) and a LOADING cache entry's buf and r
+ * (its loader's).
  *
  * Invariants:
  *  1. slots[0..nslots) are sorted by index, all below ceil(size / cs).
@@ -90,7 +117,11 @@ struct fileio {
 	int seal_error;                 /* a background seal failed */
 	struct efs_error_state seal_err;
 	int broken;                     /* data lost: sticky */
-	struct dagreader_file *reader;  /* of base */
+	struct dagreader_file *reader;  /* of base, used under the lock */
+	struct rchunk rc[FILEIO_RCACHE];
+	unsigned nloading;              /* cache entries LOADING */
+	uint64_t rc_next;               /* where the last read ended */
+	uint64_t rc_loads;              /* chunks loaded into the cache */
 	struct dagreader_file *lreader; /* of lreader_id, a leaf */
 	struct cid lreader_id;
 	int64_t dirty_since;            /* fileio_dirty_since */
@@ -110,12 +141,35 @@ static inline uint64_t fileio_extent(const struct fileio *f, uint64_t k,
 /* Slot of chunk k, or NULL. */
 struct slot *fileio_slot_find(struct fileio *f, uint64_t k);
 
+/* The first slot of a chunk at or past k, or NULL. */
+struct slot *fileio_slot_from(struct fileio *f, uint64_t k);
+
 /* Forget slot s (of any state but SEALING), giving back what it held. */
 void fileio_slot_drop(struct fileio *f, struct slot *s);
 
 /* Read [pos, pos + n) of the file as the DAG shows it (zeros at and past
  * base_limit).  Under the lock. */
 int fileio_view_base(struct fileio *f, uint64_t pos, size_t n, void *dst);
+
+/* Read [off, off + n) of the staging file; bytes past its end are
+ * zeros. */
+int fileio_disk_read(struct fileio *f, uint64_t off, size_t n, void *p);
+
+/* Read [a, a + n) of what lies under MEM slot s. */
+int fileio_under_read(struct fileio *f, const struct slot *s, size_t a,
+		      size_t n, uint8_t *dst);
+
+/* Read [a, a + n) of MEM slot s's chunk. */
+int fileio_mem_read(struct fileio *f, const struct slot *s, size_t a,
+		    size_t n, uint8_t *dst);
+
+/* Close the reader of the old DAG after a rebase (cache entries of it
+ * are no longer found).  Under the lock. */
+void fileio_readers_drop(struct fileio *f);
+
+/* Wait for chunks being loaded and free the read cache.  Under the
+ * lock, when the file is being freed. */
+void fileio_rcache_free(struct fileio *f);
 
 /* Read [a, a + n) of chunk k as the file shows it.  Under the lock. */
 int fileio_chunk_read(struct fileio *f, uint64_t k, size_t a, size_t n,

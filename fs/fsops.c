@@ -171,13 +171,21 @@ static void fsops_forget_multi(fuse_req_t req, size_t count,
 			       struct fuse_forget_data *forgets)
 {
 	struct efs_fs *fs = fs_from_req(req);
+	struct inode_forget v[INODE_FORGET_BATCH];
 
-	for (size_t i = 0; i < count; i++)
-		if (inode_forget(fs->itab, forgets[i].ino,
-				 forgets[i].nlookup) < 0)
-			efs_log_warn("forget %lu: %s",
-				     (unsigned long)forgets[i].ino,
-				     efs_error_msg());
+	while (count > 0) {
+		size_t n = count < INODE_FORGET_BATCH ? count
+						      : INODE_FORGET_BATCH;
+
+		for (size_t i = 0; i < n; i++) {
+			v[i].ino = forgets[i].ino;
+			v[i].nlookup = forgets[i].nlookup;
+		}
+		if (inode_forget_many(fs->itab, v, n) < 0)
+			efs_log_warn("forget: %s", efs_error_msg());
+		forgets += n;
+		count -= n;
+	}
 	fuse_reply_none(req);
 }
 

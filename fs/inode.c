@@ -373,31 +373,70 @@ int inode_ref(struct inode_table *t, uint64_t ino)
 	return 0;
 }
 
-int inode_forget(struct inode_table *t, uint64_t ino, uint64_t n)
+/* Drop v's references; true when the last one went (live_mu held). */
+static bool live_unref(struct inode_table *t, const struct inode_forget *v)
 {
-	struct live *l;
-	bool last = false;
-	int64_t pin = 0;
+	struct live *l = live_find(t, v->ino);
+	bool last;
+
+	if (!l)
+		return false;
+	l->nlookup = l->nlookup > v->nlookup ? l->nlookup - v->nlookup : 0;
+	last = l->nlookup == 0;
+	live_put(t, l);
+	return last && v->ino != INODE_ROOT;
+}
+
+/* Free the unlinked inodes of last[0..n) in one transaction. */
+static int forget_free(struct inode_table *t, const uint64_t *last, size_t n)
+{
+	int64_t pins[INODE_FORGET_BATCH];
 	int error;
 
-	pthread_mutex_lock(&t->live_mu);
-	if ((l = live_find(t, ino))) {
-		l->nlookup = l->nlookup > n ? l->nlookup - n : 0;
-		last = l->nlookup == 0;
-		live_put(t, l);
-	}
-	pthread_mutex_unlock(&t->live_mu);
-	if (!last || ino == INODE_ROOT)
+	if (n == 0)
 		return 0;
 	if ((error = inode_wbegin(t, false)) < 0)
 		return error;
-	if ((error = inode_free_if_unused(&pin, t, ino)) < 0) {
-		inode_wrollback(t);
-		return error;
+	for (size_t i = 0; i < n; i++) {
+		if ((error = inode_free_if_unused(&pins[i], t, last[i])) < 0) {
+			inode_wrollback(t);
+			return error;
+		}
 	}
-	if ((error = inode_wcommit(t)) == 0)
-		inode_unpin(t, pin);
+	if ((error = inode_wcommit(t)) < 0)
+		return error;
+	for (size_t i = 0; i < n; i++)
+		inode_unpin(t, pins[i]);
+	return 0;
+}
+
+int inode_forget_many(struct inode_table *t, const struct inode_forget *v,
+		      size_t n)
+{
+	uint64_t last[INODE_FORGET_BATCH];
+	int error = 0;
+
+	while (n > 0 && error == 0) {
+		size_t k = n < INODE_FORGET_BATCH ? n : INODE_FORGET_BATCH;
+		size_t nlast = 0;
+
+		pthread_mutex_lock(&t->live_mu);
+		for (size_t i = 0; i < k; i++)
+			if (live_unref(t, &v[i]))
+				last[nlast++] = v[i].ino;
+		pthread_mutex_unlock(&t->live_mu);
+		error = forget_free(t, last, nlast);
+		v += k;
+		n -= k;
+	}
 	return error;
+}
+
+int inode_forget(struct inode_table *t, uint64_t ino, uint64_t n)
+{
+	struct inode_forget f = { ino, n };
+
+	return inode_forget_many(t, &f, 1);
 }
 
 int inode_note_write(struct inode_table *t, uint64_t ino, uint64_t size)
@@ -473,11 +512,91 @@ int inode_free_if_unused(int64_t *pin_out, struct inode_table *t,
 	return 0;
 }
 
+/* Drop one pin now; a failure leaves it stale (invariant 3). */
+static void unpin_now(struct inode_table *t, int64_t pin)
+{
+	if (bstore_unpin(t->bs, pin) < 0)
+		efs_error_clear();
+}
+
 void inode_unpin(struct inode_table *t, int64_t pin)
 {
-	if (pin > 0 && bstore_unpin(t->bs, pin) < 0 &&
-	    efs_error_code() != EFS_ENOTFOUND)
-		efs_error_clear(); /* stale: dropped at the next open */
+	bool queued = false;
+
+	if (pin <= 0)
+		return;
+	pthread_mutex_lock(&t->unpin_mu);
+	if (t->unpin_started && !t->unpin_stop) {
+		if (t->nunpins == t->unpins_cap &&
+		    t->unpins_cap < INODE_UNPIN_QUEUE_MAX) {
+			size_t cap = t->unpins_cap ? t->unpins_cap * 2 : 256;
+			int64_t *v = efs_reallocarray(t->unpins, cap,
+						      sizeof(*v));
+
+			if (v) {
+				t->unpins = v;
+				t->unpins_cap = cap;
+			}
+		}
+		if (t->nunpins < t->unpins_cap) {
+			t->unpins[t->nunpins++] = pin;
+			queued = true;
+			pthread_cond_broadcast(&t->unpin_cond);
+		}
+	}
+	pthread_mutex_unlock(&t->unpin_mu);
+	if (!queued)
+		unpin_now(t, pin);
+}
+
+static void *unpin_main(void *arg)
+{
+	struct inode_table *t = arg;
+	int64_t batch[256];
+
+	pthread_setname_np(pthread_self(), "efs-unpin");
+	pthread_mutex_lock(&t->unpin_mu);
+	for (;;) {
+		size_t n;
+
+		while (t->nunpins == 0 && !t->unpin_stop)
+			pthread_cond_wait(&t->unpin_cond, &t->unpin_mu);
+		if (t->nunpins == 0)
+			break;
+		n = t->nunpins < 256 ? t->nunpins : 256;
+		t->nunpins -= n;
+		memcpy(batch, t->unpins + t->nunpins, n * sizeof(*batch));
+		t->unpin_busy = true;
+		pthread_mutex_unlock(&t->unpin_mu);
+		for (size_t i = 0; i < n; i++)
+			unpin_now(t, batch[i]);
+		pthread_mutex_lock(&t->unpin_mu);
+		t->unpin_busy = false;
+		pthread_cond_broadcast(&t->unpin_cond);
+	}
+	pthread_mutex_unlock(&t->unpin_mu);
+	return NULL;
+}
+
+void inode_drain(struct inode_table *t)
+{
+	pthread_mutex_lock(&t->unpin_mu);
+	while (t->nunpins > 0 || t->unpin_busy)
+		pthread_cond_wait(&t->unpin_cond, &t->unpin_mu);
+	pthread_mutex_unlock(&t->unpin_mu);
+}
+
+/* Stop the unpin thread once the queue is empty. */
+static void unpin_stop(struct inode_table *t)
+{
+	if (!t->unpin_started)
+		return;
+	pthread_mutex_lock(&t->unpin_mu);
+	t->unpin_stop = true;
+	pthread_cond_broadcast(&t->unpin_cond);
+	pthread_mutex_unlock(&t->unpin_mu);
+	pthread_join(t->unpin_thread, NULL);
+	t->unpin_started = false;
 }
 
 /* The pin owner tag of ino. */
@@ -732,6 +851,8 @@ int inode_table_open(struct inode_table **out, struct inode_recovery *rec,
 	pthread_mutex_init(&t->wmu, NULL);
 	pthread_mutex_init(&t->live_mu, NULL);
 	pthread_mutex_init(&t->pool_mu, NULL);
+	pthread_mutex_init(&t->unpin_mu, NULL);
+	pthread_cond_init(&t->unpin_cond, NULL);
 	t->nbuckets = 1024;
 	t->db_path = efs_strdup(db_path);
 	t->buckets = efs_calloc(t->nbuckets, sizeof(*t->buckets));
@@ -742,6 +863,11 @@ int inode_table_open(struct inode_table **out, struct inode_recovery *rec,
 	}
 	if ((error = table_init(t, rec)) < 0)
 		goto fail;
+	if ((error = pthread_create(&t->unpin_thread, NULL, unpin_main, t))) {
+		error = efs_error_set_errno(EFS_EIO, error, "inode: thread");
+		goto fail;
+	}
+	t->unpin_started = true;
 	*out = t;
 	return 0;
 fail:
@@ -753,6 +879,7 @@ void inode_table_close(struct inode_table *t)
 {
 	if (!t)
 		return;
+	unpin_stop(t);
 	db_close(t->wdb);
 	for (size_t i = 0; i < t->npool; i++)
 		db_close(t->pool[i]);
@@ -762,6 +889,9 @@ void inode_table_close(struct inode_table *t)
 	pthread_mutex_destroy(&t->wmu);
 	pthread_mutex_destroy(&t->live_mu);
 	pthread_mutex_destroy(&t->pool_mu);
+	pthread_mutex_destroy(&t->unpin_mu);
+	pthread_cond_destroy(&t->unpin_cond);
+	efs_free(t->unpins);
 	efs_free(t);
 }
 
@@ -935,6 +1065,23 @@ static int content_write(int64_t *oldpin_out, uint64_t *seq_out,
 	return inode_parents_invalidate(t, ino);
 }
 
+/* Same root and size as the row, and no write noted since: no-op. */
+static bool content_unchanged(struct inode_table *t, uint64_t ino,
+			      const struct inode_content *cur,
+			      const struct cid *root, uint64_t size)
+{
+	struct live *l;
+	bool pending;
+
+	if (cur->size != size || cur->has_root != (root != NULL) ||
+	    (root && !cid_equal(root, &cur->root)))
+		return false;
+	pthread_mutex_lock(&t->live_mu);
+	pending = (l = live_find(t, ino)) && l->pending;
+	pthread_mutex_unlock(&t->live_mu);
+	return !pending;
+}
+
 int inode_set_content(struct inode_table *t, uint64_t ino,
 		      const struct cid *root, uint64_t size, uint64_t tsize)
 {
@@ -945,8 +1092,12 @@ int inode_set_content(struct inode_table *t, uint64_t ino,
 	char name[32];
 	int error;
 
+	if (size == 0)
+		root = NULL; /* an empty file has no DAG (see inode.h) */
 	if ((error = inode_get_content(&cur, t, ino)) < 0)
 		return error;
+	if (content_unchanged(t, ino, &cur, root, size))
+		return 0;
 	pin_name(name, sizeof(name), ino);
 	if (root && cur.has_root && cid_equal(root, &cur.root))
 		pin = -1; /* rewritten with the same bytes: keep the pin */

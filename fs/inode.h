@@ -158,6 +158,23 @@ int inode_ref(struct inode_table *t, uint64_t ino);
  */
 int inode_forget(struct inode_table *t, uint64_t ino, uint64_t n);
 
+/* One forget of a batch (the layout of FUSE's struct fuse_forget_data). */
+struct inode_forget {
+	uint64_t ino;
+	uint64_t nlookup;
+};
+
+/* Most inodes freed by one transaction of inode_forget_many. */
+#define INODE_FORGET_BATCH 64
+
+/*
+ * inode_forget for n inodes (FUSE batch forget): the inodes it frees go
+ * in one transaction per INODE_FORGET_BATCH.  Returns 0 or the first
+ * error of freeing (the rest of that batch is freed at the next open).
+ */
+int inode_forget_many(struct inode_table *t, const struct inode_forget *v,
+		      size_t n);
+
 /* ---- namespace -------------------------------------------------------- */
 
 /* What a new inode is made of. */
@@ -338,7 +355,9 @@ int inode_get_content(struct inode_content *out, struct inode_table *t,
 		      uint64_t ino);
 
 /*
- * Point file ino at a new flushed content (root NULL: empty), durably:
+ * Point file ino at a new flushed content (root NULL, or size 0: empty;
+ * an empty file keeps no DAG and no pin, its CID is the profile's empty
+ * file, dircid.h), durably:
  * pin root in the blockstore as "fs:<ino>", then in one transaction
  * (synchronous=FULL) set root, size, tsize and the pin, and the times of
  * the writes noted so far (an mtime the user set after the last write
@@ -349,9 +368,11 @@ int inode_get_content(struct inode_content *out, struct inode_table *t,
  * above.  The pending state of inode_note_write is cleared when no write
  * was noted meanwhile and the pending size is size; otherwise it keeps
  * showing (writes staged after the flush's snapshot).  May run beside
- * writes to the same inode.  Returns 0, EFS_ENOTFOUND, EFS_EINVAL (not a
- * regular file), FS_EISDIR, bstore or db errors; on error the old
- * content stays.
+ * writes to the same inode.  When nothing changes (same root and size,
+ * no write noted) nothing is written: inode_sync makes the earlier
+ * transactions durable when the caller needs that.  Returns 0,
+ * EFS_ENOTFOUND, EFS_EINVAL (not a regular file), FS_EISDIR, bstore or
+ * db errors; on error the old content stays.
  */
 int inode_set_content(struct inode_table *t, uint64_t ino,
 		      const struct cid *root, uint64_t size, uint64_t tsize);
@@ -402,6 +423,13 @@ int inode_xattr_remove(struct inode_table *t, uint64_t ino,
 int inode_meta_get(struct buf *out, struct inode_table *t, const char *key);
 int inode_meta_set(struct inode_table *t, const char *key, const void *value,
 		   size_t len);
+
+/*
+ * Wait until the pins that content changes and frees have let go of are
+ * dropped from the blockstore (a background thread drops them; they keep
+ * their blocks from gc until then).  For tests and gc.
+ */
+void inode_drain(struct inode_table *t);
 
 /* Inodes in the table (kept as a counter: O(1)), for statfs. */
 uint64_t inode_count(struct inode_table *t);

@@ -17,6 +17,7 @@
  *   live_mu  the live map (lookup counts, pending writes).  A leaf but
  *            for pool_mu; never held across sqlite.
  *   pool_mu  the idle read connections (a leaf).
+ *   unpin_mu the queue of pins to drop (a leaf).
  */
 #ifndef EFS_INODE_I_H
 #define EFS_INODE_I_H
@@ -60,7 +61,21 @@ struct inode_table {
 	size_t npool;
 
 	atomic_uint_least64_t count; /* inodes in the table */
+
+	/* pins to drop, drained by the "efs-unpin" thread (unpin_mu) */
+	pthread_mutex_t unpin_mu;
+	pthread_cond_t unpin_cond;   /* work queued, stop, or queue empty */
+	int64_t *unpins;
+	size_t nunpins;
+	size_t unpins_cap;
+	bool unpin_busy;             /* the thread is dropping a batch */
+	bool unpin_stop;
+	bool unpin_started;
+	pthread_t unpin_thread;
 };
+
+/* Pins queued for the unpin thread at most; past it unpin is inline. */
+#define INODE_UNPIN_QUEUE_MAX 65536
 
 /* Columns of an inode row as inode_row_read reads them. */
 #define INODE_COLS                                                        \
@@ -107,8 +122,13 @@ uint64_t inode_live_nlookup(struct inode_table *t, uint64_t ino);
 int inode_free_if_unused(int64_t *pin_out, struct inode_table *t,
 			 uint64_t ino);
 
-/* Drop a pin after the commit that stopped using it (0: nothing to do).
- * Failure only leaves a stale pin that the next open drops. */
+/*
+ * Drop a pin after the commit that stopped using it (0: nothing to do).
+ * Queued for the unpin thread: each blockstore unpin is a durable
+ * transaction of its own, which rm -rf should not wait for.  Failure,
+ * or a crash before the thread gets to it, only leaves a stale pin that
+ * the next open drops (invariant 3).
+ */
 void inode_unpin(struct inode_table *t, int64_t pin);
 
 /* ---- inode_ns.c ---- */

@@ -49,7 +49,7 @@ struct staging {
 	char *dir;
 	struct bstore *bs;
 	struct importer_opts opts;
-	uint64_t mem_max, disk_max;
+	uint64_t mem_max, disk_max, cache_max;
 	uint8_t *zeros;            /* chunk_size zero bytes (never written) */
 	unsigned nworkers;
 	struct worker *workers;
@@ -112,6 +112,23 @@ void staging_mem_give(struct staging *st, uint64_t n)
 void staging_disk_give(struct staging *st, uint64_t n)
 {
 	give(st, &st->stats.disk_used, n);
+}
+
+bool staging_cache_take(struct staging *st, uint64_t n)
+{
+	bool ok;
+
+	pthread_mutex_lock(&st->lock);
+	ok = st->stats.cache_used + n <= st->cache_max;
+	if (ok)
+		add(&st->stats.cache_used, &st->stats.cache_peak, n);
+	pthread_mutex_unlock(&st->lock);
+	return ok;
+}
+
+void staging_cache_give(struct staging *st, uint64_t n)
+{
+	give(st, &st->stats.cache_used, n);
 }
 
 bool staging_disk_over(struct staging *st)
@@ -357,6 +374,7 @@ int staging_new(struct staging **out, const char *dir, struct bstore *bs,
 	st->opts = *opts;
 	st->mem_max = so.mem_max ? so.mem_max : STAGING_MEM_DEFAULT;
 	st->disk_max = so.disk_max ? so.disk_max : STAGING_DISK_DEFAULT;
+	st->cache_max = so.cache_max ? so.cache_max : STAGING_CACHE_DEFAULT;
 	st->nworkers = worker_count(so.workers);
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_cond_init(&st->work, NULL);

@@ -34,9 +34,12 @@ struct staging_opts {
 			      STAGING_DISK_DEFAULT */
 	unsigned workers;  /* sealing threads; 0 = one per online CPU, at
 			      most STAGING_WORKERS_MAX */
+	uint64_t cache_max; /* bytes of chunks cached for readers; 0 =
+			       STAGING_CACHE_DEFAULT */
 };
 
 #define STAGING_MEM_DEFAULT (64ull << 20)
+#define STAGING_CACHE_DEFAULT (64ull << 20)
 #define STAGING_DISK_DEFAULT (1ull << 30)
 #define STAGING_WORKERS_MAX 8u
 
@@ -94,7 +97,11 @@ void staging_disk_give(struct staging *st, uint64_t n);
 /* True when the disk budget is used up: writers seal their own chunks. */
 bool staging_disk_over(struct staging *st);
 
-/* Queue job for a worker. */
+/* The read cache's budget, as the memory budget's. */
+bool staging_cache_take(struct staging *st, uint64_t n);
+void staging_cache_give(struct staging *st, uint64_t n);
+
+/* Queue job for a worker (sealing chunks, loading chunks for readers). */
 void staging_submit(struct staging *st, struct staging_job *job);
 
 /*
@@ -112,6 +119,7 @@ int staging_zero_leaf(struct cid *out, struct staging *st, size_t len);
 struct staging_stats {
 	uint64_t mem_used, mem_peak;   /* bytes of the memory budget */
 	uint64_t disk_used, disk_peak; /* bytes of the disk budget */
+	uint64_t cache_used, cache_peak; /* bytes of the read cache */
 	uint64_t leaves;               /* leaves made */
 	uint64_t leaf_bytes;           /* their content bytes */
 	uint64_t jobs;                 /* jobs run */

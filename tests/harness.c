@@ -223,6 +223,28 @@ long harness_unhex(uint8_t *out, size_t cap, const char *hex)
 	return hi < 0 ? (long)n : -1;
 }
 
+long harness_vector_hex(uint8_t *out, size_t cap, const struct buf *file,
+			const char *name)
+{
+	const char *p = (const char *)file->ptr;
+	size_t nlen = strlen(name);
+
+	while (p && *p) {
+		const char *eol = strchr(p, '\n');
+		size_t llen = eol ? (size_t)(eol - p) : strlen(p);
+
+		if (llen > nlen && !memcmp(p, name, nlen) && p[nlen] == ' ') {
+			char *hex = strndup(p + nlen + 1, llen - nlen - 1);
+			long n = hex ? harness_unhex(out, cap, hex) : -1;
+
+			free(hex);
+			return n;
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+	return -1;
+}
+
 long harness_alloc_loop(int (*fn)(void *payload), void *payload)
 {
 	for (long n = 0;; n++) {

@@ -59,6 +59,15 @@ uint64_t harness_rand64(uint64_t *x);
 long harness_unhex(uint8_t *out, size_t cap, const char *hex);
 
 /*
+ * Find the line "<name> <hex>" in the text of a vector file (read with
+ * harness_read_data, e.g. tests/data/cbor/golden.txt) and decode its hex
+ * into out.  Returns the byte count, or -1 when there is no such line or
+ * its hex does not decode into cap bytes.
+ */
+long harness_vector_hex(uint8_t *out, size_t cap, const struct buf *file,
+			const char *name);
+
+/*
  * The allocation-failure loop (curl torture): for n = 0, 1, 2, ... make
  * the n-th allocation fail and call fn(payload).  Each run in which the
  * injected failure fired must return EFS_ENOMEM (a CUnit failure

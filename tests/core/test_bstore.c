@@ -976,6 +976,58 @@ static void test_bstore__gc(void)
 	dag_free(&d);
 }
 
+/*
+ * gc of damaged blocks: a dag-pb node whose bytes no longer hash still
+ * goes, but its links cannot be uncounted (unverified, and fsck sees the
+ * stale refs); a raw block has no links, so gc does not even read it.
+ */
+static void test_bstore__gc_corrupt(void)
+{
+	struct bstore_opts o = small_opts();
+	char *path = repo("gccorrupt");
+	struct bstore *bs = open_store(path, &o);
+	struct buf leaf = BUF_INIT(BUF_NOCAP);
+	struct buf node = BUF_INIT(BUF_NOCAP);
+	struct buf raw = BUF_INIT(BUF_NOCAP);
+	struct bstore_gc_result gr;
+	struct cid il;
+	struct cid in;
+	struct cid ir;
+	char pack[4200];
+	uint32_t p;
+	uint64_t off;
+
+	bstore_test_clock(bs, 100000);
+	make_raw(&leaf, &il, 61, 700);
+	make_node(&node, &in, &il, 1, 1, 61);
+	make_raw(&raw, &ir, 62, 900);
+	put_ok(bs, &il, &leaf);
+	put_ok(bs, &in, &node);
+	put_ok(bs, &ir, &raw);
+	CU_ASSERT_EQUAL(bstore_close(bs), 0);
+	index_where(path, &in, &p, &off);
+	pack_file(pack, sizeof(pack), path, p);
+	flip_byte(pack, off + node.len - 1);
+	index_where(path, &ir, &p, &off);
+	pack_file(pack, sizeof(pack), path, p);
+	flip_byte(pack, off + 100);
+
+	bs = open_store(path, &o);
+	bstore_test_clock(bs, 100000 + o.gc_grace + 1);
+	CU_ASSERT_EQUAL(bstore_gc(&gr, bs), 0);
+	CU_ASSERT_EQUAL(gr.blocks, 2);
+	CU_ASSERT_EQUAL(gr.unverified, 1);
+	CU_ASSERT_EQUAL(get_code(bs, &in), EFS_ENOTFOUND);
+	CU_ASSERT_EQUAL(get_code(bs, &ir), EFS_ENOTFOUND);
+	get_expect(bs, &il, &leaf);
+	CU_ASSERT_EQUAL(refs_of(bs, &il), 1);
+	CU_ASSERT(fsck_finds(bs, BSTORE_PROBLEM_REFS, &il));
+	CU_ASSERT_EQUAL(bstore_close(bs), 0);
+	buf_release(&leaf);
+	buf_release(&node);
+	buf_release(&raw);
+}
+
 static void test_bstore__pins_absent(void)
 {
 	struct bstore_opts o = small_opts();
@@ -1721,6 +1773,7 @@ static CU_TestInfo bstore_tests[] = {
 	{ "packs_roll", test_bstore__packs_roll },
 	{ "crash", test_bstore__crash },
 	{ "gc", test_bstore__gc },
+	{ "gc_corrupt", test_bstore__gc_corrupt },
 	{ "pins_absent", test_bstore__pins_absent },
 	{ "pins_list", test_bstore__pins_list },
 	{ "evict", test_bstore__evict },

@@ -130,32 +130,6 @@ static const struct gcase {
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
-/* The golden hex of a case, decoded from golden.txt into out. */
-static long golden_bytes(uint8_t *out, size_t cap, const struct buf *file,
-			 const char *name)
-{
-	const char *p = (const char *)file->ptr;
-	size_t nlen = strlen(name);
-	char hex[4096];
-
-	while (p && *p) {
-		const char *eol = strchr(p, '\n');
-		size_t llen = eol ? (size_t)(eol - p) : strlen(p);
-
-		if (llen > nlen && !memcmp(p, name, nlen) && p[nlen] == ' ') {
-			size_t hlen = llen - nlen - 1;
-
-			if (hlen >= sizeof(hex))
-				return -1;
-			memcpy(hex, p + nlen + 1, hlen);
-			hex[hlen] = '\0';
-			return harness_unhex(out, cap, hex);
-		}
-		p = eol ? eol + 1 : NULL;
-	}
-	return -1;
-}
-
 static int encode_ops(struct buf *b, const struct op *ops)
 {
 	int rc = 0;
@@ -290,8 +264,8 @@ static void test_cbor__golden(void)
 
 	CU_ASSERT_FATAL(harness_read_data(&file, "cbor/golden.txt") == 0);
 	for (size_t i = 0; i < NCASES; i++) {
-		long n = golden_bytes(want, sizeof(want), &file,
-				      cases[i].name);
+		long n = harness_vector_hex(want, sizeof(want), &file,
+					    cases[i].name);
 		struct cbor_dec d;
 
 		CU_ASSERT(n > 0);
@@ -327,8 +301,8 @@ static void test_cbor__truncated(void)
 
 	CU_ASSERT_FATAL(harness_read_data(&file, "cbor/golden.txt") == 0);
 	for (size_t i = 0; i < NCASES; i++) {
-		long n = golden_bytes(want, sizeof(want), &file,
-				      cases[i].name);
+		long n = harness_vector_hex(want, sizeof(want), &file,
+					    cases[i].name);
 
 		for (long k = 0; k < n; k++) {
 			/* a heap copy of exactly k bytes, so ASan sees overreads */
@@ -585,7 +559,7 @@ static void test_cbor__links(void)
 	long n;
 
 	CU_ASSERT_FATAL(harness_read_data(&file, "cbor/golden.txt") == 0);
-	n = golden_bytes(doc, sizeof(doc), &file, "links_doc");
+	n = harness_vector_hex(doc, sizeof(doc), &file, "links_doc");
 	CU_ASSERT_FATAL(n > 0);
 	CU_ASSERT_EQUAL(cbor_links(doc, (size_t)n, collect_cb, &c), 0);
 	CU_ASSERT_EQUAL_FATAL(c.n, 4);

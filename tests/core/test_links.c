@@ -100,25 +100,11 @@ static void test_links__dagpb(void)
 /* The links_doc vector of tests/data/cbor/golden.txt; -1 if missing. */
 static long read_links_doc(uint8_t *out, size_t cap)
 {
-	static const char key[] = "\nlinks_doc ";
 	struct buf file = BUF_INIT(BUF_NOCAP);
-	char hex[1024];
-	const char *line;
 	long n = -1;
-	size_t k;
 
-	if (harness_read_data(&file, "cbor/golden.txt") < 0)
-		return -1;
-	line = strstr((const char *)file.ptr, key);
-	if (line) {
-		line += strlen(key);
-		k = strcspn(line, "\n");
-		if (k < sizeof(hex)) {
-			memcpy(hex, line, k);
-			hex[k] = '\0';
-			n = harness_unhex(out, cap, hex);
-		}
-	}
+	if (harness_read_data(&file, "cbor/golden.txt") == 0)
+		n = harness_vector_hex(out, cap, &file, "links_doc");
 	buf_release(&file);
 	return n;
 }

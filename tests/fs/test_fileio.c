@@ -258,6 +258,47 @@ static void test_fileio__sequential(void)
 	free(data);
 }
 
+/* Sequential readers load each chunk once, ahead of them; writes and
+ * flushes are seen through the cache. */
+static void test_fileio__read_cache(void)
+{
+	size_t len = 50 * 1000 + 321;
+	uint8_t *data = malloc(len);
+	struct fileio_stats fs;
+	struct fileio *f;
+	struct fx x;
+
+	CU_ASSERT_FATAL(data != NULL);
+	harness_fill_random(data, len, 12);
+	fx_open(&x);
+	CU_ASSERT_EQUAL_FATAL(fileio_new(&f, x.st, NULL, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(fileio_write(f, 0, data, len), 0);
+	CU_ASSERT_EQUAL_FATAL(fileio_flush(f, commit_cb, &x), 0);
+	fileio_free(f);
+	CU_ASSERT_EQUAL_FATAL(fileio_new(&f, x.st, &x.root, len), 0);
+	for (size_t off = 0; off < len; off += 125)
+		expect_bytes(f, data, len, off, 125);
+	fileio_stats(&fs, f);
+	CU_ASSERT_EQUAL(fs.cache_loads, 51);
+	/* a write shows at once, and after the flush that replaces the dag */
+	memset(data + 20500, 'w', 1000);
+	CU_ASSERT_EQUAL(fileio_write(f, 20500, data + 20500, 1000), 0);
+	for (size_t off = 20000; off < 23000; off += 250)
+		expect_bytes(f, data, len, off, 250);
+	CU_ASSERT_EQUAL_FATAL(fileio_flush(f, commit_cb, &x), 0);
+	for (size_t off = 0; off < len; off += 999)
+		expect_bytes(f, data, len, off, 999);
+	/* shrunk and grown: the cached chunk past the cut reads as zeros */
+	CU_ASSERT_EQUAL(fileio_truncate(f, 30500), 0);
+	CU_ASSERT_EQUAL(fileio_truncate(f, len), 0);
+	memset(data + 30500, 0, len - 30500);
+	for (size_t off = 29000; off < 33000; off += 500)
+		expect_bytes(f, data, len, off, 500);
+	fileio_free(f);
+	fx_close(&x);
+	free(data);
+}
+
 /* ---- fsx: random writes and truncations against a model ----------------- */
 
 struct model {
@@ -738,6 +779,7 @@ static void test_fileio__alloc_failure(void)
 static CU_TestInfo fileio_tests[] = {
 	{ "empty_and_small", test_fileio__empty_and_small },
 	{ "sequential", test_fileio__sequential },
+	{ "read_cache", test_fileio__read_cache },
 	{ "fsx_raw", test_fileio__fsx_raw },
 	{ "fsx_profiles", test_fileio__fsx_profiles },
 	{ "fsx_budget", test_fileio__fsx_budget },

@@ -167,6 +167,16 @@ expect 0 "unmount" -- "$EFS" unmount "$M"
 expect 3 "mount on a missing directory" -- "$EFS" mount "$T/nope"
 check_err "reports why" "nope"
 
+# ---- the mount(8) helper ----
+expect 0 "mount.fuse.estuaryfs" -- env ESTUARYFS_BIN="$EFS" sh \
+	"$(dirname "$0")/../../contrib/mount.fuse.estuaryfs" "$ESTUARYFS_HOME" \
+	"$M" -o rw,noauto,nofail,x-systemd.automount -n
+expect 0 "mounted by the helper" -- mountpoint -q "$M"
+check_eq "source and type" "$(findmnt -n -o SOURCE,FSTYPE "$M" | tr -s ' ')" \
+	"$ESTUARYFS_HOME fuse.estuaryfs"
+expect 0 "the same tree" -- stat "$M/a/f"
+expect 0 "unmount" -- "$EFS" unmount "$M"
+
 # ---- kill -9 ----
 fs_start "${OPTS[@]}"
 mkdir "$M/k" && touch "$M/k/one" "$M/k/two" && mv "$M/k/two" "$M/k/three"
