@@ -55,8 +55,8 @@ static const char mount_help[] =
 static const char unmount_help[] =
 	"usage: estuaryfs unmount DIR [--no-wait]\n"
 	"\n"
-	"Unmount the estuaryfs filesystem at DIR and wait until its daemon has\n"
-	"flushed everything and closed the repository.\n"
+	"Unmount the estuaryfs filesystem at DIR and wait until its daemon\n"
+	"has flushed everything and closed the repository.\n"
 	"\n"
 	"options:\n"
 	"  --no-wait     return once unmounted, without waiting\n"

@@ -45,6 +45,12 @@ run "$build" "$@"
 echo "== $build: checksrc" >&2
 contrib/checksrc.sh "$build"
 
+# -O3 sees more of -Wmaybe-uninitialized and -Wformat-truncation than the
+# default -O2 build does: make sure a release build is warning-free too.
+echo "== $build-release: build" >&2
+setup "$build-release" --werror -Dtests=enabled --buildtype=release
+ninja -C "$build-release"
+
 if [ -z "${EFS_NO_ASAN:-}" ]; then
 	setup "$build-asan" --werror -Dtests=enabled \
 		-Db_sanitize=address,undefined -Db_lundef=false

@@ -5,6 +5,9 @@
 #
 #   contrib/install-deps.sh           build + test dependencies
 #
+# The mount tests drive real tools: attr (getfattr/setfattr), rsync, git,
+# sqlite3 and tar.
+#
 # Node.js is only needed by the interop tests and the JS side of the
 # benchmark; it is installed from Debian only when no `node` is on PATH
 # (Debian's npm package conflicts with NodeSource's nodejs, which already
@@ -15,7 +18,8 @@ PKGS="build-essential gcc meson ninja-build pkg-config
 libssl-dev libb2-dev libsqlite3-dev libcunit1-dev
 libfuse3-dev fuse3 libcurl4-openssl-dev libjansson-dev
 libsecp256k1-dev libmicrohttpd-dev
-clang"
+clang
+attr rsync git sqlite3 tar coreutils"
 
 if ! command -v node >/dev/null 2>&1; then
 	PKGS="$PKGS nodejs npm"

@@ -522,8 +522,8 @@ static void consume(struct car_reader *r, size_t n)
 static int read_varint(struct car_reader *r, uint64_t *out, size_t *used,
 		       bool *none)
 {
-	const uint8_t *p;
-	size_t got;
+	const uint8_t *p = NULL;
+	size_t got = 0;
 	int rc = fill(r, &p, &got, VARINT_MF_MAX_LEN);
 
 	if (rc < 0)
@@ -542,8 +542,8 @@ static int read_varint(struct car_reader *r, uint64_t *out, size_t *used,
 static int skip(struct car_reader *r, uint64_t n)
 {
 	while (n > 0) {
-		const uint8_t *p;
-		size_t got;
+		const uint8_t *p = NULL;
+		size_t got = 0;
 		size_t want = n < CAR_READ_CHUNK ? (size_t)n : CAR_READ_CHUNK;
 		int rc = fill(r, &p, &got, want);
 

@@ -834,7 +834,7 @@ int carv2_get(struct carv2 *c, struct car_block_info *info,
 	      const struct cid *id, struct buf *out)
 {
 	struct car_block_info tmp;
-	const uint8_t *data;
+	const uint8_t *data = NULL;
 	uint64_t off;
 	int rc;
 
@@ -861,7 +861,7 @@ static int verify_entry(uint64_t code, const uint8_t *digest, size_t dlen,
 {
 	struct carv2 *c = payload;
 	struct car_block_info info;
-	const uint8_t *data;
+	const uint8_t *data = NULL;
 	int rc = read_section(c, &info, &data, offset);
 
 	if (rc < 0)

@@ -10,18 +10,25 @@
  *   importer_tree.c     files and trees on disk (importer_add_fd/_path)
  *   leafpool.c          worker threads hashing leaves for importer_tree.c
  *
- * Every node goes through importer_node_store, so the encoding rules
- * (canonical dag-pb, UnixFS fields in number order, the CID version and
- * hash of the options) live in one place.
+ * Every node and every dag-pb leaf goes through importer_node_make, so
+ * the encoding rules (canonical dag-pb, UnixFS fields in number order,
+ * the CID version and hash of the options) live in one place.  It sizes
+ * the block first, then writes the links, the PBNode.Data header and the
+ * UnixFS message straight after it: a chunk is copied once, into the
+ * block (raw leaves are not copied at all: the chunk is the block).
  */
 #include "core/importer.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 #include "core/importer_i.h"
 #include "core/mhash.h"
+#include "core/pbwire_i.h"
+#include "core/varint.h"
 
 #include "core/banned.h"
 
@@ -205,32 +212,185 @@ void importer_meta_apply(struct unixfs_data *d,
 	}
 }
 
-int importer_node_store(struct cid *out, size_t *len_out, struct buf *block,
-			struct buf *data, const struct unixfs_data *ud,
-			struct dagpb_link *links, size_t n,
-			const struct importer_opts *opts,
-			const struct blockio_sink *sink)
+int importer_ctx_init(struct importer_ctx *c, const struct importer_opts *opts,
+		      const struct importer_meta *meta,
+		      const struct blockio_sink *sink)
 {
-	struct dagpb_node node = {0};
 	int error;
 
-	buf_reset(data);
+	memset(c, 0, sizeof(*c));
+	if ((error = importer_opts_check(opts)) < 0)
+		return error;
+	if (meta && meta->has_mtime && meta->mtime_nsec > 999999999)
+		return efs_error_set(EFS_EINVAL,
+				     "importer: mtime nanoseconds %u",
+				     meta->mtime_nsec);
+	c->opts = *opts;
+	if (meta)
+		c->meta = *meta;
+	c->sink = *sink;
+	buf_init(&c->block, DAGPB_BLOCK_MAX);
+	return 0;
+}
+
+void importer_ctx_release(struct importer_ctx *c)
+{
+	buf_release(&c->block);
+}
+
+/* PBNode.Data's key: field 1, length-delimited. */
+#define PBNODE_DATA_KEY 0x0a
+
+int importer_node_make(struct cid *out, struct buf *block,
+		       const struct unixfs_data *ud,
+		       const struct dagpb_link *links, size_t n,
+		       const struct importer_opts *opts)
+{
+	struct dagpb_node node = {.links = (struct dagpb_link *)links,
+				  .nlinks = n};
+	uint8_t head[1 + VARINT_MAX_LEN];
+	size_t ulen = unixfs_encoded_size(ud);
+	size_t size = dagpb_encoded_size(&node) + pbwire_len_field_size(ulen);
+	size_t hlen =
+	    (size_t)(pbwire_put_uint(head, PBNODE_DATA_KEY, ulen) - head);
+	int error;
+
 	buf_reset(block);
-	if ((error = unixfs_encode(data, ud)) < 0)
+	if (size > DAGPB_BLOCK_MAX)
+		return efs_error_set(EFS_ETOOBIG,
+				     "importer: node of %zu bytes over the "
+				     "%u cap",
+				     size, DAGPB_BLOCK_MAX);
+	/* One allocation for the whole block, then append in order. */
+	if ((error = buf_grow(block, size)) < 0 ||
+	    (n && (error = dagpb_encode(block, &node)) < 0) ||
+	    (error = buf_add(block, head, hlen)) < 0 ||
+	    (error = unixfs_encode(block, ud)) < 0)
 		return error;
-	node.links = links;
-	node.nlinks = n;
-	node.data = data->ptr;
-	node.data_len = data->len;
-	node.has_data = true;
-	if ((error = dagpb_encode(block, &node)) < 0)
-		return error;
-	error = cid_hash(out, importer_opts_cid_version(opts), CID_CODEC_DAG_PB,
-			 opts->hash, block->ptr, block->len);
+	assert(block->len == size);
+	return cid_hash(out, importer_opts_cid_version(opts), CID_CODEC_DAG_PB,
+			opts->hash, block->ptr, block->len);
+}
+
+int importer_node_store(struct cid *out, size_t *len_out,
+			struct importer_ctx *c, const struct unixfs_data *ud,
+			const struct dagpb_link *links, size_t n)
+{
+	int error;
+
+	error = importer_node_make(out, &c->block, ud, links, n, &c->opts);
 	if (error < 0)
 		return error;
-	*len_out = block->len;
-	return blockio_put(sink, out, block->ptr, block->len);
+	*len_out = c->block.len;
+	return blockio_put(&c->sink, out, c->block.ptr, c->block.len);
+}
+
+/* The UnixFS Data of the dag-pb leaf of chunk[0..len). */
+static void leaf_data(struct unixfs_data *out, enum importer_layout layout,
+		      const uint8_t *chunk, size_t len)
+{
+	memset(out, 0, sizeof(*out));
+	/* kubo's trickle leaves are Type Raw (boxo FillNodeLayer). */
+	out->type =
+	    layout == IMPORTER_LAYOUT_TRICKLE ? UNIXFS_RAW : UNIXFS_FILE;
+	out->data = chunk;
+	out->data_len = len;
+	out->has_data = len > 0;
+	out->filesize = len;
+	out->has_filesize = true;
+}
+
+int importer_leaf_make(struct importer_leaf *out, struct buf *block,
+		       const uint8_t *chunk, size_t len,
+		       const struct importer_opts *opts)
+{
+	struct unixfs_data ud;
+	int error;
+
+	out->size = len;
+	if (opts->raw_leaves) {
+		out->block = chunk;
+		out->block_len = len;
+		out->tsize = len;
+		return cid_hash(&out->cid, 1, CID_CODEC_RAW, opts->hash, chunk,
+				len);
+	}
+	leaf_data(&ud, opts->layout, chunk, len);
+	error = importer_node_make(&out->cid, block, &ud, NULL, 0, opts);
+	if (error < 0)
+		return error;
+	out->block = block->ptr;
+	out->block_len = block->len;
+	out->tsize = block->len;
+	return 0;
+}
+
+uint64_t importer_leaf_block_size(uint64_t size)
+{
+	struct unixfs_data ud;
+
+	/* Type File and Raw encode to the same size. */
+	leaf_data(&ud, IMPORTER_LAYOUT_BALANCED, NULL, (size_t)size);
+	return pbwire_len_field_size(unixfs_encoded_size(&ud));
+}
+
+int importer_links_alloc(struct importer_links *l, size_t cap)
+{
+	if (l->links)
+		return 0;
+	l->links = efs_calloc(cap, sizeof(*l->links));
+	l->sizes = efs_calloc(cap, sizeof(*l->sizes));
+	if (!l->links || !l->sizes) {
+		importer_links_release(l);
+		return efs_error_set(EFS_ENOMEM, "importer: out of memory");
+	}
+	return 0;
+}
+
+void importer_links_release(struct importer_links *l)
+{
+	efs_free(l->links);
+	efs_free(l->sizes);
+	memset(l, 0, sizeof(*l));
+}
+
+void importer_links_add(struct importer_links *l, const struct cid *id,
+			uint64_t size, uint64_t tsize)
+{
+	struct dagpb_link *lk = &l->links[l->n];
+
+	lk->cid = *id;
+	lk->name = (const uint8_t *)"";
+	lk->name_len = 0;
+	lk->has_name = true;
+	lk->tsize = tsize;
+	lk->has_tsize = true;
+	l->sizes[l->n++] = size;
+}
+
+int importer_links_store(struct cid *out, uint64_t *size_out,
+			 uint64_t *tsize_out, struct importer_links *l,
+			 struct importer_ctx *c)
+{
+	struct unixfs_data ud = {.type = UNIXFS_FILE, .has_filesize = true};
+	uint64_t tsize = 0;
+	size_t len;
+	int error;
+
+	for (size_t i = 0; i < l->n; i++) {
+		ud.filesize += l->sizes[i];
+		tsize += l->links[i].tsize;
+	}
+	ud.blocksizes = l->sizes;
+	ud.nblocksizes = l->n;
+	importer_meta_apply(&ud, &c->meta);
+	error = importer_node_store(out, &len, c, &ud, l->links, l->n);
+	if (error < 0)
+		return error;
+	l->n = 0;
+	*size_out = ud.filesize;
+	*tsize_out = tsize + len;
+	return 0;
 }
 
 /* A symlink target longer than this is refused (PATH_MAX is 4096). */
@@ -242,12 +402,11 @@ int importer_symlink(struct cid *out, uint64_t *tsize_out, const char *target,
 		     const struct blockio_sink *sink)
 {
 	struct unixfs_data ud = {.type = UNIXFS_SYMLINK};
-	struct buf block = BUF_INIT(DAGPB_BLOCK_MAX);
-	struct buf data = BUF_INIT(DAGPB_BLOCK_MAX);
+	struct importer_ctx c;
 	size_t n = 0;
 	int error;
 
-	if ((error = importer_opts_check(opts)) < 0)
+	if ((error = importer_ctx_init(&c, opts, meta, sink)) < 0)
 		return error;
 	if (len > SYMLINK_TARGET_MAX)
 		return efs_error_set(
@@ -255,11 +414,9 @@ int importer_symlink(struct cid *out, uint64_t *tsize_out, const char *target,
 	ud.data = (const uint8_t *)target;
 	ud.data_len = len;
 	ud.has_data = len > 0;
-	importer_meta_apply(&ud, meta);
-	error = importer_node_store(out, &n, &block, &data, &ud, NULL, 0, opts,
-				    sink);
-	buf_release(&block);
-	buf_release(&data);
+	importer_meta_apply(&ud, &c.meta);
+	error = importer_node_store(out, &n, &c, &ud, NULL, 0);
+	importer_ctx_release(&c);
 	if (error == 0 && tsize_out)
 		*tsize_out = n;
 	return error;

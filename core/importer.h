@@ -29,8 +29,8 @@
  *
  * Threads: the functions are reentrant; every object is owned by one
  * thread.  importer_add_fd and importer_add_path hash leaves on worker
- * threads but call the sink and the progress callback only from the
- * calling thread, blocks in file order.
+ * threads (and on the calling thread) but call the sink and the
+ * progress callback only from the calling thread, blocks in file order.
  */
 #ifndef EFS_IMPORTER_H
 #define EFS_IMPORTER_H
@@ -105,13 +105,14 @@ struct importer_opts {
 				 ours on, since this is a drive */
 	bool preserve_mode;   /* store permission bits (add_fd/add_path) */
 	bool preserve_mtime;  /* store modification times (idem) */
-	unsigned threads;     /* leaf-hashing workers for add_fd/add_path;
-				 0 = one per online CPU */
+	unsigned threads;     /* threads hashing leaves in add_fd/add_path,
+				 the calling one included; 0 = one per
+				 online CPU */
 	bool use_mmap;	      /* add_fd/add_path: map regular files rather
-				 than pread them (no copy: a little less
-				 CPU on a busy machine, none measurable on
-				 an idle one), but a file truncated by
-				 another process while it is being
+				 than pread them (no copy, but mapping
+				 costs about as much: no CPU saved that
+				 we could measure), and a file truncated
+				 by another process while it is being
 				 imported then kills the process with
 				 SIGBUS.  Off in the profiles */
 };

@@ -33,10 +33,7 @@ struct dir_entry {
 };
 
 struct importer_dir {
-	struct importer_opts opts;
-	struct importer_meta meta;
-	bool has_meta;
-	struct blockio_sink sink;
+	struct importer_ctx ctx; /* options, metadata, sink, scratch block */
 	struct dir_entry *entries;
 	size_t n, cap;
 	struct buf names; /* every name, back to back */
@@ -48,23 +45,15 @@ int importer_dir_new(struct importer_dir **out,
 		     const struct importer_meta *meta,
 		     const struct blockio_sink *sink)
 {
+	struct importer_ctx ctx;
 	struct importer_dir *d;
 	int error;
 
-	if ((error = importer_opts_check(opts)) < 0)
+	if ((error = importer_ctx_init(&ctx, opts, meta, sink)) < 0)
 		return error;
-	if (meta && meta->has_mtime && meta->mtime_nsec > 999999999)
-		return efs_error_set(EFS_EINVAL,
-				     "importer: mtime nanoseconds %u",
-				     meta->mtime_nsec);
 	if (!(d = efs_calloc(1, sizeof(*d))))
 		return efs_error_set(EFS_ENOMEM, "importer: out of memory");
-	d->opts = *opts;
-	if (meta && (meta->has_mode || meta->has_mtime)) {
-		d->meta = *meta;
-		d->has_meta = true;
-	}
-	d->sink = *sink;
+	d->ctx = ctx;
 	buf_init(&d->names, BUF_NOCAP);
 	*out = d;
 	return 0;
@@ -76,6 +65,7 @@ void importer_dir_free(struct importer_dir *d)
 		return;
 	efs_free(d->entries);
 	buf_release(&d->names);
+	importer_ctx_release(&d->ctx);
 	efs_free(d);
 }
 
@@ -154,13 +144,13 @@ static int sorted_links(struct dagpb_link **out, const struct importer_dir *d)
 
 /* The size estimate the threshold is compared with. */
 static uint64_t estimate(const struct importer_dir *d,
-			 const struct dagpb_link *links, const uint8_t *data,
-			 size_t data_len)
+			 const struct dagpb_link *links,
+			 const struct unixfs_data *ud)
 {
 	struct dagpb_node node = {0};
 	uint64_t sum = 0;
 
-	switch (d->opts.hamt_estimator) {
+	switch (d->ctx.opts.hamt_estimator) {
 	case IMPORTER_HAMT_LINKS:
 		for (size_t i = 0; i < d->n; i++)
 			sum += links[i].name_len + cid_size(&links[i].cid);
@@ -168,8 +158,7 @@ static uint64_t estimate(const struct importer_dir *d,
 	case IMPORTER_HAMT_BLOCK:
 		node.links = (struct dagpb_link *)links;
 		node.nlinks = d->n;
-		node.data = data;
-		node.data_len = data_len;
+		node.data_len = unixfs_encoded_size(ud);
 		node.has_data = true;
 		return dagpb_encoded_size(&node);
 	case IMPORTER_HAMT_DISABLED:
@@ -194,12 +183,12 @@ static int store_hamt(struct importer_dir *d, struct cid *out, uint64_t *tsize)
 		es[i].cid = d->entries[i].cid;
 		es[i].tsize = d->entries[i].tsize;
 	}
-	importer_meta_apply(&meta, d->has_meta ? &d->meta : NULL);
-	ho.fanout = d->opts.hamt_fanout;
-	ho.cid_version = importer_opts_cid_version(&d->opts);
-	ho.hash = d->opts.hash;
+	importer_meta_apply(&meta, &d->ctx.meta);
+	ho.fanout = d->ctx.opts.hamt_fanout;
+	ho.cid_version = importer_opts_cid_version(&d->ctx.opts);
+	ho.hash = d->ctx.opts.hash;
 	ho.meta = &meta;
-	error = hamt_build(out, tsize, es, d->n, &ho, &d->sink);
+	error = hamt_build(out, tsize, es, d->n, &ho, &d->ctx.sink);
 	efs_free(es);
 	return error;
 }
@@ -208,8 +197,6 @@ int importer_dir_finish(struct importer_dir *d, struct cid *out,
 			uint64_t *tsize_out)
 {
 	struct unixfs_data ud = {.type = UNIXFS_DIRECTORY};
-	struct buf block = BUF_INIT(DAGPB_BLOCK_MAX);
-	struct buf data = BUF_INIT(DAGPB_BLOCK_MAX);
 	struct dagpb_link *links = NULL;
 	uint64_t tsize = 0;
 	size_t len;
@@ -221,18 +208,15 @@ int importer_dir_finish(struct importer_dir *d, struct cid *out,
 	d->finished = true;
 	if ((error = sorted_links(&links, d)) < 0)
 		return error;
-	importer_meta_apply(&ud, d->has_meta ? &d->meta : NULL);
-	if ((error = unixfs_encode(&data, &ud)) < 0)
-		goto out;
+	importer_meta_apply(&ud, &d->ctx.meta);
 	/* An empty directory is never sharded (boxo and JS decide when an
 	 * entry is added, so they never look at one). */
-	if (d->n > 0 && d->opts.hamt_estimator != IMPORTER_HAMT_DISABLED &&
-	    estimate(d, links, data.ptr, data.len) > d->opts.hamt_threshold) {
+	if (d->n > 0 && d->ctx.opts.hamt_estimator != IMPORTER_HAMT_DISABLED &&
+	    estimate(d, links, &ud) > d->ctx.opts.hamt_threshold) {
 		error = store_hamt(d, out, &tsize);
 		goto out;
 	}
-	error = importer_node_store(out, &len, &block, &data, &ud, links, d->n,
-				    &d->opts, &d->sink);
+	error = importer_node_store(out, &len, &d->ctx, &ud, links, d->n);
 	if (error < 0)
 		goto out;
 	tsize = len;
@@ -242,7 +226,6 @@ out:
 	if (error == 0 && tsize_out)
 		*tsize_out = tsize;
 	efs_free(links);
-	buf_release(&block);
-	buf_release(&data);
+	importer_ctx_release(&d->ctx);
 	return error;
 }

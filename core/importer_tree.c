@@ -65,6 +65,25 @@ struct names {
 	size_t n;
 };
 
+static void walk_init(struct walk *w, const struct importer_opts *opts,
+		      const struct blockio_sink *sink, importer_progress_cb cb,
+		      void *payload)
+{
+	memset(w, 0, sizeof(*w));
+	w->opts = opts;
+	w->sink = sink;
+	w->cb = cb;
+	w->payload = payload;
+	buf_init(&w->path, BUF_NOCAP);
+}
+
+static void walk_release(struct walk *w)
+{
+	leafpool_free(w->pool);
+	efs_free(w->rbuf);
+	buf_release(&w->path);
+}
+
 static int progress(struct walk *w)
 {
 	struct importer_event ev = {IMPORTER_EVENT_PROGRESS, w->done, w->total,
@@ -192,11 +211,7 @@ int importer_add_fd(struct cid *out, uint64_t *tsize_out, int fd,
 		    const struct blockio_sink *sink, importer_progress_cb cb,
 		    void *payload)
 {
-	struct walk w = {.opts = opts,
-			 .sink = sink,
-			 .cb = cb,
-			 .payload = payload,
-			 .path = BUF_INIT(4096)};
+	struct walk w;
 	struct stat st;
 	uint64_t tsize;
 	int error;
@@ -205,15 +220,14 @@ int importer_add_fd(struct cid *out, uint64_t *tsize_out, int fd,
 		return error;
 	if (fstat(fd, &st) < 0)
 		return efs_error_set_errno(EFS_EIO, errno, "importer: fstat");
+	walk_init(&w, opts, sink, cb, payload);
 	if (S_ISREG(st.st_mode))
 		w.total = (uint64_t)st.st_size;
 	if ((error = buf_printf(&w.path, "fd %d", fd)) == 0)
 		error = import_fd(&w, fd, &st, out, &tsize);
 	if (error == 0 && tsize_out)
 		*tsize_out = tsize;
-	leafpool_free(w.pool);
-	efs_free(w.rbuf);
-	buf_release(&w.path);
+	walk_release(&w);
 	return error;
 }
 
@@ -272,18 +286,18 @@ static int list_dir(struct names *out, struct walk *w, DIR *dir)
 		if (name[0] == '.' && !w->opts->include_hidden)
 			continue;
 		if ((error = buf_add(&out->arena, name, strlen(name) + 1)) < 0)
-			goto fail;
+			goto out_release;
 		out->n++;
 	}
 	if (errno) {
 		error =
 		    efs_error_set_errno(EFS_EIO, errno, "importer: readdir %s",
 					(const char *)w->path.ptr);
-		goto fail;
+		goto out_release;
 	}
 	if ((error = names_index(out)) == 0)
 		return 0;
-fail:
+out_release:
 	names_release(out);
 	return error;
 }
@@ -474,11 +488,7 @@ int importer_add_path(struct cid *out, uint64_t *tsize_out, const char *path,
 		      const struct blockio_sink *sink, importer_progress_cb cb,
 		      void *payload)
 {
-	struct walk w = {.opts = opts,
-			 .sink = sink,
-			 .cb = cb,
-			 .payload = payload,
-			 .path = BUF_INIT(BUF_NOCAP)};
+	struct walk w;
 	struct stat st;
 	uint64_t tsize = 0;
 	int error;
@@ -489,8 +499,9 @@ int importer_add_path(struct cid *out, uint64_t *tsize_out, const char *path,
 		return efs_error_set_errno(errno == ENOENT ? EFS_ENOTFOUND
 							   : EFS_EIO,
 					   errno, "importer: %s", path);
+	walk_init(&w, opts, sink, cb, payload);
 	if ((error = buf_adds(&w.path, path)) < 0)
-		return error;
+		goto out;
 	if (cb)
 		w.total = total_size(&w, AT_FDCWD, path);
 	error = import_at(&w, AT_FDCWD, path, &st, out, &tsize);
@@ -501,8 +512,7 @@ int importer_add_path(struct cid *out, uint64_t *tsize_out, const char *path,
 				      path);
 	if (error == 0 && tsize_out)
 		*tsize_out = tsize;
-	leafpool_free(w.pool);
-	efs_free(w.rbuf);
-	buf_release(&w.path);
+out:
+	walk_release(&w);
 	return error;
 }

@@ -56,23 +56,16 @@
 #define TRICKLE_DEPTH_MAX 32
 
 struct frame {
-	struct dagpb_link *links; /* cap slots, allocated on first use */
-	uint64_t *sizes;	  /* content bytes under each link */
-	size_t n;		  /* links */
-	size_t nleaves;		  /* the first nleaves links are leaves */
-	unsigned max_depth;	  /* sub-trees are of depths < this */
-	unsigned depth;		  /* depth of the next sub-tree */
-	unsigned repeat;	  /* sub-trees of that depth so far */
+	struct importer_links links; /* the first nleaves are leaves */
+	size_t nleaves;
+	unsigned max_depth; /* sub-trees are of depths < this */
+	unsigned depth;	    /* depth of the next sub-tree */
+	unsigned repeat;    /* sub-trees of that depth so far */
 };
 
 struct importer_trickle {
-	struct importer_opts opts;
-	struct importer_meta meta;
-	bool has_meta;
-	struct blockio_sink sink;
-	struct buf *block; /* the caller's scratch */
-	struct buf *data;
-	size_t cap; /* link slots per frame */
+	struct importer_ctx *ctx; /* the file's: options, sink, block */
+	size_t cap;		  /* link slots per frame */
 	struct frame frames[TRICKLE_DEPTH_MAX];
 	unsigned nframes; /* frames in use; frames[0] is the root */
 };
@@ -81,24 +74,15 @@ struct importer_trickle {
 static int frame_open(struct importer_trickle *t, unsigned max_depth)
 {
 	struct frame *fr;
+	int error;
 
 	if (t->nframes == TRICKLE_DEPTH_MAX)
 		return efs_error_set(EFS_ETOOBIG,
 				     "importer: trickle tree too deep");
 	fr = &t->frames[t->nframes];
-	if (!fr->links) {
-		fr->links = efs_calloc(t->cap, sizeof(*fr->links));
-		fr->sizes = efs_calloc(t->cap, sizeof(*fr->sizes));
-		if (!fr->links || !fr->sizes) {
-			efs_free(fr->links);
-			efs_free(fr->sizes);
-			fr->links = NULL;
-			fr->sizes = NULL;
-			return efs_error_set(EFS_ENOMEM,
-					     "importer: out of memory");
-		}
-	}
-	fr->n = 0;
+	if ((error = importer_links_alloc(&fr->links, t->cap)) < 0)
+		return error;
+	fr->links.n = 0;
 	fr->nleaves = 0;
 	fr->max_depth = max_depth;
 	fr->depth = 1;
@@ -110,19 +94,10 @@ static int frame_open(struct importer_trickle *t, unsigned max_depth)
 static int frame_link(struct importer_trickle *t, struct frame *fr,
 		      const struct cid *id, uint64_t size, uint64_t tsize)
 {
-	struct dagpb_link *lk;
-
-	if (fr->n == t->cap)
+	if (fr->links.n == t->cap)
 		return efs_error_set(EFS_ETOOBIG,
 				     "importer: trickle node too wide");
-	lk = &fr->links[fr->n];
-	lk->cid = *id;
-	lk->name = (const uint8_t *)"";
-	lk->name_len = 0;
-	lk->has_name = true;
-	lk->tsize = tsize;
-	lk->has_tsize = true;
-	fr->sizes[fr->n++] = size;
+	importer_links_add(&fr->links, id, size, tsize);
 	return 0;
 }
 
@@ -137,25 +112,13 @@ static int frame_store(struct importer_trickle *t, struct cid *out,
 		       uint64_t *size_out, uint64_t *tsize_out)
 {
 	struct frame *fr = &t->frames[t->nframes - 1];
-	struct unixfs_data ud = {.type = UNIXFS_FILE, .has_filesize = true};
-	uint64_t tsum = 0;
-	size_t len;
 	int error;
 
-	for (size_t i = 0; i < fr->n; i++) {
-		ud.filesize += fr->sizes[i];
-		tsum += fr->links[i].tsize;
-	}
-	ud.blocksizes = fr->sizes;
-	ud.nblocksizes = fr->n;
-	importer_meta_apply(&ud, t->has_meta ? &t->meta : NULL);
-	error = importer_node_store(out, &len, t->block, t->data, &ud,
-				    fr->links, fr->n, &t->opts, &t->sink);
+	error =
+	    importer_links_store(out, size_out, tsize_out, &fr->links, t->ctx);
 	if (error < 0)
 		return error;
 	t->nframes--;
-	*size_out = ud.filesize;
-	*tsize_out = tsum + len;
 	return 0;
 }
 
@@ -173,25 +136,16 @@ static int frame_close(struct importer_trickle *t)
 }
 
 int importer_trickle_new(struct importer_trickle **out,
-			 const struct importer_opts *opts,
-			 const struct importer_meta *meta,
-			 const struct blockio_sink *sink, struct buf *block,
-			 struct buf *data)
+			 struct importer_ctx *ctx)
 {
 	struct importer_trickle *t;
 	int error;
 
 	if (!(t = efs_calloc(1, sizeof(*t))))
 		return efs_error_set(EFS_ENOMEM, "importer: out of memory");
-	t->opts = *opts;
-	if (meta) {
-		t->meta = *meta;
-		t->has_meta = true;
-	}
-	t->sink = *sink;
-	t->block = block;
-	t->data = data;
-	t->cap = opts->max_links + (size_t)TRICKLE_REPEAT * TRICKLE_DEPTH_MAX;
+	t->ctx = ctx;
+	t->cap =
+	    ctx->opts.max_links + (size_t)TRICKLE_REPEAT * TRICKLE_DEPTH_MAX;
 	if ((error = frame_open(t, UINT_MAX)) < 0) {
 		importer_trickle_free(t);
 		return error;
@@ -204,17 +158,15 @@ void importer_trickle_free(struct importer_trickle *t)
 {
 	if (!t)
 		return;
-	for (unsigned i = 0; i < TRICKLE_DEPTH_MAX; i++) {
-		efs_free(t->frames[i].links);
-		efs_free(t->frames[i].sizes);
-	}
+	for (unsigned i = 0; i < TRICKLE_DEPTH_MAX; i++)
+		importer_links_release(&t->frames[i].links);
 	efs_free(t);
 }
 
 int importer_trickle_push(struct importer_trickle *t, const struct cid *id,
 			  uint64_t size, uint64_t tsize)
 {
-	unsigned w = t->opts.max_links;
+	unsigned w = t->ctx->opts.max_links;
 	struct frame *top = &t->frames[t->nframes - 1];
 	int error;
 

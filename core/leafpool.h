@@ -4,11 +4,13 @@
  * importer_add_fd / importer_add_path.
  *
  * The calling thread starts a file, then takes leaves one by one with
- * leafpool_next; meanwhile the workers map (or pread) and hash the next
- * few chunks (a ring of 2 slots per worker, each one chunk), so memory
- * is bounded by 2 * threads * chunk_size whatever the file size.  The
- * caller stores each leaf's block and builds the tree, so blocks reach
- * the sink from one thread, in file order.
+ * leafpool_next; meanwhile the hashing threads map (or pread) and hash
+ * the next few chunks (a ring of 2 slots per thread, each one chunk), so
+ * memory is bounded by 2 * threads * chunk_size whatever the file size.
+ * The hashing threads are internal workers and the caller itself, which
+ * makes queued leaves in leafpool_next rather than wait for its own.
+ * The caller stores each leaf's block and builds the tree, so blocks
+ * reach the sink from one thread, in file order.
  *
  * A pool is owned by the thread that created it; its workers are
  * internal.  Threads are named "efs-leaf<N>".
@@ -24,21 +26,22 @@ struct leafpool;
 struct importer_leaf;
 
 /*
- * Start the workers: opts->threads of them (0 = one per online CPU),
- * making leaves with opts's chunk size, leaf kind, CID version and hash
- * (opts is copied).  Returns 0, EFS_EINVAL, EFS_ENOMEM or EFS_ERROR (a
- * thread could not be started).
+ * Make a pool of opts->threads hashing threads (0 = one per online
+ * CPU): the caller's and threads - 1 workers, started here.  They make
+ * leaves with opts's chunk size, leaf kind, CID version and hash (opts
+ * is copied).  Returns 0, EFS_EINVAL, EFS_ENOMEM or EFS_ERROR (a thread
+ * could not be started).
  */
 int leafpool_new(struct leafpool **out, const struct importer_opts *opts);
 
-/* Number of worker threads. */
+/* Number of hashing threads (the workers and the caller). */
 unsigned leafpool_threads(const struct leafpool *p);
 
 /*
  * Begin the chunks of bytes [0, size) of fd (mapped or read with pread,
- * as opts->use_mmap says, so fd's offset is untouched).  The previous file must
- * be finished (leafpool_next returned EFS_ITEROVER) or cancelled.  fd must stay
- * open until then.  Returns 0 or EFS_EINVAL.
+ * as opts->use_mmap says, so fd's offset is untouched).  The previous
+ * file must be finished (leafpool_next returned EFS_ITEROVER) or
+ * cancelled.  fd must stay open until then.  Returns 0 or EFS_EINVAL.
  */
 int leafpool_start(struct leafpool *p, int fd, uint64_t size);
 

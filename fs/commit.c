@@ -21,11 +21,13 @@
 
 #include "fs/commit.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/bstore.h"
@@ -284,9 +286,8 @@ static int last_on(struct commit_record *out, struct db *db, uint64_t dir)
 	if (error > 0)
 		error = row_read(out, st);
 	else if (error == 0)
-		error = efs_error_set(EFS_ENOTFOUND, "commit: directory %" PRIu64
-						     " was never committed",
-				      dir);
+		error = efs_error_set(EFS_ENOTFOUND, "commit: directory "
+				      "%" PRIu64 " was never committed", dir);
 	db_reset(st);
 	return error;
 }
@@ -329,6 +330,8 @@ int commit_list(const char *db_path, commit_cb cb, void *payload)
 	int version;
 	int error;
 
+	if (access(db_path, F_OK) < 0 && errno == ENOENT)
+		return 0; /* no repository yet: no commits */
 	if ((error = db_open(&db, db_path, DB_OPEN_QUERY_ONLY)) < 0)
 		return error;
 	error = db_schema_version(&version, db, "fs_commits");
@@ -531,7 +534,8 @@ static void watch_check(struct commit_state *cs, struct watch *w)
 static void auto_round(struct commit_state *cs)
 {
 	pthread_mutex_lock(&cs->rmu);
-	if (!watch_get(cs, INODE_ROOT) || list_on(cs->rdb, watch_add_cb, cs) < 0)
+	if (!watch_get(cs, INODE_ROOT) ||
+	    list_on(cs->rdb, watch_add_cb, cs) < 0)
 		efs_log_warn("auto-commit: %s", efs_error_msg());
 	pthread_mutex_unlock(&cs->rmu);
 	for (size_t i = 0; i < cs->nwatches; i++)

@@ -90,7 +90,8 @@ typedef int (*commit_cb)(const struct commit_record *r, void *payload);
 /*
  * List the commits recorded in the index db_path, read-only (the CLI's
  * `estuaryfs commits`, beside a running daemon).  A repository that was
- * never mounted has none.  Returns 0, cb's value, or db errors.
+ * never mounted, or does not exist yet, has none.  Returns 0, cb's
+ * value, or db errors.
  */
 int commit_list(const char *db_path, commit_cb cb, void *payload);
 

@@ -64,7 +64,8 @@ static int children_add(const struct inode_dirent *e, void *payload)
 		struct child *v = efs_reallocarray(c->v, cap, sizeof(*v));
 
 		if (!v)
-			return efs_error_set(EFS_ENOMEM, "dircid: out of memory");
+			return efs_error_set(EFS_ENOMEM, "dircid: out of "
+							 "memory");
 		c->v = v;
 		c->cap = cap;
 	}
@@ -130,8 +131,9 @@ static int symlink_cid(struct cid *out, uint64_t *tsize_out,
 	int error;
 
 	if ((error = inode_readlink(&target, env->t, ino)) == 0)
-		error = importer_symlink(out, tsize_out, (const char *)target.ptr,
-					 target.len, env->iopts, NULL, &sink);
+		error = importer_symlink(out, tsize_out,
+					 (const char *)target.ptr, target.len,
+					 env->iopts, NULL, &sink);
 	buf_release(&target);
 	return error;
 }

@@ -10,7 +10,18 @@
  * again for an unchanged tree costs one lookup, and after a change only
  * the directories on the path to it are rebuilt.  The blocks built are
  * put into the blockstore (not synced, not pinned: commit.c pins what it
- * keeps).  Metadata (mode, mtime) is not stored in the nodes.
+ * keeps).
+ *
+ * Metadata: mode, mtime, owners and xattrs stay in the inode table and
+ * are not stored in the nodes (no UnixFS 1.5 fields), so CIDs depend on
+ * names and bytes only, and `chmod` or `touch` do not change them.  A
+ * directory's CID therefore equals a plain `ipfs add -r` of the same tree
+ * with the same profile: `ipfs add -r --hidden` in a kubo configured
+ * with IPIP-499's unixfs-v1-2025 profile (CIDv1, raw leaves, 1 MiB
+ * chunks, 1024 links, HAMT by exact block size), or `estuaryfs add` of a
+ * copy of the tree; for unixfs-v0-2015, kubo's classic defaults.
+ * --hidden matters: dot-files are part of the filesystem, while kubo
+ * skips them by default.
  *
  * Entries a UnixFS directory cannot hold (fifos, sockets, devices) are
  * left out, as `ipfs add` skips them; a name that is not valid UTF-8

@@ -41,6 +41,7 @@ static const struct {
 	{ FS_EBADF, EBADF, "EBADF" },
 	{ FS_EAGAIN, EAGAIN, "EAGAIN" },
 	{ FS_EINTR, EINTR, "EINTR" },
+	{ FS_ENXIO, ENXIO, "ENXIO" },
 };
 
 #define NFS_CODES (sizeof(fs_codes) / sizeof(fs_codes[0]))

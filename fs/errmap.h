@@ -32,6 +32,7 @@ enum errmap_fs_code {
 	FS_EBADF = -113,
 	FS_EAGAIN = -114,      /* O_NONBLOCK and the data is not local */
 	FS_EINTR = -115,       /* interrupted by the caller (FUSE INTERRUPT) */
+	FS_ENXIO = -116,       /* lseek SEEK_DATA/SEEK_HOLE past the end */
 };
 
 /*

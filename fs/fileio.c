@@ -45,9 +45,12 @@
 
 #include "core/banned.h"
 
-#define FILEIO_MEM_SLOTS 2         /* chunks one file stages in memory */
-#define FILEIO_INFLIGHT 4          /* chunks of one file being sealed */
-#define FILEIO_BUF_MIN (64u << 10) /* first buffer of a small file */
+/* Chunks one file stages in memory. */
+#define FILEIO_MEM_SLOTS 2
+/* Chunks of one file being sealed at once. */
+#define FILEIO_INFLIGHT 4
+/* The first buffer of a small file. */
+#define FILEIO_BUF_MIN (64u << 10)
 
 /* ---- the staging file --------------------------------------------------- */
 
@@ -225,7 +228,7 @@ struct seal_job {
 	struct staging_job job;
 	struct fileio *f;
 	uint64_t index;
-	uint8_t *buf;   /* the MEM slot's buffer, or NULL: read the disk */
+	uint8_t *buf; /* the MEM slot's buffer, or NULL: read the disk */
 	size_t len;
 };
 
@@ -271,7 +274,8 @@ static void seal_run(struct staging_job *sj, uint8_t *scratch)
 
 	/* Nobody changes a SEALING chunk: read it without the lock. */
 	if (!data) {
-		error = fileio_disk_read(f, job->index * f->cs, job->len, scratch);
+		error =
+		    fileio_disk_read(f, job->index * f->cs, job->len, scratch);
 		data = scratch;
 	}
 	if (error == 0)
@@ -282,7 +286,7 @@ static void seal_run(struct staging_job *sj, uint8_t *scratch)
 	efs_free(job);
 }
 
-int fileio_seal_submit(struct fileio *f, struct slot *s, size_t len)
+int fileio_seal_submit(struct fileio *f, struct slot *s, size_t len, bool here)
 {
 	struct seal_job *job = efs_calloc(1, sizeof(*job));
 
@@ -301,7 +305,13 @@ int fileio_seal_submit(struct fileio *f, struct slot *s, size_t len)
 	}
 	s->state = SLOT_SEALING;
 	f->nsealing++;
-	staging_submit(f->st, &job->job);
+	if (!here || !job->buf) {
+		staging_submit(f->st, &job->job);
+		return 0;
+	}
+	pthread_mutex_unlock(&f->lock);
+	seal_run(&job->job, NULL);
+	pthread_mutex_lock(&f->lock);
 	return 0;
 }
 
@@ -356,7 +366,8 @@ static int mem_fill(struct fileio *f, struct slot *s, size_t len)
 			hi = lo;
 		error = fileio_under_read(f, s, 0, lo, s->buf);
 		if (error == 0 && hi < len)
-			error = fileio_under_read(f, s, hi, len - hi, s->buf + hi);
+			error =
+			    fileio_under_read(f, s, hi, len - hi, s->buf + hi);
 	}
 	if (error == 0) {
 		s->lo = 0;
@@ -433,7 +444,7 @@ static int mem_retire(struct fileio *f, uint64_t keep)
 	if (!old)
 		return 0;
 	if (mem_full(f, old))
-		return fileio_seal_submit(f, old, f->cs);
+		return fileio_seal_submit(f, old, f->cs, false);
 	return mem_spill(f, old);
 }
 
@@ -453,8 +464,8 @@ static int mem_write(struct fileio *f, struct slot *s, size_t a, size_t b,
 		if ((error = mem_reserve(f, s, f->cs, false)) != 0 ||
 		    (error = mem_fill(f, s, f->cs)) < 0)
 			return error;
-	} else if ((error = mem_reserve(f, s, b > s->hi ? b : s->hi,
-					false)) != 0) {
+	} else if ((error = mem_reserve(f, s, b > s->hi ? b : s->hi, false)) !=
+		   0) {
 		return error;
 	}
 	if (zero && a > s->hi)
@@ -479,8 +490,7 @@ static int mem_write(struct fileio *f, struct slot *s, size_t a, size_t b,
  * the chunk shows now.  With hole false, a chunk that is a hole gets no
  * slot (*out is NULL).  Never waits; k must not be SEALING.
  */
-static int slot_get(struct slot **out, struct fileio *f, uint64_t k,
-		    bool hole)
+static int slot_get(struct slot **out, struct fileio *f, uint64_t k, bool hole)
 {
 	struct slot *s = fileio_slot_find(f, k);
 	enum slot_under under;
@@ -568,7 +578,8 @@ static int disk_relieve(struct fileio *f)
 
 		if (s->state == SLOT_DISK)
 			error = fileio_seal_submit(
-			    f, s, (size_t)fileio_extent(f, s->index, f->size));
+			    f, s, (size_t)fileio_extent(f, s->index, f->size),
+			    false);
 	}
 	while (f->nsealing)
 		fileio_wait(f);
@@ -582,7 +593,7 @@ static int pending_error(struct fileio *f)
 
 	if (f->broken)
 		return efs_error_set(f->broken, "fileio: the file lost data "
-				     "in a failed blockstore sync");
+						"in a failed blockstore sync");
 	if (!f->seal_error)
 		return 0;
 	error = efs_error_restore(&f->seal_err);
@@ -626,8 +637,9 @@ static int seal_full(struct fileio *f, uint64_t k0, uint64_t k1)
 		while ((s = fileio_slot_find(f, k)) && mem_full(f, s) &&
 		       f->nsealing >= FILEIO_INFLIGHT)
 			fileio_wait(f);
-		if (s && mem_full(f, s)) {
-			int error = fileio_seal_submit(f, s, f->cs);
+		/* during a flush's barrier the flush seals it */
+		if (s && mem_full(f, s) && !f->barrier) {
+			int error = fileio_seal_submit(f, s, f->cs, false);
 
 			if (error < 0)
 				return error;
@@ -648,8 +660,7 @@ static int grow(struct fileio *f, uint64_t size)
 	return error;
 }
 
-int fileio_write(struct fileio *f, uint64_t off, const void *data,
-		 size_t len)
+int fileio_write(struct fileio *f, uint64_t off, const void *data, size_t len)
 {
 	const uint8_t *src = data;
 	uint64_t end = off + len, k0, k1, pos;
@@ -672,8 +683,8 @@ int fileio_write(struct fileio *f, uint64_t off, const void *data,
 	for (pos = off; pos < end && error == 0;) {
 		uint64_t k = pos / f->cs;
 		size_t a = (size_t)(pos - k * f->cs);
-		size_t n = f->cs - a < end - pos ? f->cs - a
-						 : (size_t)(end - pos);
+		size_t n =
+		    f->cs - a < end - pos ? f->cs - a : (size_t)(end - pos);
 
 		error = chunk_write(f, k, a, a + n, src + (pos - off));
 		pos += n;
@@ -690,9 +701,9 @@ out:
 /* Shrink to size: drop whole chunks past it, cut the one holding it. */
 static int shrink(struct fileio *f, uint64_t size)
 {
-	uint64_t keep = (size + f->cs - 1) / f->cs;  /* chunks left */
+	uint64_t keep = (size + f->cs - 1) / f->cs; /* chunks left */
 	uint64_t k = size / f->cs;
-	size_t e = (size_t)(size - k * f->cs);     /* bytes left in k */
+	size_t e = (size_t)(size - k * f->cs); /* bytes left in k */
 	struct slot *s;
 	int error;
 
@@ -765,7 +776,7 @@ int fileio_new(struct fileio **out, struct staging *st, const struct cid *root,
 	f->size = size;
 	f->limit_since = size;
 	f->stfd = -1;
-	if (!root)
+	if (!root && size)
 		f->dirty_since = fileio_now();
 	*out = f;
 	return 0;
@@ -798,7 +809,7 @@ void fileio_free(struct fileio *f)
 		fileio_wait(f);
 	if (f->stfd >= 0)
 		close(f->stfd);
-	f->stfd = -1;   /* nothing to punch out any more */
+	f->stfd = -1; /* nothing to punch out any more */
 	while (f->nslots)
 		fileio_slot_drop(f, f->slots[f->nslots - 1]);
 	fileio_rcache_free(f);

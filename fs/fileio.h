@@ -65,8 +65,9 @@ void fileio_free(struct fileio *f);
 /* The file's size, staged writes included. */
 uint64_t fileio_size(struct fileio *f);
 
-/* True when something was written or truncated since the last flush (or
- * the file has no DAG yet). */
+/* True when something was written or truncated since the last flush.
+ * A file without a DAG is clean while it is empty (the inode says "empty"
+ * without one). */
 bool fileio_dirty(struct fileio *f);
 
 /*

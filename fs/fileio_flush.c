@@ -40,8 +40,8 @@
 #include "core/banned.h"
 
 /* The walk's stop codes (positive, so never an efs error). */
-#define WALK_STOP 1      /* past the DAG's part of the file */
-#define WALK_MISFIT 2    /* a leaf that cannot be reused: read instead */
+#define WALK_STOP   1 /* past the DAG's part of the file */
+#define WALK_MISFIT 2 /* a leaf that cannot be reused: read instead */
 
 struct snap_leaf {
 	uint64_t index;
@@ -53,40 +53,47 @@ struct snap {
 	struct cid base;
 	bool has_base;
 	uint64_t base_size, base_limit, size;
-	struct snap_leaf *leaves;   /* by index */
+	struct snap_leaf *leaves; /* by index */
 	size_t nleaves;
 };
 
 struct rebuild {
-	struct fileio *f;           /* for cs, st and src only */
+	struct fileio *f; /* for cs, st and src only */
 	const struct snap *snap;
 	const struct importer_opts *opts;
 	struct importer_file *b;
-	uint64_t next;              /* next chunk to add */
-	size_t li;                  /* next snapshot leaf */
-	struct cid zero;            /* leaf of a whole zero chunk */
+	uint64_t next;	 /* next chunk to add */
+	size_t li;	 /* next snapshot leaf */
+	struct cid zero; /* leaf of a whole zero chunk */
 	bool has_zero;
 	struct dagreader_file *reader; /* the DAG, for chunks read */
-	uint8_t *buf;               /* a chunk read */
+	uint8_t *buf;		       /* a chunk read */
 };
 
 /* ---- 2. sealing --------------------------------------------------------- */
 
 static int seal_all(struct fileio *f)
 {
+	size_t staged = 0;
 	int error = 0;
 
 	f->barrier = true;
 	while (f->nsealing)
 		fileio_wait(f);
+	for (size_t i = 0; i < f->nslots; i++)
+		staged += f->slots[i]->state != SLOT_SEALED;
+	/* The slots do not change meanwhile: the barrier holds writers off
+	 * and sealing one here releases the lock only around hashing it. */
 	for (size_t i = 0; i < f->nslots && error == 0; i++) {
 		struct slot *s = f->slots[i];
 		size_t ext = (size_t)fileio_extent(f, s->index, f->size);
 
 		if (s->state == SLOT_MEM)
 			error = fileio_mem_complete(f, s, ext);
-		if (error == 0 && s->state != SLOT_SEALED)
-			error = fileio_seal_submit(f, s, ext);
+		/* one chunk (a small file, a tail): no handoff */
+		if (error == 0 &&
+		    (s->state == SLOT_MEM || s->state == SLOT_DISK))
+			error = fileio_seal_submit(f, s, ext, staged == 1);
 	}
 	while (f->nsealing)
 		fileio_wait(f);
@@ -102,9 +109,10 @@ static int seal_all(struct fileio *f)
 
 /* ---- 3. snapshot -------------------------------------------------------- */
 
+/* Without a DAG, base_limit is 0: only an empty file is clean. */
 static bool is_dirty(const struct fileio *f)
 {
-	return !f->has_base || f->nslots || f->size != f->base_size ||
+	return f->nslots || f->size != f->base_size ||
 	       f->base_limit != f->base_size;
 }
 
@@ -167,8 +175,7 @@ static bool leaf_fits(const struct rebuild *r, const struct dagreader_leaf *l)
 
 /* Read chunk k's bytes [0, ext) as the snapshot's DAG shows them, and make
  * them a leaf. */
-static int read_leaf(struct cid *out, struct rebuild *r, uint64_t k,
-		     size_t ext)
+static int read_leaf(struct cid *out, struct rebuild *r, uint64_t k, size_t ext)
 {
 	uint64_t pos = k * r->f->cs, limit = r->snap->base_limit;
 	size_t m = pos + ext <= limit ? ext : (size_t)(limit - pos);
@@ -178,8 +185,8 @@ static int read_leaf(struct cid *out, struct rebuild *r, uint64_t k,
 	if (!r->buf && !(r->buf = efs_malloc(r->f->cs)))
 		return efs_error_set(EFS_ENOMEM, "fileio: out of memory");
 	if (!r->reader) {
-		error = dagreader_file_open(&r->reader, &r->f->src,
-					    &r->snap->base);
+		error =
+		    dagreader_file_open(&r->reader, &r->f->src, &r->snap->base);
 		if (error < 0)
 			return error;
 	}
@@ -296,10 +303,9 @@ static int rebuild_run(struct cid *out, uint64_t *tsize, struct rebuild *r)
 	if ((error = importer_file_finish(r->b, out, &filesize, tsize)) < 0)
 		return error;
 	if (filesize != sn->size)
-		return efs_error_set(EFS_ERROR,
-				     "fileio: rebuilt %llu bytes, not %llu",
-				     (unsigned long long)filesize,
-				     (unsigned long long)sn->size);
+		return efs_error_set(
+		    EFS_ERROR, "fileio: rebuilt %llu bytes, not %llu",
+		    (unsigned long long)filesize, (unsigned long long)sn->size);
 	return 0;
 }
 
@@ -307,9 +313,9 @@ static int rebuild(struct cid *out, uint64_t *tsize, struct fileio *f,
 		   const struct snap *sn)
 {
 	struct rebuild r = {
-		.f = f,
-		.snap = sn,
-		.opts = staging_importer_opts(f->st),
+	    .f = f,
+	    .snap = sn,
+	    .opts = staging_importer_opts(f->st),
 	};
 	int error = rebuild_run(out, tsize, &r);
 
@@ -367,7 +373,7 @@ static bool leaves_lost(struct fileio *f, const struct snap *sn)
 
 int fileio_flush(struct fileio *f, fileio_commit_cb cb, void *payload)
 {
-	struct snap sn = { 0 };
+	struct snap sn = {0};
 	struct cid root;
 	uint64_t tsize = 0;
 	bool dirty;
@@ -377,7 +383,8 @@ int fileio_flush(struct fileio *f, fileio_commit_cb cb, void *payload)
 	while (f->flushing)
 		fileio_wait(f);
 	f->flushing = true;
-	error = f->broken ? efs_error_set(f->broken, "fileio: the file lost "
+	error = f->broken ? efs_error_set(f->broken,
+					  "fileio: the file lost "
 					  "data in a failed blockstore sync")
 			  : seal_all(f);
 	dirty = error == 0 && is_dirty(f);

@@ -176,8 +176,11 @@ int fileio_chunk_read(struct fileio *f, uint64_t k, size_t a, size_t n,
 		      void *dst);
 
 /* Submit slot s (MEM or DISK) for sealing its first len bytes; a MEM
- * slot must hold them all (fileio_mem_complete).  Under the lock. */
-int fileio_seal_submit(struct fileio *f, struct slot *s, size_t len);
+ * slot must hold them all (fileio_mem_complete).  With here, a MEM slot
+ * is sealed on this thread, the lock released meanwhile (a handoff costs
+ * more than hashing a small chunk).  Under the lock. */
+int fileio_seal_submit(struct fileio *f, struct slot *s, size_t len,
+		       bool here);
 
 /* Make MEM slot s hold chunk bytes [0, len) itself (reading what it
  * lacks from under), past the budget if need be.  Under the lock. */

@@ -41,12 +41,12 @@ static int base_open(struct fileio *f)
 	if (error < 0)
 		return error;
 	if (dagreader_file_size(f->reader) != f->base_size) {
-		error = efs_error_set(EFS_ECORRUPT,
-				      "fileio: dag of %llu bytes for a file "
-				      "of %llu",
-				      (unsigned long long)dagreader_file_size(
-					  f->reader),
-				      (unsigned long long)f->base_size);
+		error = efs_error_set(
+		    EFS_ECORRUPT,
+		    "fileio: dag of %llu bytes for a file "
+		    "of %llu",
+		    (unsigned long long)dagreader_file_size(f->reader),
+		    (unsigned long long)f->base_size);
 		dagreader_file_close(f->reader);
 		f->reader = NULL;
 	}
@@ -128,8 +128,8 @@ int fileio_under_read(struct fileio *f, const struct slot *s, size_t a,
 }
 
 /* [a, a + n) of a MEM slot: written bytes from buf, the rest from under. */
-int fileio_mem_read(struct fileio *f, const struct slot *s, size_t a,
-		    size_t n, uint8_t *dst)
+int fileio_mem_read(struct fileio *f, const struct slot *s, size_t a, size_t n,
+		    uint8_t *dst)
 {
 	size_t end = a + n;
 	size_t lo = s->lo > a ? (s->lo < end ? s->lo : end) : a;
@@ -281,16 +281,16 @@ static int rc_load(struct rchunk *e)
 		dagreader_file_close(e->r);
 		e->r = NULL;
 	}
-	if (!e->r && (error = dagreader_file_open(&e->r, &f->src,
-						  &e->root)) == 0)
+	if (!e->r &&
+	    (error = dagreader_file_open(&e->r, &f->src, &e->root)) == 0)
 		e->r_root = e->root;
 	if (error == 0 && dagreader_file_size(e->r) != e->root_size)
-		error = efs_error_set(EFS_ECORRUPT,
-				      "fileio: dag of %llu bytes for a file "
-				      "of %llu",
-				      (unsigned long long)dagreader_file_size(
-					  e->r),
-				      (unsigned long long)e->root_size);
+		error =
+		    efs_error_set(EFS_ECORRUPT,
+				  "fileio: dag of %llu bytes for a file "
+				  "of %llu",
+				  (unsigned long long)dagreader_file_size(e->r),
+				  (unsigned long long)e->root_size);
 	if (error == 0)
 		error = read_exact(e->r, e->index * f->cs, e->len, e->buf);
 	pthread_mutex_lock(&f->lock);

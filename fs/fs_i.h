@@ -7,20 +7,25 @@
  * Files of fs/ and who calls whom:
  *
  *   mount.c       options, repository, session, daemonizing, signals;
- *                 builds struct efs_fs and runs the loop
+ *                 builds struct efs_fs and runs the loop (mount.h)
  *   fsops.c       the fuse_lowlevel_ops table; metadata ops (lookup,
- *                 getattr, setattr, mkdir, create, unlink, rename, link,
- *                 symlink, readdir(plus), xattrs, statfs, ...)
+ *                 getattr, setattr, mknod, mkdir, create, symlink, link,
+ *                 unlink, rmdir, rename, readlink)
+ *   fsops_dir.c   readdir, readdirplus, fsyncdir, statfs
+ *   fsops_xattr.c xattrs: user.*, and user.estuary.cid / .commit
  *   fsops_data.c  data ops: open, read, write_buf, flush, fsync, release,
  *                 fallocate, copy_file_range, lseek, and truncate for
  *                 setattr (fsops_data_setsize)
- *   inode.c       the inode table (inode.h): inodes, dentries, xattrs in
+ *   inode*.c      the inode table (inode.h): inodes, dentries, xattrs in
  *                 index.db; lookup counts; content roots and their pins
- *   fileio.c      per-inode file state: staged writes over the DAG
+ *   fileio*.c     per-inode file state: staged writes over the DAG
  *   staging.c     the staging area on disk and its budget
- *   dircid.c      directory CIDs on demand
+ *   dircid.c      CIDs of inodes on demand, directory caches (dircid.h)
  *   commit.c      commits: snapshots of a directory with a root CID
- *   errmap.c      the one place efs codes become -errno
+ *   errmap.c      the one place efs codes become errno values
+ *
+ * Only fsops*.c, mount.c and errmap.c see FUSE; inode, dircid and
+ * commit are plain libraries over core/ (unit-tested without a mount).
  *
  * Threads: FUSE calls the ops from up to opts.max_threads threads at once.
  * struct efs_fs itself is immutable once the session runs (its pointers

@@ -49,27 +49,31 @@
 
 #include "core/banned.h"
 
-#define FSDATA_WB_PERIOD 5     /* seconds between writeback scans */
-#define FSDATA_WB_AGE 30       /* seconds a file may stay dirty */
-#define FSDATA_COPY_MAX (64u << 20) /* bytes one copy_file_range does */
-#define FSDATA_IO_MAX (1u << 20)    /* piece size of copies and zeroing */
+/* Seconds between writeback scans. */
+#define FSDATA_WB_PERIOD 5
+/* Seconds a file may stay dirty before writeback flushes it. */
+#define FSDATA_WB_AGE 30
+/* Bytes one copy_file_range copies at most. */
+#define FSDATA_COPY_MAX (64u << 20)
+/* Piece size of copies and zeroing. */
+#define FSDATA_IO_MAX (1u << 20)
 
 struct ofile {
 	uint64_t ino;
 	struct fileio *f;
-	unsigned nopen;          /* handles, plus transient users; lock */
-	struct ofile *next;      /* hash chain; lock */
+	unsigned nopen;	    /* handles, plus transient users; lock */
+	struct ofile *next; /* hash chain; lock */
 };
 
 struct fsdata {
 	struct efs_fs *fs;
 	struct staging *st;
-	pthread_key_t bufkey;    /* per-thread struct iobuf */
+	pthread_key_t bufkey; /* per-thread struct iobuf */
 	pthread_mutex_t lock;
-	pthread_cond_t wb_cond;  /* wakes the writeback thread to stop */
-	struct ofile **tab;      /* lock */
-	size_t cap, n;           /* lock */
-	bool stop;               /* lock */
+	pthread_cond_t wb_cond; /* wakes the writeback thread to stop */
+	struct ofile **tab;	/* lock */
+	size_t cap, n;		/* lock */
+	bool stop;		/* lock */
 	pthread_t wb;
 	bool wb_started;
 };
@@ -170,14 +174,16 @@ static void table_remove(struct fsdata *d, struct ofile *o)
 	d->n--;
 }
 
-/* A new fileio for ino from its flushed content. */
-static int ofile_load(struct ofile **out, struct efs_fs *fs, uint64_t ino)
+/* A new fileio for ino from its flushed content (fresh: a file just
+ * created, known to be empty). */
+static int ofile_load(struct ofile **out, struct efs_fs *fs, uint64_t ino,
+		      bool fresh)
 {
-	struct inode_content c;
+	struct inode_content c = {0};
 	struct ofile *o;
 	int error;
 
-	if ((error = inode_get_content(&c, fs->itab, ino)) < 0)
+	if (!fresh && (error = inode_get_content(&c, fs->itab, ino)) < 0)
 		return error;
 	if (!(o = efs_calloc(1, sizeof(*o))))
 		return efs_error_set(EFS_ENOMEM, "data: out of memory");
@@ -193,7 +199,8 @@ static int ofile_load(struct ofile **out, struct efs_fs *fs, uint64_t ino)
 }
 
 /* The ofile of ino with one more user, made when none is open. */
-static int ofile_get(struct ofile **out, struct efs_fs *fs, uint64_t ino)
+static int ofile_get(struct ofile **out, struct efs_fs *fs, uint64_t ino,
+		     bool fresh)
 {
 	struct fsdata *d = fs->data;
 	struct ofile *o, *made = NULL;
@@ -208,7 +215,7 @@ static int ofile_get(struct ofile **out, struct efs_fs *fs, uint64_t ino)
 		*out = o;
 		return 0;
 	}
-	if ((error = ofile_load(&made, fs, ino)) < 0)
+	if ((error = ofile_load(&made, fs, ino, fresh)) < 0)
 		return error;
 	pthread_mutex_lock(&d->lock);
 	/* another open may have made it meanwhile */
@@ -242,7 +249,7 @@ static int commit_cb(const struct cid *root, uint64_t size, uint64_t tsize,
 
 static int ofile_flush(struct efs_fs *fs, struct ofile *o)
 {
-	struct commit_ctx c = { fs, o->ino };
+	struct commit_ctx c = {fs, o->ino};
 
 	return fileio_flush(o->f, commit_cb, &c);
 }
@@ -384,7 +391,7 @@ static void staging_sweep(const char *dir)
 
 int fsops_data_init(struct efs_fs *fs)
 {
-	struct staging_opts so = { .disk_max = fs->opts.staging_max };
+	struct staging_opts so = {.disk_max = fs->opts.staging_max};
 	struct fsdata *d;
 	int error;
 
@@ -468,14 +475,13 @@ static int truncate_on_open(struct efs_fs *fs, struct ofile *o,
 	return inode_note_write(fs->itab, o->ino, 0);
 }
 
-void fsops_data_open(fuse_req_t req, fuse_ino_t ino,
-		     struct fuse_file_info *fi)
+void fsops_data_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct efs_fs *fs = fs_from_req(req);
 	struct ofile *o;
 	int error;
 
-	if ((error = ofile_get(&o, fs, ino)) < 0) {
+	if ((error = ofile_get(&o, fs, ino, false)) < 0) {
 		errmap_reply_err(req, error);
 		return;
 	}
@@ -496,7 +502,7 @@ int fsops_data_create(struct efs_fs *fs, uint64_t ino,
 	struct ofile *o;
 	int error;
 
-	if ((error = ofile_get(&o, fs, ino)) < 0)
+	if ((error = ofile_get(&o, fs, ino, true)) < 0)
 		return error;
 	fi->fh = (uint64_t)(uintptr_t)o;
 	handle_flags(fi);
@@ -521,8 +527,8 @@ void fsops_data_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	int error;
 
 	if (!buf) {
-		errmap_reply_err(req, efs_error_set(EFS_ENOMEM,
-						    "data: out of memory"));
+		errmap_reply_err(
+		    req, efs_error_set(EFS_ENOMEM, "data: out of memory"));
 		return;
 	}
 	error = fileio_read(buf, &n, fh_ofile(fi)->f, (uint64_t)off, size);
@@ -578,8 +584,7 @@ void fsops_data_write_buf(fuse_req_t req, fuse_ino_t ino,
 
 /* ---- flush, fsync ------------------------------------------------------- */
 
-void fsops_data_flush(fuse_req_t req, fuse_ino_t ino,
-		      struct fuse_file_info *fi)
+void fsops_data_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	errmap_reply_err(req, ofile_flush(fs_from_req(req), fh_ofile(fi)));
 }
@@ -611,10 +616,10 @@ int fsops_data_setsize(struct efs_fs *fs, uint64_t ino, uint64_t size,
 				     (unsigned long long)size);
 	if (fi)
 		return (error = fileio_truncate(fh_ofile(fi)->f, size)) < 0
-			       ? error
-			       : inode_note_write(fs->itab, ino, size);
+			   ? error
+			   : inode_note_write(fs->itab, ino, size);
 	/* truncate(2) by path */
-	if ((error = ofile_get(&o, fs, ino)) < 0)
+	if ((error = ofile_get(&o, fs, ino, false)) < 0)
 		return error;
 	error = fileio_truncate(o->f, size);
 	if (error == 0)
@@ -653,11 +658,11 @@ static int fallocate_do(struct efs_fs *fs, uint64_t ino, struct fileio *f,
 
 	if (end < off || end > FILEIO_SIZE_MAX)
 		return efs_error_set(FS_EFBIG, "data: fallocate past the "
-				     "largest file size");
+					       "largest file size");
 	mode &= ~FALLOC_FL_KEEP_SIZE;
 	if (mode == FALLOC_FL_PUNCH_HOLE && !keep)
 		return efs_error_set(EFS_EINVAL, "data: punch hole without "
-				     "keep size");
+						 "keep size");
 	if (mode == FALLOC_FL_PUNCH_HOLE || mode == FALLOC_FL_ZERO_RANGE) {
 		uint64_t zend = end < size ? end : size;
 
@@ -676,8 +681,7 @@ static int fallocate_do(struct efs_fs *fs, uint64_t ino, struct fileio *f,
 }
 
 void fsops_data_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
-			  off_t offset, off_t length,
-			  struct fuse_file_info *fi)
+			  off_t offset, off_t length, struct fuse_file_info *fi)
 {
 	struct efs_fs *fs = fs_from_req(req);
 	int error;
@@ -704,8 +708,8 @@ static int copy_range(size_t *out, struct efs_fs *fs, struct fileio *in,
 	if (!buf)
 		return efs_error_set(EFS_ENOMEM, "data: out of memory");
 	while (done < len && error == 0) {
-		size_t want = len - done < FSDATA_IO_MAX ? len - done
-							  : FSDATA_IO_MAX;
+		size_t want =
+		    len - done < FSDATA_IO_MAX ? len - done : FSDATA_IO_MAX;
 		size_t n;
 
 		error = fileio_read(buf, &n, in, off_in + done, want);
@@ -720,8 +724,8 @@ static int copy_range(size_t *out, struct efs_fs *fs, struct fileio *in,
 	return done ? 0 : error;
 }
 
-void fsops_data_copy_file_range(fuse_req_t req, fuse_ino_t ino_in,
-				off_t off_in, struct fuse_file_info *fi_in,
+void fsops_data_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
+				struct fuse_file_info *fi_in,
 				fuse_ino_t ino_out, off_t off_out,
 				struct fuse_file_info *fi_out, size_t len,
 				int flags)
@@ -739,8 +743,8 @@ void fsops_data_copy_file_range(fuse_req_t req, fuse_ino_t ino_in,
 	}
 	if (len > FSDATA_COPY_MAX)
 		len = FSDATA_COPY_MAX;
-	error = copy_range(&done, fs, fh_ofile(fi_in)->f, (uint64_t)off_in,
-			   out, (uint64_t)off_out, len);
+	error = copy_range(&done, fs, fh_ofile(fi_in)->f, (uint64_t)off_in, out,
+			   (uint64_t)off_out, len);
 	if (error == 0 && done)
 		error = inode_note_write(fs->itab, ino_out, fileio_size(out));
 	if (error < 0)
@@ -756,13 +760,14 @@ void fsops_data_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 
 	/* Holes are not tracked: the whole file is data (POSIX allows it). */
 	if (whence != SEEK_DATA && whence != SEEK_HOLE) {
-		errmap_reply_err(req, efs_error_set(EFS_EINVAL,
-						    "data: lseek whence %d",
-						    whence));
+		errmap_reply_err(
+		    req,
+		    efs_error_set(EFS_EINVAL, "data: lseek whence %d", whence));
 		return;
 	}
 	if (off < 0 || (uint64_t)off >= size) {
-		fuse_reply_err(req, ENXIO);
+		errmap_reply_err(req, efs_error_set(FS_ENXIO, "data: lseek "
+							      "past the end"));
 		return;
 	}
 	fuse_reply_lseek(req, whence == SEEK_DATA ? off : (off_t)size);

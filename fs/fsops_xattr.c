@@ -69,9 +69,9 @@ static int commit_value(struct buf *out, struct efs_fs *fs, uint64_t ino)
 	int error;
 
 	if ((error = commit_last(&r, fs->commits, ino)) < 0)
-		return error == EFS_ENOTFOUND
-			       ? efs_error_set(FS_ENODATA, "fs: never committed")
-			       : error;
+		return error != EFS_ENOTFOUND
+			       ? error
+			       : efs_error_set(FS_ENODATA, "fs: not committed");
 	error = commit_record_json(out, &r);
 	commit_record_release(&r);
 	return error;

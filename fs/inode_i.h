@@ -3,10 +3,12 @@
  * locks, the in-memory map of live inodes and the row helpers.
  *
  * Files:
- *   inode.c        open/close, recovery, live map, getattr, setattr,
- *                  content and pins, meta, sync
- *   inode_ns.c     namespace: create, link, unlink, rename, readdir,
- *                  directory CID caches
+ *   inode.c        open/close, orphans, connections, rows, live map,
+ *                  getattr, setattr, meta, sync
+ *   inode_pins.c   content and its pins, freeing, the unpin queue and
+ *                  thread, pin reconciliation at open
+ *   inode_ns.c     namespace: lookup, create, link, unlink, rename
+ *   inode_dir.c    listings, parents and paths, directory CID caches
  *   inode_xattr.c  extended attributes
  *
  * Locks, always taken in this order:
@@ -108,11 +110,19 @@ int inode_row_read(struct inode_attr *out, struct inode_content *content,
 int inode_row_get(struct inode_attr *out, struct inode_content *content,
 		  struct db *db, uint64_t ino);
 
+/* The live entry of ino (live_mu held), or NULL. */
+struct live *inode_live_find(struct inode_table *t, uint64_t ino);
+
+/* Drop l from the map when it holds nothing any more (live_mu held). */
+void inode_live_put(struct inode_table *t, struct live *l);
+
 /* Apply pending writes (sizes, times) of the live map to a row's attrs. */
 void inode_live_overlay(struct inode_table *t, struct inode_attr *a);
 
 /* The kernel's references to ino (0 when unknown). */
 uint64_t inode_live_nlookup(struct inode_table *t, uint64_t ino);
+
+/* ---- inode_pins.c ---- */
 
 /*
  * Delete ino's row and xattrs in the open write transaction (wmu held)
@@ -131,7 +141,39 @@ int inode_free_if_unused(int64_t *pin_out, struct inode_table *t,
  */
 void inode_unpin(struct inode_table *t, int64_t pin);
 
+/* The pin owner tag of ino: "fs:<ino>". */
+void inode_pin_name(char *out, size_t cap, uint64_t ino);
+
+/* Start / stop the unpin thread (stop drains the queue first). */
+int inode_unpin_start(struct inode_table *t);
+void inode_unpin_stop(struct inode_table *t);
+
+/*
+ * Invariant 3 at open: pin what lost its pin, drop "fs:" pins no row
+ * names.  Runs outside transactions on wdb (bstore_pin is the
+ * blockstore's own transaction); only the opening thread uses wdb yet.
+ */
+int inode_pins_reconcile(struct inode_table *t, struct inode_recovery *rec);
+
 /* ---- inode_ns.c ---- */
+
+/* The parent of directory dir on db (the root's is the root). */
+int inode_parent_get(uint64_t *out, struct db *db, uint64_t dir);
+
+/* The directory dir's row (wdb or a read connection): EFS_ENOTFOUND, or
+ * FS_ENOTDIR for anything else. */
+int inode_dir_get(struct inode_attr *out, struct inode_content *content,
+		  struct db *db, uint64_t dir);
+
+/* Run a one-shot statement with int64 bindings ?1..?n on wdb (wmu). */
+int inode_run_ints(struct inode_table *t, const char *sql, const int64_t *v,
+		   int n);
+
+/* Check a directory entry name: FS_ENAMETOOLONG, EFS_EINVAL (empty, ".",
+ * "..", holds '/'). */
+int inode_name_check(const char *name);
+
+/* ---- inode_dir.c ---- */
 
 /*
  * Invalidate the cached CID of dir and of the directories above it (wmu
@@ -142,9 +184,5 @@ int inode_dir_invalidate(struct inode_table *t, uint64_t dir);
 
 /* invalidate every directory holding a link to ino (wmu held). */
 int inode_parents_invalidate(struct inode_table *t, uint64_t ino);
-
-/* Check a directory entry name: FS_ENAMETOOLONG, EFS_EINVAL (empty, ".",
- * "..", holds '/'). */
-int inode_name_check(const char *name);
 
 #endif

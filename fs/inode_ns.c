@@ -1,6 +1,7 @@
 /*
- * inode_ns.c - the namespace half of the inode table (inode.h): lookup,
- * create, link, unlink, rename, readdir and the directory CID caches.
+ * inode_ns.c - the namespace of the inode table (inode.h): lookup,
+ * create, link, unlink, rename, readlink, and the helpers the other
+ * inode files share (inode_i.h).
  *
  * Each operation is one write transaction on the table's writer
  * connection (inode_i.h); the checks POSIX asks for (ENOTDIR, EISDIR,
@@ -44,8 +45,7 @@ static void bind_name(sqlite3_stmt *st, int col, const char *name)
 	sqlite3_bind_blob(st, col, name, (int)strlen(name), SQLITE_STATIC);
 }
 
-/* The parent of directory dir on db (the root's is the root). */
-static int parent_get(uint64_t *out, struct db *db, uint64_t dir)
+int inode_parent_get(uint64_t *out, struct db *db, uint64_t dir)
 {
 	static const char sql[] =
 		"SELECT parent FROM fs_dentries WHERE ino = ?1 LIMIT 1";
@@ -68,10 +68,8 @@ static int parent_get(uint64_t *out, struct db *db, uint64_t dir)
 	return error < 0 ? error : 0;
 }
 
-/* The directory dir's row (wdb or a read connection): ENOTFOUND, or
- * FS_ENOTDIR for anything else. */
-static int dir_get(struct inode_attr *out, struct inode_content *content,
-		   struct db *db, uint64_t dir)
+int inode_dir_get(struct inode_attr *out, struct inode_content *content,
+		  struct db *db, uint64_t dir)
 {
 	int error;
 
@@ -108,9 +106,8 @@ static int dentry_get(int64_t *id_out, uint64_t *ino_out,
 	return error < 0 ? error : 0;
 }
 
-/* Run a one-shot statement with int64 bindings ?1..?n on wdb. */
-static int run_ints(struct inode_table *t, const char *sql, const int64_t *v,
-		    int n)
+int inode_run_ints(struct inode_table *t, const char *sql, const int64_t *v,
+		   int n)
 {
 	sqlite3_stmt *st;
 	int error;
@@ -120,58 +117,6 @@ static int run_ints(struct inode_table *t, const char *sql, const int64_t *v,
 	for (int i = 0; i < n; i++)
 		sqlite3_bind_int64(st, i + 1, v[i]);
 	return db_run(t->wdb, st);
-}
-
-int inode_dir_invalidate(struct inode_table *t, uint64_t dir)
-{
-	static const char sql[] =
-		"UPDATE fs_inodes SET root = NULL, tsize = 0,"
-		" dirver = dirver + 1 WHERE ino = ?1";
-	struct inode_content c;
-	struct inode_attr a;
-	int error;
-
-	for (;;) {
-		int64_t v = (int64_t)dir;
-
-		if ((error = inode_row_get(&a, &c, t->wdb, dir)) < 0)
-			return error;
-		if ((error = run_ints(t, sql, &v, 1)) < 0)
-			return error;
-		if (!c.has_root || dir == INODE_ROOT)
-			return 0;
-		if ((error = parent_get(&dir, t->wdb, dir)) < 0)
-			return error;
-	}
-}
-
-int inode_parents_invalidate(struct inode_table *t, uint64_t ino)
-{
-	static const char sql[] =
-		"SELECT DISTINCT parent FROM fs_dentries WHERE ino = ?1";
-	struct buf dirs = BUF_INIT(BUF_NOCAP);
-	sqlite3_stmt *st;
-	int error;
-
-	if ((error = db_stmt(&st, t->wdb, sql)) < 0)
-		return error;
-	sqlite3_bind_int64(st, 1, (int64_t)ino);
-	while ((error = db_step(t->wdb, st)) > 0) {
-		uint64_t p = (uint64_t)sqlite3_column_int64(st, 0);
-
-		if ((error = buf_add(&dirs, &p, sizeof(p))) < 0)
-			break;
-	}
-	db_reset(st);
-	for (size_t i = 0; error == 0 && i < dirs.len / sizeof(uint64_t);
-	     i++) {
-		uint64_t p;
-
-		memcpy(&p, dirs.ptr + i * sizeof(p), sizeof(p));
-		error = inode_dir_invalidate(t, p);
-	}
-	buf_release(&dirs);
-	return error;
 }
 
 /*
@@ -189,11 +134,11 @@ static int dir_touch(struct inode_table *t, uint64_t dir, bool had_root,
 	uint64_t up;
 	int error;
 
-	if ((error = run_ints(t, sql, v, 3)) < 0)
+	if ((error = inode_run_ints(t, sql, v, 3)) < 0)
 		return error;
 	if (!had_root || dir == INODE_ROOT)
 		return 0;
-	if ((error = parent_get(&up, t->wdb, dir)) < 0)
+	if ((error = inode_parent_get(&up, t->wdb, dir)) < 0)
 		return error;
 	return inode_dir_invalidate(t, up);
 }
@@ -208,7 +153,7 @@ static int links_add(struct inode_table *t, uint64_t ino, int dnlink,
 				    " ctime = ?3 WHERE ino = ?1 AND ?2 = ?2";
 	int64_t v[3] = { (int64_t)ino, dnlink, now };
 
-	return run_ints(t, zero ? clear : add, v, 3);
+	return inode_run_ints(t, zero ? clear : add, v, 3);
 }
 
 /* ---- lookup -------------------------------------------------------- */
@@ -239,98 +184,14 @@ int inode_lookup(struct inode_attr *out, struct inode_table *t,
 	error = db_step(db, st);
 	if (error > 0 && (error = inode_row_read(out, NULL, st, 0)) == 0)
 		inode_live_overlay(t, out);
-	else if (error == 0 && (error = dir_get(&p, NULL, db, parent)) == 0)
+	else if (error == 0 &&
+		 (error = inode_dir_get(&p, NULL, db, parent)) == 0)
 		/* missing, and not because parent is no directory */
 		error = efs_error_set(EFS_ENOTFOUND, "inode: no entry '%s'",
 				      name);
 	db_reset(st);
 out:
 	inode_rconn_put(t, db);
-	return error;
-}
-
-int inode_parent(uint64_t *out, struct inode_table *t, uint64_t dir)
-{
-	struct db *db;
-	int error;
-
-	if ((error = inode_rconn_get(&db, t)) < 0)
-		return error;
-	error = parent_get(out, db, dir);
-	inode_rconn_put(t, db);
-	return error;
-}
-
-/* The entry naming directory dir: its parent and name (read txn). */
-static int name_of(uint64_t *parent_out, struct buf *name, struct db *db,
-		   uint64_t dir)
-{
-	static const char sql[] = "SELECT parent, name FROM fs_dentries"
-				  " WHERE ino = ?1 LIMIT 1";
-	sqlite3_stmt *st;
-	int error;
-
-	if ((error = db_stmt(&st, db, sql)) < 0)
-		return error;
-	sqlite3_bind_int64(st, 1, (int64_t)dir);
-	error = db_step(db, st);
-	if (error > 0) {
-		*parent_out = (uint64_t)sqlite3_column_int64(st, 0);
-		error = buf_add(name, sqlite3_column_blob(st, 1),
-				(size_t)sqlite3_column_bytes(st, 1));
-	} else if (error == 0) {
-		error = efs_error_set(EFS_ENOTFOUND, "inode: directory %" PRIu64
-						     " has no entry", dir);
-	}
-	db_reset(st);
-	return error;
-}
-
-/* The path from the components collected leaf first, '\0'-separated. */
-static int path_reverse(struct buf *out, const struct buf *parts)
-{
-	size_t end = parts->len;
-	int error = 0;
-
-	if (end == 0)
-		return buf_addch(out, '/');
-	while (end > 0 && error == 0) {
-		size_t start = end - 1;
-
-		while (start > 0 && parts->ptr[start - 1] != '\0')
-			start--;
-		if ((error = buf_addch(out, '/')) == 0)
-			error = buf_add(out, parts->ptr + start,
-					end - 1 - start);
-		end = start;
-	}
-	return error;
-}
-
-int inode_path(struct buf *out, struct inode_table *t, uint64_t dir)
-{
-	struct buf parts = BUF_INIT(BUF_NOCAP);
-	struct db *db;
-	int depth = 0;
-	int error;
-
-	if ((error = inode_rconn_get(&db, t)) < 0)
-		return error;
-	if ((error = db_begin_read(db)) < 0)
-		goto out;
-	while (dir != INODE_ROOT && error == 0) {
-		if (++depth > 4096)
-			error = efs_error_set(EFS_ECORRUPT,
-					      "inode: directory loop");
-		else if ((error = name_of(&dir, &parts, db, dir)) == 0)
-			error = buf_addch(&parts, '\0');
-	}
-	db_rollback(db);
-	if (error == 0)
-		error = path_reverse(out, &parts);
-out:
-	inode_rconn_put(t, db);
-	buf_release(&parts);
 	return error;
 }
 
@@ -390,8 +251,8 @@ static int row_insert(struct inode_attr *a, struct inode_table *t,
 static int dentry_insert(struct inode_table *t, uint64_t parent,
 			 const char *name, uint64_t ino)
 {
-	static const char sql[] =
-		"INSERT INTO fs_dentries(parent, name, ino) VALUES (?1, ?2, ?3)";
+	static const char sql[] = "INSERT INTO fs_dentries(parent, name, ino)"
+				  " VALUES (?1, ?2, ?3)";
 	sqlite3_stmt *st;
 	int error;
 
@@ -413,7 +274,7 @@ static int new_entry_check(struct inode_attr *p, struct inode_content *pc,
 	uint64_t ino;
 	int error;
 
-	if ((error = dir_get(p, pc, t->wdb, parent)) < 0)
+	if ((error = inode_dir_get(p, pc, t->wdb, parent)) < 0)
 		return error;
 	if (p->nlink == 0)
 		return efs_error_set(EFS_ENOTFOUND, "inode: directory %" PRIu64
@@ -583,7 +444,8 @@ static int victim_drop(int64_t *pin_out, struct inode_table *t,
 
 static int dentry_delete(struct inode_table *t, int64_t id)
 {
-	return run_ints(t, "DELETE FROM fs_dentries WHERE id = ?1", &id, 1);
+	return inode_run_ints(t, "DELETE FROM fs_dentries WHERE id = ?1", &id,
+			      1);
 }
 
 static int unlink_locked(int64_t *pin_out, struct inode_table *t,
@@ -596,7 +458,7 @@ static int unlink_locked(int64_t *pin_out, struct inode_table *t,
 	uint64_t ino;
 	int error;
 
-	if ((error = dir_get(&p, &pc, t->wdb, parent)) < 0)
+	if ((error = inode_dir_get(&p, &pc, t->wdb, parent)) < 0)
 		return error;
 	if ((error = dentry_get(&id, &ino, t, parent, name)) < 0)
 		return error;
@@ -649,7 +511,7 @@ static int side_load(struct side *s, struct inode_table *t, bool need)
 	uint64_t ino;
 	int error;
 
-	if ((error = dir_get(&s->d, &s->dc, t->wdb, s->dir)) < 0)
+	if ((error = inode_dir_get(&s->d, &s->dc, t->wdb, s->dir)) < 0)
 		return error;
 	error = dentry_get(&s->id, &ino, t, s->dir, s->name);
 	if (error == EFS_ENOTFOUND && !need) {
@@ -672,7 +534,7 @@ static bool is_below(struct inode_table *t, uint64_t dir, uint64_t anc,
 			return true;
 		if (dir == INODE_ROOT)
 			return false;
-		if ((*error = parent_get(&dir, t->wdb, dir)) < 0)
+		if ((*error = inode_parent_get(&dir, t->wdb, dir)) < 0)
 			return false;
 	}
 }
@@ -696,8 +558,8 @@ static int dentry_point(struct inode_table *t, int64_t id, uint64_t ino)
 {
 	int64_t v[2] = { id, (int64_t)ino };
 
-	return run_ints(t, "UPDATE fs_dentries SET ino = ?2 WHERE id = ?1", v,
-			2);
+	return inode_run_ints(t, "UPDATE fs_dentries SET ino = ?2"
+				 " WHERE id = ?1", v, 2);
 }
 
 static int exchange_locked(struct inode_table *t, struct side *a,
@@ -720,7 +582,7 @@ static int exchange_locked(struct inode_table *t, struct side *a,
 	if ((error = dir_touch(t, a->dir, a->dc.has_root, now, db - da)) < 0)
 		return error;
 	/* a's directory may have been b's cache-holding ancestor */
-	if ((error = dir_get(&b->d, &b->dc, t->wdb, b->dir)) < 0)
+	if ((error = inode_dir_get(&b->d, &b->dc, t->wdb, b->dir)) < 0)
 		return error;
 	return dir_touch(t, b->dir, b->dc.has_root, now, da - db);
 }
@@ -769,7 +631,7 @@ static int move_locked(int64_t *pin_out, struct inode_table *t,
 		return dir_touch(t, a->dir, a->dc.has_root, now, -gone);
 	if ((error = dir_touch(t, a->dir, a->dc.has_root, now, -da)) < 0)
 		return error;
-	if ((error = dir_get(&b->d, &b->dc, t->wdb, b->dir)) < 0)
+	if ((error = inode_dir_get(&b->d, &b->dc, t->wdb, b->dir)) < 0)
 		return error;
 	return dir_touch(t, b->dir, b->dc.has_root, now, da - gone);
 }
@@ -845,159 +707,6 @@ int inode_readlink(struct buf *out, struct inode_table *t, uint64_t ino)
 		error = buf_add(out, sqlite3_column_blob(st, 0),
 				(size_t)sqlite3_column_bytes(st, 0));
 	db_reset(st);
-out:
-	inode_rconn_put(t, db);
-	return error;
-}
-
-/* ---- listings ------------------------------------------------------ */
-
-#define DIRENT_SQL                                               \
-	"SELECT d.id, d.name, " INODE_COLS " FROM fs_dentries d" \
-	" JOIN fs_inodes i ON i.ino = d.ino WHERE d.parent = ?1"
-
-/* Call cb for each row of st (a DIRENT_SQL statement). */
-static int dirents_walk(struct inode_table *t, struct db *db,
-			sqlite3_stmt *st, inode_dir_cb cb, void *payload)
-{
-	char name[INODE_NAME_MAX + 1];
-	struct inode_dirent e;
-	int error;
-
-	while ((error = db_step(db, st)) > 0) {
-		size_t n = (size_t)sqlite3_column_bytes(st, 1);
-
-		if (n == 0 || n > INODE_NAME_MAX) {
-			error = efs_error_set(EFS_ECORRUPT, "inode: entry "
-					      "name of %zu bytes", n);
-			break;
-		}
-		memcpy(name, sqlite3_column_blob(st, 1), n);
-		name[n] = '\0';
-		e.name = name;
-		e.name_len = n;
-		e.cookie = (uint64_t)sqlite3_column_int64(st, 0) + 2;
-		if ((error = inode_row_read(&e.attr, &e.content, st, 2)) < 0)
-			break;
-		inode_live_overlay(t, &e.attr);
-		if ((error = cb(&e, payload)) != 0)
-			break;
-	}
-	db_reset(st);
-	return error > 0 ? 0 : error;
-}
-
-int inode_readdir(struct inode_table *t, uint64_t dir, uint64_t cookie,
-		  inode_dir_cb cb, void *payload)
-{
-	static const char sql[] = DIRENT_SQL " AND d.id > ?2 ORDER BY d.id";
-	struct inode_attr a;
-	sqlite3_stmt *st;
-	struct db *db;
-	int error;
-
-	if ((error = inode_rconn_get(&db, t)) < 0)
-		return error;
-	if ((error = dir_get(&a, NULL, db, dir)) < 0)
-		goto out;
-	if ((error = db_stmt(&st, db, sql)) < 0)
-		goto out;
-	sqlite3_bind_int64(st, 1, (int64_t)dir);
-	sqlite3_bind_int64(st, 2, cookie > 2 ? (int64_t)(cookie - 2) : 0);
-	error = dirents_walk(t, db, st, cb, payload);
-out:
-	inode_rconn_put(t, db);
-	return error;
-}
-
-/* ---- directory CID caches ------------------------------------------ */
-
-static int dircid_read(struct inode_content *out, uint64_t *ver_out,
-		       struct db *db, uint64_t dir)
-{
-	static const char sql[] =
-		"SELECT dirver FROM fs_inodes WHERE ino = ?1";
-	struct inode_attr a;
-	sqlite3_stmt *st;
-	int error;
-
-	if ((error = dir_get(&a, out, db, dir)) < 0)
-		return error;
-	if ((error = db_stmt(&st, db, sql)) < 0)
-		return error;
-	sqlite3_bind_int64(st, 1, (int64_t)dir);
-	if ((error = db_step(db, st)) > 0)
-		*ver_out = (uint64_t)sqlite3_column_int64(st, 0);
-	db_reset(st);
-	return error < 0 ? error : 0;
-}
-
-int inode_dircid_get(struct inode_content *out, uint64_t *ver_out,
-		     struct inode_table *t, uint64_t dir)
-{
-	struct db *db;
-	int error;
-
-	if ((error = inode_rconn_get(&db, t)) < 0)
-		return error;
-	error = dircid_read(out, ver_out, db, dir);
-	inode_rconn_put(t, db);
-	return error;
-}
-
-int inode_dircid_set(bool *stored_out, struct inode_table *t, uint64_t dir,
-		     uint64_t ver, const struct cid *root, uint64_t tsize)
-{
-	static const char sql[] =
-		"UPDATE fs_inodes SET root = ?3, tsize = ?4"
-		" WHERE ino = ?1 AND dirver = ?2";
-	uint8_t bytes[CID_BYTES_MAX];
-	sqlite3_stmt *st;
-	int error;
-
-	*stored_out = false;
-	if ((error = inode_wbegin(t, false)) < 0)
-		return error;
-	if ((error = db_stmt(&st, t->wdb, sql)) < 0)
-		goto fail;
-	sqlite3_bind_int64(st, 1, (int64_t)dir);
-	sqlite3_bind_int64(st, 2, (int64_t)ver);
-	sqlite3_bind_blob(st, 3, bytes, (int)cid_to_bytes(bytes, root),
-			  SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (int64_t)tsize);
-	if ((error = db_run(t->wdb, st)) < 0)
-		goto fail;
-	*stored_out = sqlite3_changes(db_handle(t->wdb)) > 0;
-	return inode_wcommit(t);
-fail:
-	inode_wrollback(t);
-	return error;
-}
-
-int inode_dir_snapshot(uint64_t *ver_out, struct inode_table *t, uint64_t dir,
-		       inode_dir_cb cb, void *payload)
-{
-	static const char sql[] = DIRENT_SQL " ORDER BY d.id";
-	struct inode_content c;
-	sqlite3_stmt *st;
-	struct db *db;
-	int error;
-
-	if ((error = inode_rconn_get(&db, t)) < 0)
-		return error;
-	if ((error = db_begin_read(db)) < 0)
-		goto out;
-	if ((error = dircid_read(&c, ver_out, db, dir)) < 0)
-		goto out_txn;
-	if ((error = db_stmt(&st, db, sql)) < 0)
-		goto out_txn;
-	sqlite3_bind_int64(st, 1, (int64_t)dir);
-	error = dirents_walk(t, db, st, cb, payload);
-out_txn:
-	if (error == 0)
-		error = db_commit(db);
-	else
-		db_rollback(db);
 out:
 	inode_rconn_put(t, db);
 	return error;

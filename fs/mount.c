@@ -310,6 +310,7 @@ static int fs_open_tables(struct efs_fs *fs, const struct mount_opts *o)
 		return efs_error_set(EFS_ENOMEM, "out of memory");
 	topts.root_uid = getuid();
 	topts.root_gid = getgid();
+	topts.read_conns = o->max_threads; /* one per worker stays open */
 	error = inode_table_open(&fs->itab, &rec, db_path, fs->bs, &topts);
 	if (error == 0 && rec.orphans + rec.pins_added + rec.pins_dropped)
 		efs_log_notice("recovered: %llu orphan inodes freed, %llu "
@@ -550,23 +551,36 @@ out:
 	return status;
 }
 
-int mount_run(const struct mount_opts *o)
+/*
+ * The absolute path of an existing directory into *out (efs_free it):
+ * the daemon changes to / and the unmount at exit names the mountpoint,
+ * so neither path may be relative.
+ */
+static int abs_dir(char **out, const char *path)
+{
+	struct stat st;
+	char *real;
+
+	*out = NULL;
+	if (stat(path, &st) < 0)
+		return efs_error_set_errno(errno == ENOENT ? EFS_ENOTFOUND
+							   : EFS_EIO,
+					   errno, "mount: %s", path);
+	if (!S_ISDIR(st.st_mode))
+		return efs_error_set(EFS_EINVAL, "mount: %s is not a directory",
+				     path);
+	if (!(real = realpath(path, NULL)))
+		return efs_error_set_errno(EFS_EIO, errno, "mount: %s", path);
+	*out = efs_strdup(real);
+	free(real);
+	return *out ? 0 : efs_error_set(EFS_ENOMEM, "out of memory");
+}
+
+static int run(const struct mount_opts *o)
 {
 	int fds[2];
 	pid_t pid;
 
-	struct stat st;
-
-	if (!o->mountpoint || !o->repo)
-		return efs_error_set(EFS_EINVAL, "mount: no mountpoint or "
-						 "repository");
-	if (stat(o->mountpoint, &st) < 0)
-		return efs_error_set_errno(errno == ENOENT ? EFS_ENOTFOUND
-							   : EFS_EIO,
-					   errno, "mount: %s", o->mountpoint);
-	if (!S_ISDIR(st.st_mode))
-		return efs_error_set(EFS_EINVAL, "mount: %s is not a directory",
-				     o->mountpoint);
 	if (o->foreground || o->debug)
 		return serve(o, -1);
 	if (pipe2(fds, O_CLOEXEC) < 0)
@@ -584,6 +598,27 @@ int mount_run(const struct mount_opts *o)
 	setsid();
 	/* the child never returns to the command: it exits here */
 	_exit(serve(o, fds[1]) < 0 ? 1 : 0);
+}
+
+int mount_run(const struct mount_opts *o)
+{
+	struct mount_opts abs = *o;
+	char *mnt = NULL, *repo = NULL;
+	int error;
+
+	if (!o->mountpoint || !o->repo)
+		return efs_error_set(EFS_EINVAL, "mount: no mountpoint or "
+						 "repository");
+	if ((error = abs_dir(&mnt, o->mountpoint)) == 0 &&
+	    (error = mkdir_one(o->repo)) == 0 &&
+	    (error = abs_dir(&repo, o->repo)) == 0) {
+		abs.mountpoint = mnt;
+		abs.repo = repo;
+		error = run(&abs);
+	}
+	efs_free(mnt);
+	efs_free(repo);
+	return error;
 }
 
 /* ---- unmount ------------------------------------------------------- */
@@ -686,24 +721,31 @@ static int wait_released(const char *repo, int wait_ms)
 }
 
 /*
- * The absolute path of mountpoint.  realpath cannot stat the mountpoint
- * of a daemon that died ("transport endpoint is not connected"): then
- * the path as given, made absolute, is what /proc/mounts shows.
+ * The absolute path of mountpoint (efs_free it).  realpath cannot stat
+ * the mountpoint of a daemon that died ("transport endpoint is not
+ * connected"): then the path as given, made absolute, is what
+ * /proc/self/mountinfo shows.
  */
 static char *mount_path(const char *mountpoint)
 {
-	char *path = realpath(mountpoint, NULL);
+	char *real = realpath(mountpoint, NULL);
 	char cwd[4096];
+	char *path;
 	size_t n;
 
-	if (path || errno != ENOTCONN)
+	if (real) {
+		path = efs_strdup(real);
+		free(real);
 		return path;
+	}
+	if (errno != ENOTCONN)
+		return NULL;
 	if (mountpoint[0] == '/')
-		return strdup(mountpoint);
+		return efs_strdup(mountpoint);
 	if (!getcwd(cwd, sizeof(cwd)))
 		return NULL;
 	n = strlen(cwd) + strlen(mountpoint) + 2;
-	if ((path = malloc(n)))
+	if ((path = efs_malloc(n)))
 		snprintf(path, n, "%s/%s", cwd, mountpoint);
 	return path;
 }
@@ -721,6 +763,6 @@ int mount_unmount(const char *mountpoint, int wait_ms)
 	    (error = run_fusermount(path)) == 0 && wait_ms > 0)
 		error = wait_released(repo, wait_ms);
 	efs_free(repo);
-	free(path);
+	efs_free(path);
 	return error;
 }

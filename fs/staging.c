@@ -50,15 +50,15 @@ struct staging {
 	struct bstore *bs;
 	struct importer_opts opts;
 	uint64_t mem_max, disk_max, cache_max;
-	uint8_t *zeros;            /* chunk_size zero bytes (never written) */
+	uint8_t *zeros; /* chunk_size zero bytes (never written) */
 	unsigned nworkers;
 	struct worker *workers;
 	pthread_mutex_t lock;
-	pthread_cond_t work;       /* workers: a job was queued, or stop */
+	pthread_cond_t work; /* workers: a job was queued, or stop */
 	/* under lock */
 	struct staging_job *head, *tail;
 	bool stop;
-	uint64_t tmp_seq;          /* names of tmpfile fallbacks */
+	uint64_t tmp_seq; /* names of tmpfile fallbacks */
 	struct staging_stats stats;
 };
 
@@ -172,8 +172,8 @@ static int first_put(void *payload, const struct cid *id, const uint8_t *data,
 static int dagpb_leaf_put(struct cid *out, struct staging *st,
 			  const uint8_t *chunk, size_t len)
 {
-	struct first_put fp = { .bs = st->bs };
-	struct blockio_sink sink = { first_put, &fp };
+	struct first_put fp = {.bs = st->bs};
+	struct blockio_sink sink = {first_put, &fp};
 	struct importer_file *f;
 	struct cid root;
 	int error;
@@ -191,8 +191,8 @@ static int dagpb_leaf_put(struct cid *out, struct staging *st,
 	return error;
 }
 
-int staging_leaf_put(struct cid *out, struct staging *st,
-		     const uint8_t *chunk, size_t len)
+int staging_leaf_put(struct cid *out, struct staging *st, const uint8_t *chunk,
+		     size_t len)
 {
 	struct cid id;
 	int error;
@@ -201,8 +201,8 @@ int staging_leaf_put(struct cid *out, struct staging *st,
 		return efs_error_set(EFS_EINVAL, "staging: leaf of %zu bytes",
 				     len);
 	if (st->opts.raw_leaves) {
-		error = cid_hash(&id, 1, CID_CODEC_RAW, st->opts.hash, chunk,
-				 len);
+		error =
+		    cid_hash(&id, 1, CID_CODEC_RAW, st->opts.hash, chunk, len);
 		if (error == 0)
 			error = bstore_put(st->bs, &id, chunk, len);
 	} else {
@@ -242,8 +242,8 @@ int staging_tmpfile(int *out, struct staging *st)
 	pthread_mutex_lock(&st->lock);
 	seq = ++st->tmp_seq;
 	pthread_mutex_unlock(&st->lock);
-	snprintf(path, sizeof(path), "%s/tmp.%ld.%llu", st->dir,
-		 (long)getpid(), (unsigned long long)seq);
+	snprintf(path, sizeof(path), "%s/tmp.%ld.%llu", st->dir, (long)getpid(),
+		 (unsigned long long)seq);
 	fd = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return efs_error_set_errno(EFS_EIO, errno, "staging: create %s",
@@ -360,7 +360,7 @@ int staging_new(struct staging **out, const char *dir, struct bstore *bs,
 		const struct importer_opts *opts,
 		const struct staging_opts *sopts)
 {
-	struct staging_opts so = { 0 };
+	struct staging_opts so = {0};
 	struct staging *st;
 	int error;
 

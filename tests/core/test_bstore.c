@@ -230,7 +230,7 @@ static void index_exec(const char *path, const char *sql)
 	char p[4096];
 	struct db *db = NULL;
 
-	snprintf(p, sizeof(p), "%s/index.db", path);
+	CU_ASSERT_FATAL(snprintf(p, sizeof(p), "%s/index.db", path) < (int)sizeof(p));
 	CU_ASSERT_EQUAL_FATAL(db_open(&db, p, 0), 0);
 	CU_ASSERT_EQUAL(db_exec(db, sql), 0);
 	db_close(db);
@@ -246,7 +246,7 @@ static void index_where(const char *path, const struct cid *id,
 	struct db *db = NULL;
 	sqlite3_stmt *st;
 
-	snprintf(p, sizeof(p), "%s/index.db", path);
+	CU_ASSERT_FATAL(snprintf(p, sizeof(p), "%s/index.db", path) < (int)sizeof(p));
 	CU_ASSERT_EQUAL_FATAL(db_open(&db, p, 0), 0);
 	CU_ASSERT_EQUAL_FATAL(db_stmt(&st, db, "SELECT pack, off FROM blocks"
 						" WHERE mh = ?1"), 0);
@@ -266,7 +266,7 @@ static int64_t index_pack_size(const char *path, uint32_t id)
 	sqlite3_stmt *st;
 	int64_t size = -1;
 
-	snprintf(p, sizeof(p), "%s/index.db", path);
+	CU_ASSERT_FATAL(snprintf(p, sizeof(p), "%s/index.db", path) < (int)sizeof(p));
 	CU_ASSERT_EQUAL_FATAL(db_open(&db, p, 0), 0);
 	CU_ASSERT_EQUAL_FATAL(db_stmt(&st, db, "SELECT size FROM packs"
 						" WHERE id = ?1"), 0);
@@ -669,11 +669,11 @@ static void test_bstore__recovery(void)
 	{
 		char p[4200];
 
-		snprintf(p, sizeof(p), "%s/index.db", path);
+		CU_ASSERT_FATAL(snprintf(p, sizeof(p), "%s/index.db", path) < (int)sizeof(p));
 		CU_ASSERT_EQUAL(remove(p), 0);
-		snprintf(p, sizeof(p), "%s/index.db-wal", path);
+		CU_ASSERT_FATAL(snprintf(p, sizeof(p), "%s/index.db-wal", path) < (int)sizeof(p));
 		remove(p);
-		snprintf(p, sizeof(p), "%s/index.db-shm", path);
+		CU_ASSERT_FATAL(snprintf(p, sizeof(p), "%s/index.db-shm", path) < (int)sizeof(p));
 		remove(p);
 		bs = NULL;
 		CU_ASSERT_EQUAL(bstore_open(&bs, path, &o), EFS_ECORRUPT);

@@ -894,7 +894,8 @@ static void test_importer__sink_errors(void)
 }
 
 /* A file shorter than the pool was told (it shrank): EFS_EIO, for both
- * ways of reading, and the pool is reusable after a cancel. */
+ * ways of reading, with a worker or with the caller alone, and the pool
+ * is reusable after a cancel. */
 static void test_importer__leafpool_shrink(void)
 {
 	char *dir = harness_tmpdir();
@@ -908,13 +909,14 @@ static void test_importer__leafpool_shrink(void)
 	CU_ASSERT_EQUAL(harness_write_file(p, data, 10000), 0);
 	importer_opts_profile(&o, NULL);
 	o.chunk_size = 1000;
-	o.threads = 2;
-	for (int mmap = 0; mmap < 2; mmap++) {
+	for (int run = 0; run < 4; run++) {
 		struct leafpool *pool;
 		int fd = open(p, O_RDONLY), error, n = 0;
 
-		o.use_mmap = mmap;
+		o.use_mmap = run & 1;
+		o.threads = run & 2 ? 1 : 2;
 		CU_ASSERT_EQUAL_FATAL(leafpool_new(&pool, &o), 0);
+		CU_ASSERT_EQUAL(leafpool_threads(pool), o.threads);
 		CU_ASSERT_EQUAL(leafpool_start(pool, fd, 15500), 0);
 		CU_ASSERT_EQUAL(leafpool_start(pool, fd, 1), EFS_EINVAL);
 		while ((error = leafpool_next(pool, &leaf)) == 0)

@@ -298,23 +298,26 @@ static void test_importer_file__leaf_block_size(void)
 				       16383, 16384, 65535, 262144, 2096896};
 	struct importer_opts o;
 	struct buf block = BUF_INIT(DAGPB_BLOCK_MAX);
-	struct buf data = BUF_INIT(DAGPB_BLOCK_MAX);
 	uint8_t *p = gen_alloc(2096896, 1);
 
 	importer_opts_profile(&o, "unixfs-v0-2015");
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		struct importer_leaf leaf;
+	/* Balanced leaves are Type File, trickle ones Type Raw. */
+	for (int trickle = 0; trickle < 2; trickle++) {
+		o.layout = trickle ? IMPORTER_LAYOUT_TRICKLE
+				   : IMPORTER_LAYOUT_BALANCED;
+		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			struct importer_leaf leaf;
 
-		CU_ASSERT_EQUAL(
-		    importer_leaf_make(&leaf, &block, &data, p, sizes[i], &o),
-		    0);
-		CU_ASSERT_EQUAL(leaf.block_len,
-				importer_leaf_block_size(sizes[i]));
-		CU_ASSERT_EQUAL(leaf.tsize, leaf.block_len);
-		CU_ASSERT_EQUAL(leaf.size, sizes[i]);
+			CU_ASSERT_EQUAL(
+			    importer_leaf_make(&leaf, &block, p, sizes[i], &o),
+			    0);
+			CU_ASSERT_EQUAL(leaf.block_len,
+					importer_leaf_block_size(sizes[i]));
+			CU_ASSERT_EQUAL(leaf.tsize, leaf.block_len);
+			CU_ASSERT_EQUAL(leaf.size, sizes[i]);
+		}
 	}
 	buf_release(&block);
-	buf_release(&data);
 	free(p);
 }
 

@@ -22,7 +22,8 @@ PID=
 fs_cleanup()
 {
 	if mountpoint -q "$M" 2>/dev/null || [ -n "$PID" ]; then
-		fusermount3 -u "$M" 2>/dev/null || fusermount3 -uz "$M" 2>/dev/null
+		fusermount3 -u "$M" 2>/dev/null ||
+			fusermount3 -uz "$M" 2>/dev/null
 	fi
 	if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
 		wait_for 30 '! kill -0 $PID 2>/dev/null' || kill -9 "$PID"

@@ -174,15 +174,32 @@ static void test_fileio__empty_and_small(void)
 	size_t n;
 
 	fx_open(&x);
+	/* a new empty file needs no dag: closing it commits nothing */
 	CU_ASSERT_EQUAL_FATAL(fileio_new(&f, x.st, NULL, 0), 0);
-	CU_ASSERT(fileio_dirty(f));
+	CU_ASSERT(!fileio_dirty(f));
+	CU_ASSERT_EQUAL(fileio_dirty_since(f), 0);
 	CU_ASSERT_EQUAL(fileio_read(buf, &n, f, 0, sizeof(buf)), 0);
 	CU_ASSERT_EQUAL(n, 0);
+	CU_ASSERT_EQUAL_FATAL(fileio_flush(f, commit_cb, &x), 0);
+	CU_ASSERT_EQUAL(x.commits, 0);
+	/* written, and back to nothing without a flush: still nothing */
+	CU_ASSERT_EQUAL(fileio_write(f, 0, "x", 1), 0);
+	CU_ASSERT(fileio_dirty(f));
+	CU_ASSERT(fileio_dirty_since(f) > 0);
+	CU_ASSERT_EQUAL(fileio_truncate(f, 0), 0);
+	CU_ASSERT(!fileio_dirty(f));
+	/* flushed, then cut to nothing: the empty file's CID */
+	CU_ASSERT_EQUAL(fileio_write(f, 0, "x", 1), 0);
+	CU_ASSERT_EQUAL_FATAL(fileio_flush(f, commit_cb, &x), 0);
+	CU_ASSERT_EQUAL(x.commits, 1);
+	x.commits = 0;
+	CU_ASSERT_EQUAL(fileio_truncate(f, 0), 0);
 	CU_ASSERT_EQUAL_FATAL(fileio_flush(f, commit_cb, &x), 0);
 	want = import_cid(&x.opts, NULL, 0);
 	CU_ASSERT(cid_equal(&x.root, &want));
 	CU_ASSERT_EQUAL(x.size, 0);
 	CU_ASSERT(!fileio_dirty(f));
+	CU_ASSERT_EQUAL(fileio_dirty_since(f), 0);
 	/* clean: no second commit */
 	CU_ASSERT_EQUAL(fileio_flush(f, commit_cb, &x), 0);
 	CU_ASSERT_EQUAL(x.commits, 1);
@@ -331,6 +348,12 @@ static void fsx_check_flush(struct fx *x, struct fileio *f,
 	struct cid want;
 
 	CU_ASSERT_EQUAL_FATAL(fileio_flush(f, commit_cb, x), 0);
+	if (!x->commits) {
+		/* never committed: an empty file without a dag */
+		CU_ASSERT_EQUAL(m->size, 0);
+		CU_ASSERT(!fileio_dirty(f));
+		return;
+	}
 	want = import_cid_tsize(&tsize, &x->opts, m->bytes, m->size);
 	CU_ASSERT(cid_equal(&x->root, &want));
 	CU_ASSERT_EQUAL(x->tsize, tsize);
@@ -348,6 +371,8 @@ static void fsx_run(struct fx *x, uint64_t seed, int ops, size_t maxsize)
 	uint64_t s = seed;
 
 	CU_ASSERT_FATAL(m.bytes && data);
+	x->commits = 0;
+	x->size = 0;
 	CU_ASSERT_EQUAL_FATAL(fileio_new(&f, x->st, NULL, 0), 0);
 	for (int i = 0; i < ops; i++) {
 		uint64_t r = next_rand(&s) % 100;
@@ -379,8 +404,9 @@ static void fsx_run(struct fx *x, uint64_t seed, int ops, size_t maxsize)
 			/* close and reopen from the committed root */
 			fsx_check_flush(x, f, &m);
 			fileio_free(f);
-			CU_ASSERT_EQUAL_FATAL(fileio_new(&f, x->st, &x->root,
-							 x->size), 0);
+			CU_ASSERT_EQUAL_FATAL(
+			    fileio_new(&f, x->st, x->commits ? &x->root : NULL,
+				       x->size), 0);
 		}
 		CU_ASSERT_EQUAL_FATAL(fileio_size(f), m.size);
 	}

@@ -164,6 +164,15 @@ expect 0 "works" -- stat "$M/a/f"
 expect 0 "unmount waits for the daemon" -- "$EFS" unmount "$M"
 expect 0 "mount right after" -- "$EFS" mount "$M"
 expect 0 "unmount" -- "$EFS" unmount "$M"
+# relative paths, then SIGTERM: the daemon unmounts and exits cleanly
+expect 0 "mount with relative paths" -- \
+	bash -c "cd '$T' && ESTUARYFS_HOME=repo '$EFS' mount mnt"
+pid=$(pgrep -f -- "mount mnt\$" | head -1)
+expect 0 "the daemon runs" -- kill -0 "$pid"
+expect 0 "SIGTERM" -- kill -TERM "$pid"
+wait_for 30 '! kill -0 $pid 2>/dev/null' && pass "the daemon exited" ||
+	fail "the daemon did not exit on SIGTERM"
+expect 32 "SIGTERM unmounted it" -- mountpoint -q "$M"
 expect 3 "mount on a missing directory" -- "$EFS" mount "$T/nope"
 check_err "reports why" "nope"
 

@@ -75,9 +75,8 @@ done
 expect 0 "cp -a onto the mount" -- cp -a "$S" "$M/cp"
 same_tree "cp -a" "$S" "$M/cp"
 if command -v getfattr >/dev/null; then
-	check_eq "cp -a kept the xattr" \
-		"$(getfattr --only-values -n user.note "$M/cp/docs/hello.txt")" \
-		"kept"
+	got=$(getfattr --only-values -n user.note "$M/cp/docs/hello.txt")
+	check_eq "cp -a kept the xattr" "$got" "kept"
 	want=$(ESTUARYFS_HOME="$T/other" "$EFS" add -q -n "$S")
 	check_eq "tree CID = estuaryfs add -n" \
 		"$(getfattr --only-values -n user.estuary.cid "$M/cp")" "$want"
