@@ -387,11 +387,14 @@ int db_migrate(struct db *db, bool *fresh_out, const char *module,
 	int error;
 
 	/* The common case, up to date: no write transaction. */
-	if (has_layout(db) && read_version(&version, db, module) == 0 &&
-	    (size_t)version == nsteps) {
-		if (fresh_out)
-			*fresh_out = false;
-		return 0;
+	if (has_layout(db)) {
+		if ((error = read_version(&version, db, module)) < 0)
+			return error;
+		if ((size_t)version == nsteps) {
+			if (fresh_out)
+				*fresh_out = false;
+			return 0;
+		}
 	}
 	if ((error = db_begin(db)) < 0)
 		return error;
