@@ -398,6 +398,26 @@ int dagreader_file_read(void *out, size_t *out_len, struct dagreader_file *f,
 	return 0;
 }
 
+int dagreader_file_peek(const uint8_t **out, size_t *out_len,
+			struct dagreader_file *f, uint64_t off)
+{
+	const struct level *l;
+	uint64_t rel;
+	int rc;
+
+	*out = NULL;
+	*out_len = 0;
+	if (off >= dagreader_file_size(f))
+		return 0;
+	if ((rc = seek_leaf(f, off)) < 0)
+		return rc;
+	l = &f->levels[f->depth - 1];
+	rel = off - l->base;
+	*out = l->n.data + rel;
+	*out_len = (size_t)(l->n.data_len - rel);
+	return 0;
+}
+
 int dagreader_read(void *out, size_t *out_len,
 		   const struct blockio_source *src, const struct cid *id,
 		   uint64_t off, size_t len)

@@ -105,6 +105,17 @@ uint64_t dagreader_file_size(const struct dagreader_file *f);
 int dagreader_file_read(void *out, size_t *out_len, struct dagreader_file *f,
 			uint64_t off, size_t len);
 
+/*
+ * Point out at the file's bytes at offset off inside the block that holds
+ * them, without copying: *out_len bytes are there (up to the end of that
+ * leaf's bytes; 0 at or past the end of the file).  The bytes stay valid
+ * until the next call on f.  A raw leaf's bytes are its whole block, so
+ * peeking at the start of a chunk of a file made with that chunk size
+ * gives the whole chunk.  Returns as dagreader_file_read.
+ */
+int dagreader_file_peek(const uint8_t **out, size_t *out_len,
+			struct dagreader_file *f, uint64_t off);
+
 /* Close the handle.  NULL is fine. */
 void dagreader_file_close(struct dagreader_file *f);
 

@@ -37,6 +37,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "core/cid.h"
 #include "fs/staging.h"
@@ -85,6 +86,23 @@ int64_t fileio_dirty_since(struct fileio *f);
  */
 int fileio_read(void *out, size_t *out_len, struct fileio *f, uint64_t off,
 		size_t len);
+
+/* Pieces fileio_read_iov hands over at most. */
+#define FILEIO_IOV_MAX 2
+
+/* Gets the bytes read; returns what fileio_read_iov returns. */
+typedef int (*fileio_iov_cb)(const struct iovec *iov, int n, void *payload);
+
+/*
+ * As fileio_read, but hand the bytes to cb instead of copying them out:
+ * in place when they are in the read cache (at most FILEIO_IOV_MAX
+ * pieces, valid during cb, which runs without the file's lock), else
+ * read into scratch (len bytes of the caller's) first.  The pieces hold
+ * len bytes, or fewer only at end of file.  Returns cb's value, or a
+ * read error (cb is then not called).
+ */
+int fileio_read_iov(struct fileio *f, uint64_t off, size_t len,
+		    uint8_t *scratch, fileio_iov_cb cb, void *payload);
 
 /*
  * Write len bytes of data at off, extending the file if needed (the gap

@@ -53,8 +53,8 @@ struct slot {
  * workers.  An entry is LOADING while its loader (the only one touching
  * buf and r then) fills it without the lock.
  */
-#define FILEIO_RCACHE 4     /* chunks cached per file */
-#define FILEIO_PREFETCH 2   /* chunks loaded ahead of a sequential reader */
+#define FILEIO_RCACHE 6     /* chunks cached per file */
+#define FILEIO_PREFETCH 4   /* chunks loaded ahead of a sequential reader */
 
 enum rchunk_state { RC_EMPTY, RC_LOADING, RC_READY };
 
@@ -66,11 +66,16 @@ struct rchunk {
 	struct cid root;            /* of the DAG it is a chunk of */
 	uint64_t root_size;
 	size_t len;                 /* bytes of the chunk */
-	uint8_t *buf;
-	size_t cap;                 /* bytes of buf, from the cache budget */
+	const uint8_t *data;        /* READY: the chunk, in r's leaf (no
+				       copy) or in buf */
+	uint8_t *buf;               /* a copy, when the leaf is not the chunk
+				       (a DAG of another chunk size) */
+	size_t cap;                 /* bytes held of the cache budget */
 	struct dagreader_file *r;   /* its loader's reader, open on r_root */
 	struct cid r_root;
 	uint64_t tick;              /* last use, for LRU */
+	unsigned pins;              /* fileio_read_iov callbacks reading
+				       data: not reloaded meanwhile */
 };
 
 /*

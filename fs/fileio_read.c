@@ -230,7 +230,7 @@ static struct rchunk *rc_claim(struct fileio *f, uint64_t k, uint64_t keep,
 		struct rchunk *e = &f->rc[i];
 		int score;
 
-		if (e->state == RC_LOADING)
+		if (e->state == RC_LOADING || e->pins)
 			continue;
 		if (e->state == RC_EMPTY || !cid_equal(&e->root, &f->base))
 			score = 3;
@@ -249,15 +249,8 @@ static struct rchunk *rc_claim(struct fileio *f, uint64_t k, uint64_t keep,
 	if (!best)
 		return NULL;
 	if (best->cap < len) {
-		uint8_t *p;
-
 		if (!staging_cache_take(f->st, len - best->cap))
 			return NULL;
-		if (!(p = efs_realloc(best->buf, len))) {
-			staging_cache_give(f->st, len - best->cap);
-			return NULL;
-		}
-		best->buf = p;
 		best->cap = len;
 	}
 	best->f = f;
@@ -269,6 +262,28 @@ static struct rchunk *rc_claim(struct fileio *f, uint64_t k, uint64_t keep,
 	best->tick = ++f->tick;
 	f->nloading++;
 	return best;
+}
+
+/* Point e->data at its chunk: in its reader's leaf when that leaf is the
+ * chunk, else copied. */
+static int rc_fill(struct rchunk *e)
+{
+	struct fileio *f = e->f;
+	uint64_t off = e->index * f->cs;
+	const uint8_t *p;
+	size_t n;
+	int error;
+
+	if ((error = dagreader_file_peek(&p, &n, e->r, off)) < 0)
+		return error;
+	if (n >= e->len) {
+		e->data = p;
+		return 0;
+	}
+	if (!e->buf && !(e->buf = efs_malloc(f->cs)))
+		return efs_error_set(EFS_ENOMEM, "fileio: out of memory");
+	e->data = e->buf;
+	return read_exact(e->r, off, e->len, e->buf);
 }
 
 /* Fill LOADING entry e; called without the lock. */
@@ -285,14 +300,13 @@ static int rc_load(struct rchunk *e)
 	    (error = dagreader_file_open(&e->r, &f->src, &e->root)) == 0)
 		e->r_root = e->root;
 	if (error == 0 && dagreader_file_size(e->r) != e->root_size)
-		error =
-		    efs_error_set(EFS_ECORRUPT,
-				  "fileio: dag of %llu bytes for a file "
-				  "of %llu",
-				  (unsigned long long)dagreader_file_size(e->r),
-				  (unsigned long long)e->root_size);
+		error = efs_error_set(
+		    EFS_ECORRUPT,
+		    "fileio: dag of %llu bytes for a file of %llu",
+		    (unsigned long long)dagreader_file_size(e->r),
+		    (unsigned long long)e->root_size);
 	if (error == 0)
-		error = read_exact(e->r, e->index * f->cs, e->len, e->buf);
+		error = rc_fill(e);
 	pthread_mutex_lock(&f->lock);
 	if (error < 0) {
 		dagreader_file_close(e->r);
@@ -329,33 +343,31 @@ static void rc_prefetch(struct fileio *f, uint64_t k0, uint64_t k1)
 }
 
 /*
- * Copy [a, a + n) of chunk k (from_dag) out of the cache, loading it
- * first.  Returns 0, 1 when the cache has no room (read it another way)
- * or an error.  The lock is released while waiting and loading.
+ * The READY entry of chunk k (from_dag), loaded first if need be; NULL
+ * with *error 0 when the cache has no room (read it another way), or
+ * NULL with the error.  The lock is released while waiting and loading.
  */
-static int rc_read(struct fileio *f, uint64_t k, size_t a, size_t n,
-		   uint8_t *dst)
+static struct rchunk *rc_get(struct fileio *f, uint64_t k, int *error)
 {
+	*error = 0;
 	for (;;) {
 		struct rchunk *e = rc_find(f, k);
-		int error;
 
 		if (e && e->state == RC_READY) {
-			memcpy(dst, e->buf + a, n);
 			e->tick = ++f->tick;
-			return 0;
+			return e;
 		}
 		if (e) {
 			fileio_wait(f);
 			continue;
 		}
 		if (!(e = rc_claim(f, k, k, false)))
-			return 1;
+			return NULL;
 		pthread_mutex_unlock(&f->lock);
-		error = rc_load(e);
+		*error = rc_load(e);
 		pthread_mutex_lock(&f->lock);
-		if (error < 0)
-			return error;
+		if (*error < 0)
+			return NULL;
 	}
 }
 
@@ -373,6 +385,22 @@ static bool cacheable(struct fileio *f, uint64_t k0, uint64_t k1)
 	return true;
 }
 
+/* Clamp len to the file; under the lock. */
+static size_t clamp(struct fileio *f, uint64_t off, size_t len)
+{
+	if (off >= f->size)
+		return 0;
+	return len > f->size - off ? (size_t)(f->size - off) : len;
+}
+
+/* A read of [off, off + len) ended: load ahead of a sequential reader. */
+static void read_done(struct fileio *f, uint64_t off, size_t len, bool cached)
+{
+	if (cached && off == f->rc_next)
+		rc_prefetch(f, off / f->cs, (off + len - 1) / f->cs);
+	f->rc_next = off + len;
+}
+
 int fileio_read(void *out, size_t *out_len, struct fileio *f, uint64_t off,
 		size_t len)
 {
@@ -383,27 +411,90 @@ int fileio_read(void *out, size_t *out_len, struct fileio *f, uint64_t off,
 
 	*out_len = 0;
 	pthread_mutex_lock(&f->lock);
-	if (off >= f->size)
-		len = 0;
-	else if (len > f->size - off)
-		len = (size_t)(f->size - off);
+	len = clamp(f, off, len);
 	cached = len && cacheable(f, off / f->cs, (off + len - 1) / f->cs);
 	while (done < len && error == 0) {
 		uint64_t pos = off + done;
 		uint64_t k = pos / f->cs;
 		size_t a = (size_t)(pos - k * f->cs);
 		size_t n = f->cs - a < len - done ? f->cs - a : len - done;
+		struct rchunk *e = cached ? rc_get(f, k, &error) : NULL;
 
-		error = cached ? rc_read(f, k, a, n, dst + done) : 1;
-		if (error == 1)
+		if (e)
+			memcpy(dst + done, e->data + a, n);
+		else if (error == 0)
 			error = fileio_chunk_read(f, k, a, n, dst + done);
 		done += n;
 	}
-	if (cached && error == 0 && off == f->rc_next)
-		rc_prefetch(f, off / f->cs, (off + len - 1) / f->cs);
-	f->rc_next = off + len;
+	if (error == 0)
+		read_done(f, off, len, cached);
 	pthread_mutex_unlock(&f->lock);
 	if (error == 0)
 		*out_len = len;
 	return error;
+}
+
+/* Pin the cached pieces of [off, off + len) into iov; 0 when they are not
+ * all cached (nothing pinned), else their count, or an error. */
+static int pin_pieces(struct rchunk **pinned, struct iovec *iov,
+		      struct fileio *f, uint64_t off, size_t len)
+{
+	uint64_t k0 = off / f->cs, k1 = (off + len - 1) / f->cs;
+	size_t done = 0;
+	int n = 0, error = 0;
+
+	if (k1 - k0 >= FILEIO_IOV_MAX || !cacheable(f, k0, k1))
+		return 0;
+	while (done < len) {
+		uint64_t pos = off + done;
+		uint64_t k = pos / f->cs;
+		size_t a = (size_t)(pos - k * f->cs);
+		size_t m = f->cs - a < len - done ? f->cs - a : len - done;
+		struct rchunk *e = rc_get(f, k, &error);
+
+		if (!e)
+			break;
+		e->pins++;
+		pinned[n] = e;
+		iov[n].iov_base = (void *)(e->data + a);
+		iov[n].iov_len = m;
+		n++;
+		done += m;
+	}
+	if (done == len)
+		return n;
+	while (n > 0)
+		pinned[--n]->pins--;
+	return error;
+}
+
+int fileio_read_iov(struct fileio *f, uint64_t off, size_t len,
+		    uint8_t *scratch, fileio_iov_cb cb, void *payload)
+{
+	struct rchunk *pinned[FILEIO_IOV_MAX];
+	struct iovec iov[FILEIO_IOV_MAX];
+	size_t got;
+	int n, error;
+
+	pthread_mutex_lock(&f->lock);
+	len = clamp(f, off, len);
+	n = len ? pin_pieces(pinned, iov, f, off, len) : 0;
+	if (n > 0) {
+		read_done(f, off, len, true);
+		pthread_mutex_unlock(&f->lock);
+		error = cb(iov, n, payload);
+		pthread_mutex_lock(&f->lock);
+		while (n > 0)
+			pinned[--n]->pins--;
+		pthread_mutex_unlock(&f->lock);
+		return error;
+	}
+	pthread_mutex_unlock(&f->lock);
+	if (n < 0)
+		return n;
+	if ((error = fileio_read(scratch, &got, f, off, len)) < 0)
+		return error;
+	iov[0].iov_base = scratch;
+	iov[0].iov_len = got;
+	return cb(iov, 1, payload);
 }

@@ -24,8 +24,12 @@
  *   FSDATA_WB_AGE seconds, so sealed chunks of files held open do not
  *   wait unreferenced in the blockstore (gc grace) and a crash loses at
  *   most that much of what was written and not yet flushed.
- * - Request buffers are per thread (a pthread key), grown to the largest
- *   request seen (max_write / max_read, 1 MiB).
+ * - Reads of cached chunks are replied from the read cache in place
+ *   (fileio_read_iov), others through a per-thread buffer (a pthread
+ *   key, grown to the largest request seen: max_read, 1 MiB).  Writes
+ *   are taken from libfuse's buffer where they are.  A read holds its
+ *   ofile until it returns: the reply can complete the last async read
+ *   of a closed file, and the kernel then sends RELEASE at once.
  */
 #define LOG_TOPIC "data"
 
@@ -296,6 +300,14 @@ static int ofile_put(struct efs_fs *fs, struct ofile *o)
 	return error;
 }
 
+/* One more user of o, which the caller holds already. */
+static void ofile_hold(struct efs_fs *fs, struct ofile *o)
+{
+	pthread_mutex_lock(&fs->data->lock);
+	o->nopen++;
+	pthread_mutex_unlock(&fs->data->lock);
+}
+
 static struct ofile *fh_ofile(const struct fuse_file_info *fi)
 {
 	return (struct ofile *)(uintptr_t)fi->fh;
@@ -518,12 +530,28 @@ void fsops_data_release(fuse_req_t req, fuse_ino_t ino,
 
 /* ---- read and write ----------------------------------------------------- */
 
+struct read_reply {
+	fuse_req_t req;
+	bool replied;
+};
+
+static int reply_iov(const struct iovec *iov, int n, void *payload)
+{
+	struct read_reply *r = payload;
+
+	r->replied = true;
+	/* a failure means the request is gone (interrupted): nothing to do */
+	fuse_reply_iov(r->req, iov, n);
+	return 0;
+}
+
 void fsops_data_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
 	struct efs_fs *fs = fs_from_req(req);
 	uint8_t *buf = iobuf_get(fs->data, size);
-	size_t n;
+	struct read_reply r = {req, false};
+	struct ofile *o = fh_ofile(fi);
 	int error;
 
 	if (!buf) {
@@ -531,11 +559,17 @@ void fsops_data_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    req, efs_error_set(EFS_ENOMEM, "data: out of memory"));
 		return;
 	}
-	error = fileio_read(buf, &n, fh_ofile(fi)->f, (uint64_t)off, size);
-	if (error < 0)
+	/*
+	 * Cached chunks go to the kernel from where they are, and are
+	 * unpinned after the reply.  Completing an async read can let the
+	 * kernel send the file's RELEASE before this returns: hold the file
+	 * meanwhile.
+	 */
+	ofile_hold(fs, o);
+	error = fileio_read_iov(o->f, (uint64_t)off, size, buf, reply_iov, &r);
+	if (!r.replied)
 		errmap_reply_err(req, error);
-	else
-		fuse_reply_buf(req, (const char *)buf, n);
+	ofile_put(fs, o);
 }
 
 /* The bytes of bufv in memory: in place when they are, else copied into

@@ -1218,6 +1218,43 @@ static void test_dagreader__leaves(void)
 	}
 }
 
+/* Peeking gives each leaf's bytes in place, and nothing past the end. */
+static void test_dagreader__peek(void)
+{
+	size_t len = 2000, chunk = 100, blocks, n;
+	uint8_t *data = random_bytes(len, 21);
+	struct dagreader_file *f;
+	const uint8_t *p;
+	struct cid root;
+	struct dag d;
+
+	dag_init(&d);
+	root = build_file(&d, data, len, chunk, 3, true, &blocks);
+	CU_ASSERT_EQUAL_FATAL(dagreader_file_open(&f, &d.src, &root), 0);
+	for (size_t off = 0; off < len; off += 37) {
+		CU_ASSERT_EQUAL_FATAL(dagreader_file_peek(&p, &n, f, off), 0);
+		CU_ASSERT_EQUAL(n, chunk - off % chunk);
+		CU_ASSERT(!memcmp(p, data + off, n));
+	}
+	d.gets = 0;
+	CU_ASSERT_EQUAL(dagreader_file_peek(&p, &n, f, 1900), 0);
+	CU_ASSERT_EQUAL(n, 100);
+	CU_ASSERT_EQUAL(dagreader_file_peek(&p, &n, f, 1950), 0);
+	CU_ASSERT_EQUAL(n, 50);
+	CU_ASSERT_EQUAL(d.gets, 0);  /* the same leaf */
+	CU_ASSERT_EQUAL(dagreader_file_peek(&p, &n, f, len), 0);
+	CU_ASSERT_EQUAL(n, 0);
+	CU_ASSERT(p == NULL);
+	d.fail_with = EFS_EEVICTED;
+	CU_ASSERT_EQUAL(dagreader_file_peek(&p, &n, f, 0), EFS_EEVICTED);
+	d.fail_with = 0;
+	CU_ASSERT_EQUAL(dagreader_file_peek(&p, &n, f, 0), 0);
+	CU_ASSERT(!memcmp(p, data, 100));
+	dagreader_file_close(f);
+	dag_release(&d);
+	free(data);
+}
+
 /* Own bytes of interior nodes are inner leaves; errors and stopping. */
 static void test_dagreader__leaves_mixed(void)
 {
@@ -1371,6 +1408,7 @@ static CU_TestInfo dagreader_tests[] = {
 	{ "stat_and_symlink", test_dagreader__stat_and_symlink },
 	{ "oracle_cars", test_dagreader__oracle_cars },
 	{ "importer", test_dagreader__importer },
+	{ "peek", test_dagreader__peek },
 	{ "leaves", test_dagreader__leaves },
 	{ "leaves_mixed", test_dagreader__leaves_mixed },
 	{ "alloc_failure", test_dagreader__alloc_failure },

@@ -316,6 +316,73 @@ static void test_fileio__read_cache(void)
 	free(data);
 }
 
+struct iov_got {
+	uint8_t buf[4000];
+	size_t len;
+	int pieces;
+};
+
+static int iov_collect(const struct iovec *iov, int n, void *payload)
+{
+	struct iov_got *g = payload;
+
+	g->pieces = n;
+	for (int i = 0; i < n; i++) {
+		CU_ASSERT_FATAL(g->len + iov[i].iov_len <= sizeof(g->buf));
+		memcpy(g->buf + g->len, iov[i].iov_base, iov[i].iov_len);
+		g->len += iov[i].iov_len;
+	}
+	return 7;
+}
+
+/* Reads handed over in place: cached chunks as pieces, the rest copied. */
+static void test_fileio__read_iov(void)
+{
+	size_t len = 10 * 1000 + 50;
+	uint8_t *data = malloc(len), scratch[4000];
+	static const struct {
+		uint64_t off;
+		size_t len;
+		int pieces;
+	} reads[] = {
+		{ 0, 1000, 1 },  { 500, 1000, 2 }, { 9500, 4000, 2 },
+		{ 100, 3000, 1 }, /* 4 chunks: copied */
+		{ 10 * 1000 + 50, 10, 1 },
+	};
+	struct fileio *f;
+	struct fx x;
+
+	CU_ASSERT_FATAL(data != NULL);
+	harness_fill_random(data, len, 13);
+	fx_open(&x);
+	CU_ASSERT_EQUAL_FATAL(fileio_new(&f, x.st, NULL, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(fileio_write(f, 0, data, len), 0);
+	CU_ASSERT_EQUAL_FATAL(fileio_flush(f, commit_cb, &x), 0);
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+			struct iov_got g = { .len = 0 };
+			size_t want = reads[i].off >= len ? 0
+				      : len - reads[i].off < reads[i].len
+					  ? len - reads[i].off
+					  : reads[i].len;
+
+			CU_ASSERT_EQUAL(fileio_read_iov(f, reads[i].off,
+							reads[i].len, scratch,
+							iov_collect, &g), 7);
+			CU_ASSERT_EQUAL(g.len, want);
+			CU_ASSERT(!memcmp(g.buf, data + reads[i].off, want));
+			/* the second time chunk 1 is staged: copied */
+			if (pass == 0 || reads[i].off > 2000)
+				CU_ASSERT_EQUAL(g.pieces, reads[i].pieces);
+		}
+		memset(data + 1500, 'z', 10);
+		CU_ASSERT_EQUAL(fileio_write(f, 1500, data + 1500, 10), 0);
+	}
+	fileio_free(f);
+	fx_close(&x);
+	free(data);
+}
+
 /* ---- fsx: random writes and truncations against a model ----------------- */
 
 struct model {
@@ -806,6 +873,7 @@ static CU_TestInfo fileio_tests[] = {
 	{ "empty_and_small", test_fileio__empty_and_small },
 	{ "sequential", test_fileio__sequential },
 	{ "read_cache", test_fileio__read_cache },
+	{ "read_iov", test_fileio__read_iov },
 	{ "fsx_raw", test_fileio__fsx_raw },
 	{ "fsx_profiles", test_fileio__fsx_profiles },
 	{ "fsx_budget", test_fileio__fsx_budget },
