@@ -188,8 +188,8 @@ static const char *const configs[] = {
     "--profile unixfs-v0-2015 --chunk 100 --links 174 --raw-leaves",
     "--layout trickle --chunk 100 --links 3",
     "--profile unixfs-v0-2015 --layout trickle --chunk 64 --links 2",
-    "--layout trickle --chunk 512 --links 4 --hash blake2b-256 "
-    "--no-raw-leaves",
+    ("--layout trickle --chunk 512 --links 4 --hash blake2b-256 "
+     "--no-raw-leaves"),
 };
 
 /* Import p[0..len) writing it in pieces of the sizes pieces() gives. */
