@@ -163,6 +163,37 @@ int bstore_sync(struct bstore *bs);
  */
 int bstore_sync_since(struct bstore *bs, uint64_t *mark);
 
+/*
+ * Deferred durability, for a caller that commits to the same index.db
+ * right after (the filesystem's close: blocks, pin, then the inode with
+ * ONE WAL fsync instead of three).
+ *
+ * bstore_sync_deferred is bstore_sync_since (the packs are fdatasynced
+ * first, so invariant 1 holds) but its index transaction commits without
+ * waiting for the disk (synchronous=NORMAL): it survives kill -9 at once
+ * and a power cut only once ANY connection to index.db makes a FULL
+ * commit or a db_wal_sync, or bstore_durable runs.  bstore_pin_deferred
+ * and bstore_unpin_deferred are bstore_pin and bstore_unpin on the same
+ * terms.  The caller must follow with such a durable commit before it
+ * reports durability (a WAL fsync covers every frame written before it,
+ * and sqlite's recovery never keeps a commit without the earlier ones, so
+ * a durable later commit never outlives the deferred one).  Until then the
+ * rows may vanish in a power cut: the pack bytes past them are trimmed
+ * at open as after any crash, and a lost pin or unpin is as if it had not
+ * been asked.  The blockstore remembers a deferred commit it has not seen
+ * made durable: its next bstore_sync or bstore_sync_since makes it durable
+ * even when it has nothing of its own to commit, so other callers keep
+ * their guarantee.  Returns as the non-deferred functions.
+ */
+int bstore_sync_deferred(struct bstore *bs, uint64_t *mark);
+int bstore_pin_deferred(int64_t *out, struct bstore *bs,
+			const struct cid *root, const char *name);
+int bstore_unpin_deferred(struct bstore *bs, int64_t pin_id);
+
+/* Make every deferred commit so far durable (one WAL fsync; nothing when
+ * there is none).  0, EFS_EIO or db errors. */
+int bstore_durable(struct bstore *bs);
+
 /* Count of failures that dropped pending blocks since open. */
 uint64_t bstore_errseq(struct bstore *bs);
 

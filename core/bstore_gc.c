@@ -34,8 +34,8 @@
 
 /* ---- pins ---- */
 
-int bstore_pin(int64_t *out, struct bstore *bs, const struct cid *root,
-	       const char *name)
+static int pin_mode(int64_t *out, struct bstore *bs, const struct cid *root,
+		    const char *name, bool full)
 {
 	static const char sql[] =
 		"INSERT INTO pins(root, mh, name, created)"
@@ -52,7 +52,7 @@ int bstore_pin(int64_t *out, struct bstore *bs, const struct cid *root,
 	if ((error = bstore_key(mh, &mh_len, root)) < 0)
 		return error;
 	pthread_mutex_lock(&bs->wmu);
-	if ((error = db_begin(bs->wdb)) < 0)
+	if ((error = bstore_begin_mode(bs, full)) < 0)
 		goto out_unlock;
 	if ((error = db_stmt(&st, bs->wdb, sql)) < 0)
 		goto out_rollback;
@@ -66,12 +66,26 @@ int bstore_pin(int64_t *out, struct bstore *bs, const struct cid *root,
 	if ((error = bstore_refs_add(bs, root, 1)) < 0)
 		goto out_rollback;
 	error = bstore_commit(bs);
+	bstore_end_mode(bs, full, error == 0);
 	goto out_unlock;
 out_rollback:
 	bstore_rollback(bs);
+	bstore_end_mode(bs, full, false);
 out_unlock:
 	pthread_mutex_unlock(&bs->wmu);
 	return error;
+}
+
+int bstore_pin(int64_t *out, struct bstore *bs, const struct cid *root,
+	       const char *name)
+{
+	return pin_mode(out, bs, root, name, true);
+}
+
+int bstore_pin_deferred(int64_t *out, struct bstore *bs,
+			const struct cid *root, const char *name)
+{
+	return pin_mode(out, bs, root, name, false);
 }
 
 /* The root of pin id, read in the writer's transaction. */
@@ -94,7 +108,7 @@ static int pin_root(struct cid *out, struct bstore *bs, int64_t id)
 	return error;
 }
 
-int bstore_unpin(struct bstore *bs, int64_t pin_id)
+static int unpin_mode(struct bstore *bs, int64_t pin_id, bool full)
 {
 	static const char sql[] = "DELETE FROM pins WHERE id = ?1";
 	struct cid root;
@@ -102,7 +116,7 @@ int bstore_unpin(struct bstore *bs, int64_t pin_id)
 	int error;
 
 	pthread_mutex_lock(&bs->wmu);
-	if ((error = db_begin(bs->wdb)) < 0)
+	if ((error = bstore_begin_mode(bs, full)) < 0)
 		goto out_unlock;
 	if ((error = pin_root(&root, bs, pin_id)) < 0 ||
 	    (error = db_stmt(&st, bs->wdb, sql)) < 0)
@@ -112,12 +126,24 @@ int bstore_unpin(struct bstore *bs, int64_t pin_id)
 	    (error = bstore_refs_add(bs, &root, -1)) < 0)
 		goto out_rollback;
 	error = bstore_commit(bs);
+	bstore_end_mode(bs, full, error == 0);
 	goto out_unlock;
 out_rollback:
 	bstore_rollback(bs);
+	bstore_end_mode(bs, full, false);
 out_unlock:
 	pthread_mutex_unlock(&bs->wmu);
 	return error;
+}
+
+int bstore_unpin(struct bstore *bs, int64_t pin_id)
+{
+	return unpin_mode(bs, pin_id, true);
+}
+
+int bstore_unpin_deferred(struct bstore *bs, int64_t pin_id)
+{
+	return unpin_mode(bs, pin_id, false);
 }
 
 static int pins_walk(struct db *db,

@@ -197,6 +197,9 @@ struct bstore {
 	int last_fail;            /* code of the latest such failure */
 	int64_t last_flush;       /* when atimes were last flushed */
 
+	bool deferred;            /* a deferred commit not yet made
+				     durable by us (wmu) */
+
 	/* counters changed by the open write transaction (wmu) */
 	int64_t delta_count[BSTORE_NSTATES];
 	int64_t delta_bytes[BSTORE_NSTATES];
@@ -392,6 +395,18 @@ void bstore_totals_forget(struct bstore *bs);
 
 /* Commit the write transaction with the counters; roll back on error. */
 int bstore_commit(struct bstore *bs);
+
+/*
+ * BEGIN IMMEDIATE at a safety level (wmu held): full waits for the disk
+ * at commit; !full is a deferred commit (bstore.h): bstore_end_deferred
+ * after it notes it.
+ */
+int bstore_begin_mode(struct bstore *bs, bool full);
+/* After a transaction begun with bstore_begin_mode (wmu held): back to
+ * FULL, and note a committed deferred transaction (committed: it did). */
+void bstore_end_mode(struct bstore *bs, bool full, bool committed);
+/* bstore_durable with wmu held. */
+int bstore_durable_locked(struct bstore *bs);
 void bstore_rollback(struct bstore *bs);
 
 /* The key of a CID; EFS_EUNSUPPORTED when over BSTORE_MH_MAX. */

@@ -14,9 +14,16 @@
  *      and insert it (new: count its links), revive it (ABSENT: count
  *      links; EVICTED: links were counted already), or mark it a
  *      duplicate; record pack sizes; write touched atimes; update the
- *      counters.  COMMIT (synchronous=FULL: durable when it returns).
+ *      counters.  COMMIT (synchronous=FULL: durable when it returns;
+ *      bstore_sync_deferred: NORMAL, made durable by the caller's next
+ *      FULL commit to index.db, see bstore.h).
  *   4. under mu: forget the batch; record the pack sizes for bounds
  *      checks.  Then punch the duplicates' bytes.
+ *
+ * A sync with nothing to commit still fsyncs the WAL when a deferred
+ * commit came before it that we have not made durable (bs->deferred):
+ * its blocks may be ours (a deferred sync takes every pending block, not
+ * only its caller's).
  *
  * Puts go on during 2 and 3 (into a new open batch); readers never wait
  * at all: they need mu only for a moment and never wmu.
@@ -110,6 +117,49 @@ void bstore_rollback(struct bstore *bs)
 {
 	bstore_totals_forget(bs);
 	db_rollback(bs->wdb);
+}
+
+int bstore_begin_mode(struct bstore *bs, bool full)
+{
+	int error;
+
+	if ((error = db_sync_mode(bs->wdb, full)) < 0)
+		return error;
+	if ((error = db_begin(bs->wdb)) < 0)
+		bstore_end_mode(bs, full, false);
+	return error;
+}
+
+void bstore_end_mode(struct bstore *bs, bool full, bool committed)
+{
+	if (full)
+		return;
+	if (committed)
+		bs->deferred = true;
+	/* a failure leaves NORMAL, which the next bstore_begin_mode fixes */
+	if (db_sync_mode(bs->wdb, true) < 0)
+		efs_error_clear();
+}
+
+int bstore_durable_locked(struct bstore *bs)
+{
+	int error;
+
+	if (!bs->deferred)
+		return 0;
+	if ((error = db_wal_sync(bs->wdb)) == 0)
+		bs->deferred = false;
+	return error;
+}
+
+int bstore_durable(struct bstore *bs)
+{
+	int error;
+
+	pthread_mutex_lock(&bs->wmu);
+	error = bstore_durable_locked(bs);
+	pthread_mutex_unlock(&bs->wmu);
+	return error;
 }
 
 int bstore_refs_add(struct bstore *bs, const struct cid *id, int delta)
@@ -293,12 +343,12 @@ static int write_pack_sizes(struct bstore *bs, const struct batch *b)
 }
 
 static int commit_batch(struct bstore *bs, struct batch *b,
-			struct touchmap *t)
+			struct touchmap *t, bool full)
 {
 	int64_t now = bstore_now(bs);
 	int error;
 
-	if ((error = db_begin(bs->wdb)) < 0)
+	if ((error = bstore_begin_mode(bs, full)) < 0)
 		return error;
 	for (size_t i = 0; i < b->n && !error; i++)
 		error = apply_one(bs, &b->v[i], now);
@@ -308,9 +358,12 @@ static int commit_batch(struct bstore *bs, struct batch *b,
 		error = bstore_touches_write(bs, t);
 	if (error < 0) {
 		bstore_rollback(bs);
+		bstore_end_mode(bs, full, false);
 		return error;
 	}
-	return bstore_commit(bs);
+	error = bstore_commit(bs);
+	bstore_end_mode(bs, full, error == 0);
+	return error;
 }
 
 /* ---- sync ---- */
@@ -411,8 +464,8 @@ static void punch_dups(struct bstore *bs, const struct batch *b)
 	}
 }
 
-/* The whole sync, wmu held. */
-static int sync_wmu(struct bstore *bs)
+/* The whole sync, wmu held; full: the index commit waits for the disk. */
+static int sync_wmu(struct bstore *bs, bool full)
 {
 	struct batch b;
 	struct touchmap t;
@@ -424,13 +477,15 @@ static int sync_wmu(struct bstore *bs)
 	pthread_mutex_lock(&bs->wlock);
 	error = take_batch(bs, &b, &t, &dir_dirty);
 	pthread_mutex_unlock(&bs->wlock);
-	if (error)
-		return error > 0 ? 0 : error;
+	if (error < 0)
+		return error;
+	if (error > 0) /* nothing pending: only a deferred commit to seal */
+		return full ? bstore_durable_locked(bs) : 0;
 	error = datasync_all(bs, &b);
 	if (!error)
 		error = bstore_pack_dirsync(bs, dir_dirty);
 	if (!error)
-		error = commit_batch(bs, &b, &t);
+		error = commit_batch(bs, &b, &t, full);
 	pthread_mutex_lock(&bs->wlock);
 	pthread_mutex_lock(&bs->mu);
 	error = finish_batch(bs, &b, dir_dirty, error);
@@ -440,17 +495,20 @@ static int sync_wmu(struct bstore *bs)
 		punch_dups(bs, &b);
 	bstore_batch_release(&b);
 	bstore_touch_release(&t);
+	/* the rows are in; a failed fsync here fails this sync only */
+	if (!error && full)
+		error = bstore_durable_locked(bs);
 	return error;
 }
 
-int bstore_sync_since(struct bstore *bs, uint64_t *mark)
+static int sync_mark(struct bstore *bs, uint64_t *mark, bool full)
 {
 	uint64_t seq;
 	int last;
 	int error;
 
 	pthread_mutex_lock(&bs->wmu);
-	error = sync_wmu(bs);
+	error = sync_wmu(bs, full);
 	pthread_mutex_lock(&bs->mu);
 	seq = bs->errseq;
 	last = bs->last_fail;
@@ -464,6 +522,16 @@ int bstore_sync_since(struct bstore *bs, uint64_t *mark)
 	if (mark)
 		*mark = seq;
 	return error;
+}
+
+int bstore_sync_since(struct bstore *bs, uint64_t *mark)
+{
+	return sync_mark(bs, mark, true);
+}
+
+int bstore_sync_deferred(struct bstore *bs, uint64_t *mark)
+{
+	return sync_mark(bs, mark, false);
 }
 
 int bstore_sync(struct bstore *bs)

@@ -10,6 +10,11 @@
  *   SQLITE_PREPARE_PERSISTENT and live as long as the connection.
  * - db_step resets a statement that failed, so an error never leaves a
  *   read transaction pinned; callers still db_reset after reading rows.
+ * - db_sync_mode remembers the level it set, so switching a connection
+ *   between NORMAL and FULL around single transactions costs nothing
+ *   when it is already there.  db_wal_sync fsyncs the WAL through the
+ *   sqlite3_file that SQLITE_FCNTL_JOURNAL_POINTER hands out (the one the
+ *   pager syncs at a FULL commit), so sqlite's own VFS does it.
  * - Migrations re-read the module's version inside the write transaction,
  *   so two processes opening a fresh repository at once do not both run
  *   step 0.
@@ -38,6 +43,7 @@ struct db {
 	struct cached_stmt *cache;
 	size_t ncache;
 	size_t cache_cap;
+	bool normal;         /* synchronous=NORMAL (db_sync_mode) */
 };
 
 int db_code_to_efs(int rc, int sys_errno)
@@ -294,6 +300,46 @@ int db_commit(struct db *db)
 	if (error < 0)
 		db_rollback(db);
 	return error;
+}
+
+int db_sync_mode(struct db *db, bool full)
+{
+	int error;
+
+	if (db->normal == !full)
+		return 0;
+	error = db_exec(db, full ? "PRAGMA synchronous=FULL"
+				 : "PRAGMA synchronous=NORMAL");
+	if (error == 0)
+		db->normal = !full;
+	return error;
+}
+
+int db_wal_sync(struct db *db)
+{
+	sqlite3_file *f = NULL;
+	int rc;
+
+	rc = sqlite3_file_control(db->conn, "main",
+				  SQLITE_FCNTL_JOURNAL_POINTER, &f);
+	if (rc != SQLITE_OK)
+		return db_error(db, rc, "wal pointer");
+	if (!f || !f->pMethods) {
+		/* the connection has not opened the WAL yet: a read does */
+		if ((rc = db_exec(db, "SELECT 1 FROM sqlite_schema"))
+		    < 0)
+			return rc;
+		rc = sqlite3_file_control(db->conn, "main",
+					  SQLITE_FCNTL_JOURNAL_POINTER, &f);
+		if (rc != SQLITE_OK)
+			return db_error(db, rc, "wal pointer");
+		if (!f || !f->pMethods)
+			return efs_error_set(EFS_EIO, "db: no wal to sync");
+	}
+	rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
+	if (rc != SQLITE_OK)
+		return db_error(db, rc, "wal sync");
+	return 0;
 }
 
 void db_rollback(struct db *db)

@@ -106,6 +106,27 @@ void db_rollback(struct db *db);
 bool db_in_txn(struct db *db);
 
 /*
+ * The safety level of this connection's later commits: full
+ * (synchronous=FULL, the default of db_open) makes COMMIT return only
+ * once the transaction is on disk; !full (NORMAL) returns once it is in
+ * the WAL file (it survives kill -9, not a power cut) and it becomes
+ * durable with the next FULL commit or db_wal_sync of ANY connection to
+ * the same database: a WAL fsync covers every frame written before it,
+ * and recovery never keeps a commit without the ones before it.  Call
+ * outside transactions (sqlite ignores it inside).  Does nothing when the
+ * level is already the one asked.  0 or a mapped error.
+ */
+int db_sync_mode(struct db *db, bool full);
+
+/*
+ * Make every transaction committed so far to db's database, by any
+ * connection, durable: fsync the WAL through sqlite's own file (what a
+ * FULL commit does last), without writing anything.  Outside
+ * transactions or inside.  0, EFS_EIO or a mapped error.
+ */
+int db_wal_sync(struct db *db);
+
+/*
  * Bring module's tables to version nsteps: steps[i] is the SQL that moves
  * version i to i + 1, run in one transaction with the version bump.
  * Returns 0, EFS_EUNSUPPORTED (the database is at a newer version than

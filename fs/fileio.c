@@ -428,16 +428,22 @@ static bool mem_full(const struct fileio *f, const struct slot *s)
 	       fileio_extent(f, s->index, f->size) == f->cs;
 }
 
-/* Make room for one more MEM slot by retiring the least recently written
- * one other than chunk keep. */
-static int mem_retire(struct fileio *f, uint64_t keep)
+/*
+ * Make room for one more MEM slot by retiring the least recently written
+ * one outside chunks [keep0, keep1]: the ones the running operation has
+ * still to change.  Retiring may seal a chunk, and an operation must not
+ * meet a chunk being sealed after its start (op_enter); with all MEM
+ * slots kept the file goes past FILEIO_MEM_SLOTS until the next one.
+ */
+static int mem_retire(struct fileio *f, uint64_t keep0, uint64_t keep1)
 {
 	struct slot *old = NULL;
 
 	for (size_t i = 0; i < f->nslots; i++) {
 		struct slot *s = f->slots[i];
 
-		if (s->state == SLOT_MEM && s->index != keep &&
+		if (s->state == SLOT_MEM &&
+		    (s->index < keep0 || s->index > keep1) &&
 		    (!old || s->tick < old->tick))
 			old = s;
 	}
@@ -488,9 +494,12 @@ static int mem_write(struct fileio *f, struct slot *s, size_t a, size_t b,
 /*
  * The slot to write chunk k through: its own, or a new MEM slot over what
  * the chunk shows now.  With hole false, a chunk that is a hole gets no
- * slot (*out is NULL).  Never waits; k must not be SEALING.
+ * slot (*out is NULL).  Never waits; k must not be SEALING.  Chunks
+ * [keep0, keep1] (what the operation has still to change) and k are not
+ * retired to make room.
  */
-static int slot_get(struct slot **out, struct fileio *f, uint64_t k, bool hole)
+static int slot_get(struct slot **out, struct fileio *f, uint64_t k,
+		    uint64_t keep0, uint64_t keep1, bool hole)
 {
 	struct slot *s = fileio_slot_find(f, k);
 	enum slot_under under;
@@ -506,7 +515,9 @@ static int slot_get(struct slot **out, struct fileio *f, uint64_t k, bool hole)
 		  : (k * f->cs < f->base_limit ? UNDER_VIEW : UNDER_ZERO);
 	if (under == UNDER_ZERO && !hole)
 		return 0;
-	if (f->nmem >= FILEIO_MEM_SLOTS && (error = mem_retire(f, k)) < 0)
+	if (f->nmem >= FILEIO_MEM_SLOTS &&
+	    (error = mem_retire(f, k < keep0 ? k : keep0,
+				k > keep1 ? k : keep1)) < 0)
 		return error;
 	if (s) {
 		s->state = SLOT_MEM;
@@ -520,11 +531,12 @@ static int slot_get(struct slot **out, struct fileio *f, uint64_t k, bool hole)
 	return 0;
 }
 
-static int chunk_write(struct fileio *f, uint64_t k, size_t a, size_t b,
-		       const uint8_t *src)
+/* Write src to [a, b) of chunk k; the operation goes on to chunk last. */
+static int chunk_write(struct fileio *f, uint64_t k, uint64_t last, size_t a,
+		       size_t b, const uint8_t *src)
 {
 	struct slot *s;
-	int error = slot_get(&s, f, k, true);
+	int error = slot_get(&s, f, k, k, last, true);
 
 	if (error < 0)
 		return error;
@@ -541,12 +553,14 @@ static int chunk_write(struct fileio *f, uint64_t k, size_t a, size_t b,
 
 /*
  * Stage chunk k (if it is not a hole) without writing it: its extent is
- * about to change, so its leaf can no longer be reused as is.
+ * about to change, so its leaf can no longer be reused as is.  The
+ * operation has still to change chunks [keep0, keep1].
  */
-static int chunk_restage(struct fileio *f, uint64_t k)
+static int chunk_restage(struct fileio *f, uint64_t k, uint64_t keep0,
+			 uint64_t keep1)
 {
 	struct slot *s;
-	int error = slot_get(&s, f, k, false);
+	int error = slot_get(&s, f, k, keep0, keep1, false);
 
 	if (error == 0 && s)
 		touch(f, s);
@@ -648,13 +662,15 @@ static int seal_full(struct fileio *f, uint64_t k0, uint64_t k1)
 	return 0;
 }
 
-/* Grow the file to size: the old partial last chunk stops being a leaf. */
-static int grow(struct fileio *f, uint64_t size)
+/* Grow the file to size: the old partial last chunk stops being a leaf.
+ * The operation has still to change chunks [keep0, keep1] (a write's). */
+static int grow(struct fileio *f, uint64_t size, uint64_t keep0, uint64_t keep1)
 {
+	uint64_t k = f->size / f->cs;
 	int error = 0;
 
 	if (f->size % f->cs)
-		error = chunk_restage(f, f->size / f->cs);
+		error = chunk_restage(f, k, keep0, keep1);
 	if (error == 0)
 		f->size = size;
 	return error;
@@ -678,7 +694,7 @@ int fileio_write(struct fileio *f, uint64_t off, const void *data, size_t len)
 	/* from the old last chunk, which grow() may restage */
 	if ((error = op_enter(f, off, k1)) < 0)
 		goto out;
-	if (end > f->size && (error = grow(f, end)) < 0)
+	if (end > f->size && (error = grow(f, end, k0, k1)) < 0)
 		goto out;
 	for (pos = off; pos < end && error == 0;) {
 		uint64_t k = pos / f->cs;
@@ -686,7 +702,7 @@ int fileio_write(struct fileio *f, uint64_t off, const void *data, size_t len)
 		size_t n =
 		    f->cs - a < end - pos ? f->cs - a : (size_t)(end - pos);
 
-		error = chunk_write(f, k, a, a + n, src + (pos - off));
+		error = chunk_write(f, k, k1, a, a + n, src + (pos - off));
 		pos += n;
 	}
 	if (error == 0)
@@ -710,7 +726,7 @@ static int shrink(struct fileio *f, uint64_t size)
 	while (f->nslots && f->slots[f->nslots - 1]->index >= keep)
 		fileio_slot_drop(f, f->slots[f->nslots - 1]);
 	if (e) {
-		if ((error = chunk_restage(f, k)) < 0)
+		if ((error = chunk_restage(f, k, k, k)) < 0)
 			return error;
 		if ((s = fileio_slot_find(f, k)) && s->state == SLOT_MEM) {
 			s->hi = s->hi < e ? s->hi : e;
@@ -741,7 +757,7 @@ int fileio_truncate(struct fileio *f, uint64_t size)
 	if ((error = op_enter(f, size, UINT64_MAX)) < 0)
 		goto out;
 	if (size > f->size)
-		error = grow(f, size);
+		error = grow(f, size, f->size / f->cs, f->size / f->cs);
 	else if (size < f->size)
 		error = shrink(f, size);
 	if (error == 0 && !f->dirty_since && f->nslots + (size != f->base_size))

@@ -13,7 +13,9 @@
  *      by chunk, the snapshot's leaf, the DAG's leaf (reused as is), or a
  *      zero leaf for a hole; a chunk whose DAG leaf does not fit (another
  *      chunk size or profile, a straddled limit) is read and re-hashed
- *   5. bstore_sync_since: the blocks are durable
+ *   5. bstore_sync_deferred: the blocks are indexed; the commit
+ *      callback's durable commit (inode_set_content) makes them durable
+ *      with the inode, one WAL fsync for both
  *   6. the commit callback points the inode at the root
  *   7. lock; rebase: the root becomes the DAG; slots of the snapshot go
  *      (invariant 6); flushing = false
@@ -399,7 +401,7 @@ int fileio_flush(struct fileio *f, fileio_commit_cb cb, void *payload)
 	for (int tries = 0;; tries++) {
 		if ((error = rebuild(&root, &tsize, f, &sn)) < 0)
 			break;
-		error = bstore_sync_since(f->bs, &f->mark);
+		error = bstore_sync_deferred(f->bs, &f->mark);
 		/* A failure since the last flush is reported once, even if
 		 * it came before the blocks of this one: when the sealed
 		 * leaves are all there, put the tree again and sync again. */

@@ -132,13 +132,17 @@ void fsops_stat_fill(struct stat *out, const struct inode_attr *a);
 
 /*
  * Set up and tear down fs->data.  init runs after the inode table and
- * the blockstore are open and before the session starts: it recovers
- * staged data a crash left behind (and hands it to inode_set_content),
- * and sets fs->data (non-NULL) on success.  destroy runs (only when
- * fs->data is set) after the session was unmounted: flush what is left
- * and free fs->data.  init returns 0 or a negative efs code; destroy
- * returns the first error of its final flushes (the daemon logs it and
- * exits non-zero).
+ * the blockstore are open and before the session starts: it removes
+ * what a crash left in the staging directory and sets fs->data
+ * (non-NULL) on success.  Staged data does NOT survive a crash (staging
+ * files are O_TMPFILE, or unlinked at once, staging.c): what survives a
+ * kill -9 is everything that was fsynced or closed (flush and fsync
+ * return once the data and the inode row are durable), plus what the
+ * writeback thread had flushed of files left dirty a while.  destroy
+ * runs (only when fs->data is set) after the session was unmounted:
+ * flush what is left and free fs->data.  init returns 0 or a negative
+ * efs code; destroy returns the first error of its final flushes (the
+ * daemon logs it and exits non-zero).
  */
 int fsops_data_init(struct efs_fs *fs);
 int fsops_data_destroy(struct efs_fs *fs);
@@ -151,6 +155,14 @@ int fsops_data_destroy(struct efs_fs *fs);
  */
 int fsops_data_create(struct efs_fs *fs, uint64_t ino,
 		      struct fuse_file_info *fi);
+
+/*
+ * Take back the handle fsops_data_create set in fi when the kernel never
+ * got it (create failed after it, or fuse_reply_create failed because
+ * the request was interrupted): no release will come for it.  Drops the
+ * handle as release does and clears fi->fh.
+ */
+void fsops_data_create_abort(struct efs_fs *fs, struct fuse_file_info *fi);
 
 /*
  * Truncate or extend ino to size for setattr (FUSE_SET_ATTR_SIZE); fi is

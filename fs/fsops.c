@@ -96,7 +96,8 @@ static void reply_entry(fuse_req_t req, struct efs_fs *fs,
 		return;
 	}
 	fsops_entry_fill(&e, fs, a);
-	fuse_reply_entry(req, &e);
+	if (fuse_reply_entry(req, &e) != 0)
+		inode_forget(fs->itab, a->ino, 1); /* interrupted: no forget */
 }
 
 /* ---- session ------------------------------------------------------- */
@@ -328,6 +329,23 @@ static void fsops_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 	make(req, parent, name, &n);
 }
 
+/*
+ * Take back what create made when the kernel never saw it: the handle
+ * (fi, when fsops_data_create set it, else NULL) and the name.  Replies
+ * with this thread's last error (the one that made create fail).
+ */
+static void create_undo(fuse_req_t req, struct efs_fs *fs, fuse_ino_t parent,
+			const char *name, struct fuse_file_info *fi)
+{
+	struct efs_error_state saved;
+
+	efs_error_save(&saved);
+	if (fi)
+		fsops_data_create_abort(fs, fi);
+	inode_unlink(fs->itab, parent, name, false);
+	errmap_reply_err(req, efs_error_restore(&saved));
+}
+
 static void fsops_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 			 mode_t mode, struct fuse_file_info *fi)
 {
@@ -343,18 +361,21 @@ static void fsops_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		errmap_reply_err(req, error);
 		return;
 	}
-	if ((error = fsops_data_create(fs, a.ino, fi)) < 0 ||
-	    (error = inode_ref(fs->itab, a.ino)) < 0) {
-		/* the kernel never saw it: take it back */
-		struct efs_error_state saved;
-
-		efs_error_save(&saved);
-		inode_unlink(fs->itab, parent, name, false);
-		errmap_reply_err(req, efs_error_restore(&saved));
+	if (fsops_data_create(fs, a.ino, fi) < 0) {
+		create_undo(req, fs, parent, name, NULL);
+		return;
+	}
+	if (inode_ref(fs->itab, a.ino) < 0) {
+		create_undo(req, fs, parent, name, fi);
 		return;
 	}
 	fsops_entry_fill(&e, fs, &a);
-	fuse_reply_create(req, &e, fi);
+	if (fuse_reply_create(req, &e, fi) != 0) {
+		/* interrupted: no release and no forget will come; the name
+		 * stays, as after an interrupted open(O_CREAT) elsewhere */
+		fsops_data_create_abort(fs, fi);
+		inode_forget(fs->itab, a.ino, 1);
+	}
 }
 
 static void fsops_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,

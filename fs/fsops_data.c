@@ -521,6 +521,12 @@ int fsops_data_create(struct efs_fs *fs, uint64_t ino,
 	return 0;
 }
 
+void fsops_data_create_abort(struct efs_fs *fs, struct fuse_file_info *fi)
+{
+	ofile_put(fs, fh_ofile(fi));
+	fi->fh = 0;
+}
+
 void fsops_data_release(fuse_req_t req, fuse_ino_t ino,
 			struct fuse_file_info *fi)
 {

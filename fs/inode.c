@@ -48,8 +48,12 @@
  *    either), and a computed CID is stored only when the version it was
  *    computed at is still current.
  * 8. Namespace transactions commit with synchronous=NORMAL (they survive
- *    kill -9); content changes and inode_sync commit with FULL, which
- *    makes every earlier transaction in the WAL durable too.
+ *    kill -9); content changes commit with FULL and inode_sync fsyncs the
+ *    WAL (db_wal_sync), which makes every earlier transaction in the WAL
+ *    durable too, the blockstore's deferred ones included (the pin of a
+ *    content change, and the index rows of the blocks the data path
+ *    synced with bstore_sync_deferred just before): one WAL fsync per
+ *    content change.
  */
 #include "fs/inode.h"
 
@@ -145,14 +149,13 @@ int inode_wbegin(struct inode_table *t, bool full)
 
 	pthread_mutex_lock(&t->wmu);
 	/* sqlite takes the safety level only outside transactions */
-	if (full)
-		error = db_exec(t->wdb, "PRAGMA synchronous=FULL");
-	if (error == 0 && (error = db_begin(t->wdb)) == 0) {
+	if ((error = db_sync_mode(t->wdb, full)) == 0 &&
+	    (error = db_begin(t->wdb)) == 0) {
 		t->wfull = full;
 		return 0;
 	}
-	if (full)
-		db_exec(t->wdb, "PRAGMA synchronous=NORMAL");
+	if (db_sync_mode(t->wdb, false) < 0)
+		efs_error_clear(); /* retried at the next begin */
 	pthread_mutex_unlock(&t->wmu);
 	return error;
 }
@@ -160,8 +163,8 @@ int inode_wbegin(struct inode_table *t, bool full)
 /* Back to NORMAL after a FULL transaction (wmu held). */
 static void wfull_end(struct inode_table *t)
 {
-	if (t->wfull)
-		db_exec(t->wdb, "PRAGMA synchronous=NORMAL");
+	if (t->wfull && db_sync_mode(t->wdb, false) < 0)
+		efs_error_clear(); /* retried at the next begin */
 	t->wfull = false;
 }
 
@@ -370,7 +373,25 @@ int inode_ref(struct inode_table *t, uint64_t ino)
 	return 0;
 }
 
-/* Drop v's references; true when the last one went (live_mu held). */
+bool inode_live_hold_unlinked(struct inode_table *t, uint64_t ino)
+{
+	struct live *l;
+	bool held;
+
+	pthread_mutex_lock(&t->live_mu);
+	l = inode_live_find(t, ino);
+	held = l && l->nlookup > 0;
+	if (held)
+		l->unlinked = true;
+	pthread_mutex_unlock(&t->live_mu);
+	return held;
+}
+
+/*
+ * Drop v's references; true when the last one went from an unlinked
+ * inode, which is then to be freed (live_mu held).  The last forget of a
+ * linked inode (the kernel trimming its caches) costs no transaction.
+ */
 static bool live_unref(struct inode_table *t, const struct inode_forget *v)
 {
 	struct live *l = inode_live_find(t, v->ino);
@@ -379,7 +400,7 @@ static bool live_unref(struct inode_table *t, const struct inode_forget *v)
 	if (!l)
 		return false;
 	l->nlookup = l->nlookup > v->nlookup ? l->nlookup - v->nlookup : 0;
-	last = l->nlookup == 0;
+	last = l->nlookup == 0 && l->unlinked;
 	inode_live_put(t, l);
 	return last && v->ino != INODE_ROOT;
 }
@@ -537,7 +558,7 @@ static int table_init(struct inode_table *t, struct inode_recovery *rec)
 
 	if ((error = db_open(&t->wdb, t->db_path, DB_OPEN_CREATE)) < 0)
 		return error;
-	if ((error = db_exec(t->wdb, "PRAGMA synchronous=NORMAL")) < 0)
+	if ((error = db_sync_mode(t->wdb, false)) < 0)
 		return error;
 	/* Reads the version once before db_migrate does: db_migrate's fast
 	 * path takes a failed read for "not up to date" and retries, which
@@ -763,15 +784,11 @@ int inode_sync(struct inode_table *t)
 {
 	int error;
 
-	if ((error = inode_wbegin(t, true)) < 0)
-		return error;
-	error = db_exec(t->wdb, "UPDATE fs_meta SET value = value + 1"
-				" WHERE key = 'syncs'");
-	if (error < 0) {
-		inode_wrollback(t);
-		return error;
-	}
-	return inode_wcommit(t);
+	/* every commit so far is in the WAL: one fsync of it is enough */
+	pthread_mutex_lock(&t->wmu);
+	error = db_wal_sync(t->wdb);
+	pthread_mutex_unlock(&t->wmu);
+	return error;
 }
 
 uint64_t inode_count(struct inode_table *t)

@@ -358,19 +358,23 @@ int inode_get_content(struct inode_content *out, struct inode_table *t,
  * Point file ino at a new flushed content (root NULL, or size 0: empty;
  * an empty file keeps no DAG and no pin, its CID is the profile's empty
  * file, dircid.h), durably:
- * pin root in the blockstore as "fs:<ino>", then in one transaction
- * (synchronous=FULL) set root, size, tsize and the pin, and the times of
- * the writes noted so far (an mtime the user set after the last write
- * stays), then drop the old pin.  size is the file's bytes under root;
- * tsize the root's cumulative size (importer_file_finish's tsize_out:
- * directory CIDs need it).  The blocks under root must be durable
- * already (bstore_sync_since).  Invalidates the CIDs of the directories
+ * pin root in the blockstore as "fs:<ino>" (bstore_pin_deferred), then
+ * in one transaction (synchronous=FULL: its WAL fsync also makes the pin
+ * durable, and every earlier deferred blockstore commit) set root, size,
+ * tsize and the pin, and the times of the writes noted so far (an mtime
+ * the user set after the last write stays), then drop the old pin.  size
+ * is the file's bytes under root; tsize the root's cumulative size
+ * (importer_file_finish's tsize_out: directory CIDs need it).  The
+ * blocks under root must be indexed already: bstore_sync_since, or
+ * bstore_sync_deferred (one fsync less: this call makes them durable,
+ * bs's index.db being db_path).  Invalidates the CIDs of the directories
  * above.  The pending state of inode_note_write is cleared when no write
  * was noted meanwhile and the pending size is size; otherwise it keeps
  * showing (writes staged after the flush's snapshot).  May run beside
  * writes to the same inode.  When nothing changes (same root and size,
- * no write noted) nothing is written: inode_sync makes the earlier
- * transactions durable when the caller needs that.  Returns 0,
+ * no write noted) nothing is written but the blockstore's deferred
+ * commits are made durable (bstore_durable); inode_sync makes the earlier
+ * inode transactions durable when the caller needs that.  Returns 0,
  * EFS_ENOTFOUND, EFS_EINVAL (not a regular file), FS_EISDIR, bstore or
  * db errors; on error the old content stays.
  */

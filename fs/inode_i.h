@@ -34,6 +34,8 @@
 struct live {
 	uint64_t ino;
 	uint64_t nlookup;     /* the kernel's references */
+	bool unlinked;        /* its last link went while the kernel held
+				 it: the last forget frees its row */
 	bool pending;         /* inode_note_write since the last flush */
 	bool times;           /* ... and mtime/ctime are the writes' (no
 				 explicit mtime since) */
@@ -121,6 +123,14 @@ void inode_live_overlay(struct inode_table *t, struct inode_attr *a);
 
 /* The kernel's references to ino (0 when unknown). */
 uint64_t inode_live_nlookup(struct inode_table *t, uint64_t ino);
+
+/*
+ * ino has no links left (wmu held, in the transaction that took the
+ * last): true when the kernel still references it, which then marks it
+ * for its last forget to free (only marked inodes cost a transaction at
+ * forget; one the mark misses is an orphan the next open frees).
+ */
+bool inode_live_hold_unlinked(struct inode_table *t, uint64_t ino);
 
 /* ---- inode_pins.c ---- */
 

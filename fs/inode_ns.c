@@ -506,13 +506,22 @@ struct side {
 	struct inode_attr v;      /* what it names */
 };
 
-static int side_load(struct side *s, struct inode_table *t, bool need)
+/* Load side s; same (may be NULL): a side already loaded in the same
+ * directory, whose directory row s reuses. */
+static int side_load(struct side *s, struct inode_table *t, bool need,
+		     const struct side *same)
 {
 	uint64_t ino;
 	int error;
 
-	if ((error = inode_dir_get(&s->d, &s->dc, t->wdb, s->dir)) < 0)
-		return error;
+	if (same && same->dir == s->dir) {
+		s->d = same->d;
+		s->dc = same->dc;
+	} else {
+		error = inode_dir_get(&s->d, &s->dc, t->wdb, s->dir);
+		if (error < 0)
+			return error;
+	}
 	error = dentry_get(&s->id, &ino, t, s->dir, s->name);
 	if (error == EFS_ENOTFOUND && !need) {
 		efs_error_clear();
@@ -642,9 +651,9 @@ static int rename_locked(int64_t *pin_out, struct inode_table *t,
 	int64_t now = inode_now();
 	int error;
 
-	if ((error = side_load(a, t, true)) < 0)
+	if ((error = side_load(a, t, true, NULL)) < 0)
 		return error;
-	if ((error = side_load(b, t, flags & INODE_RENAME_EXCHANGE)) < 0)
+	if ((error = side_load(b, t, flags & INODE_RENAME_EXCHANGE, a)) < 0)
 		return error;
 	if (flags & INODE_RENAME_EXCHANGE)
 		return a->id == b->id ? 0 : exchange_locked(t, a, b, now);

@@ -45,7 +45,7 @@ int inode_free_if_unused(int64_t *pin_out, struct inode_table *t,
 		*pin_out = sqlite3_column_int64(st, 1);
 	}
 	db_reset(st);
-	if (error <= 0 || nlink > 0 || inode_live_nlookup(t, ino) > 0) {
+	if (error <= 0 || nlink > 0 || inode_live_hold_unlinked(t, ino)) {
 		*pin_out = 0;
 		return error < 0 ? error : 0;
 	}
@@ -63,10 +63,12 @@ int inode_free_if_unused(int64_t *pin_out, struct inode_table *t,
 	return 0;
 }
 
-/* Drop one pin now; a failure leaves it stale (invariant 3). */
+/* Drop one pin now; a failure, or a crash before the next durable commit
+ * (the unpin is deferred: it need not wait for the disk), leaves it
+ * stale (invariant 3). */
 static void unpin_now(struct inode_table *t, int64_t pin)
 {
-	if (bstore_unpin(t->bs, pin) < 0)
+	if (bstore_unpin_deferred(t->bs, pin) < 0)
 		efs_error_clear();
 }
 
@@ -414,11 +416,15 @@ int inode_set_content(struct inode_table *t, uint64_t ino,
 	if ((error = inode_get_content(&cur, t, ino)) < 0)
 		return error;
 	if (content_unchanged(t, ino, &cur, root, size))
-		return 0;
+		return bstore_durable(t->bs); /* blocks synced deferred */
 	inode_pin_name(name, sizeof(name), ino);
+	/* The pin commits without waiting for the disk: the FULL commit
+	 * below makes it durable with the row (invariant 2 holds: the WAL
+	 * never keeps the row without the pin before it). */
 	if (root && cur.has_root && cid_equal(root, &cur.root))
 		pin = -1; /* rewritten with the same bytes: keep the pin */
-	else if (root && (error = bstore_pin(&pin, t->bs, root, name)) < 0)
+	else if (root &&
+		 (error = bstore_pin_deferred(&pin, t->bs, root, name)) < 0)
 		return error;
 	if ((error = inode_wbegin(t, true)) < 0)
 		goto fail;

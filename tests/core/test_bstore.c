@@ -3,7 +3,8 @@
  * and v1 CIDs of one block, identity CIDs), dedupe, verification on read
  * (pack bytes corrupted on disk), damaged index rows, recovery of pack
  * tails and orphan packs, a lost index refused, kill -9 in a loop (a
- * forked writer killed at random points), pins and gc with shared sub-DAGs
+ * forked writer killed at random points, syncing and pinning plainly and
+ * deferred), deferred commits and their sealing, pins and gc with shared sub-DAGs
  * and the grace period, eviction with locations and put-back, the LRU
  * walk, injected ENOSPC on pack writes and fdatasync, the allocation-
  * failure loop, and readers beside a writer and gc beside puts (threads).
@@ -723,16 +724,38 @@ static void test_bstore__packs_roll(void)
 
 #define CRASH_ROUNDS 6
 
+/*
+ * Make what was put durable and pin node: plainly, or (mark given) the
+ * way the filesystem's close does, deferred sync and pin sealed by one
+ * WAL fsync.
+ */
+static int sync_and_pin(int64_t *pin, struct bstore *bs,
+			const struct cid *node, uint64_t *mark)
+{
+	int error;
+
+	if (!mark)
+		return (error = bstore_sync(bs)) < 0
+			       ? error
+			       : bstore_pin(pin, bs, node, "t");
+	if ((error = bstore_sync_deferred(bs, mark)) < 0 ||
+	    (error = bstore_pin_deferred(pin, bs, node, "t")) < 0)
+		return error;
+	return bstore_durable(bs);
+}
+
 static void crash_child(const char *path, int wfd, uint64_t seed)
 {
 	struct bstore_opts o = small_opts();
 	struct bstore *bs = NULL;
 	struct buf data = BUF_INIT(BUF_NOCAP);
+	uint64_t mark;
 
 	rng_state = seed;
 	o.gc_grace = 0;
 	if (bstore_open(&bs, path, &o) < 0)
 		_exit(3);
+	mark = bstore_errseq(bs);
 	for (uint64_t it = 0;; it++) {
 		uint8_t rec[16 * CID_BYTES_MAX + 16];
 		struct bstore_gc_result gr;
@@ -753,8 +776,9 @@ static void crash_child(const char *path, int wfd, uint64_t seed)
 			}
 		}
 		make_node(&data, &node, kids, n, 1, rnd());
-		if (bstore_put(bs, &node, data.ptr, data.len) < 0 ||
-		    bstore_sync(bs) < 0 || bstore_pin(&pin, bs, &node, "t") < 0)
+		if (bstore_put(bs, &node, data.ptr, data.len) < 0)
+			_exit(6);
+		if (sync_and_pin(&pin, bs, &node, it % 2 ? &mark : NULL) < 0)
 			_exit(6);
 		/* pinned and durable: tell the parent, in one write */
 		len += cid_to_bytes(rec + len, &node);
@@ -858,6 +882,56 @@ static void test_bstore__crash(void)
 	fprintf(stderr, "[%zu blocks survived %d kills] ", total,
 		CRASH_ROUNDS);
 	CU_ASSERT(total > 20);
+}
+
+/*
+ * Deferred commits (the filesystem's close): rows and pins are there at
+ * once; a later plain sync with nothing to commit still succeeds (it
+ * fsyncs the WAL for them); unpin_deferred drops the reference; all of
+ * it is still there after a reopen.
+ */
+static void test_bstore__deferred(void)
+{
+	struct bstore_opts o = small_opts();
+	char *path = repo("deferred");
+	struct bstore *bs = open_store(path, &o);
+	struct buf leaf = BUF_INIT(BUF_NOCAP);
+	struct buf node = BUF_INIT(BUF_NOCAP);
+	uint64_t mark = bstore_errseq(bs);
+	struct bstore_stat st;
+	struct cid lid, nid;
+	int64_t pin, pin2;
+
+	make_raw(&leaf, &lid, 77, 3000);
+	make_node(&node, &nid, &lid, 1, 1, 77);
+	put_ok(bs, &lid, &leaf);
+	put_ok(bs, &nid, &node);
+	CU_ASSERT_EQUAL(bstore_sync_deferred(bs, &mark), 0);
+	CU_ASSERT_EQUAL(bstore_stat(&st, bs, &nid), 0);
+	CU_ASSERT_FALSE(st.pending);
+	CU_ASSERT_EQUAL(bstore_pin_deferred(&pin, bs, &nid, "fs:1"), 0);
+	CU_ASSERT_EQUAL(bstore_pin_deferred(&pin2, bs, &nid, "fs:2"), 0);
+	CU_ASSERT_EQUAL(refs_of(bs, &nid), 2);
+	CU_ASSERT_EQUAL(bstore_sync(bs), 0); /* nothing pending: WAL fsync */
+	CU_ASSERT_EQUAL(bstore_durable(bs), 0); /* nothing left to do */
+	CU_ASSERT_EQUAL(bstore_unpin_deferred(bs, pin2), 0);
+	CU_ASSERT_EQUAL(refs_of(bs, &nid), 1);
+	CU_ASSERT_EQUAL(bstore_unpin_deferred(bs, pin2), EFS_ENOTFOUND);
+	CU_ASSERT_EQUAL(bstore_durable(bs), 0);
+	/* a plain pin after deferred ones: back at FULL, same results */
+	CU_ASSERT_EQUAL(bstore_pin(&pin2, bs, &lid, "t"), 0);
+	CU_ASSERT_EQUAL(refs_of(bs, &lid), 2);
+	CU_ASSERT_EQUAL(bstore_close(bs), 0);
+
+	bs = open_store(path, &o);
+	CU_ASSERT_EQUAL(state_of(bs, &nid), BSTORE_LOCAL);
+	CU_ASSERT_EQUAL(state_of(bs, &lid), BSTORE_LOCAL);
+	CU_ASSERT_EQUAL(refs_of(bs, &nid), 1);
+	get_expect(bs, &lid, &leaf);
+	fsck_clean(bs);
+	CU_ASSERT_EQUAL(bstore_close(bs), 0);
+	buf_release(&leaf);
+	buf_release(&node);
 }
 
 /* ---- pins and gc ---- */
@@ -1772,6 +1846,7 @@ static CU_TestInfo bstore_tests[] = {
 	{ "recovery", test_bstore__recovery },
 	{ "packs_roll", test_bstore__packs_roll },
 	{ "crash", test_bstore__crash },
+	{ "deferred", test_bstore__deferred },
 	{ "gc", test_bstore__gc },
 	{ "gc_corrupt", test_bstore__gc_corrupt },
 	{ "pins_absent", test_bstore__pins_absent },

@@ -81,6 +81,36 @@ static void test_db__pragmas(void)
 	db_close(db);
 }
 
+/* db_sync_mode switches sqlite's level and back; db_wal_sync works on a
+ * connection that never wrote and on one that committed NORMAL. */
+static void test_db__sync_mode(void)
+{
+	struct db *db, *other;
+
+	fresh_path("sync_mode");
+	db = open_db();
+	CU_ASSERT_EQUAL(db_sync_mode(db, true), 0); /* already FULL */
+	CU_ASSERT_EQUAL(int_of(db, "PRAGMA synchronous"), 2);
+	CU_ASSERT_EQUAL(db_sync_mode(db, false), 0);
+	CU_ASSERT_EQUAL(int_of(db, "PRAGMA synchronous"), 1); /* NORMAL */
+	CU_ASSERT_EQUAL(db_exec(db, "CREATE TABLE t (x);"
+				    "INSERT INTO t VALUES (1)"),
+			0);
+	other = open_db();
+	CU_ASSERT_EQUAL(db_wal_sync(other), 0);
+	CU_ASSERT_EQUAL(int_of(other, "SELECT count(*) FROM t"), 1);
+	CU_ASSERT_EQUAL(db_wal_sync(db), 0);
+	CU_ASSERT_EQUAL(db_sync_mode(db, true), 0);
+	CU_ASSERT_EQUAL(int_of(db, "PRAGMA synchronous"), 2);
+	/* inside a transaction too */
+	CU_ASSERT_EQUAL(db_begin(db), 0);
+	CU_ASSERT_EQUAL(db_exec(db, "INSERT INTO t VALUES (2)"), 0);
+	CU_ASSERT_EQUAL(db_wal_sync(db), 0);
+	CU_ASSERT_EQUAL(db_commit(db), 0);
+	db_close(other);
+	db_close(db);
+}
+
 static const char *const steps_a[] = {
 	"CREATE TABLE a1 (x INTEGER);",
 	"ALTER TABLE a1 ADD COLUMN y TEXT; CREATE TABLE a2 (z);",
@@ -327,6 +357,7 @@ static void test_db__alloc_failures(void)
 
 static CU_TestInfo db_tests[] = {
 	{ "pragmas", test_db__pragmas },
+	{ "sync_mode", test_db__sync_mode },
 	{ "migrate", test_db__migrate },
 	{ "migrate_rollback", test_db__migrate_rollback },
 	{ "stmt_cache", test_db__stmt_cache },

@@ -694,6 +694,47 @@ static void test_fileio__truncate(void)
 	fx_close(&x);
 }
 
+/*
+ * fsx on the mount (profile C, 256 KiB chunks): a partial last chunk that
+ * a scattered write had read in whole (lo 0, hi cs) became "full" when
+ * the file grew past it, unsealed; a later write over the chunk before it
+ * and into it retired it for a fresh slot, sealing it, then wrote into a
+ * chunk being sealed (an assertion; without asserts the bytes went to the
+ * staging file under a seal of the old buffer, and were lost).
+ */
+static void test_fileio__retire_in_range(void)
+{
+	uint8_t data[6000], want[6000] = { 0 };
+	struct fx x;
+	struct fileio *f;
+	struct cid root;
+
+	harness_fill_random(data, sizeof(data), 7);
+	fx_open(&x);
+	CU_ASSERT_EQUAL_FATAL(fileio_new(&f, x.st, NULL, 0), 0);
+	CU_ASSERT_EQUAL(fileio_write(f, 0, data, 2500), 0);
+	memcpy(want, data, 2500);
+	CU_ASSERT_EQUAL_FATAL(fileio_flush(f, commit_cb, &x), 0);
+	/* chunk 2 (500 bytes of 1000) read in whole by a scattered write */
+	CU_ASSERT_EQUAL(fileio_write(f, 2100, data + 3000, 100), 0);
+	memcpy(want + 2100, data + 3000, 100);
+	CU_ASSERT_EQUAL(fileio_write(f, 2300, data + 3100, 10), 0);
+	memcpy(want + 2300, data + 3100, 10);
+	/* growing past it makes it a whole chunk; chunk 5 is the other MEM */
+	CU_ASSERT_EQUAL(fileio_write(f, 5000, data + 3200, 10), 0);
+	memcpy(want + 5000, data + 3200, 10);
+	/* chunk 1 needs a slot (retiring the LRU, chunk 2), then chunk 2 */
+	CU_ASSERT_EQUAL(fileio_write(f, 1990, data + 4000, 20), 0);
+	memcpy(want + 1990, data + 4000, 20);
+	expect_bytes(f, want, 5010, 0, 5010);
+	CU_ASSERT_EQUAL_FATAL(fileio_flush(f, commit_cb, &x), 0);
+	expect_bytes(f, want, 5010, 0, 5010);
+	root = import_cid(&x.opts, want, 5010);
+	CU_ASSERT(cid_equal(&x.root, &root));
+	fileio_free(f);
+	fx_close(&x);
+}
+
 /* ---- threads ------------------------------------------------------------ */
 
 struct racer {
@@ -880,6 +921,7 @@ static CU_TestInfo fileio_tests[] = {
 	{ "foreign_dag", test_fileio__foreign_dag },
 	{ "small_change", test_fileio__small_change },
 	{ "truncate", test_fileio__truncate },
+	{ "retire_in_range", test_fileio__retire_in_range },
 	{ "threads", test_fileio__threads },
 	{ "store_failures", test_fileio__store_failures },
 	{ "alloc_failure", test_fileio__alloc_failure },
