@@ -41,6 +41,8 @@ static const char mount_help[] =
 	"                         fixed when the filesystem is first mounted\n"
 	"     autocommit=SECONDS  commit the root and committed directories\n"
 	"                         once idle this long after a change (off)\n"
+	"     gc_interval=SECONDS delete unreferenced blocks this often, and\n"
+	"                         sooner after many unpins (60; 0 = off)\n"
 	"     entry_timeout=S, attr_timeout=S, negative_timeout=S  (1 s)\n"
 	"     max_threads=N       FUSE worker threads (16)\n"
 	"     noclone_fd          one /dev/fuse descriptor for all threads\n"

@@ -18,9 +18,11 @@
  * written keep their leaf (a 4 KiB write into a 1 GiB file stores one
  * new chunk and the nodes above it), holes become zero leaves.  The root
  * equals what importing the file's bytes from scratch gives (the CID
- * depends only on the bytes and the profile).  Flush makes the blocks
- * durable (bstore_sync) and hands the root to a commit callback (which
- * points the inode at it) before it returns.
+ * depends only on the bytes and the profile).  Flush indexes the blocks
+ * with bstore_sync_deferred (packs fdatasynced, index rows committed
+ * without waiting for the disk) and hands the root to a commit callback,
+ * whose FULL commit to the same index.db (pointing the inode at the root)
+ * makes the blocks' rows durable too, before it returns.
  *
  * One struct fileio serves every open descriptor of an inode, so two
  * descriptors see each other's writes at once.
@@ -125,7 +127,10 @@ int fileio_truncate(struct fileio *f, uint64_t size);
 /*
  * Called by fileio_flush with the new root, the file's size and the
  * root's cumulative size (the Tsize of a link to it) once its blocks are
- * durable.  Return 0 once the inode points at it durably, or an error,
+ * in the packs (fdatasynced) and indexed by bstore_sync_deferred, whose
+ * index commit is not yet durable: the callback's FULL commit to the
+ * same index.db makes it durable (core/bstore.h), so the callback must
+ * make one.  Return 0 once the inode points at it durably, or an error,
  * which fileio_flush returns (the staged state is kept: a later flush
  * tries again).
  */

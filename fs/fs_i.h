@@ -64,10 +64,13 @@ struct efs_fs_opts {
 				    the data path's default */
 	unsigned autocommit_idle; /* commit a directory idle this many
 				     seconds; 0 = off */
+	unsigned gc_interval;    /* seconds between bstore_gc runs of the
+				    "efs-gc" thread (mount.c); 0 = off */
 };
 
 struct fsdata;       /* the data path's state (fileio.c, staging.c) */
 struct commit_state; /* commit.c */
+struct mount_gc;     /* mount.c: the "efs-gc" thread */
 
 struct efs_fs {
 	struct efs_fs_opts opts;
@@ -81,6 +84,7 @@ struct efs_fs {
 	struct fsdata *data;        /* fsops_data_init / _destroy */
 	struct commit_state *commits; /* internally locked */
 	struct fuse_session *se;    /* for notify_inval_*; NULL in tests */
+	struct mount_gc *gc;        /* NULL when gc_interval is 0 */
 };
 
 /* The filesystem a request belongs to. */

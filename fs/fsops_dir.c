@@ -7,7 +7,9 @@
  * removes while it reads) neither skips nor repeats anything (R8).
  * readdirplus hands the kernel each entry's attributes, sparing the
  * lookup per entry that ls -l would make; every entry it returns but "."
- * and ".." takes a reference, as a lookup does.
+ * and ".." takes a reference, as a lookup does.  The inodes referenced
+ * are remembered, so a reply that fails (the request was interrupted:
+ * no forget will come for them) releases them again.
  */
 #define LOG_TOPIC "fs"
 
@@ -35,7 +37,26 @@ struct fill {
 	size_t size;
 	size_t used;
 	bool plus;
+	uint64_t *refs;   /* readdirplus: inodes referenced for the reply */
+	size_t nrefs;
+	size_t refs_cap;
 };
+
+/* Room for one more entry in f->refs; false when out of memory. */
+static bool refs_reserve(struct fill *f)
+{
+	size_t cap;
+	uint64_t *v;
+
+	if (f->nrefs < f->refs_cap)
+		return true;
+	cap = f->refs_cap ? f->refs_cap * 2 : 64;
+	if (!(v = efs_reallocarray(f->refs, cap, sizeof(*v))))
+		return false;
+	f->refs = v;
+	f->refs_cap = cap;
+	return true;
+}
 
 /*
  * Add one entry; returns false when it does not fit.  For readdirplus, a
@@ -76,10 +97,17 @@ static int fill_cb(const struct inode_dirent *e, void *payload)
 
 	if (!add(f, e->name, &e->attr, (off_t)e->cookie, false))
 		return 1; /* full */
-	if (f->plus && (error = inode_ref(f->fs->itab, e->attr.ino)) < 0) {
+	if (!f->plus)
+		return 0;
+	if (!refs_reserve(f))
+		error = efs_error_set(EFS_ENOMEM, "fs: out of memory");
+	else
+		error = inode_ref(f->fs->itab, e->attr.ino);
+	if (error < 0) {
 		f->used = used; /* the kernel must not get it unreferenced */
 		return used ? 1 : error;
 	}
+	f->refs[f->nrefs++] = e->attr.ino;
 	return 0;
 }
 
@@ -120,10 +148,14 @@ static void list(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 							       : 0,
 				      fill_cb, &f);
 	/* entries already in the buffer are referenced: send them */
-	if (error < 0 && f.used == 0)
+	if (error < 0 && f.used == 0) {
 		errmap_reply_err(req, error);
-	else
-		fuse_reply_buf(req, f.buf, f.used);
+	} else if (fuse_reply_buf(req, f.buf, f.used) != 0) {
+		/* interrupted: the kernel never saw them, no forget comes */
+		for (size_t i = 0; i < f.nrefs; i++)
+			inode_forget(f.fs->itab, f.refs[i], 1);
+	}
+	efs_free(f.refs);
 	efs_free(f.buf);
 }
 

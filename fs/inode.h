@@ -435,6 +435,13 @@ int inode_meta_set(struct inode_table *t, const char *key, const void *value,
  */
 void inode_drain(struct inode_table *t);
 
+/*
+ * How many pins the table has dropped from the blockstore since it was
+ * opened (the unpin thread's and inline unpins, failed ones included).
+ * The mount's gc thread runs early once many pins went.  Any thread.
+ */
+uint64_t inode_unpinned(struct inode_table *t);
+
 /* Inodes in the table (kept as a counter: O(1)), for statfs. */
 uint64_t inode_count(struct inode_table *t);
 

@@ -76,6 +76,7 @@ struct inode_table {
 	bool unpin_stop;
 	bool unpin_started;
 	pthread_t unpin_thread;
+	atomic_uint_least64_t unpinned; /* pins dropped since open */
 };
 
 /* Pins queued for the unpin thread at most; past it unpin is inline. */

@@ -70,6 +70,12 @@ static void unpin_now(struct inode_table *t, int64_t pin)
 {
 	if (bstore_unpin_deferred(t->bs, pin) < 0)
 		efs_error_clear();
+	atomic_fetch_add(&t->unpinned, 1);
+}
+
+uint64_t inode_unpinned(struct inode_table *t)
+{
+	return atomic_load(&t->unpinned);
 }
 
 void inode_unpin(struct inode_table *t, int64_t pin)

@@ -16,6 +16,18 @@
  * - The profile a repository's files are built with is fixed when the
  *   filesystem is created (fs_meta "profile"): reused chunks must all
  *   have the same size.  Asking for another one later is an error.
+ * - Garbage: flushes store new blocks and unpin the roots they replace,
+ *   so the "efs-gc" thread runs bstore_gc every gc_interval seconds
+ *   (-o gc_interval=S, default 60, 0 = off), and early (at most every
+ *   GC_POLL seconds) once GC_WAKE_PINS pins were dropped since the last
+ *   run.  It takes no fs lock: bstore_gc is internally locked and only
+ *   touches blocks no pin reaches.  The grace period (GC_GRACE) protects
+ *   the blocks of a file being written, which stay unreferenced until
+ *   its flush pins the new root; the writeback thread flushes a dirty
+ *   file within GC_WRITE_WINDOW seconds (fsops_data.c: FSDATA_WB_AGE +
+ *   FSDATA_WB_PERIOD), and GC_GRACE is asserted to be far above it.  The
+ *   thread is stopped (condvar, joined) before the data path's final
+ *   flush and the blockstore's close.
  */
 #define LOG_TOPIC "mount"
 
@@ -24,6 +36,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -48,6 +61,19 @@
 
 #define DEFAULT_PROFILE "unixfs-v1-2025"
 
+/* Seconds an unreferenced block survives gc in a mounted repository. */
+#define GC_GRACE 3600
+/* Seconds a sealed block of a file being written may stay unreferenced:
+ * fsops_data.c's FSDATA_WB_AGE (30) + FSDATA_WB_PERIOD (5). */
+#define GC_WRITE_WINDOW 35
+/* Seconds between the gc thread's checks for early runs. */
+#define GC_POLL 5
+/* Pins dropped since the last run that make gc run before its time. */
+#define GC_WAKE_PINS 1024
+
+_Static_assert(GC_GRACE >= 10 * GC_WRITE_WINDOW,
+	       "gc grace must far exceed the writeback window");
+
 extern char **environ;
 
 /* ---- options ------------------------------------------------------- */
@@ -60,6 +86,7 @@ void mount_opts_init(struct mount_opts *o)
 	o->negative_timeout = 1.0;
 	o->max_threads = 16;
 	o->clone_fd = true;
+	o->gc_interval = 60;
 }
 
 void mount_opts_release(struct mount_opts *o)
@@ -159,6 +186,9 @@ static int parse_ours(struct mount_opts *o, const char *key, const char *v)
 	} else if (strcmp(key, "autocommit") == 0 && v) {
 		error = parse_uint(&n, v, key, 86400 * 365);
 		o->autocommit = (unsigned)n;
+	} else if (strcmp(key, "gc_interval") == 0 && v) {
+		error = parse_uint(&n, v, key, 86400 * 365);
+		o->gc_interval = (unsigned)n;
 	} else if (strcmp(key, "clone_fd") == 0 && !v) {
 		o->clone_fd = true;
 	} else if (strcmp(key, "noclone_fd") == 0 && !v) {
@@ -268,10 +298,113 @@ static int profile_setup(struct efs_fs *fs, const char *asked)
 	return error;
 }
 
+/* ---- garbage collection ------------------------------------------- */
+
+struct mount_gc {
+	struct efs_fs *fs;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;  /* stop */
+	bool stop;
+	pthread_t thread;
+};
+
+static void gc_run(struct efs_fs *fs)
+{
+	struct bstore_gc_result r = { 0 };
+	int error = bstore_gc(&r, fs->bs);
+
+	if (error < 0) {
+		efs_log_warn("gc: %s", efs_error_msg());
+		efs_error_clear();
+	}
+	if (r.blocks || r.unverified)
+		efs_log_info("gc: freed %llu blocks, %llu bytes (%llu "
+			     "unverified)", (unsigned long long)r.blocks,
+			     (unsigned long long)r.bytes,
+			     (unsigned long long)r.unverified);
+}
+
+static void *gc_main(void *arg)
+{
+	struct mount_gc *g = arg;
+	struct efs_fs *fs = g->fs;
+	uint64_t pins_then = inode_unpinned(fs->itab);
+	unsigned waited = 0;
+	struct timespec until;
+
+	pthread_setname_np(pthread_self(), "efs-gc");
+	pthread_mutex_lock(&g->mu);
+	while (!g->stop) {
+		unsigned step = fs->opts.gc_interval < GC_POLL
+					? fs->opts.gc_interval
+					: GC_POLL;
+		uint64_t pins;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += step;
+		pthread_cond_timedwait(&g->cond, &g->mu, &until);
+		if (g->stop)
+			break;
+		waited += step;
+		pins = inode_unpinned(fs->itab);
+		if (waited < fs->opts.gc_interval &&
+		    pins - pins_then < GC_WAKE_PINS)
+			continue;
+		pthread_mutex_unlock(&g->mu);
+		gc_run(fs);
+		pthread_mutex_lock(&g->mu);
+		waited = 0;
+		pins_then = pins;
+	}
+	pthread_mutex_unlock(&g->mu);
+	return NULL;
+}
+
+static int gc_start(struct efs_fs *fs)
+{
+	struct mount_gc *g;
+	int rc;
+
+	if (fs->opts.gc_interval == 0)
+		return 0;
+	if (!(g = efs_calloc(1, sizeof(*g))))
+		return efs_error_set(EFS_ENOMEM, "out of memory");
+	g->fs = fs;
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cond, NULL);
+	if ((rc = pthread_create(&g->thread, NULL, gc_main, g)) != 0) {
+		pthread_cond_destroy(&g->cond);
+		pthread_mutex_destroy(&g->mu);
+		efs_free(g);
+		return efs_error_set_errno(EFS_EIO, rc, "mount: gc thread");
+	}
+	fs->gc = g;
+	return 0;
+}
+
+/* Stop the gc thread; a run under way finishes first. */
+static void gc_stop(struct efs_fs *fs)
+{
+	struct mount_gc *g = fs->gc;
+
+	if (!g)
+		return;
+	pthread_mutex_lock(&g->mu);
+	g->stop = true;
+	pthread_cond_broadcast(&g->cond);
+	pthread_mutex_unlock(&g->mu);
+	pthread_join(g->thread, NULL);
+	pthread_cond_destroy(&g->cond);
+	pthread_mutex_destroy(&g->mu);
+	efs_free(g);
+	fs->gc = NULL;
+}
+
 static void fs_close(struct efs_fs *fs, int *status)
 {
 	int error;
 
+	gc_stop(fs);
 	if (fs->data && (error = fsops_data_destroy(fs)) < 0) {
 		efs_log_err("final flush: %s", efs_error_msg());
 		*status = error;
@@ -297,6 +430,7 @@ static void opts_copy(struct efs_fs_opts *out, const struct mount_opts *o)
 	out->writeback_cache = o->writeback_cache;
 	out->staging_max = o->staging_max;
 	out->autocommit_idle = o->autocommit;
+	out->gc_interval = o->gc_interval;
 }
 
 static int fs_open_tables(struct efs_fs *fs, const struct mount_opts *o)
@@ -329,6 +463,7 @@ static int fs_open_tables(struct efs_fs *fs, const struct mount_opts *o)
 
 static int fs_open(struct efs_fs *fs, const struct mount_opts *o)
 {
+	struct bstore_opts bopts = BSTORE_OPTS_INIT;
 	int error;
 
 	memset(fs, 0, sizeof(*fs));
@@ -338,11 +473,13 @@ static int fs_open(struct efs_fs *fs, const struct mount_opts *o)
 		return efs_error_set(EFS_ENOMEM, "out of memory");
 	fs->repo = fs->opts.repo;
 	fs->opts.profile = o->profile;
+	bopts.gc_grace = GC_GRACE;
 	if ((error = mkdir_one(fs->repo)) < 0 ||
 	    (error = mkdir_one(fs->staging_dir)) < 0 ||
-	    (error = bstore_open(&fs->bs, fs->repo, NULL)) < 0 ||
+	    (error = bstore_open(&fs->bs, fs->repo, &bopts)) < 0 ||
 	    (error = fs_open_tables(fs, o)) < 0 ||
-	    (error = fsops_data_init(fs)) < 0)
+	    (error = fsops_data_init(fs)) < 0 ||
+	    (error = gc_start(fs)) < 0)
 		return error;
 	if (o->autocommit)
 		return commit_auto_start(fs->commits, o->autocommit);

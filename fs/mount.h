@@ -53,10 +53,11 @@ struct mount_opts {
 	bool writeback_cache;
 	uint64_t staging_max;
 	unsigned autocommit;      /* seconds idle; 0 = off */
+	unsigned gc_interval;     /* seconds between gc runs; 0 = off */
 };
 
 /* Fill o with the defaults (entry/attr timeout 1 s, negative 1 s, 16
- * threads, clone_fd, no writeback cache, auto-commit off). */
+ * threads, clone_fd, no writeback cache, auto-commit off, gc every 60 s). */
 void mount_opts_init(struct mount_opts *o);
 
 /* Free what o owns. */
@@ -66,7 +67,7 @@ void mount_opts_release(struct mount_opts *o);
  * Take one -o argument (comma-separated).  Our options:
  *   profile=NAME  entry_timeout=S  attr_timeout=S  negative_timeout=S
  *   max_threads=N  clone_fd  noclone_fd  writeback_cache
- *   staging_max=SIZE  autocommit=S  repo=PATH
+ *   staging_max=SIZE  autocommit=S  gc_interval=S (0 = no gc)  repo=PATH
  * (repo= points o->repo at a copy o owns).  Options mount(8) passes that
  * FUSE has no use for (defaults, auto, noauto, user, users, nofail,
  * _netdev, x-*, comment=) are dropped; the rest go to libfuse

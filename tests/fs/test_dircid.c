@@ -21,8 +21,11 @@
 #include "tests/fs/fs_test.h"
 #include "tests/harness.h"
 
-/* From /work/shared/oracle: node cid-of-tree.mjs PATH [--profile ...]
- * over the trees fs_test.h describes (README.md). */
+/*
+ * From the JS reference importer (ipfs-unixfs-importer 17.1.1, through the
+ * oracle's cid-of-tree.mjs PATH [--profile ...]) over the trees fs_test.h
+ * describes (tests/data/fs/README.md).
+ */
 static const char golden_root[] =
 	"bafybeihld3aimyaw2kg6iiwkqshqtqusi75d3h2kxw4xavtfsaiikojzje";
 static const char golden_sub[] =
