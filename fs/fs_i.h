@@ -134,6 +134,15 @@ void fsops_stat_fill(struct stat *out, const struct inode_attr *a);
 
 /* ---- the data path (fsops_data.c) ------------------------------------ */
 
+/* Seconds between the data path's writeback scans. */
+#define FSDATA_WB_PERIOD 5
+/* Seconds a file may stay dirty before writeback flushes it. */
+#define FSDATA_WB_AGE 30
+/* Longest time a sealed chunk of a file being written stays unreferenced
+ * in the blockstore (until the flush pins the file's new root); gc's
+ * grace period must exceed it (mount.c). */
+#define FSDATA_WRITE_WINDOW (FSDATA_WB_AGE + FSDATA_WB_PERIOD)
+
 /*
  * Set up and tear down fs->data.  init runs after the inode table and
  * the blockstore are open and before the session starts: it removes

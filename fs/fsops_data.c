@@ -53,10 +53,6 @@
 
 #include "core/banned.h"
 
-/* Seconds between writeback scans. */
-#define FSDATA_WB_PERIOD 5
-/* Seconds a file may stay dirty before writeback flushes it. */
-#define FSDATA_WB_AGE 30
 /* Bytes one copy_file_range copies at most. */
 #define FSDATA_COPY_MAX (64u << 20)
 /* Piece size of copies and zeroing. */

@@ -348,18 +348,6 @@ void inode_live_overlay(struct inode_table *t, struct inode_attr *a)
 	pthread_mutex_unlock(&t->live_mu);
 }
 
-uint64_t inode_live_nlookup(struct inode_table *t, uint64_t ino)
-{
-	struct live *l;
-	uint64_t n = 0;
-
-	pthread_mutex_lock(&t->live_mu);
-	if ((l = inode_live_find(t, ino)))
-		n = l->nlookup;
-	pthread_mutex_unlock(&t->live_mu);
-	return n;
-}
-
 int inode_ref(struct inode_table *t, uint64_t ino)
 {
 	struct live *l;

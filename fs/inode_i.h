@@ -122,9 +122,6 @@ void inode_live_put(struct inode_table *t, struct live *l);
 /* Apply pending writes (sizes, times) of the live map to a row's attrs. */
 void inode_live_overlay(struct inode_table *t, struct inode_attr *a);
 
-/* The kernel's references to ino (0 when unknown). */
-uint64_t inode_live_nlookup(struct inode_table *t, uint64_t ino);
-
 /*
  * ino has no links left (wmu held, in the transaction that took the
  * last): true when the kernel still references it, which then marks it

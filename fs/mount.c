@@ -24,7 +24,7 @@
  *   touches blocks no pin reaches.  The grace period (GC_GRACE) protects
  *   the blocks of a file being written, which stay unreferenced until
  *   its flush pins the new root; the writeback thread flushes a dirty
- *   file within GC_WRITE_WINDOW seconds (fsops_data.c: FSDATA_WB_AGE +
+ *   file within FSDATA_WRITE_WINDOW seconds (fs_i.h: FSDATA_WB_AGE +
  *   FSDATA_WB_PERIOD), and GC_GRACE is asserted to be far above it.  The
  *   thread is stopped (condvar, joined) before the data path's final
  *   flush and the blockstore's close.
@@ -63,15 +63,12 @@
 
 /* Seconds an unreferenced block survives gc in a mounted repository. */
 #define GC_GRACE 3600
-/* Seconds a sealed block of a file being written may stay unreferenced:
- * fsops_data.c's FSDATA_WB_AGE (30) + FSDATA_WB_PERIOD (5). */
-#define GC_WRITE_WINDOW 35
 /* Seconds between the gc thread's checks for early runs. */
 #define GC_POLL 5
 /* Pins dropped since the last run that make gc run before its time. */
 #define GC_WAKE_PINS 1024
 
-_Static_assert(GC_GRACE >= 10 * GC_WRITE_WINDOW,
+_Static_assert(GC_GRACE >= 10 * FSDATA_WRITE_WINDOW,
 	       "gc grace must far exceed the writeback window");
 
 extern char **environ;
