@@ -55,22 +55,17 @@ static int pin_mode(int64_t *out, struct bstore *bs, const struct cid *root,
 	if ((error = bstore_begin_mode(bs, full)) < 0)
 		goto out_unlock;
 	if ((error = db_stmt(&st, bs->wdb, sql)) < 0)
-		goto out_rollback;
+		goto out_end;
 	sqlite3_bind_blob(st, 1, bytes, (int)n, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, mh, (int)mh_len, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, name ? name : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, bstore_now(bs));
 	if ((error = db_run(bs->wdb, st)) < 0)
-		goto out_rollback;
+		goto out_end;
 	*out = sqlite3_last_insert_rowid(db_handle(bs->wdb));
-	if ((error = bstore_refs_add(bs, root, 1)) < 0)
-		goto out_rollback;
-	error = bstore_commit(bs);
-	bstore_end_mode(bs, full, error == 0);
-	goto out_unlock;
-out_rollback:
-	bstore_rollback(bs);
-	bstore_end_mode(bs, full, false);
+	error = bstore_refs_add(bs, root, 1);
+out_end:
+	error = bstore_end_mode(bs, full, error);
 out_unlock:
 	pthread_mutex_unlock(&bs->wmu);
 	return error;
@@ -120,17 +115,12 @@ static int unpin_mode(struct bstore *bs, int64_t pin_id, bool full)
 		goto out_unlock;
 	if ((error = pin_root(&root, bs, pin_id)) < 0 ||
 	    (error = db_stmt(&st, bs->wdb, sql)) < 0)
-		goto out_rollback;
+		goto out_end;
 	sqlite3_bind_int64(st, 1, pin_id);
-	if ((error = db_run(bs->wdb, st)) < 0 ||
-	    (error = bstore_refs_add(bs, &root, -1)) < 0)
-		goto out_rollback;
-	error = bstore_commit(bs);
-	bstore_end_mode(bs, full, error == 0);
-	goto out_unlock;
-out_rollback:
-	bstore_rollback(bs);
-	bstore_end_mode(bs, full, false);
+	if ((error = db_run(bs->wdb, st)) == 0)
+		error = bstore_refs_add(bs, &root, -1);
+out_end:
+	error = bstore_end_mode(bs, full, error);
 out_unlock:
 	pthread_mutex_unlock(&bs->wmu);
 	return error;

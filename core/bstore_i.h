@@ -402,9 +402,12 @@ int bstore_commit(struct bstore *bs);
  * after it notes it.
  */
 int bstore_begin_mode(struct bstore *bs, bool full);
-/* After a transaction begun with bstore_begin_mode (wmu held): back to
- * FULL, and note a committed deferred transaction (committed: it did). */
-void bstore_end_mode(struct bstore *bs, bool full, bool committed);
+/*
+ * End a transaction begun with bstore_begin_mode (wmu held): commit it when
+ * error is 0 (bstore_commit), else roll it back; then back to FULL, noting
+ * a committed deferred transaction.  Returns the transaction's outcome.
+ */
+int bstore_end_mode(struct bstore *bs, bool full, int error);
 /* bstore_durable with wmu held. */
 int bstore_durable_locked(struct bstore *bs);
 void bstore_rollback(struct bstore *bs);

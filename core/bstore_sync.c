@@ -119,18 +119,9 @@ void bstore_rollback(struct bstore *bs)
 	db_rollback(bs->wdb);
 }
 
-int bstore_begin_mode(struct bstore *bs, bool full)
-{
-	int error;
-
-	if ((error = db_sync_mode(bs->wdb, full)) < 0)
-		return error;
-	if ((error = db_begin(bs->wdb)) < 0)
-		bstore_end_mode(bs, full, false);
-	return error;
-}
-
-void bstore_end_mode(struct bstore *bs, bool full, bool committed)
+/* Back to FULL after a transaction at bstore_begin_mode's level; a
+ * committed deferred one is noted for the next durable commit. */
+static void mode_reset(struct bstore *bs, bool full, bool committed)
 {
 	if (full)
 		return;
@@ -139,6 +130,27 @@ void bstore_end_mode(struct bstore *bs, bool full, bool committed)
 	/* a failure leaves NORMAL, which the next bstore_begin_mode fixes */
 	if (db_sync_mode(bs->wdb, true) < 0)
 		efs_error_clear();
+}
+
+int bstore_begin_mode(struct bstore *bs, bool full)
+{
+	int error;
+
+	if ((error = db_sync_mode(bs->wdb, full)) < 0)
+		return error;
+	if ((error = db_begin(bs->wdb)) < 0)
+		mode_reset(bs, full, false);
+	return error;
+}
+
+int bstore_end_mode(struct bstore *bs, bool full, int error)
+{
+	if (error < 0)
+		bstore_rollback(bs);
+	else
+		error = bstore_commit(bs);
+	mode_reset(bs, full, error == 0);
+	return error;
 }
 
 int bstore_durable_locked(struct bstore *bs)
@@ -356,14 +368,7 @@ static int commit_batch(struct bstore *bs, struct batch *b,
 		error = write_pack_sizes(bs, b);
 	if (!error)
 		error = bstore_touches_write(bs, t);
-	if (error < 0) {
-		bstore_rollback(bs);
-		bstore_end_mode(bs, full, false);
-		return error;
-	}
-	error = bstore_commit(bs);
-	bstore_end_mode(bs, full, error == 0);
-	return error;
+	return bstore_end_mode(bs, full, error);
 }
 
 /* ---- sync ---- */

@@ -77,14 +77,6 @@ static void node_release(struct node *n)
 	buf_release(&n->block);
 }
 
-static int fetch_block(struct buf *out, const struct blockio_source *src,
-		       const struct cid *id)
-{
-	if (cid_is_identity(id))
-		return buf_add(out, id->digest, id->digest_len);
-	return blockio_get(src, id, out);
-}
-
 /* Own bytes + blocksizes of a File node, checked against filesize. */
 static int file_sizes(struct node *n)
 {
@@ -172,7 +164,7 @@ static int node_load(struct node *n, const struct blockio_source *src,
 		return efs_error_set(EFS_EUNSUPPORTED,
 				     "dagreader: codec 0x%llx is not unixfs",
 				     (unsigned long long)id->codec);
-	rc = fetch_block(&n->block, src, id);
+	rc = blockio_fetch(src, id, &n->block);
 	if (rc < 0)
 		return rc;
 	if (id->codec == CID_CODEC_RAW) {
@@ -298,6 +290,34 @@ static bool level_spans(const struct level *l, uint64_t pos)
 	return pos >= l->base && pos - l->base < l->n.size;
 }
 
+/*
+ * Load child id of a File node into child and check that it belongs there:
+ * a raw or dag-pb File node of exactly want bytes (its parent's blocksize).
+ */
+static int load_file_child(struct node *child, const struct blockio_source *src,
+			   const struct cid *id, uint64_t want)
+{
+	int rc;
+
+	if (id->codec != CID_CODEC_RAW && id->codec != CID_CODEC_DAG_PB)
+		return efs_error_set(EFS_ECORRUPT,
+				     "dagreader: codec 0x%llx inside a file",
+				     (unsigned long long)id->codec);
+	if ((rc = node_load(child, src, id)) < 0)
+		return rc;
+	if (!is_file(child))
+		return efs_error_set(EFS_ECORRUPT,
+				     "dagreader: %s node inside a file",
+				     dagreader_kind_name(child->kind));
+	if (child->size != want)
+		return efs_error_set(EFS_ECORRUPT,
+				     "dagreader: child of %llu bytes where "
+				     "blocksize says %llu",
+				     (unsigned long long)child->size,
+				     (unsigned long long)want);
+	return 0;
+}
+
 /* Load child link i of parent (which starts at start) as the next level. */
 static int push_child(struct dagreader_file *f, const struct level *parent,
 		      size_t i, uint64_t start)
@@ -311,24 +331,7 @@ static int push_child(struct dagreader_file *f, const struct level *parent,
 		return efs_error_set(EFS_ECORRUPT,
 				     "dagreader: file dag deeper than %d",
 				     DAGREADER_DEPTH_MAX);
-	if (id->codec != CID_CODEC_RAW && id->codec != CID_CODEC_DAG_PB)
-		return efs_error_set(EFS_ECORRUPT,
-				     "dagreader: codec 0x%llx inside a file",
-				     (unsigned long long)id->codec);
-	rc = node_load(&child->n, &f->src, id);
-	if (rc < 0)
-		return rc;
-	if (!is_file(&child->n))
-		rc = efs_error_set(EFS_ECORRUPT,
-				   "dagreader: %s node inside a file",
-				   dagreader_kind_name(child->n.kind));
-	else if (child->n.size != want)
-		rc = efs_error_set(EFS_ECORRUPT,
-				   "dagreader: child of %llu bytes where "
-				   "blocksize says %llu",
-				   (unsigned long long)child->n.size,
-				   (unsigned long long)want);
-	if (rc < 0) {
+	if ((rc = load_file_child(&child->n, &f->src, id, want)) < 0) {
 		node_clear(&child->n);
 		return rc;
 	}
@@ -477,27 +480,13 @@ static int walk_child(struct leaves_walk *w, size_t depth, size_t i,
 
 		return w->cb(&leaf, w->payload);
 	}
-	if (id->codec != CID_CODEC_DAG_PB)
-		return efs_error_set(EFS_ECORRUPT,
-				     "dagreader: codec 0x%llx inside a file",
-				     (unsigned long long)id->codec);
 	if (depth + 1 == DAGREADER_DEPTH_MAX)
 		return efs_error_set(EFS_ECORRUPT,
 				     "dagreader: file dag deeper than %d",
 				     DAGREADER_DEPTH_MAX);
 	child = &w->nodes[depth + 1];
-	if ((rc = node_load(child, w->src, id)) < 0)
+	if ((rc = load_file_child(child, w->src, id, want)) < 0)
 		return rc;
-	if (!is_file(child))
-		return efs_error_set(EFS_ECORRUPT,
-				     "dagreader: %s node inside a file",
-				     dagreader_kind_name(child->kind));
-	if (child->size != want)
-		return efs_error_set(EFS_ECORRUPT,
-				     "dagreader: child of %llu bytes where "
-				     "blocksize says %llu",
-				     (unsigned long long)child->size,
-				     (unsigned long long)want);
 	return walk_node(w, depth + 1, id, base);
 }
 

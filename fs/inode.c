@@ -231,14 +231,21 @@ int inode_row_get(struct inode_attr *out, struct inode_content *content,
 
 	if ((error = db_stmt(&st, db, sql)) < 0)
 		return error;
+	if ((error = inode_step_ino(db, st, ino)) > 0)
+		error = inode_row_read(out, content, st, 0);
+	db_reset(st);
+	return error;
+}
+
+int inode_step_ino(struct db *db, sqlite3_stmt *st, uint64_t ino)
+{
+	int error;
+
 	sqlite3_bind_int64(st, 1, (int64_t)ino);
 	error = db_step(db, st);
 	if (error == 0)
 		error = efs_error_set(EFS_ENOTFOUND, "inode: no inode %" PRIu64,
 				      ino);
-	else if (error > 0)
-		error = inode_row_read(out, content, st, 0);
-	db_reset(st);
 	return error;
 }
 

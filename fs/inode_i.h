@@ -109,6 +109,12 @@ void inode_wrollback(struct inode_table *t);
 int inode_row_read(struct inode_attr *out, struct inode_content *content,
 		   sqlite3_stmt *st, int col);
 
+/*
+ * Bind ino as ?1 of st and step it: 1 when a row came back,
+ * EFS_ENOTFOUND when none did, or a db error.  The caller resets st.
+ */
+int inode_step_ino(struct db *db, sqlite3_stmt *st, uint64_t ino);
+
 /* The row of ino on db.  0, EFS_ENOTFOUND, EFS_ECORRUPT or db errors. */
 int inode_row_get(struct inode_attr *out, struct inode_content *content,
 		  struct db *db, uint64_t ino);

@@ -704,12 +704,8 @@ int inode_readlink(struct buf *out, struct inode_table *t, uint64_t ino)
 		return error;
 	if ((error = db_stmt(&st, db, sql)) < 0)
 		goto out;
-	sqlite3_bind_int64(st, 1, (int64_t)ino);
-	error = db_step(db, st);
-	if (error == 0)
-		error = efs_error_set(EFS_ENOTFOUND, "inode: no inode %" PRIu64,
-				      ino);
-	else if (error > 0 && sqlite3_column_type(st, 0) != SQLITE_BLOB)
+	error = inode_step_ino(db, st, ino);
+	if (error > 0 && sqlite3_column_type(st, 0) != SQLITE_BLOB)
 		error = efs_error_set(EFS_EINVAL, "inode: %" PRIu64
 						  " is not a symlink", ino);
 	else if (error > 0)

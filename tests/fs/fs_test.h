@@ -129,4 +129,43 @@ static inline void fsx_golden_tree(struct fsx *f, uint64_t parent,
 	ino[3] = fsx_mk(f, parent, "emptydir", S_IFDIR | 0755);
 }
 
+/* The suite's temporary directory, made by fsx_suite_setup. */
+static inline char **fsx_suite_dir(void)
+{
+	static char *dir;
+
+	return &dir;
+}
+
+/* CUnit suite init/cleanup: a fresh directory for the suite's repositories. */
+static inline int fsx_suite_setup(void)
+{
+	*fsx_suite_dir() = harness_tmpdir();
+	return *fsx_suite_dir() ? 0 : 1;
+}
+
+static inline int fsx_suite_teardown(void)
+{
+	harness_tmpdir_free(*fsx_suite_dir());
+	*fsx_suite_dir() = NULL;
+	return 0;
+}
+
+/* Open a new repository (r0, r1, ...) in the suite's directory. */
+static inline void fsx_open_next(struct fsx *f, const char *profile)
+{
+	static int n;
+	char name[32];
+
+	snprintf(name, sizeof(name), "r%d", n++);
+	fsx_open(f, *fsx_suite_dir(), name, profile);
+}
+
+/* The golden tree's root CID and its sub-directory's, unixfs-v1-2025
+ * (tests/data/fs/README.md: from the JS reference importer). */
+static const char fsx_golden_root[] =
+	"bafybeihld3aimyaw2kg6iiwkqshqtqusi75d3h2kxw4xavtfsaiikojzje";
+static const char fsx_golden_sub[] =
+	"bafybeihyhp6gj32y3xcvneet6kxsnzlgr6ms4wy24xmik5feb7sdxentz4";
+
 #endif

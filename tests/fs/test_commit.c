@@ -22,26 +22,6 @@
 #include "tests/fs/fs_test.h"
 #include "tests/harness.h"
 
-/* The golden tree's CID (tests/data/fs/README.md). */
-static const char golden_root[] =
-	"bafybeihld3aimyaw2kg6iiwkqshqtqusi75d3h2kxw4xavtfsaiikojzje";
-static const char golden_sub[] =
-	"bafybeihyhp6gj32y3xcvneet6kxsnzlgr6ms4wy24xmik5feb7sdxentz4";
-
-static char *dir;
-static int nrepo;
-
-static int setup(void)
-{
-	dir = harness_tmpdir();
-	return dir ? 0 : 1;
-}
-
-static int teardown(void)
-{
-	harness_tmpdir_free(dir);
-	return 0;
-}
 
 struct cx {
 	struct fsx f;
@@ -51,10 +31,7 @@ struct cx {
 
 static void cx_open(struct cx *c)
 {
-	char name[32];
-
-	snprintf(name, sizeof(name), "r%d", nrepo++);
-	fsx_open(&c->f, dir, name, "unixfs-v1-2025");
+	fsx_open_next(&c->f, "unixfs-v1-2025");
 	CU_ASSERT_EQUAL_FATAL(commit_open(&c->cs, c->f.db, c->f.t, c->f.bs,
 					  &c->f.iopts),
 			      0);
@@ -93,7 +70,7 @@ static void test_commit__record(void)
 	cx_open(&c);
 	CU_ASSERT_EQUAL(commit_dir(&r, &created, c.cs, INODE_ROOT), 0);
 	CU_ASSERT(created);
-	CU_ASSERT_STRING_EQUAL(cid_tostr(s, &r.root), golden_root);
+	CU_ASSERT_STRING_EQUAL(cid_tostr(s, &r.root), fsx_golden_root);
 	CU_ASSERT_STRING_EQUAL(r.path, "/");
 	CU_ASSERT_EQUAL(r.size, 6 + FSX_BIG_LEN);
 	CU_ASSERT_EQUAL(r.files, 4);
@@ -110,7 +87,7 @@ static void test_commit__record(void)
 	CU_ASSERT_EQUAL(commit_dir(&again, &created, c.cs, c.ino[2]), 0);
 	CU_ASSERT(created);
 	CU_ASSERT_STRING_EQUAL(again.path, "/sub");
-	CU_ASSERT_STRING_EQUAL(cid_tostr(s, &again.root), golden_sub);
+	CU_ASSERT_STRING_EQUAL(cid_tostr(s, &again.root), fsx_golden_sub);
 	CU_ASSERT(again.id > r.id);
 	commit_record_release(&again);
 	CU_ASSERT_EQUAL(commit_last(&again, c.cs, INODE_ROOT), 0);
@@ -312,5 +289,5 @@ static CU_TestInfo commit_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
-HARNESS_MAIN({ .pName = "commit", .pInitFunc = setup,
-	       .pCleanupFunc = teardown, .pTests = commit_tests })
+HARNESS_MAIN({ .pName = "commit", .pInitFunc = fsx_suite_setup,
+	       .pCleanupFunc = fsx_suite_teardown, .pTests = commit_tests })

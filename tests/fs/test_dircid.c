@@ -26,10 +26,6 @@
  * oracle's cid-of-tree.mjs PATH [--profile ...]) over the trees fs_test.h
  * describes (tests/data/fs/README.md).
  */
-static const char golden_root[] =
-	"bafybeihld3aimyaw2kg6iiwkqshqtqusi75d3h2kxw4xavtfsaiikojzje";
-static const char golden_sub[] =
-	"bafybeihyhp6gj32y3xcvneet6kxsnzlgr6ms4wy24xmik5feb7sdxentz4";
 static const char golden_emptydir[] =
 	"bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354";
 static const char golden_hello[] =
@@ -42,29 +38,6 @@ static const char golden_hamt[] =
 	"bafybeibey42qdivrqqjmgmff477obalhas7cjkwskkeke3c4nxsna6chse";
 static const char empty_file_v1[] =
 	"bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku";
-
-static char *dir;
-static int nrepo;
-
-static int setup(void)
-{
-	dir = harness_tmpdir();
-	return dir ? 0 : 1;
-}
-
-static int teardown(void)
-{
-	harness_tmpdir_free(dir);
-	return 0;
-}
-
-static void open_repo(struct fsx *f, const char *profile)
-{
-	char name[32];
-
-	snprintf(name, sizeof(name), "r%d", nrepo++);
-	fsx_open(f, dir, name, profile);
-}
 
 /* The CID of ino as a string in out (CID_STR_MAX). */
 static int cid_of(char *out, struct fsx *f, uint64_t ino)
@@ -92,10 +65,10 @@ static void test_dircid__golden_tree(void)
 	uint64_t ino[5];
 	struct fsx f;
 
-	open_repo(&f, "unixfs-v1-2025");
+	fsx_open_next(&f, "unixfs-v1-2025");
 	fsx_golden_tree(&f, INODE_ROOT, ino, false);
-	check_cid(&f, INODE_ROOT, golden_root);
-	check_cid(&f, ino[2], golden_sub);
+	check_cid(&f, INODE_ROOT, fsx_golden_root);
+	check_cid(&f, ino[2], fsx_golden_sub);
 	check_cid(&f, ino[3], golden_emptydir);
 	check_cid(&f, ino[0], golden_hello);
 	check_cid(&f, ino[1], empty_file_v1);
@@ -108,7 +81,7 @@ static void test_dircid__golden_v0(void)
 	uint64_t ino[5];
 	struct fsx f;
 
-	open_repo(&f, "unixfs-v0-2015");
+	fsx_open_next(&f, "unixfs-v0-2015");
 	fsx_golden_tree(&f, INODE_ROOT, ino, false);
 	check_cid(&f, INODE_ROOT, golden_root_v0);
 	fsx_close(&f);
@@ -119,9 +92,9 @@ static void test_dircid__tsize_unknown(void)
 	uint64_t ino[5];
 	struct fsx f;
 
-	open_repo(&f, "unixfs-v1-2025");
+	fsx_open_next(&f, "unixfs-v1-2025");
 	fsx_golden_tree(&f, INODE_ROOT, ino, true);
-	check_cid(&f, INODE_ROOT, golden_root);
+	check_cid(&f, INODE_ROOT, fsx_golden_root);
 	fsx_close(&f);
 }
 
@@ -131,7 +104,7 @@ static void test_dircid__hamt(void)
 	struct fsx f;
 	uint64_t d;
 
-	open_repo(&f, "unixfs-v1-2025");
+	fsx_open_next(&f, "unixfs-v1-2025");
 	d = fsx_mk(&f, INODE_ROOT, "big", S_IFDIR | 0755);
 	for (int i = 1; i <= 6000; i++) {
 		snprintf(name, sizeof(name), "file-%05d", i);
@@ -149,7 +122,7 @@ static void test_dircid__cache(void)
 	bool stored;
 	struct fsx f;
 
-	open_repo(&f, "unixfs-v1-2025");
+	fsx_open_next(&f, "unixfs-v1-2025");
 	fsx_golden_tree(&f, INODE_ROOT, ino, false);
 	CU_ASSERT_EQUAL(cid_of(first, &f, INODE_ROOT), 0);
 	/* cached all the way down, and used as is */
@@ -176,7 +149,7 @@ static void test_dircid__cache(void)
 		fsx_big(big);
 		fsx_write(&f, ino[4], big, sizeof(big), false);
 	}
-	check_cid(&f, INODE_ROOT, golden_root);
+	check_cid(&f, INODE_ROOT, fsx_golden_root);
 	/* a cache whose block is gone (gc) is not trusted */
 	CU_ASSERT_EQUAL(inode_dircid_get(&c, &ver, f.t, ino[2]), 0);
 	{
@@ -192,7 +165,7 @@ static void test_dircid__cache(void)
 	CU_ASSERT_EQUAL(inode_dircid_set(&stored, f.t, INODE_ROOT, ver,
 					 &c.root, 1),
 			0);
-	check_cid(&f, ino[2], golden_sub);
+	check_cid(&f, ino[2], fsx_golden_sub);
 	fsx_close(&f);
 }
 
@@ -204,7 +177,7 @@ static void test_dircid__special_and_bad_names(void)
 	struct fsx f;
 	uint64_t d;
 
-	open_repo(&f, "unixfs-v1-2025");
+	fsx_open_next(&f, "unixfs-v1-2025");
 	d = fsx_mk(&f, INODE_ROOT, "d", S_IFDIR | 0755);
 	CU_ASSERT_EQUAL(inode_create(&a, f.t, d, "fifo", &fifo), 0);
 	/* a directory holding only a fifo is an empty directory */
@@ -249,7 +222,7 @@ static void test_dircid__alloc_failures(void)
 {
 	struct alloc_case c;
 
-	open_repo(&c.f, "unixfs-v1-2025");
+	fsx_open_next(&c.f, "unixfs-v1-2025");
 	fsx_golden_tree(&c.f, INODE_ROOT, c.ino, false);
 	CU_ASSERT(harness_alloc_loop(alloc_run, &c) > 5);
 	fsx_close(&c.f);
@@ -266,5 +239,5 @@ static CU_TestInfo dircid_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
-HARNESS_MAIN({ .pName = "dircid", .pInitFunc = setup,
-	       .pCleanupFunc = teardown, .pTests = dircid_tests })
+HARNESS_MAIN({ .pName = "dircid", .pInitFunc = fsx_suite_setup,
+	       .pCleanupFunc = fsx_suite_teardown, .pTests = dircid_tests })
