@@ -47,6 +47,7 @@ extern const struct cli_cmd cli_cmd_car;
 extern const struct cli_cmd cli_cmd_commp;
 extern const struct cli_cmd cli_cmd_fsck;
 extern const struct cli_cmd cli_cmd_gc;
+extern const struct cli_cmd cli_cmd_wallet;
 /* The filesystem's (cmd_mount.c, cmd_commit.c), built with fs/ when
  * libfuse3 is found (EFS_WITH_FS). */
 extern const struct cli_cmd cli_cmd_mount;

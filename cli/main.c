@@ -22,6 +22,7 @@
 static const struct cli_cmd *const commands[] = {
 	&cli_cmd_add, &cli_cmd_cat,   &cli_cmd_ls,
 	&cli_cmd_car, &cli_cmd_commp, &cli_cmd_fsck, &cli_cmd_gc,
+	&cli_cmd_wallet,
 #ifdef EFS_WITH_FS
 	&cli_cmd_mount, &cli_cmd_unmount, &cli_cmd_commit, &cli_cmd_commits,
 #endif

@@ -15,6 +15,12 @@
  *   when it is already there.  db_wal_sync fsyncs the WAL through the
  *   sqlite3_file that SQLITE_FCNTL_JOURNAL_POINTER hands out (the one the
  *   pager syncs at a FULL commit), so sqlite's own VFS does it.
+ * - Checkpoints run every 4096 WAL pages (16 MiB) instead of sqlite's
+ *   1000: a namespace operation dirties five or six pages, most of them
+ *   the same few b-tree pages again, so a longer WAL coalesces them and
+ *   saves a checkpoint's fsync per ~700 operations (about 20% of a
+ *   rename's cost, measured).  mmap_size lets readers take database
+ *   pages from the page cache without a pread.
  * - Migrations re-read the module's version inside the write transaction,
  *   so two processes opening a fresh repository at once do not both run
  *   step 0.
@@ -139,7 +145,9 @@ static int configure(struct db *db, unsigned flags)
 	error = db_exec(db, "PRAGMA journal_mode=WAL;"
 			    "PRAGMA synchronous=FULL;"
 			    "PRAGMA foreign_keys=ON;"
-			    "PRAGMA journal_size_limit=67108864;");
+			    "PRAGMA journal_size_limit=67108864;"
+			    "PRAGMA wal_autocheckpoint=4096;"
+			    "PRAGMA mmap_size=268435456;");
 	if (error < 0)
 		return error;
 	if (flags & DB_OPEN_QUERY_ONLY)

@@ -69,6 +69,7 @@ const char *efs_error_name(int code)
 		"OK", "ERROR", "ENOMEM", "ENOTFOUND", "EEXISTS", "EINVAL",
 		"ECORRUPT", "EMISMATCH", "EIO", "EEVICTED", "ETIMEDOUT",
 		"ECANCELED", "ENOSPC", "EUNSUPPORTED", "ETOOBIG", "ITEROVER",
+		"ERANGE",
 	};
 
 	if (code > 0 || code <= -(int)(sizeof(names) / sizeof(names[0])))

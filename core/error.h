@@ -33,7 +33,8 @@ enum efs_error {
 	EFS_EUNSUPPORTED = -13, /* valid, but a codec/hash/feature not built */
 	EFS_ETOOBIG = -14,   /* over a size cap */
 	EFS_ITEROVER = -15,  /* iteration finished (not an error to users) */
-	/* -16 .. -99: reserved for core.  -100 and below: outcomes only a
+	EFS_ERANGE = -16,    /* a number does not fit its type */
+	/* -17 .. -99: reserved for core.  -100 and below: outcomes only a
 	 * higher layer knows (fs/errmap.h FS_E*: ENOTDIR, ENOTEMPTY ...). */
 };
 

@@ -1,5 +1,6 @@
 /*
- * mbase.c - base32, base58btc and base16 multibase codecs (see mbase.h).
+ * mbase.c - base32, base58btc, base16 and base64 multibase codecs (see
+ * mbase.h).
  *
  * base58 is the textbook quadratic big-number conversion: CIDs are a few
  * dozen bytes, so simplicity wins.  Decoding is strict: characters outside
@@ -93,6 +94,18 @@ static long base32_decode(uint8_t *out, size_t cap, const char *alpha,
 	if (bits >= 5 || (acc & ((1u << bits) - 1)))
 		return efs_error_set(EFS_ECORRUPT, "invalid base32 padding");
 	return (long)o;
+}
+
+long mbase_base32_encode(char *out, size_t cap, const uint8_t *in,
+			 size_t len)
+{
+	return base32_encode(out, cap, b32_lower, in, len);
+}
+
+long mbase_base32_decode(uint8_t *out, size_t cap, const char *s,
+			 size_t slen)
+{
+	return base32_decode(out, cap, b32_lower, s, slen);
 }
 
 long mbase_base58_encode(char *out, size_t cap, const uint8_t *in,
@@ -199,6 +212,109 @@ static long base16_decode(uint8_t *out, size_t cap, const char *alpha,
 	return (long)(slen / 2);
 }
 
+static const char b64_std[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_url[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+size_t mbase_base64_len(size_t n, bool pad)
+{
+	return pad ? (n + 2) / 3 * 4 : (n * 8 + 5) / 6;
+}
+
+static long base64_encode(char *out, size_t cap, const char *alpha,
+			  bool pad, const uint8_t *in, size_t len)
+{
+	size_t n = mbase_base64_len(len, pad);
+	size_t o = 0;
+	uint32_t acc = 0;
+	int bits = 0;
+
+	if (n + 1 > cap)
+		return too_small();
+	for (size_t i = 0; i < len; i++) {
+		acc = (acc << 8) | in[i];
+		bits += 8;
+		while (bits >= 6) {
+			bits -= 6;
+			out[o++] = alpha[(acc >> bits) & 63];
+		}
+	}
+	if (bits)
+		out[o++] = alpha[(acc << (6 - bits)) & 63];
+	while (o < n)
+		out[o++] = '=';
+	out[o] = '\0';
+	return (long)o;
+}
+
+/*
+ * Strict: with pad, the length is a multiple of 4 and '=' appears only as
+ * the one or two last characters that complete the final group; without
+ * pad there is no '='.  Either way an impossible length (one character
+ * left over) and non-zero trailing bits are errors.
+ */
+static long base64_decode(uint8_t *out, size_t cap, const char *alpha,
+			  bool pad, const char *s, size_t slen)
+{
+	size_t o = 0;
+	uint32_t acc = 0;
+	int bits = 0;
+
+	if (pad) {
+		if (slen % 4)
+			return efs_error_set(EFS_ECORRUPT,
+					     "invalid base64 padding");
+		for (int k = 0; k < 2 && slen && s[slen - 1] == '='; k++)
+			slen--;
+	}
+	if (slen % 4 == 1)
+		return efs_error_set(EFS_ECORRUPT, "invalid base64 length");
+	for (size_t i = 0; i < slen; i++) {
+		const char *p = s[i] ? memchr(alpha, s[i], 64) : NULL;
+
+		if (!p)
+			return efs_error_set(EFS_ECORRUPT,
+					     "invalid base64 character");
+		acc = (acc << 6) | (uint32_t)(p - alpha);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o == cap)
+				return too_small();
+			out[o++] = (uint8_t)(acc >> bits);
+		}
+	}
+	if (acc & ((1u << bits) - 1))
+		return efs_error_set(EFS_ECORRUPT,
+				     "invalid base64 trailing bits");
+	return (long)o;
+}
+
+long mbase_base64_encode(char *out, size_t cap, const uint8_t *in,
+			 size_t len)
+{
+	return base64_encode(out, cap, b64_std, true, in, len);
+}
+
+long mbase_base64_decode(uint8_t *out, size_t cap, const char *s,
+			 size_t slen)
+{
+	return base64_decode(out, cap, b64_std, true, s, slen);
+}
+
+long mbase_base64url_encode(char *out, size_t cap, const uint8_t *in,
+			    size_t len)
+{
+	return base64_encode(out, cap, b64_url, false, in, len);
+}
+
+long mbase_base64url_decode(uint8_t *out, size_t cap, const char *s,
+			    size_t slen)
+{
+	return base64_decode(out, cap, b64_url, false, s, slen);
+}
+
 long mbase_encode(char *out, size_t cap, char prefix, const uint8_t *in,
 		  size_t len)
 {
@@ -221,6 +337,16 @@ long mbase_encode(char *out, size_t cap, char prefix, const uint8_t *in,
 		break;
 	case 'F':
 		n = base16_encode(out + 1, cap - 1, hex_upper, in, len);
+		break;
+	case 'm':
+	case 'M':
+		n = base64_encode(out + 1, cap - 1, b64_std, prefix == 'M', in,
+				  len);
+		break;
+	case 'u':
+	case 'U':
+		n = base64_encode(out + 1, cap - 1, b64_url, prefix == 'U', in,
+				  len);
 		break;
 	default:
 		return efs_error_set(EFS_EINVAL, "unknown multibase '%c'",
@@ -247,6 +373,14 @@ long mbase_decode(uint8_t *out, size_t cap, const char *s, size_t slen)
 		return base16_decode(out, cap, hex_lower, s + 1, slen - 1);
 	case 'F':
 		return base16_decode(out, cap, hex_upper, s + 1, slen - 1);
+	case 'm':
+	case 'M':
+		return base64_decode(out, cap, b64_std, s[0] == 'M', s + 1,
+				     slen - 1);
+	case 'u':
+	case 'U':
+		return base64_decode(out, cap, b64_url, s[0] == 'U', s + 1,
+				     slen - 1);
 	default:
 		return efs_error_set(EFS_EUNSUPPORTED,
 				     "unsupported multibase prefix '%c'", s[0]);

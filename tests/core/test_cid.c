@@ -466,7 +466,8 @@ static void test_cid__bad_strings(void)
 		{ "Q", 0, EFS_ECORRUPT },  /* 'Q' is not multibase: a v0 */
 		{ "Qm", 0, EFS_ECORRUPT },
 		{ "x0155", 0, EFS_EUNSUPPORTED },
-		{ "mAVUSIA", 0, EFS_EUNSUPPORTED }, /* base64 */
+		{ "kAVUSIA", 0, EFS_EUNSUPPORTED }, /* base36 */
+		{ "mAVUSIA", 0, EFS_ECORRUPT }, /* base64, truncated */
 		/* a v0 under a multibase prefix */
 		{ "zQmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn", 0,
 		  EFS_ECORRUPT },

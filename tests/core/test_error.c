@@ -54,9 +54,10 @@ static void test_error__names(void)
 		{ EFS_EUNSUPPORTED, "EUNSUPPORTED" },
 		{ EFS_ETOOBIG, "ETOOBIG" },
 		{ EFS_ITEROVER, "ITEROVER" },
+		{ EFS_ERANGE, "ERANGE" },
 		/* not codes */
 		{ 1, "EUNKNOWN" },
-		{ -16, "EUNKNOWN" },
+		{ -17, "EUNKNOWN" },
 		{ INT_MAX, "EUNKNOWN" },
 		{ INT_MIN, "EUNKNOWN" },
 	};

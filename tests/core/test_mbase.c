@@ -4,9 +4,11 @@
  * Bitcoin base58 vectors (bitcoin/src/test/data/base58_encode_decode.json)
  * and the multibase spec's "yes mani !" vectors (multiformats/multibase
  * tests/basic.csv, leading_zero.csv, two_leading_zeros.csv); every string
- * was re-checked with multiformats 14.0.5 in the oracle.  Then strict
- * decoding (trailing bits, lengths, characters, case), buffer caps and a
- * random round trip.
+ * was re-checked with multiformats 14.0.5 in the oracle.  base64 (m, M,
+ * u, U): RFC 4648 §10 and the multibase "yes mani !" row, re-checked with
+ * multiformats 14.0.5 (base64, base64pad, base64url, base64urlpad).  Then
+ * strict decoding (trailing bits, lengths, characters, case, padding),
+ * buffer caps and a random round trip.
  */
 #include "core/mbase.h"
 
@@ -65,6 +67,19 @@ static const struct {
 	{ "0000", "z11" },
 	{ "ff", "z5Q" },
 	{ "00ff", "z15Q" },
+	/* base64: RFC 4648 §10, multibase "yes mani !", URL-safe chars */
+	{ "", "m" }, { "", "M" }, { "", "u" }, { "", "U" },
+	{ "66", "mZg" }, { "66", "MZg==" }, { "66", "uZg" }, { "66", "UZg==" },
+	{ "666f", "mZm8" }, { "666f", "MZm8=" },
+	{ "666f6f", "mZm9v" }, { "666f6f", "MZm9v" },
+	{ "666f6f62", "MZm9vYg==" }, { "666f6f6261", "MZm9vYmE=" },
+	{ "666f6f626172", "mZm9vYmFy" }, { "666f6f626172", "MZm9vYmFy" },
+	{ "796573206d616e692021", "meWVzIG1hbmkgIQ" },
+	{ "796573206d616e692021", "MeWVzIG1hbmkgIQ==" },
+	{ "796573206d616e692021", "ueWVzIG1hbmkgIQ" },
+	{ "796573206d616e692021", "UeWVzIG1hbmkgIQ==" },
+	{ "fbffbf003e", "m+/+/AD4" }, { "fbffbf003e", "M+/+/AD4=" },
+	{ "fbffbf003e", "u-_-_AD4" }, { "fbffbf003e", "U-_-_AD4=" },
 };
 
 static void test_mbase__golden(void)
@@ -159,7 +174,29 @@ static void test_mbase__strict(void)
 		{ "zl", 0, EFS_ECORRUPT },
 		{ "z2g\0", 4, EFS_ECORRUPT },
 		{ "z+", 0, EFS_ECORRUPT },
-		{ "mZm9v", 0, EFS_EUNSUPPORTED }, /* base64 */
+		{ "Zfoo", 0, EFS_EUNSUPPORTED },  /* base58flickr */
+		/* base64: padding exactly as written, alphabets kept apart */
+		{ "MZg", 0, EFS_ECORRUPT },     /* padding missing */
+		{ "MZg=", 0, EFS_ECORRUPT },
+		{ "MZg===", 0, EFS_ECORRUPT },
+		{ "MZm8==", 0, EFS_ECORRUPT },
+		{ "M====", 0, EFS_ECORRUPT },
+		{ "MZ===", 0, EFS_ECORRUPT },
+		{ "MZg=A", 0, EFS_ECORRUPT },
+		{ "MZ=g=", 0, EFS_ECORRUPT },
+		{ "mZg==", 0, EFS_ECORRUPT },   /* padding where none is */
+		{ "uZg==", 0, EFS_ECORRUPT },
+		{ "mZ", 0, EFS_ECORRUPT },      /* one char: 6 bits */
+		{ "mZm9vY", 0, EFS_ECORRUPT },
+		{ "mZh", 0, EFS_ECORRUPT },     /* trailing bits */
+		{ "MZh==", 0, EFS_ECORRUPT },
+		{ "mZm9", 0, EFS_ECORRUPT },
+		{ "m-_8", 0, EFS_ECORRUPT },    /* URL chars in base64 */
+		{ "u+/8", 0, EFS_ECORRUPT },    /* and the reverse */
+		{ "mZm9v\n", 0, EFS_ECORRUPT },
+		{ "MZm9v\nYmFy", 0, EFS_ECORRUPT },
+		{ "mZm 9v", 0, EFS_ECORRUPT },
+		{ "mZm9\0", 5, EFS_ECORRUPT },
 		{ "kfoo", 0, EFS_EUNSUPPORTED },  /* base36 */
 		{ "Qmfoo", 0, EFS_EUNSUPPORTED }, /* a v0 CID is not multibase */
 		{ "\0", 1, EFS_EUNSUPPORTED },
@@ -216,6 +253,7 @@ static void test_mbase__caps(void)
 	static const uint8_t foobar[] = "foobar";
 	static const char *const forms[] = {
 		"bmzxw6ytboi", "BMZXW6YTBOI", "zt1Zv2yaZ", "f666f6f626172",
+		"mZm9vYmFy", "MZm9vYmFy", "uZm9vYmFy", "UZm9vYmFy",
 	};
 	uint8_t out[6];
 	char s[16];
@@ -246,7 +284,7 @@ static void test_mbase__caps(void)
 	CU_ASSERT_EQUAL(mbase_base58_decode(out, 3, "111", 3), 3);
 	CU_ASSERT_EQUAL(mbase_encode(s, sizeof(s), 'x', foobar, 6),
 			EFS_EINVAL);
-	CU_ASSERT_EQUAL(mbase_encode(s, sizeof(s), 'm', foobar, 6),
+	CU_ASSERT_EQUAL(mbase_encode(s, sizeof(s), 'Z', foobar, 6),
 			EFS_EINVAL);
 }
 
@@ -275,7 +313,7 @@ static void test_mbase__base58_limits(void)
 
 static void test_mbase__roundtrip(void)
 {
-	static const char prefixes[] = "bBzfF";
+	static const char prefixes[] = "bBzfFmMuU";
 
 	for (size_t len = 0; len <= 100; len++) {
 		uint8_t in[100];
@@ -299,6 +337,78 @@ static void test_mbase__roundtrip(void)
 	}
 }
 
+/* The bare codecs Lotus JSON (base64, padded) and JWT (base64url) use. */
+static void test_mbase__bare_base64(void)
+{
+	static const uint8_t foob[] = { 'f', 'o', 'o', 'b' };
+	uint8_t out[8];
+	char s[16];
+
+	CU_ASSERT_EQUAL(mbase_base64_len(4, true), 8);
+	CU_ASSERT_EQUAL(mbase_base64_len(4, false), 6);
+	CU_ASSERT_EQUAL(mbase_base64_len(0, true), 0);
+	CU_ASSERT_EQUAL(mbase_base64_len(3, false), 4);
+	CU_ASSERT_EQUAL(mbase_base64_encode(s, sizeof(s), foob, 4), 8);
+	CU_ASSERT_STRING_EQUAL(s, "Zm9vYg==");
+	CU_ASSERT_EQUAL(mbase_base64_decode(out, sizeof(out), s, 8), 4);
+	CU_ASSERT(!memcmp(out, foob, 4));
+	CU_ASSERT_EQUAL(mbase_base64_decode(out, sizeof(out), "Zm9vYg", 6),
+			EFS_ECORRUPT);
+	CU_ASSERT_EQUAL(mbase_base64_encode(s, 8, foob, 4), EFS_ETOOBIG);
+	CU_ASSERT_EQUAL(mbase_base64_decode(out, 3, "Zm9vYg==", 8),
+			EFS_ETOOBIG);
+	CU_ASSERT_EQUAL(mbase_base64url_encode(s, sizeof(s), foob, 4), 6);
+	CU_ASSERT_STRING_EQUAL(s, "Zm9vYg");
+	CU_ASSERT_EQUAL(mbase_base64url_decode(out, sizeof(out), s, 6), 4);
+	CU_ASSERT_EQUAL(mbase_base64url_decode(out, sizeof(out), "Zm9vYg==",
+					       8), EFS_ECORRUPT);
+	/* a JWT header: {"alg":"HS256","typ":"JWT"} */
+	CU_ASSERT_EQUAL(mbase_base64url_decode(out, 0, "", 0), 0);
+	{
+		static const char hdr[] =
+			"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
+		uint8_t json[32];
+
+		CU_ASSERT_EQUAL(mbase_base64url_decode(json, sizeof(json), hdr,
+						       strlen(hdr)), 27);
+		CU_ASSERT(!memcmp(json, "{\"alg\":\"HS256\",\"typ\":\"JWT\"}",
+				  27));
+	}
+}
+
+/* As trailing_bits, for base64: 2 or 4 unused bits in the last char. */
+static void test_mbase__base64_trailing_bits(void)
+{
+	static const char alpha[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	for (size_t len = 1; len <= 8; len++) {
+		static const int unused[3] = { 0, 4, 2 }; /* by len % 3 */
+		uint8_t in[8], out[8];
+		char s[16];
+		long n = 0;
+		size_t last;
+		int v;
+
+		harness_fill_random(in, len, 64 + len);
+		n = mbase_base64_encode(s, sizeof(s), in, len);
+		CU_ASSERT_FATAL(n > 0);
+		last = (size_t)n - 1;
+		while (s[last] == '=')
+			last--;
+		v = (int)(strchr(alpha, s[last]) - alpha);
+		for (int flip = 1; flip < (1 << unused[len % 3]); flip++) {
+			s[last] = alpha[v ^ flip];
+			CU_ASSERT_EQUAL(mbase_base64_decode(out, sizeof(out), s,
+							    (size_t)n),
+					EFS_ECORRUPT);
+		}
+		s[last] = alpha[v];
+		CU_ASSERT_EQUAL(mbase_base64_decode(out, sizeof(out), s,
+						    (size_t)n), (long)len);
+	}
+}
+
 static CU_TestInfo mbase_tests[] = {
 	{ "golden", test_mbase__golden },
 	{ "bare_base58", test_mbase__bare_base58 },
@@ -308,6 +418,8 @@ static CU_TestInfo mbase_tests[] = {
 	{ "caps", test_mbase__caps },
 	{ "base58_limits", test_mbase__base58_limits },
 	{ "roundtrip", test_mbase__roundtrip },
+	{ "bare_base64", test_mbase__bare_base64 },
+	{ "base64_trailing_bits", test_mbase__base64_trailing_bits },
 	CU_TEST_INFO_NULL,
 };
 

@@ -8,7 +8,11 @@
 #     depth-first pre-order (and @ipld/car reading ours, re-hashing every
 #     block and checking the order; CARv2 too),
 #   - CommP: `estuaryfs commp` of the CAR against data-segment,
-# for both IPIP-499 profiles, with sha2-256 and blake2b-256.
+# for both IPIP-499 profiles, with sha2-256 and blake2b-256; and the
+# Filecoin golden vectors the C tests read (tests/data/filecoin/*.txt:
+# addresses, message CBOR, CIDs, signed messages) regenerated with
+# iso-filecoin and @zondax/filecoin-signing-tools (gen-filecoin-vectors.mjs),
+# which must reproduce them byte for byte.
 #
 # Inputs: an empty file, one byte, chunk size -1/0/+1, link-count
 # boundaries (small --chunk-size/--max-links keep them cheap), a mixed
@@ -256,6 +260,23 @@ check_cars()
 	done
 }
 
+# filecoin_vectors: the committed Filecoin vectors are what the pinned JS
+# references make of the same seeded inputs (the C unit tests check our
+# side against the same files).
+filecoin_vectors()
+{
+	local f
+	for f in messages addresses; do
+		node "$HERE/gen-filecoin-vectors.mjs" "$f" >"$T/fil-$f.txt" \
+			2>"$T/fil.err" || {
+			fail "filecoin $f: generator failed: $(head -3 "$T/fil.err")"
+			continue
+		}
+		cmp -s "$T/fil-$f.txt" "$HERE/../data/filecoin/$f.txt" && ok ||
+			fail "filecoin $f: the JS references disagree with tests/data/filecoin/$f.txt"
+	done
+}
+
 PROFILES=(
 	"--profile unixfs-v1-2025"
 	"--profile unixfs-v0-2015"
@@ -294,6 +315,7 @@ cids "shard [blake2b]" "--hash blake2b-256" "$T/shard"
 car "car shard [v1]" "--profile unixfs-v1-2025" "$T/shard"
 car "car shard [v0]" "--profile unixfs-v0-2015" "$T/shard"
 check_cars
+filecoin_vectors
 
 echo "interop: $checks checks passed, $failures failed ($(($(date +%s) - start)) s)"
 [ "$failures" -eq 0 ]

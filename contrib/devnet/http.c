@@ -1,0 +1,418 @@
+/*
+ * http.c - the devnet's HTTP server plumbing over libmicrohttpd.
+ *
+ * libmicrohttpd calls the access handler several times per request: once
+ * when the headers are in (we allocate the struct http_req), once per
+ * piece of body (appended to a capped struct buf, or counted and dropped
+ * past the cap), and once more with no data, when the handler proper
+ * runs.  The request state lives in *con_cls and is freed by the
+ * "request completed" callback, which MHD calls for every request that
+ * got a con_cls, whatever happened to the connection.
+ *
+ * Replies queued by the handler carry the headers it added with
+ * http_resp_header.  Threads: one per connection
+ * (MHD_USE_THREAD_PER_CONNECTION), so handlers may block.
+ */
+#include "contrib/devnet/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/error.h"
+
+#include "core/banned.h"
+
+/* Connections served at once; past it new ones wait in the backlog. */
+#define HTTP_CONN_MAX 256
+/* Seconds an idle connection is kept. */
+#define HTTP_IDLE_TIMEOUT 120
+/* Headers one reply may add. */
+#define HTTP_RESP_HEADERS_MAX 16
+
+struct http_server {
+	struct MHD_Daemon *mhd;
+	uint16_t port;
+	size_t max_body;
+	http_handler_fn fn;
+	void *payload;
+};
+
+struct http_header {
+	char *name;
+	char *value;
+};
+
+struct http_req {
+	struct http_server *srv;
+	struct MHD_Connection *conn;
+	const char *method;         /* MHD's, valid for the request */
+	const char *path;
+	struct buf body;
+	bool too_big;
+	bool replied;
+	bool drop;
+	char peer[INET_ADDRSTRLEN];
+	struct http_header headers[HTTP_RESP_HEADERS_MAX];
+	size_t nheaders;
+};
+
+struct http_stream {
+	http_stream_fn fn;
+	void *cls;
+	void (*free_fn)(void *cls);
+};
+
+static void req_free(struct http_req *r)
+{
+	if (!r)
+		return;
+	buf_release(&r->body);
+	for (size_t i = 0; i < r->nheaders; i++) {
+		efs_free(r->headers[i].name);
+		efs_free(r->headers[i].value);
+	}
+	efs_free(r);
+}
+
+static void req_peer(struct http_req *r)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr_in *sin;
+
+	ci = MHD_get_connection_info(r->conn,
+				     MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (!ci || !ci->client_addr || ci->client_addr->sa_family != AF_INET)
+		return;
+	sin = (const struct sockaddr_in *)(const void *)ci->client_addr;
+	inet_ntop(AF_INET, &sin->sin_addr, r->peer, sizeof(r->peer));
+}
+
+static struct http_req *req_new(struct http_server *s,
+				struct MHD_Connection *conn,
+				const char *method, const char *url)
+{
+	struct http_req *r = efs_calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->srv = s;
+	r->conn = conn;
+	r->method = method;
+	r->path = url;
+	buf_init(&r->body, s->max_body);
+	req_peer(r);
+	return r;
+}
+
+static void req_body_add(struct http_req *r, const char *data, size_t n)
+{
+	if (r->too_big)
+		return;
+	if (buf_add(&r->body, data, n) < 0) {
+		/* Over the cap (or out of memory): drop what we have. */
+		buf_release(&r->body);
+		r->too_big = true;
+	}
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
+				 const char *url, const char *method,
+				 const char *version, const char *upload_data,
+				 size_t *upload_data_size, void **con_cls)
+{
+	struct http_server *s = cls;
+	struct http_req *r = *con_cls;
+
+	if (!r) {
+		r = req_new(s, conn, method, url);
+		if (!r)
+			return MHD_NO;
+		*con_cls = r;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		req_body_add(r, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (r->replied || r->drop)
+		return r->drop ? MHD_NO : MHD_YES;
+	s->fn(r, s->payload);
+	if (r->drop)
+		return MHD_NO;
+	if (!r->replied &&
+	    http_reply_text(r, 500, "handler gave no reply\n") < 0)
+		return MHD_NO;
+	return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn,
+			 void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	req_free(*con_cls);
+	*con_cls = NULL;
+}
+
+int http_server_start(struct http_server **out, const char *host,
+		      uint16_t port, size_t max_body, http_handler_fn fn,
+		      void *payload)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct http_server *s;
+	const union MHD_DaemonInfo *di;
+
+	*out = NULL;
+	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1)
+		return efs_error_set(EFS_EINVAL,
+				     "http: not an IPv4 address: %s", host);
+	sin.sin_port = htons(port);
+	s = efs_calloc(1, sizeof(*s));
+	if (!s)
+		return efs_error_set(EFS_ENOMEM, "http: out of memory");
+	s->max_body = max_body ? max_body : HTTP_BODY_MAX;
+	s->fn = fn;
+	s->payload = payload;
+	errno = 0;
+	s->mhd = MHD_start_daemon(
+		MHD_USE_THREAD_PER_CONNECTION |
+			MHD_USE_INTERNAL_POLLING_THREAD,
+		port, NULL, NULL, on_access, s,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_MAX,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT,
+		MHD_OPTION_END);
+	if (!s->mhd) {
+		int e = errno ? errno : EADDRINUSE;
+
+		efs_free(s);
+		return efs_error_set_errno(EFS_EIO, e,
+					   "http: cannot listen on %s:%u",
+					   host, (unsigned)port);
+	}
+	di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = di ? di->port : port;
+	*out = s;
+	return 0;
+}
+
+uint16_t http_server_port(const struct http_server *s)
+{
+	return s->port;
+}
+
+void http_server_stop(struct http_server *s)
+{
+	if (!s)
+		return;
+	MHD_stop_daemon(s->mhd);
+	efs_free(s);
+}
+
+const char *http_req_method(const struct http_req *r)
+{
+	return r->method;
+}
+
+const char *http_req_path(const struct http_req *r)
+{
+	return r->path;
+}
+
+const char *http_req_header(const struct http_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_req_query(const struct http_req *r, const char *name)
+{
+	const char *v = MHD_lookup_connection_value(
+		r->conn, MHD_GET_ARGUMENT_KIND, name);
+
+	if (v)
+		return v;
+	/* "?a" without "=": MHD stores the key with a NULL value. */
+	if (MHD_lookup_connection_value_n(r->conn, MHD_GET_ARGUMENT_KIND,
+					  name, strlen(name), NULL,
+					  NULL) == MHD_YES)
+		return "";
+	return NULL;
+}
+
+const uint8_t *http_req_body(const struct http_req *r, size_t *len)
+{
+	*len = r->body.len;
+	return r->body.ptr ? r->body.ptr : (const uint8_t *)"";
+}
+
+bool http_req_body_too_big(const struct http_req *r)
+{
+	return r->too_big;
+}
+
+const char *http_req_peer(const struct http_req *r)
+{
+	return r->peer;
+}
+
+int http_resp_header(struct http_req *r, const char *name, const char *value)
+{
+	struct http_header *h;
+
+	if (r->nheaders == HTTP_RESP_HEADERS_MAX)
+		return efs_error_set(EFS_ETOOBIG, "http: too many headers");
+	h = &r->headers[r->nheaders];
+	h->name = efs_strdup(name);
+	h->value = efs_strdup(value);
+	if (!h->name || !h->value) {
+		efs_free(h->name);
+		efs_free(h->value);
+		return efs_error_set(EFS_ENOMEM, "http: out of memory");
+	}
+	r->nheaders++;
+	return 0;
+}
+
+/* Add the headers, queue resp, drop our reference. */
+static int queue(struct http_req *r, unsigned status, const char *ctype,
+		 struct MHD_Response *resp)
+{
+	enum MHD_Result ok = MHD_YES;
+
+	if (!resp)
+		return efs_error_set(EFS_ENOMEM, "http: cannot make a reply");
+	if (ctype)
+		ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+					     ctype);
+	for (size_t i = 0; ok == MHD_YES && i < r->nheaders; i++)
+		ok = MHD_add_response_header(resp, r->headers[i].name,
+					     r->headers[i].value);
+	if (ok == MHD_YES)
+		ok = MHD_queue_response(r->conn, status, resp);
+	MHD_destroy_response(resp);
+	r->replied = true;
+	if (ok != MHD_YES)
+		return efs_error_set(EFS_EIO, "http: cannot queue the reply");
+	return 0;
+}
+
+int http_reply(struct http_req *r, unsigned status, const char *ctype,
+	       const void *body, size_t len)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+		len, (void *)body, MHD_RESPMEM_MUST_COPY);
+
+	return queue(r, status, ctype, resp);
+}
+
+int http_reply_text(struct http_req *r, unsigned status, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof(text))
+		n = sizeof(text) - 1;
+	return http_reply(r, status, "text/plain; charset=utf-8", text,
+			  (size_t)n);
+}
+
+static int dump_cb(const char *p, size_t n, void *data)
+{
+	return buf_add(data, p, n) < 0 ? -1 : 0;
+}
+
+int http_reply_json(struct http_req *r, unsigned status, const json_t *v)
+{
+	struct buf b = BUF_INIT(BUF_NOCAP);
+	int rc;
+
+	if (json_dump_callback(v, dump_cb, &b, JSON_COMPACT | JSON_ENCODE_ANY))
+		rc = efs_error_set(EFS_ENOMEM, "http: cannot encode json");
+	else
+		rc = http_reply(r, status, "application/json", b.ptr, b.len);
+	buf_release(&b);
+	return rc;
+}
+
+int http_reply_fd(struct http_req *r, unsigned status, const char *ctype,
+		  int fd, uint64_t off, uint64_t len)
+{
+	struct MHD_Response *resp;
+
+	resp = MHD_create_response_from_fd_at_offset64(len, fd, off);
+	if (!resp) {
+		close(fd);
+		r->replied = true;
+		return efs_error_set(EFS_ENOMEM, "http: cannot make a reply");
+	}
+	return queue(r, status, ctype, resp);
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct http_stream *st = cls;
+	long n = st->fn(st->cls, pos, (uint8_t *)buf, max);
+
+	if (n == HTTP_STREAM_END)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (n <= 0)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	return n;
+}
+
+static void stream_free(void *cls)
+{
+	struct http_stream *st = cls;
+
+	if (st->free_fn)
+		st->free_fn(st->cls);
+	efs_free(st);
+}
+
+int http_reply_stream(struct http_req *r, unsigned status, const char *ctype,
+		      uint64_t size, http_stream_fn fn, void *cls,
+		      void (*free_fn)(void *cls))
+{
+	struct http_stream *st = efs_malloc(sizeof(*st));
+	struct MHD_Response *resp;
+
+	if (!st) {
+		if (free_fn)
+			free_fn(cls);
+		r->replied = true;
+		return efs_error_set(EFS_ENOMEM, "http: out of memory");
+	}
+	st->fn = fn;
+	st->cls = cls;
+	st->free_fn = free_fn;
+	resp = MHD_create_response_from_callback(
+		size == HTTP_SIZE_UNKNOWN ? MHD_SIZE_UNKNOWN : size,
+		64 * 1024, stream_read, st, stream_free);
+	if (!resp) {
+		stream_free(st);
+		r->replied = true;
+		return efs_error_set(EFS_ENOMEM, "http: cannot make a reply");
+	}
+	return queue(r, status, ctype, resp);
+}
+
+void http_drop(struct http_req *r)
+{
+	r->drop = true;
+}

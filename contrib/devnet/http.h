@@ -1,0 +1,131 @@
+/*
+ * http.h - a small HTTP server over libmicrohttpd for the devnet: one
+ * handler per server, whole (size-capped) request bodies, and replies
+ * from memory, from a file descriptor (zero-copy, for /piece) or from a
+ * callback (streamed, for /ipfs CARs).
+ *
+ * Each connection has its own thread (MHD_USE_THREAD_PER_CONNECTION), so
+ * a handler may block: sleep for a "slow" fault, wait on the chain clock.
+ * The handler is called once per request, after the whole body arrived;
+ * it must answer with exactly one http_reply* or http_drop call (if it
+ * returns without one, the server answers 500).  A body longer than the
+ * server's cap is read and thrown away; the handler is then called with
+ * http_req_body_too_big() true and an empty body.
+ *
+ *	static void handle(struct http_req *req, void *payload)
+ *	{
+ *		if (strcmp(http_req_path(req), "/health") == 0)
+ *			http_reply(req, 200, "text/plain", "ok\n", 3);
+ *		else
+ *			http_reply(req, 404, "text/plain", "not found\n", 10);
+ *	}
+ *
+ * A struct http_req is valid only during the handler call and is owned
+ * by the connection's thread.
+ */
+#ifndef EFS_DEVNET_HTTP_H
+#define EFS_DEVNET_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct http_server;
+struct http_req;
+
+typedef void (*http_handler_fn)(struct http_req *req, void *payload);
+
+/* Default cap on request bodies. */
+#define HTTP_BODY_MAX ((size_t)1 << 20)
+/* The size for http_reply_stream when it is not known (chunked reply). */
+#define HTTP_SIZE_UNKNOWN UINT64_MAX
+/* What an http_stream_fn returns at the end / to abort the connection. */
+#define HTTP_STREAM_END (-1)
+#define HTTP_STREAM_ERROR (-2)
+
+/*
+ * Listen on host:port (port 0: an ephemeral port; see http_server_port)
+ * and serve every request with fn(req, payload).  max_body caps request
+ * bodies (0: HTTP_BODY_MAX).  Returns 0, EFS_EINVAL (host is not an IPv4
+ * address), EFS_EIO (cannot bind: the message says why) or EFS_ENOMEM.
+ * *out is the caller's (http_server_stop).
+ */
+int http_server_start(struct http_server **out, const char *host,
+		      uint16_t port, size_t max_body, http_handler_fn fn,
+		      void *payload);
+
+/* The port the server listens on. */
+uint16_t http_server_port(const struct http_server *s);
+
+/*
+ * Stop listening, wait for the connection threads to finish and free s.
+ * NULL is fine.  Handlers that block must return within a bounded time
+ * (poll devnet_stopping); a stream reply is cut off.
+ */
+void http_server_stop(struct http_server *s);
+
+/* ---- the request ---- */
+
+/* "GET", "POST", ... */
+const char *http_req_method(const struct http_req *r);
+/* The path, percent-decoded, without the query: "/rpc/v1". */
+const char *http_req_path(const struct http_req *r);
+/* A request header (case-insensitive name), or NULL. */
+const char *http_req_header(const struct http_req *r, const char *name);
+/* A query argument (decoded), or NULL; "" for "?a" without a value. */
+const char *http_req_query(const struct http_req *r, const char *name);
+/* The body (NUL-terminated, may be empty); its length in *len. */
+const uint8_t *http_req_body(const struct http_req *r, size_t *len);
+/* True when the body was over the server's cap (and was dropped). */
+bool http_req_body_too_big(const struct http_req *r);
+/* The peer's IPv4 address as text ("127.0.0.1"), or "". */
+const char *http_req_peer(const struct http_req *r);
+
+/* ---- the reply: exactly one of http_reply*, http_drop ---- */
+
+/*
+ * Add a header to the reply that follows (call before it).  Returns 0 or
+ * EFS_ENOMEM.  Content-Type is set by the reply calls.
+ */
+int http_resp_header(struct http_req *r, const char *name, const char *value);
+
+/* Reply with len bytes of body (copied).  0, EFS_ENOMEM or EFS_EIO. */
+int http_reply(struct http_req *r, unsigned status, const char *ctype,
+	       const void *body, size_t len);
+
+/* Reply with a printf-formatted text/plain body. */
+int http_reply_text(struct http_req *r, unsigned status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Reply with v as compact JSON (application/json); v is not stolen. */
+int http_reply_json(struct http_req *r, unsigned status, const json_t *v);
+
+/*
+ * Reply with len bytes of fd from offset off, sent from the kernel's page
+ * cache (sendfile), so serving a big file costs no memory.  Takes fd: it
+ * is closed when the reply is done, also on failure.
+ */
+int http_reply_fd(struct http_req *r, unsigned status, const char *ctype,
+		  int fd, uint64_t off, uint64_t len);
+
+/*
+ * Reply with a body produced by fn(cls, pos, buf, max): it writes up to
+ * max bytes at body offset pos into buf and returns how many (> 0; it
+ * may block, but must not return 0), HTTP_STREAM_END when the body is
+ * complete or HTTP_STREAM_ERROR to close the connection mid-body (the
+ * client sees a truncated reply).  size is the body length, or
+ * HTTP_SIZE_UNKNOWN for a chunked reply.  free_fn(cls) (may be NULL) is
+ * called when the reply is done, also when this call fails.
+ */
+typedef long (*http_stream_fn)(void *cls, uint64_t pos, uint8_t *buf,
+			       size_t max);
+int http_reply_stream(struct http_req *r, unsigned status, const char *ctype,
+		      uint64_t size, http_stream_fn fn, void *cls,
+		      void (*free_fn)(void *cls));
+
+/* Close the connection without a reply (an "offline" server). */
+void http_drop(struct http_req *r);
+
+#endif
