@@ -46,8 +46,14 @@
 
 struct fileio;
 
-/* Largest file size: what off_t holds. */
-#define FILEIO_SIZE_MAX ((uint64_t)INT64_MAX)
+/*
+ * Largest file size: 16 TiB, ext4's limit with 4 KiB blocks.  A flush
+ * walks every chunk of the file (a hole too: its chunks are links to one
+ * zero leaf), so the bound keeps a truncate to a huge size or a write far
+ * past the end from tying up a FUSE thread for hours; past it writes and
+ * truncates fail with EFBIG.
+ */
+#define FILEIO_SIZE_MAX (16ull << 40)
 
 /*
  * Open the state of a file whose content is root (NULL: no DAG yet; the
