@@ -109,11 +109,19 @@ int cli_parse_cid_path(struct cid *out, const char **path_out,
  */
 int cli_repo_path(char **out);
 
+/*
+ * The repository directory as cli_repo_path gives it, created (with its
+ * parents, mode 0700 for each directory made) when missing.  Returns
+ * 0, EFS_EINVAL (no path; a path that is not a directory) or EFS_EIO
+ * (cannot create it); out is NULL on failure.
+ */
+int cli_repo_dir(char **out);
+
 struct bstore;
 
 /*
- * Open the repository's blockstore, creating the directory (mode 0700,
- * parents too) on first use.  Close with bstore_close and report its
+ * Open the repository's blockstore, creating the directory (as
+ * cli_repo_dir does) on first use.  Close with bstore_close and report its
  * error: it is the final sync.  Returns 0 or the errors of bstore_open
  * (EFS_EEXISTS when another process has it open).
  */

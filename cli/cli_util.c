@@ -223,15 +223,25 @@ out_errno:
 				   "cannot create repository %s", path);
 }
 
+int cli_repo_dir(char **out)
+{
+	int rc = cli_repo_path(out);
+
+	if (rc == 0 && (rc = mkdir_p(*out)) < 0) {
+		efs_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
 int cli_repo_open(struct bstore **out)
 {
 	char *dir;
 	int rc;
 
-	if ((rc = cli_repo_path(&dir)) < 0)
+	if ((rc = cli_repo_dir(&dir)) < 0)
 		return rc;
-	if ((rc = mkdir_p(dir)) == 0)
-		rc = bstore_open(out, dir, NULL);
+	rc = bstore_open(out, dir, NULL);
 	efs_free(dir);
 	return rc;
 }

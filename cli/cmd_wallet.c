@@ -32,6 +32,7 @@
 #include "core/filaddr.h"
 #include "core/filkey.h"
 #include "core/filsig.h"
+#include "core/mbase.h"
 #include "core/wallet.h"
 
 #include "core/banned.h"
@@ -93,7 +94,7 @@ static int open_wallet(struct wallet **out)
 	char *dir;
 	int rc;
 
-	if ((rc = cli_repo_path(&dir)) < 0)
+	if ((rc = cli_repo_dir(&dir)) < 0)
 		return rc;
 	rc = wallet_open(out, dir);
 	efs_free(dir);
@@ -223,7 +224,7 @@ static int do_import(struct wallet *w, const char *path,
 {
 	char text[FILKEY_KEYINFO_IN_MAX + 2];
 	struct filaddr a;
-	size_t len;
+	size_t len = 0;
 	int rc;
 
 	if ((rc = read_keyinfo(text, sizeof(text), &len, path)) == 0 &&
@@ -250,17 +251,6 @@ static int do_export(struct wallet *w, const char *addr)
 
 /* ---- sign, verify ---- */
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode the hex argument s into b (cap max bytes). */
 static int parse_hex(struct buf *b, const char *s, const char *what)
 {
@@ -271,7 +261,8 @@ static int parse_hex(struct buf *b, const char *s, const char *what)
 		return efs_error_set(EFS_EINVAL, "%s: odd number of hex "
 				     "digits", what);
 	for (size_t i = 0; i < n; i += 2) {
-		int hi = hex_digit(s[i]), lo = hex_digit(s[i + 1]);
+		int hi = mbase_hex_value(s[i]);
+		int lo = mbase_hex_value(s[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return efs_error_set(EFS_EINVAL, "%s: not hex", what);

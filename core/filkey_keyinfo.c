@@ -43,24 +43,14 @@ static const char hex_digits[] = "0123456789abcdef";
 
 /* ---- hex ---- */
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode hex s[0..n) (either case) into out; false when not hex. */
 static bool hex_decode(uint8_t *out, const char *s, size_t n)
 {
 	if (n % 2)
 		return false;
 	for (size_t i = 0; i < n; i += 2) {
-		int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
+		int hi = mbase_hex_value(s[i]);
+		int lo = mbase_hex_value(s[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return false;
@@ -101,7 +91,7 @@ static long scan_u4(struct ki_scan *s)
 	if (s->end - s->p < 4)
 		return -1;
 	for (int i = 0; i < 4; i++) {
-		int d = hex_value(*s->p++);
+		int d = mbase_hex_value(*s->p++);
 
 		if (d < 0)
 			return -1;

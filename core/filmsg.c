@@ -73,6 +73,18 @@ int filmsg_copy(struct filmsg *out, const struct filmsg *src)
 	return 0;
 }
 
+bool filmsg_equal(const struct filmsg *a, const struct filmsg *b)
+{
+	return a->version == b->version && filaddr_equal(&a->to, &b->to) &&
+	       filaddr_equal(&a->from, &b->from) && a->nonce == b->nonce &&
+	       !bigint_cmp(&a->value, &b->value) &&
+	       a->gas_limit == b->gas_limit &&
+	       !bigint_cmp(&a->gas_fee_cap, &b->gas_fee_cap) &&
+	       !bigint_cmp(&a->gas_premium, &b->gas_premium) &&
+	       a->method == b->method && a->params_len == b->params_len &&
+	       (!a->params_len || !memcmp(a->params, b->params, a->params_len));
+}
+
 static int put_addr(struct buf *b, const struct filaddr *a)
 {
 	uint8_t bytes[FILADDR_BYTES_MAX];
@@ -251,6 +263,14 @@ int filmsg_sig_from_bytes(struct filmsg_sig *out, const uint8_t *p,
 void filmsg_signed_release(struct filmsg_signed *sm)
 {
 	filmsg_release(&sm->msg);
+}
+
+bool filmsg_signed_equal(const struct filmsg_signed *a,
+			 const struct filmsg_signed *b)
+{
+	return filmsg_equal(&a->msg, &b->msg) && a->sig.type == b->sig.type &&
+	       a->sig.len == b->sig.len &&
+	       !memcmp(a->sig.data, b->sig.data, a->sig.len);
 }
 
 int filmsg_signed_encode(struct buf *out, const struct filmsg_signed *sm)

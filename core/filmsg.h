@@ -23,6 +23,7 @@
 #ifndef EFS_FILMSG_H
 #define EFS_FILMSG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -133,6 +134,10 @@ int filmsg_set_params(struct filmsg *m, const void *p, size_t len);
 /* A deep copy of src into out (release it).  0 or EFS_ENOMEM. */
 int filmsg_copy(struct filmsg *out, const struct filmsg *src);
 
+/* Whether a and b have equal fields (params compared by content), so
+ * that they encode to the same bytes and have the same CID. */
+bool filmsg_equal(const struct filmsg *a, const struct filmsg *b);
+
 /*
  * Append the CBOR of m to out.  Returns 0 or buf's errors (EFS_ENOMEM,
  * EFS_ETOOBIG past out's cap).
@@ -164,6 +169,11 @@ int filmsg_sig_from_bytes(struct filmsg_sig *out, const uint8_t *p,
 
 /* Release the message inside sm. */
 void filmsg_signed_release(struct filmsg_signed *sm);
+
+/* Whether a and b hold equal messages (filmsg_equal) and signatures
+ * (type and bytes). */
+bool filmsg_signed_equal(const struct filmsg_signed *a,
+			 const struct filmsg_signed *b);
 
 /* Append the CBOR of the signed message.  As filmsg_encode. */
 int filmsg_signed_encode(struct buf *out, const struct filmsg_signed *sm);

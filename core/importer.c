@@ -28,6 +28,7 @@
 #include "core/importer_i.h"
 #include "core/mhash.h"
 #include "core/pbwire_i.h"
+#include "core/utf8.h"
 #include "core/varint.h"
 
 #include "core/banned.h"
@@ -112,42 +113,6 @@ int importer_opts_cid_version(const struct importer_opts *o)
 	return o->hash == MHASH_SHA2_256 ? o->cid_version : 1;
 }
 
-/*
- * Length of the valid UTF-8 sequence at p[0..len), or 0 if there is none
- * (overlong forms, surrogates, past U+10FFFF, truncated): what survives
- * a round trip through a strict decoder, as the JS stack requires.
- */
-static size_t utf8_seq(const uint8_t *p, size_t len)
-{
-	uint8_t c = p[0], lo = 0x80, hi = 0xbf;
-	size_t n;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (len < n || p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
-}
-
 const char *importer_escape(char *out, size_t cap, const char *s, size_t len)
 {
 	size_t o = 0;
@@ -182,7 +147,7 @@ int importer_name_check(const char *name, size_t len)
 	    (len == 2 && name[0] == '.' && name[1] == '.'))
 		return bad_name(name, len, "is reserved");
 	for (size_t i = 0; i < len;) {
-		size_t n = utf8_seq(p + i, len - i);
+		size_t n = utf8_width(p + i, len - i);
 
 		if (n == 0)
 			return bad_name(name, len, "is not valid UTF-8");

@@ -38,10 +38,16 @@ static long too_small(void)
 	return efs_error_set(EFS_ETOOBIG, "multibase output buffer too small");
 }
 
-static long base32_encode(char *out, size_t cap, const char *alpha,
-			  const uint8_t *in, size_t len)
+/*
+ * RFC 4648's codecs whose characters each carry width bits (base32: 5,
+ * base64: 6): bytes go into the bottom of an accumulator and characters
+ * come out of its top.  The encoder pads the last character's bits with
+ * zeros and then writes '=' up to n characters.
+ */
+static long bits_encode(char *out, size_t cap, const char *alpha,
+			int width, size_t n, const uint8_t *in, size_t len)
 {
-	size_t n = mbase_base32_len(len);
+	uint32_t mask = (1u << width) - 1;
 	size_t o = 0;
 	uint32_t acc = 0;
 	int bits = 0;
@@ -51,39 +57,41 @@ static long base32_encode(char *out, size_t cap, const char *alpha,
 	for (size_t i = 0; i < len; i++) {
 		acc = (acc << 8) | in[i];
 		bits += 8;
-		while (bits >= 5) {
-			bits -= 5;
-			out[o++] = alpha[(acc >> bits) & 31];
+		while (bits >= width) {
+			bits -= width;
+			out[o++] = alpha[(acc >> bits) & mask];
 		}
 	}
 	if (bits)
-		out[o++] = alpha[(acc << (5 - bits)) & 31];
+		out[o++] = alpha[(acc << (width - bits)) & mask];
+	while (o < n)
+		out[o++] = '=';
 	out[o] = '\0';
 	return (long)o;
 }
 
-static int b32_value(char c, const char *alpha)
-{
-	const char *p = c ? memchr(alpha, c, 32) : NULL;
-
-	return p ? (int)(p - alpha) : -1;
-}
-
-static long base32_decode(uint8_t *out, size_t cap, const char *alpha,
-			  const char *s, size_t slen)
+/*
+ * The decoder of bits_encode, without padding: every character must be
+ * in alpha, and what is left over at the end must be fewer bits than a
+ * character (else the length is impossible) and all zero.  name
+ * ("base32") goes into the error messages.
+ */
+static long bits_decode(uint8_t *out, size_t cap, const char *alpha,
+			int width, const char *s, size_t slen,
+			const char *name)
 {
 	size_t o = 0;
 	uint32_t acc = 0;
 	int bits = 0;
 
 	for (size_t i = 0; i < slen; i++) {
-		int v = b32_value(s[i], alpha);
+		const char *p = s[i] ? memchr(alpha, s[i], 1u << width) : NULL;
 
-		if (v < 0)
+		if (!p)
 			return efs_error_set(EFS_ECORRUPT,
-					     "invalid base32 character");
-		acc = (acc << 5) | (uint32_t)v;
-		bits += 5;
+					     "invalid %s character", name);
+		acc = (acc << width) | (uint32_t)(p - alpha);
+		bits += width;
 		if (bits >= 8) {
 			bits -= 8;
 			if (o == cap)
@@ -91,9 +99,25 @@ static long base32_decode(uint8_t *out, size_t cap, const char *alpha,
 			out[o++] = (uint8_t)(acc >> bits);
 		}
 	}
-	if (bits >= 5 || (acc & ((1u << bits) - 1)))
-		return efs_error_set(EFS_ECORRUPT, "invalid base32 padding");
+	if (bits >= width)
+		return efs_error_set(EFS_ECORRUPT, "invalid %s length", name);
+	if (acc & ((1u << bits) - 1))
+		return efs_error_set(EFS_ECORRUPT, "invalid %s trailing bits",
+				     name);
 	return (long)o;
+}
+
+static long base32_encode(char *out, size_t cap, const char *alpha,
+			  const uint8_t *in, size_t len)
+{
+	return bits_encode(out, cap, alpha, 5, mbase_base32_len(len), in,
+			   len);
+}
+
+static long base32_decode(uint8_t *out, size_t cap, const char *alpha,
+			  const char *s, size_t slen)
+{
+	return bits_decode(out, cap, alpha, 5, s, slen, "base32");
 }
 
 long mbase_base32_encode(char *out, size_t cap, const uint8_t *in,
@@ -180,6 +204,17 @@ long mbase_base58_decode(uint8_t *out, size_t cap, const char *s,
 	return (long)(zeros + nbytes);
 }
 
+int mbase_hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static long base16_encode(char *out, size_t cap, const char *alpha,
 			  const uint8_t *in, size_t len)
 {
@@ -225,27 +260,8 @@ size_t mbase_base64_len(size_t n, bool pad)
 static long base64_encode(char *out, size_t cap, const char *alpha,
 			  bool pad, const uint8_t *in, size_t len)
 {
-	size_t n = mbase_base64_len(len, pad);
-	size_t o = 0;
-	uint32_t acc = 0;
-	int bits = 0;
-
-	if (n + 1 > cap)
-		return too_small();
-	for (size_t i = 0; i < len; i++) {
-		acc = (acc << 8) | in[i];
-		bits += 8;
-		while (bits >= 6) {
-			bits -= 6;
-			out[o++] = alpha[(acc >> bits) & 63];
-		}
-	}
-	if (bits)
-		out[o++] = alpha[(acc << (6 - bits)) & 63];
-	while (o < n)
-		out[o++] = '=';
-	out[o] = '\0';
-	return (long)o;
+	return bits_encode(out, cap, alpha, 6, mbase_base64_len(len, pad), in,
+			   len);
 }
 
 /*
@@ -257,10 +273,6 @@ static long base64_encode(char *out, size_t cap, const char *alpha,
 static long base64_decode(uint8_t *out, size_t cap, const char *alpha,
 			  bool pad, const char *s, size_t slen)
 {
-	size_t o = 0;
-	uint32_t acc = 0;
-	int bits = 0;
-
 	if (pad) {
 		if (slen % 4)
 			return efs_error_set(EFS_ECORRUPT,
@@ -270,25 +282,7 @@ static long base64_decode(uint8_t *out, size_t cap, const char *alpha,
 	}
 	if (slen % 4 == 1)
 		return efs_error_set(EFS_ECORRUPT, "invalid base64 length");
-	for (size_t i = 0; i < slen; i++) {
-		const char *p = s[i] ? memchr(alpha, s[i], 64) : NULL;
-
-		if (!p)
-			return efs_error_set(EFS_ECORRUPT,
-					     "invalid base64 character");
-		acc = (acc << 6) | (uint32_t)(p - alpha);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o == cap)
-				return too_small();
-			out[o++] = (uint8_t)(acc >> bits);
-		}
-	}
-	if (acc & ((1u << bits) - 1))
-		return efs_error_set(EFS_ECORRUPT,
-				     "invalid base64 trailing bits");
-	return (long)o;
+	return bits_decode(out, cap, alpha, 6, s, slen, "base64");
 }
 
 long mbase_base64_encode(char *out, size_t cap, const uint8_t *in,

@@ -15,6 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The value of the hex digit c, either case (0-9, a-f, A-F), or -1. */
+int mbase_hex_value(char c);
+
 /* Characters needed to encode n bytes in a base (without prefix or NUL). */
 size_t mbase_base32_len(size_t n);
 size_t mbase_base58_maxlen(size_t n);

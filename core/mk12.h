@@ -36,7 +36,7 @@
  *   the "ProposalCid" of the old Lotus client API.
  *
  * Decoding is strict where cbor-gen is strict and stricter where it is
- * lax (see mk12.c): the input must be exactly one canonical DAG-CBOR
+ * lax (see mk12_shape.c): the input must be exactly one canonical DAG-CBOR
  * item, map keys not known are skipped as cbor-gen skips them, a field
  * missing from a map takes its Go zero value unless that value cannot be
  * encoded (a CID, an address, a signature, a proposal: then ECORRUPT).

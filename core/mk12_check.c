@@ -31,14 +31,14 @@
 /* Cap on the texts a verdict holds (the params echo is the long one). */
 #define VERDICT_TEXT_MAX (MK12_BYTES_MAX + 4096)
 
-void mk12_verdict_init(struct mk12_verdict *v)
+void mk12_check_verdict_init(struct mk12_verdict *v)
 {
 	v->accepted = true;
 	buf_init(&v->reason, VERDICT_TEXT_MAX);
 	buf_init(&v->detail, VERDICT_TEXT_MAX);
 }
 
-void mk12_verdict_release(struct mk12_verdict *v)
+void mk12_check_verdict_release(struct mk12_verdict *v)
 {
 	buf_release(&v->reason);
 	buf_release(&v->detail);

@@ -68,8 +68,9 @@ struct mk12_verdict {
 	struct buf detail;   /* the error Curio logs; empty when accepted */
 };
 
-void mk12_verdict_init(struct mk12_verdict *v);
-void mk12_verdict_release(struct mk12_verdict *v);
+/* A verdict of accepted with empty texts; release frees its buffers. */
+void mk12_check_verdict_init(struct mk12_verdict *v);
+void mk12_check_verdict_release(struct mk12_verdict *v);
 
 /*
  * What validateDealProposal asks the chain and its configuration.
@@ -95,8 +96,8 @@ struct mk12_chain_view {
 };
 
 /*
- * Step 1.  Fills out (which mk12_verdict_init made) with the first rule
- * cp breaks, reason "failed validation: ...", or accepted.  Returns 0,
+ * Step 1.  Fills out (which mk12_check_verdict_init made) with the first
+ * rule cp breaks, reason "failed validation: ...", or accepted.  Returns 0,
  * EFS_ENOMEM (then out is incomplete) or EFS_EINVAL when cp cannot be
  * encoded (never for a decoded proposal).  chain->verify is required.
  */

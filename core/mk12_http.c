@@ -23,7 +23,8 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
-#include "core/mk12_i.h"
+#include "core/mbase.h"
+#include "core/utf8.h"
 
 #include "core/banned.h"
 
@@ -70,7 +71,7 @@ static int put_string(struct buf *b, const char *s)
 	int rc = buf_addch(b, '"');
 
 	for (size_t i = 0, w; rc == 0 && i < n; i += w) {
-		w = mk12_utf8_width(p + i, n - i);
+		w = utf8_width(p + i, n - i);
 		if (p[i] < 0x80)
 			rc = put_ascii(b, p[i]);
 		else if (w == 0)
@@ -248,17 +249,11 @@ static int hex4(const struct json *j, size_t at, uint32_t *out)
 	if (at > j->len || j->len - at < 4)
 		return -1;
 	for (size_t i = 0; i < 4; i++) {
-		uint8_t c = j->p[at + i];
+		int d = mbase_hex_value((char)j->p[at + i]);
 
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v |= c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			v |= c - 'A' + 10;
-		else
+		if (d < 0)
 			return -1;
+		v = v << 4 | (uint32_t)d;
 	}
 	*out = v;
 	return 0;
@@ -266,31 +261,9 @@ static int hex4(const struct json *j, size_t at, uint32_t *out)
 
 static int put_rune(struct buf *out, uint32_t r)
 {
-	uint8_t u[4];
-	size_t n;
+	uint8_t u[UTF8_MAX_LEN];
 
-	if (!out)
-		return 0;
-	if (r < 0x80) {
-		u[0] = (uint8_t)r;
-		n = 1;
-	} else if (r < 0x800) {
-		u[0] = (uint8_t)(0xc0 | r >> 6);
-		u[1] = (uint8_t)(0x80 | (r & 0x3f));
-		n = 2;
-	} else if (r < 0x10000) {
-		u[0] = (uint8_t)(0xe0 | r >> 12);
-		u[1] = (uint8_t)(0x80 | (r >> 6 & 0x3f));
-		u[2] = (uint8_t)(0x80 | (r & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (uint8_t)(0xf0 | r >> 18);
-		u[1] = (uint8_t)(0x80 | (r >> 12 & 0x3f));
-		u[2] = (uint8_t)(0x80 | (r >> 6 & 0x3f));
-		u[3] = (uint8_t)(0x80 | (r & 0x3f));
-		n = 4;
-	}
-	return buf_add(out, u, n);
+	return out ? buf_add(out, u, utf8_encode(u, r)) : 0;
 }
 
 /* \uXXXX at j->pos, with a following low surrogate if it pairs. */
@@ -358,7 +331,7 @@ static int get_string(struct json *j, struct buf *out)
 			rc = get_escape(j, out);
 			continue;
 		}
-		w = mk12_utf8_width(j->p + j->pos, j->len - j->pos);
+		w = utf8_width(j->p + j->pos, j->len - j->pos);
 		if (w == 0) {
 			rc = out ? buf_add(out, "\xef\xbf\xbd", 3) : 0;
 			w = 1;
@@ -529,16 +502,15 @@ static int get_header(struct json *j, struct mk12_http_request *out)
 	return rc;
 }
 
-static int get_headers(struct json *j, struct mk12_http_request *out)
+/*
+ * The members of the object whose '{' is at j->pos, each read by get
+ * (which starts at its key), through the closing '}'.
+ */
+static int get_members(struct json *j, struct mk12_http_request *out,
+		       int (*get)(struct json *, struct mk12_http_request *))
 {
 	int rc = 0;
 
-	if (at_null(j)) {
-		free_headers(out);
-		return 0;
-	}
-	if (peek(j) != '{')
-		return syntax(j, "Headers is not an object");
 	j->pos++;
 	skip_space(j);
 	if (peek(j) == '}') {
@@ -546,7 +518,7 @@ static int get_headers(struct json *j, struct mk12_http_request *out)
 		return 0;
 	}
 	while (rc == 0) {
-		rc = get_header(j, out);
+		rc = get(j, out);
 		skip_space(j);
 		if (rc < 0 || peek(j) == '}')
 			break;
@@ -555,6 +527,17 @@ static int get_headers(struct json *j, struct mk12_http_request *out)
 	if (rc == 0)
 		j->pos++;
 	return rc;
+}
+
+static int get_headers(struct json *j, struct mk12_http_request *out)
+{
+	if (at_null(j)) {
+		free_headers(out);
+		return 0;
+	}
+	if (peek(j) != '{')
+		return syntax(j, "Headers is not an object");
+	return get_members(j, out, get_header);
 }
 
 static int get_member(struct json *j, struct mk12_http_request *out)
@@ -578,26 +561,11 @@ static int get_member(struct json *j, struct mk12_http_request *out)
 
 static int get_object(struct json *j, struct mk12_http_request *out)
 {
-	int rc = 0;
-
 	if (at_null(j))
 		return 0;
 	if (peek(j) != '{')
 		return syntax(j, "transfer params are not a json object");
-	j->pos++;
-	skip_space(j);
-	if (peek(j) == '}')
-		return 0;
-	while (rc == 0) {
-		rc = get_member(j, out);
-		skip_space(j);
-		if (rc < 0 || peek(j) == '}')
-			break;
-		rc = expect(j, ',');
-	}
-	if (rc == 0)
-		j->pos++;
-	return rc;
+	return get_members(j, out, get_member);
 }
 
 int mk12_http_request_decode(struct mk12_http_request *out,

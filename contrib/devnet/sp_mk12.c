@@ -21,9 +21,12 @@
  *   until the deal is sealed, then "Sealed" / "Sealed and Indexed" with
  *   the chain deal ID; TransferSize and NBytesReceived 1; an unknown UUID
  *   gets "failed to get sealed deal status".  A failed deal has its
- *   reason in DealStatus.Error (Curio's failDeal).  Unlike Curio, and as
- *   Boost does, the request's signature over the UUID is checked
- *   against the deal's client ("signature verification failed").
+ *   reason in DealStatus.Error (what Curio's failDeal stores), with the
+ *   statuses Curio gives a deal that left its pipeline ("Sealed" /
+ *   "Sealed and Indexed"): a client must look at Error first.  Unlike
+ *   Curio, and as Boost does, the request's signature over the UUID is
+ *   checked against the deal's client ("signature verification
+ *   failed").
  *
  * The chain state the checks need (collateral bounds, the client's
  * escrow and DataCap) is read from the devnet chain directly.

@@ -128,4 +128,26 @@ check_err "misplaced: one line" "holds the key of"
 ls -A "$W" | grep -q '^\.' && fail "temporary files left: $(ls -A "$W")" ||
 	pass "no temporary files left"
 
+# A repository whose parents do not exist yet: made like `mkdir -p`,
+# each new directory 0700.
+deep="$T/a/b/c"
+expect 0 "new in a repository with missing parents" -- \
+	env ESTUARYFS_HOME="$deep" "$EFS" wallet new
+daddr=$(cat "$T/out")
+check_eq "repository dir is 0700" "$(stat -c %a "$deep")" 700
+check_eq "its new parents are 0700" "$(stat -c %a "$T/a" "$T/a/b")" \
+	"$(printf '700\n700')"
+check_eq "its wallet dir is 0700" "$(stat -c %a "$deep/wallet")" 700
+check_eq "its key file is 0600" "$(stat -c %a "$deep/wallet/$daddr")" 600
+expect 0 "list there" -- env ESTUARYFS_HOME="$deep" "$EFS" wallet list
+check_eq "list there has the key" "$(cat "$T/out")" "$daddr"
+check_eq "no blockstore made for the wallet" "$(ls "$deep")" wallet
+touch "$T/plain"
+expect 5 "a repository under a regular file" -- \
+	env ESTUARYFS_HOME="$T/plain/repo" "$EFS" wallet list
+check_err "under a file: one line" "cannot create repository"
+expect 2 "a repository that is a regular file" -- \
+	env ESTUARYFS_HOME="$T/plain" "$EFS" wallet list
+check_err "a file: one line" "is not a directory"
+
 finish

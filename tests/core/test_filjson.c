@@ -15,11 +15,11 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "tests/core/filmsg_test.h"
 #include "tests/harness.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
-#define KEY_ADDR "f1ksu3ktw4xhyaoltwr546b3epfs5wxxqfyyxipwi"
 #define SEND_CID "bafy2bzacedrff2ut5ntedbtt4bc3d74qjmxpzpvh7upz4fzl36cqty32qurc6"
 #define SEND_SIG "/DgAvSw0DMH8c5DZbvxvmDAitMdolqfUfCbR8CPEQuY4WD2zLNNYF3xzWQwRd" \
 	"a5+GMueU6D3Dwt7X/5oR2CGqwA="
@@ -47,55 +47,20 @@ static const char send_zondax[] =
 	"\"GasFeeCap\":\"2500\",\"GasPremium\":\"2500\"},"
 	"\"Signature\":{\"Type\":1,\"Data\":\"" SEND_SIG "\"}}";
 
-static struct buf vectors = BUF_INIT(BUF_NOCAP);
-
-static int suite_cleanup(void)
-{
-	buf_release(&vectors);
-	return 0;
-}
-
-/* The vector "<prefix>-<name>" into v (room for 512 bytes). */
-static size_t vector(uint8_t *v, const char *prefix, const char *name)
-{
-	char key[64];
-	long n;
-
-	if (!vectors.len)
-		CU_ASSERT_EQUAL_FATAL(harness_read_data(&vectors,
-					"filecoin/messages.txt"), 0);
-	snprintf(key, sizeof(key), "%s-%s", prefix, name);
-	n = harness_vector_hex(v, 512, &vectors, key);
-	CU_ASSERT_FATAL(n > 0);
-	return (size_t)n;
-}
-
 static void load_msg(struct filmsg *m, const char *name)
 {
-	uint8_t v[512];
-	size_t n = vector(v, "msg", name);
+	uint8_t v[MSG_VECTOR_MAX];
+	size_t n = msg_vector(v, "msg", name);
 
 	CU_ASSERT_EQUAL_FATAL(filmsg_decode(m, v, n), 0);
 }
 
 static void load_signed(struct filmsg_signed *sm, const char *name)
 {
-	uint8_t v[512];
-	size_t n = vector(v, "signed", name);
+	uint8_t v[MSG_VECTOR_MAX];
+	size_t n = msg_vector(v, "signed", name);
 
 	CU_ASSERT_EQUAL_FATAL(filmsg_signed_decode(sm, v, n), 0);
-}
-
-static bool msg_equal(const struct filmsg *a, const struct filmsg *b)
-{
-	return a->version == b->version && filaddr_equal(&a->to, &b->to) &&
-	       filaddr_equal(&a->from, &b->from) && a->nonce == b->nonce &&
-	       !bigint_cmp(&a->value, &b->value) &&
-	       a->gas_limit == b->gas_limit &&
-	       !bigint_cmp(&a->gas_fee_cap, &b->gas_fee_cap) &&
-	       !bigint_cmp(&a->gas_premium, &b->gas_premium) &&
-	       a->method == b->method && a->params_len == b->params_len &&
-	       (!a->params_len || !memcmp(a->params, b->params, a->params_len));
 }
 
 /* Dump v compactly and compare with want; v is released. */
@@ -141,7 +106,7 @@ static void test_filjson__message(void)
 		assert_dump(v, cases[i].json);
 		v = load(cases[i].json);
 		CU_ASSERT_EQUAL_FATAL(filjson_msg_decode(&back, v), 0);
-		CU_ASSERT(msg_equal(&m, &back));
+		CU_ASSERT(filmsg_equal(&m, &back));
 		json_decref(v);
 		filmsg_release(&back);
 		filmsg_release(&m);
@@ -171,7 +136,7 @@ static void test_filjson__signed(void)
 	v = load(send_zondax);
 	CU_ASSERT_EQUAL_FATAL(filjson_signed_decode(&back, v), 0);
 	json_decref(v);
-	CU_ASSERT(msg_equal(&sm.msg, &back.msg));
+	CU_ASSERT(filmsg_equal(&sm.msg, &back.msg));
 	CU_ASSERT_EQUAL(back.sig.type, sm.sig.type);
 	CU_ASSERT_EQUAL(back.sig.len, 65);
 	CU_ASSERT(!memcmp(back.sig.data, sm.sig.data, 65));
@@ -414,7 +379,7 @@ static void test_filjson__roundtrip(void)
 		v = load(text);
 		free(text);
 		CU_ASSERT_EQUAL_FATAL(filjson_msg_decode(&back, v), 0);
-		CU_ASSERT(msg_equal(&m, &back));
+		CU_ASSERT(filmsg_equal(&m, &back));
 		json_decref(v);
 		filmsg_release(&back);
 		filmsg_release(&m);
@@ -461,5 +426,5 @@ static CU_TestInfo filjson_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
-HARNESS_MAIN({ .pName = "filjson", .pCleanupFunc = suite_cleanup,
+HARNESS_MAIN({ .pName = "filjson", .pCleanupFunc = msg_vectors_release,
 	       .pTests = filjson_tests })

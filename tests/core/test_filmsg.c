@@ -17,12 +17,10 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "tests/core/filmsg_test.h"
 #include "tests/harness.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
-
-/* f1 of the secp256k1 key 0x01 * 32 (zondax keyRecover). */
-#define KEY_ADDR "f1ksu3ktw4xhyaoltwr546b3epfs5wxxqfyyxipwi"
 
 static const struct {
 	const char *name;
@@ -54,29 +52,6 @@ static const struct {
 	  "bafy2bzacec24vps7njatvfjssgdv7fnpbyhinh5p2w36ez47gfyzlulbkdacq" },
 };
 
-static struct buf vectors = BUF_INIT(BUF_NOCAP);
-
-static int suite_cleanup(void)
-{
-	buf_release(&vectors);
-	return 0;
-}
-
-/* The vector "<prefix>-<name>" into out (room for 512 bytes). */
-static size_t vector(uint8_t *out, const char *prefix, const char *name)
-{
-	char key[64];
-	long n;
-
-	if (!vectors.len)
-		CU_ASSERT_EQUAL_FATAL(harness_read_data(&vectors,
-					"filecoin/messages.txt"), 0);
-	snprintf(key, sizeof(key), "%s-%s", prefix, name);
-	n = harness_vector_hex(out, 512, &vectors, key);
-	CU_ASSERT_FATAL(n > 0);
-	return (size_t)n;
-}
-
 static void build(struct filmsg *m, size_t i)
 {
 	uint8_t params[64];
@@ -100,23 +75,73 @@ static void build(struct filmsg *m, size_t i)
 	CU_ASSERT_EQUAL_FATAL(filmsg_set_params(m, params, (size_t)plen), 0);
 }
 
-static bool msg_equal(const struct filmsg *a, const struct filmsg *b)
+/* filmsg_equal looks at every field, and at params by content. */
+static void test_filmsg__equal(void)
 {
-	return a->version == b->version && filaddr_equal(&a->to, &b->to) &&
-	       filaddr_equal(&a->from, &b->from) && a->nonce == b->nonce &&
-	       !bigint_cmp(&a->value, &b->value) &&
-	       a->gas_limit == b->gas_limit &&
-	       !bigint_cmp(&a->gas_fee_cap, &b->gas_fee_cap) &&
-	       !bigint_cmp(&a->gas_premium, &b->gas_premium) &&
-	       a->method == b->method && a->params_len == b->params_len &&
-	       (!a->params_len || !memcmp(a->params, b->params, a->params_len));
+	struct filmsg a, b;
+
+	build(&a, 1); /* addbalance: all fields differ from each other */
+	CU_ASSERT_FATAL(a.params_len > 0);
+	for (int field = 0; field <= 10; field++) {
+		CU_ASSERT_EQUAL_FATAL(filmsg_copy(&b, &a), 0);
+		CU_ASSERT(b.params != a.params && filmsg_equal(&a, &b));
+		switch (field) {
+		case 0: b.version++; break;
+		case 1: b.to = a.from; break;
+		case 2: b.from = a.to; break;
+		case 3: b.nonce++; break;
+		case 4: b.value = a.gas_fee_cap; break;
+		case 5: b.gas_limit++; break;
+		case 6: b.gas_fee_cap = a.value; break;
+		case 7: b.gas_premium = a.value; break;
+		case 8: b.method++; break;
+		case 9: b.params[0] ^= 1; break;
+		default: b.params_len--; break;
+		}
+		CU_ASSERT(!filmsg_equal(&a, &b));
+		CU_ASSERT(!filmsg_equal(&b, &a));
+		filmsg_release(&b);
+	}
+	filmsg_release(&a);
+	build(&a, 0); /* send: no params */
+	CU_ASSERT_EQUAL_FATAL(filmsg_copy(&b, &a), 0);
+	CU_ASSERT(filmsg_equal(&a, &b));
+	filmsg_release(&b);
+	filmsg_release(&a);
+}
+
+/* filmsg_signed_equal: the message, the signature type and its bytes. */
+static void test_filmsg__signed_equal(void)
+{
+	struct filmsg_signed a, b;
+
+	build(&a.msg, 0);
+	a.sig.type = FILMSG_SIG_SECP256K1;
+	a.sig.len = 65;
+	memset(a.sig.data, 0x5a, 65);
+	for (int change = 0; change <= 4; change++) {
+		b = a;
+		CU_ASSERT_EQUAL_FATAL(filmsg_copy(&b.msg, &a.msg), 0);
+		CU_ASSERT(filmsg_signed_equal(&a, &b));
+		switch (change) {
+		case 0: b.sig.type = FILMSG_SIG_DELEGATED; break;
+		case 1: b.sig.len--; break;
+		case 2: b.sig.data[0] ^= 1; break;
+		case 3: b.sig.data[64] ^= 0x80; break;
+		default: b.msg.nonce++; break;
+		}
+		CU_ASSERT(!filmsg_signed_equal(&a, &b));
+		CU_ASSERT(!filmsg_signed_equal(&b, &a));
+		filmsg_signed_release(&b);
+	}
+	filmsg_signed_release(&a);
 }
 
 static void test_filmsg__golden(void)
 {
 	for (size_t i = 0; i < N_ELEMS(golden); i++) {
-		uint8_t want[512];
-		size_t n = vector(want, "msg", golden[i].name);
+		uint8_t want[MSG_VECTOR_MAX];
+		size_t n = msg_vector(want, "msg", golden[i].name);
 		struct buf b = BUF_INIT(BUF_NOCAP);
 		struct filmsg m, back;
 		struct cid id;
@@ -129,7 +154,7 @@ static void test_filmsg__golden(void)
 		CU_ASSERT_EQUAL_FATAL(filmsg_cid(&id, &m), 0);
 		CU_ASSERT_STRING_EQUAL(cid_tostr(s, &id), golden[i].cid);
 		CU_ASSERT_EQUAL_FATAL(filmsg_decode(&back, want, n), 0);
-		CU_ASSERT(msg_equal(&m, &back));
+		CU_ASSERT(filmsg_equal(&m, &back));
 		filmsg_release(&back);
 		filmsg_release(&m);
 		buf_release(&b);
@@ -149,9 +174,9 @@ static void test_filmsg__signed(void)
 	};
 
 	for (size_t i = 0; i < N_ELEMS(cases); i++) {
-		uint8_t want[512], msg[512];
-		size_t n = vector(want, "signed", cases[i].name);
-		size_t mn = vector(msg, "msg", cases[i].name);
+		uint8_t want[MSG_VECTOR_MAX], msg[MSG_VECTOR_MAX];
+		size_t n = msg_vector(want, "signed", cases[i].name);
+		size_t mn = msg_vector(msg, "msg", cases[i].name);
 		struct buf b = BUF_INIT(BUF_NOCAP);
 		struct filmsg_signed sm;
 		struct filmsg m;
@@ -162,7 +187,7 @@ static void test_filmsg__signed(void)
 		CU_ASSERT_EQUAL(sm.sig.type, FILMSG_SIG_SECP256K1);
 		CU_ASSERT_EQUAL(sm.sig.len, 65);
 		CU_ASSERT_EQUAL_FATAL(filmsg_decode(&m, msg, mn), 0);
-		CU_ASSERT(msg_equal(&m, &sm.msg));
+		CU_ASSERT(filmsg_equal(&m, &sm.msg));
 		CU_ASSERT_EQUAL_FATAL(filmsg_signed_encode(&b, &sm), 0);
 		CU_ASSERT(b.len == n && !memcmp(b.ptr, want, n));
 		CU_ASSERT_EQUAL_FATAL(filmsg_signed_cid(&id, &sm), 0);
@@ -197,6 +222,7 @@ static void test_filmsg__bls_cid(void)
 	CU_ASSERT_EQUAL(back.sig.type, FILMSG_SIG_DELEGATED);
 	CU_ASSERT_EQUAL(back.sig.len, 96);
 	CU_ASSERT(!memcmp(back.sig.data, sm.sig.data, 96));
+	CU_ASSERT(filmsg_signed_equal(&sm, &back));
 	filmsg_signed_release(&back);
 	filmsg_signed_release(&sm);
 	buf_release(&b);
@@ -317,7 +343,7 @@ static void test_filmsg__params_cap(void)
 			      0);
 	CU_ASSERT_EQUAL_FATAL(filmsg_encode(&b, &m), 0);
 	CU_ASSERT_EQUAL_FATAL(filmsg_decode(&back, b.ptr, b.len), 0);
-	CU_ASSERT(msg_equal(&m, &back));
+	CU_ASSERT(filmsg_equal(&m, &back));
 	filmsg_release(&back);
 	/* one byte more, written by hand: 5a 00200001 */
 	b.len -= FILMSG_PARAMS_MAX + 5;
@@ -340,8 +366,8 @@ static void test_filmsg__params_cap(void)
 static void test_filmsg__truncated_and_flipped(void)
 {
 	for (size_t i = 0; i < N_ELEMS(golden); i++) {
-		uint8_t v[512];
-		size_t n = vector(v, "msg", golden[i].name);
+		uint8_t v[MSG_VECTOR_MAX];
+		size_t n = msg_vector(v, "msg", golden[i].name);
 		struct filmsg m;
 
 		for (size_t k = 0; k < n; k++)
@@ -355,8 +381,8 @@ static void test_filmsg__truncated_and_flipped(void)
 			}
 	}
 	{
-		uint8_t v[512];
-		size_t n = vector(v, "signed", "send");
+		uint8_t v[MSG_VECTOR_MAX];
+		size_t n = msg_vector(v, "signed", "send");
 		struct filmsg_signed sm;
 
 		for (size_t k = 0; k < n; k++)
@@ -368,23 +394,23 @@ static void test_filmsg__truncated_and_flipped(void)
 /* The seeded random messages of gen-filecoin-vectors.mjs (iso-filecoin). */
 static void test_filmsg__random_js(void)
 {
+	const struct buf *vectors = msg_vectors_text();
 	size_t count = 0;
 
 	for (int i = 0;; i++) {
-		uint8_t v[512], want[CID_BYTES_MAX], got[CID_BYTES_MAX];
+		uint8_t v[MSG_VECTOR_MAX];
+		uint8_t want[CID_BYTES_MAX], got[CID_BYTES_MAX];
 		char name[32];
 		struct buf b = BUF_INIT(BUF_NOCAP);
 		struct filmsg m;
 		struct cid id;
 		long n, cn;
 
-		if (!vectors.len)
-			vector(v, "msg", "send");
 		snprintf(name, sizeof(name), "rmsg-%d", i);
-		if ((n = harness_vector_hex(v, sizeof(v), &vectors, name)) < 0)
+		if ((n = harness_vector_hex(v, sizeof(v), vectors, name)) < 0)
 			break;
 		snprintf(name, sizeof(name), "rcid-%d", i);
-		cn = harness_vector_hex(want, sizeof(want), &vectors, name);
+		cn = harness_vector_hex(want, sizeof(want), vectors, name);
 		CU_ASSERT_FATAL(cn > 0);
 		CU_ASSERT_EQUAL_FATAL(filmsg_decode(&m, v, (size_t)n), 0);
 		CU_ASSERT_EQUAL_FATAL(filmsg_encode(&b, &m), 0);
@@ -426,9 +452,9 @@ out:
 
 static void test_filmsg__alloc(void)
 {
-	uint8_t v[512];
+	uint8_t v[MSG_VECTOR_MAX];
 	struct buf bytes = BUF_INIT(BUF_NOCAP);
-	size_t n = vector(v, "signed", "addbalance");
+	size_t n = msg_vector(v, "signed", "addbalance");
 
 	CU_ASSERT_EQUAL_FATAL(buf_add(&bytes, v, n), 0);
 	CU_ASSERT(harness_alloc_loop(alloc_run, &bytes) > 2);
@@ -436,6 +462,8 @@ static void test_filmsg__alloc(void)
 }
 
 static CU_TestInfo filmsg_tests[] = {
+	{ "equal", test_filmsg__equal },
+	{ "signed_equal", test_filmsg__signed_equal },
 	{ "golden", test_filmsg__golden },
 	{ "signed", test_filmsg__signed },
 	{ "bls_cid", test_filmsg__bls_cid },
@@ -448,5 +476,5 @@ static CU_TestInfo filmsg_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
-HARNESS_MAIN({ .pName = "filmsg", .pCleanupFunc = suite_cleanup,
+HARNESS_MAIN({ .pName = "filmsg", .pCleanupFunc = msg_vectors_release,
 	       .pTests = filmsg_tests })

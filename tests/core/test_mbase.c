@@ -214,6 +214,55 @@ static void test_mbase__strict(void)
 	}
 }
 
+/* Every char: the 22 hex digits of either case, and nothing else. */
+static void test_mbase__hex_value(void)
+{
+	static const char lower[] = "0123456789abcdef";
+	static const char upper[] = "0123456789ABCDEF";
+	unsigned digits = 0;
+
+	for (int c = -128; c < 128; c++) {
+		const char *l = c ? strchr(lower, c) : NULL;
+		const char *u = c ? strchr(upper, c) : NULL;
+		int want = l ? (int)(l - lower) : u ? (int)(u - upper) : -1;
+
+		CU_ASSERT_EQUAL(mbase_hex_value((char)c), want);
+		digits += want >= 0;
+	}
+	CU_ASSERT_EQUAL(digits, 22);
+}
+
+/* Each way a string is refused has its own message. */
+static void test_mbase__messages(void)
+{
+	static const struct {
+		const char *s;
+		const char *msg;
+	} cases[] = {
+		{ "bm1", "invalid base32 character" },
+		{ "bm", "invalid base32 length" },
+		{ "bmzxw6y", "invalid base32 length" },
+		{ "bmz", "invalid base32 trailing bits" },
+		{ "m-_8", "invalid base64 character" },
+		{ "mZ", "invalid base64 length" },
+		{ "mZh", "invalid base64 trailing bits" },
+		{ "MZg", "invalid base64 padding" },
+		{ "f0", "odd-length base16" },
+		{ "z0", "invalid base58 character" },
+	};
+
+	for (size_t i = 0; i < N_ELEMS(cases); i++) {
+		uint8_t out[16];
+
+		CU_ASSERT(mbase_decode(out, sizeof(out), cases[i].s,
+				       strlen(cases[i].s)) == EFS_ECORRUPT);
+		if (strcmp(efs_error_msg(), cases[i].msg) != 0)
+			fprintf(stderr, "'%s': '%s'\n", cases[i].s,
+				efs_error_msg());
+		CU_ASSERT_STRING_EQUAL(efs_error_msg(), cases[i].msg);
+	}
+}
+
 /*
  * Every base32 string whose last character carries unused bits decodes
  * only when those bits are zero, so each byte string has one encoding.
@@ -414,6 +463,8 @@ static CU_TestInfo mbase_tests[] = {
 	{ "bare_base58", test_mbase__bare_base58 },
 	{ "lengths", test_mbase__lengths },
 	{ "strict", test_mbase__strict },
+	{ "messages", test_mbase__messages },
+	{ "hex_value", test_mbase__hex_value },
 	{ "trailing_bits", test_mbase__trailing_bits },
 	{ "caps", test_mbase__caps },
 	{ "base58_limits", test_mbase__base58_limits },

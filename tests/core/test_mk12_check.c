@@ -98,7 +98,7 @@ static void expect(const struct mk12_client_proposal *cp,
 {
 	struct mk12_verdict v;
 
-	mk12_verdict_init(&v);
+	mk12_check_verdict_init(&v);
 	CU_ASSERT_EQUAL(mk12_check_proposal(&v, cp, c), 0);
 	if (strcmp(text(&v.reason), want))
 		fprintf(stderr, "got  \"%s\"\nwant \"%s\"\n", text(&v.reason),
@@ -106,7 +106,7 @@ static void expect(const struct mk12_client_proposal *cp,
 	CU_ASSERT_STRING_EQUAL(text(&v.reason), want);
 	CU_ASSERT_EQUAL(v.accepted, *want == '\0');
 	CU_ASSERT_EQUAL(v.detail.len == 0, *want == '\0');
-	mk12_verdict_release(&v);
+	mk12_check_verdict_release(&v);
 }
 
 #define FV "failed validation: "
@@ -261,14 +261,14 @@ static void test_mk12_check__detail(void)
 	make_proposal(&cp.proposal);
 	sign(&cp);
 	cp.signature.data[5] ^= 1;
-	mk12_verdict_init(&v);
+	mk12_check_verdict_init(&v);
 	CU_ASSERT_EQUAL(mk12_check_proposal(&v, &cp, &c), 0);
 	CU_ASSERT(!strncmp(text(&v.detail), DETAIL, strlen(DETAIL)));
 	/* a verdict is reused: accepted again, texts cleared */
 	sign(&cp);
 	CU_ASSERT_EQUAL(mk12_check_proposal(&v, &cp, &c), 0);
 	CU_ASSERT(v.accepted && v.reason.len == 0 && v.detail.len == 0);
-	mk12_verdict_release(&v);
+	mk12_check_verdict_release(&v);
 }
 
 static void make_ask(struct mk12_ask *a)
@@ -285,7 +285,7 @@ static void expect_ask(const struct mk12_proposal *p, const struct mk12_ask *a,
 {
 	struct mk12_verdict v;
 
-	mk12_verdict_init(&v);
+	mk12_check_verdict_init(&v);
 	CU_ASSERT_EQUAL(mk12_check_ask(&v, p, a), 0);
 	CU_ASSERT_EQUAL(v.accepted, *detail == '\0');
 	CU_ASSERT_STRING_EQUAL(text(&v.reason),
@@ -294,7 +294,7 @@ static void expect_ask(const struct mk12_proposal *p, const struct mk12_ask *a,
 		fprintf(stderr, "got  \"%s\"\nwant \"%s\"\n", text(&v.detail),
 			detail);
 	CU_ASSERT_STRING_EQUAL(text(&v.detail), detail);
-	mk12_verdict_release(&v);
+	mk12_check_verdict_release(&v);
 }
 
 static void test_mk12_check__ask(void)
@@ -349,7 +349,7 @@ static void expect_transfer(const struct mk12_deal_params *dp,
 	struct mk12_verdict v;
 	struct mk12_http_request req;
 
-	mk12_verdict_init(&v);
+	mk12_check_verdict_init(&v);
 	CU_ASSERT_EQUAL(mk12_check_transfer(&v, &req, dp), 0);
 	if (strncmp(text(&v.reason), want, strlen(want)))
 		fprintf(stderr, "got  \"%s\"\nwant \"%s...\"\n",
@@ -362,7 +362,7 @@ static void expect_transfer(const struct mk12_deal_params *dp,
 		CU_ASSERT_PTR_NULL(req.url);
 	}
 	mk12_http_request_release(&req);
-	mk12_verdict_release(&v);
+	mk12_check_verdict_release(&v);
 }
 
 static void test_mk12_check__transfer(void)
@@ -450,11 +450,11 @@ static int alloc_run(void *payload)
 
 	make_chain(&c);
 	bigint_from_u64(&c.collateral_min, 1000);
-	mk12_verdict_init(&v);
+	mk12_check_verdict_init(&v);
 	rc = mk12_check_proposal(&v, cp, &c);
 	if (rc == 0 && (v.accepted || !v.reason.len))
 		rc = EFS_ERROR;
-	mk12_verdict_release(&v);
+	mk12_check_verdict_release(&v);
 	return rc;
 }
 

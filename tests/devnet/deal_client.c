@@ -181,8 +181,8 @@ static int fund(struct client *cl)
 		return -1;
 	nonce = (uint64_t)json_integer_value(v);
 	json_decref(v);
-	if (dtest_add_balance(&sm, &cl->key, &cl->key.addr, nonce,
-			      "10000000000000000000") < 0 ||
+	if (devnet_util_add_balance(&sm, &cl->key, &cl->key.addr, nonce,
+				    "10000000000000000000") < 0 ||
 	    filjson_signed_encode(&sj, &sm, 'f') < 0) {
 		filmsg_signed_release(&sm);
 		return fail("AddBalance: %s", efs_error_msg());
@@ -590,13 +590,21 @@ static size_t to_fd(char *p, size_t size, size_t n, void *arg)
 
 static int check_gateway(struct client *cl)
 {
-	char cs[CID_STR_MAX], url[512], tmp[] = "/tmp/deal-client-XXXXXX";
+	const char *tmpdir = getenv("TMPDIR");
+	char cs[CID_STR_MAX], url[512], tmp[512];
 	size_t want, got;
 	struct cid r1, r2;
 	struct reply r = { 0 };
-	int fd = mkstemp(tmp), rc1, rc2, rc = -1;
-	CURL *c = curl_easy_init();
+	int fd, rc1, rc2, rc = -1;
+	CURL *c;
 	CURLcode cc;
+
+	/* The CAR can be big: to a file, not to memory. */
+	snprintf(tmp, sizeof(tmp), "%s/deal-client-XXXXXX",
+		 tmpdir && *tmpdir ? tmpdir : "/tmp");
+	if ((fd = mkstemp(tmp)) < 0)
+		return fail("mkstemp %s: %s", tmp, strerror(errno));
+	c = curl_easy_init();
 
 	cid_tostr(cs, &cl->root);
 	snprintf(url, sizeof(url), "%s/ipfs/%s?format=car", cl->sp_url, cs);

@@ -9,10 +9,10 @@
 #include "core/cbor.h"
 #include "core/error.h"
 
-int dtest_signed_msg(struct filmsg_signed *out, const struct filkey *k,
-		     const struct filaddr *to, uint64_t nonce,
-		     uint64_t method, const char *value_atto,
-		     const uint8_t *params, size_t params_len)
+int devnet_util_signed_msg(struct filmsg_signed *out, const struct filkey *k,
+			   const struct filaddr *to, uint64_t nonce,
+			   uint64_t method, const char *value_atto,
+			   const uint8_t *params, size_t params_len)
 {
 	uint8_t cb[CID_BYTES_MAX];
 	struct filsig sig;
@@ -42,9 +42,9 @@ int dtest_signed_msg(struct filmsg_signed *out, const struct filkey *k,
 	return 0;
 }
 
-int dtest_add_balance(struct filmsg_signed *out, const struct filkey *k,
-		      const struct filaddr *who, uint64_t nonce,
-		      const char *value_atto)
+int devnet_util_add_balance(struct filmsg_signed *out, const struct filkey *k,
+			    const struct filaddr *who, uint64_t nonce,
+			    const char *value_atto)
 {
 	uint8_t ab[FILADDR_BYTES_MAX];
 	struct buf p = BUF_INIT(BUF_NOCAP);
@@ -53,15 +53,15 @@ int dtest_add_balance(struct filmsg_signed *out, const struct filkey *k,
 
 	filaddr_init_id(&market, 5);
 	if ((rc = cbor_put_bytes(&p, ab, filaddr_to_bytes(ab, who))) == 0)
-		rc = dtest_signed_msg(out, k, &market, nonce, 2, value_atto,
-				      p.ptr, p.len);
+		rc = devnet_util_signed_msg(out, k, &market, nonce, 2,
+					    value_atto, p.ptr, p.len);
 	buf_release(&p);
 	return rc;
 }
 
-int dtest_withdraw(struct filmsg_signed *out, const struct filkey *k,
-		   const struct filaddr *who, uint64_t nonce,
-		   const char *amount_atto)
+int devnet_util_withdraw(struct filmsg_signed *out, const struct filkey *k,
+			 const struct filaddr *who, uint64_t nonce,
+			 const char *amount_atto)
 {
 	uint8_t ab[FILADDR_BYTES_MAX], bb[BIGINT_BYTES_MAX];
 	struct buf p = BUF_INIT(BUF_NOCAP);
@@ -75,16 +75,17 @@ int dtest_withdraw(struct filmsg_signed *out, const struct filkey *k,
 	if ((rc = cbor_put_array(&p, 2)) == 0 &&
 	    (rc = cbor_put_bytes(&p, ab, filaddr_to_bytes(ab, who))) == 0 &&
 	    (rc = cbor_put_bytes(&p, bb, bigint_to_bytes(bb, &amount))) == 0)
-		rc = dtest_signed_msg(out, k, &market, nonce, 3, "0", p.ptr,
-				      p.len);
+		rc = devnet_util_signed_msg(out, k, &market, nonce, 3, "0",
+					    p.ptr, p.len);
 	buf_release(&p);
 	return rc;
 }
 
-void dtest_proposal(struct mk12_proposal *out, const struct filaddr *client,
-		    uint64_t provider, uint64_t piece_size, int64_t start,
-		    int64_t end, const char *price, const char *pcoll,
-		    const char *ccoll, bool verified)
+void devnet_util_proposal(struct mk12_proposal *out,
+			  const struct filaddr *client, uint64_t provider,
+			  uint64_t piece_size, int64_t start, int64_t end,
+			  const char *price, const char *pcoll,
+			  const char *ccoll, bool verified)
 {
 	static const char label[] = "devnet-test";
 

@@ -17,20 +17,20 @@
  * with Lotus-like gas, signed by k over the unsigned message's CID.
  * Release *out with filmsg_signed_release.  Returns 0 or an efs code.
  */
-int dtest_signed_msg(struct filmsg_signed *out, const struct filkey *k,
-		     const struct filaddr *to, uint64_t nonce,
-		     uint64_t method, const char *value_atto,
-		     const uint8_t *params, size_t params_len);
+int devnet_util_signed_msg(struct filmsg_signed *out, const struct filkey *k,
+			   const struct filaddr *to, uint64_t nonce,
+			   uint64_t method, const char *value_atto,
+			   const uint8_t *params, size_t params_len);
 
 /* An AddBalance message (to f05, method 2) crediting `who`'s escrow. */
-int dtest_add_balance(struct filmsg_signed *out, const struct filkey *k,
-		      const struct filaddr *who, uint64_t nonce,
-		      const char *value_atto);
+int devnet_util_add_balance(struct filmsg_signed *out, const struct filkey *k,
+			    const struct filaddr *who, uint64_t nonce,
+			    const char *value_atto);
 
 /* A WithdrawBalance message (to f05, method 3) of amount from `who`. */
-int dtest_withdraw(struct filmsg_signed *out, const struct filkey *k,
-		   const struct filaddr *who, uint64_t nonce,
-		   const char *amount_atto);
+int devnet_util_withdraw(struct filmsg_signed *out, const struct filkey *k,
+			 const struct filaddr *who, uint64_t nonce,
+			 const char *amount_atto);
 
 /*
  * A deal proposal of piece_size padded bytes (a fixed piece CID) from
@@ -38,9 +38,10 @@ int dtest_withdraw(struct filmsg_signed *out, const struct filkey *k,
  * collaterals (attoFIL, decimal strings); label "devnet-test".  Owns
  * nothing: do not release.
  */
-void dtest_proposal(struct mk12_proposal *out, const struct filaddr *client,
-		    uint64_t provider, uint64_t piece_size, int64_t start,
-		    int64_t end, const char *price, const char *pcoll,
-		    const char *ccoll, bool verified);
+void devnet_util_proposal(struct mk12_proposal *out,
+			  const struct filaddr *client, uint64_t provider,
+			  uint64_t piece_size, int64_t start, int64_t end,
+			  const char *price, const char *pcoll,
+			  const char *ccoll, bool verified);
 
 #endif

@@ -205,8 +205,9 @@ static void test_chain__messages(void)
 	CU_ASSERT_EQUAL(chain_msg_next_nonce(&d, &n, &client.addr), 0);
 	CU_ASSERT_EQUAL(n, 0);
 	/* AddBalance of 10 FIL into the client's own escrow */
-	CU_ASSERT_EQUAL_FATAL(dtest_add_balance(&sm, &client, &client.addr, 0,
-						"10" E18), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    devnet_util_add_balance(&sm, &client, &client.addr, 0, "10" E18),
+	    0);
 	CU_ASSERT_EQUAL(push(&sm, &id), 0);
 	/* the same message again: accepted, no effect */
 	CU_ASSERT_EQUAL(push(&sm, NULL), 0);
@@ -214,38 +215,40 @@ static void test_chain__messages(void)
 	CU_ASSERT_EQUAL(chain_msg_next_nonce(&d, &n, &client.addr), 0);
 	CU_ASSERT_EQUAL(n, 1);
 	/* nonce too low, gap */
-	CU_ASSERT_EQUAL_FATAL(dtest_add_balance(&sm, &client, &client.addr, 0,
-						"1"), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    devnet_util_add_balance(&sm, &client, &client.addr, 0, "1"), 0);
 	CU_ASSERT_EQUAL(push(&sm, NULL), EFS_EINVAL);
 	filmsg_signed_release(&sm);
-	CU_ASSERT_EQUAL_FATAL(dtest_add_balance(&sm, &client, &client.addr, 5,
-						"1"), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    devnet_util_add_balance(&sm, &client, &client.addr, 5, "1"), 0);
 	CU_ASSERT_EQUAL(push(&sm, NULL), EFS_EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(efs_error_msg(), "nonce gap"));
 	filmsg_signed_release(&sm);
 	/* more than the balance */
-	CU_ASSERT_EQUAL_FATAL(dtest_add_balance(&sm, &client, &client.addr, 1,
-						"1000" E18), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    devnet_util_add_balance(&sm, &client, &client.addr, 1, "1000" E18),
+	    0);
 	CU_ASSERT_EQUAL(push(&sm, NULL), EFS_EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(efs_error_msg(), "not enough funds"));
 	filmsg_signed_release(&sm);
 	/* a signature by another key */
 	CU_ASSERT_EQUAL_FATAL(filkey_generate(&k2), 0);
-	CU_ASSERT_EQUAL_FATAL(dtest_add_balance(&sm, &k2, &client.addr, 1,
-						"1"), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    devnet_util_add_balance(&sm, &k2, &client.addr, 1, "1"), 0);
 	sm.msg.from = client.addr;
 	CU_ASSERT_EQUAL(push(&sm, NULL), EFS_EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(efs_error_msg(), "signature"));
 	filmsg_signed_release(&sm);
 	/* an unknown sender */
-	CU_ASSERT_EQUAL_FATAL(dtest_add_balance(&sm, &k2, &k2.addr, 0, "1"),
-			      0);
+	CU_ASSERT_EQUAL_FATAL(
+	    devnet_util_add_balance(&sm, &k2, &k2.addr, 0, "1"), 0);
 	CU_ASSERT_EQUAL(push(&sm, NULL), EFS_ENOTFOUND);
 	filmsg_signed_release(&sm);
 	/* a plain send of 1 FIL to a new address makes its account */
 	other = k2.addr;
-	CU_ASSERT_EQUAL_FATAL(dtest_signed_msg(&sm, &client, &other, 1, 0,
-					       "1" E18, NULL, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(devnet_util_signed_msg(&sm, &client, &other, 1, 0,
+						     "1" E18, NULL, 0),
+			      0);
 	CU_ASSERT_EQUAL(push(&sm, &id2), 0);
 	filmsg_signed_release(&sm);
 	tick(1);
@@ -256,13 +259,14 @@ static void test_chain__messages(void)
 	CU_ASSERT_EQUAL(chain_msg_next_nonce(&d, &n, &client.addr), 0);
 	CU_ASSERT_EQUAL(n, 2);
 	/* withdraw 1 FIL back, and an unhandled method */
-	CU_ASSERT_EQUAL_FATAL(dtest_withdraw(&sm, &client, &client.addr, 2,
-					     "1" E18), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    devnet_util_withdraw(&sm, &client, &client.addr, 2, "1" E18), 0);
 	CU_ASSERT_EQUAL(push(&sm, &id), 0);
 	filmsg_signed_release(&sm);
 	filaddr_init_id(&other, DEVNET_MARKET_ID);
-	CU_ASSERT_EQUAL_FATAL(dtest_signed_msg(&sm, &client, &other, 3, 99,
-					       "0", NULL, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    devnet_util_signed_msg(&sm, &client, &other, 3, 99, "0", NULL, 0),
+	    0);
 	CU_ASSERT_EQUAL(push(&sm, &id2), 0);
 	filmsg_signed_release(&sm);
 	tick(1);
@@ -270,8 +274,9 @@ static void test_chain__messages(void)
 	expect_receipt(&id2, 22);
 	expect_escrow(CHAIN_FIRST_ACCOUNT_ID, "9000000000000000000", "0");
 	/* nobody may withdraw a miner's escrow but its owner */
-	CU_ASSERT_EQUAL_FATAL(dtest_withdraw(&sm, &client, &d.miners[0].addr,
-					     4, "1" E18), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    devnet_util_withdraw(&sm, &client, &d.miners[0].addr, 4, "1" E18),
+	    0);
 	CU_ASSERT_EQUAL(push(&sm, &id), 0);
 	filmsg_signed_release(&sm);
 	tick(1);
@@ -297,8 +302,9 @@ static void test_chain__deal_life(void)
 	int64_t h = chain_head(&d);
 
 	/* 1 GiB for 10 epochs at 1e15/epoch: 1e16 + 0 collateral */
-	dtest_proposal(&p, &client.addr, 1000, GIB, h + 2, h + 12,
-		       "1000000000000000", "10000000000000000", "0", false);
+	devnet_util_proposal(&p, &client.addr, 1000, GIB, h + 2, h + 12,
+			     "1000000000000000", "10000000000000000", "0",
+			     false);
 	CU_ASSERT_EQUAL(publish(&p, &deal, why, sizeof(why)), 0);
 	CU_ASSERT_STRING_EQUAL(why, "");
 	CU_ASSERT_EQUAL(publish(&p, &deal2, why, sizeof(why)), EFS_EINVAL);
@@ -372,10 +378,10 @@ static void test_chain__refusals(void)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		dtest_proposal(&p, &client.addr, cases[i].provider,
-			       cases[i].size, h + cases[i].start,
-			       h + cases[i].end, cases[i].price,
-			       cases[i].pcoll, "0", cases[i].verified);
+		devnet_util_proposal(&p, &client.addr, cases[i].provider,
+				     cases[i].size, h + cases[i].start,
+				     h + cases[i].end, cases[i].price,
+				     cases[i].pcoll, "0", cases[i].verified);
 		CU_ASSERT_EQUAL(publish(&p, &deal, why, sizeof(why)),
 				EFS_EINVAL);
 		CU_ASSERT_PTR_NOT_NULL(strstr(why, cases[i].why));
@@ -385,8 +391,8 @@ static void test_chain__refusals(void)
 		struct filkey k;
 
 		CU_ASSERT_EQUAL_FATAL(filkey_generate(&k), 0);
-		dtest_proposal(&p, &k.addr, 1000, 1024, h + 5, h + 10, "0",
-			       CENTI, "0", false);
+		devnet_util_proposal(&p, &k.addr, 1000, 1024, h + 5, h + 10,
+				     "0", CENTI, "0", false);
 		CU_ASSERT_EQUAL(publish(&p, &deal, why, sizeof(why)),
 				EFS_EINVAL);
 		CU_ASSERT_STRING_EQUAL(why, "client address not found");
@@ -407,8 +413,8 @@ static void test_chain__missed_start_and_slash(void)
 	filaddr_init_id(&burnt, CHAIN_BURNT_ID);
 	/* a verified deal never activated: DataCap comes back, the
 	 * provider's collateral is burnt */
-	dtest_proposal(&p, &client.addr, 1001, 32 * GIB, h + 2, h + 20, "0",
-		       "1" E18, "0", true);
+	devnet_util_proposal(&p, &client.addr, 1001, 32 * GIB, h + 2, h + 20,
+			     "0", "1" E18, "0", true);
 	CU_ASSERT_EQUAL(publish(&p, &late, NULL, 0), 0);
 	pthread_mutex_lock(&d.lock);
 	CU_ASSERT_EQUAL(chain_datacap_get_locked(&d, &cap, &is,
@@ -417,8 +423,8 @@ static void test_chain__missed_start_and_slash(void)
 	CU_ASSERT_EQUAL(bigint_to_u64(&v, &cap), 0);
 	CU_ASSERT_EQUAL(v, 32 * GIB);
 	/* one that gets slashed after activation */
-	dtest_proposal(&p, &client.addr, 1002, GIB, h + 2, h + 10, "1000",
-		       "1" E18, "0", false);
+	devnet_util_proposal(&p, &client.addr, 1002, GIB, h + 2, h + 10, "1000",
+			     "1" E18, "0", false);
 	CU_ASSERT_EQUAL(publish(&p, &slashed, NULL, 0), 0);
 	CU_ASSERT_EQUAL(market_slash(&d, slashed), EFS_EINVAL);
 	tick(1);

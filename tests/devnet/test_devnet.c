@@ -735,8 +735,10 @@ static void test_devnet__mpool(void)
 	CU_ASSERT_EQUAL(json_integer_value(v), 0);
 	json_decref(v);
 	/* gas estimation fills what is zero */
-	CU_ASSERT_EQUAL_FATAL(dtest_add_balance(&sm, &client, &client.addr, 0,
-						"10000000000000000000"), 0);
+	CU_ASSERT_EQUAL_FATAL(devnet_util_add_balance(&sm, &client,
+						      &client.addr, 0,
+						      "10000000000000000000"),
+			      0);
 	sm.msg.gas_limit = 0;
 	bigint_from_u64(&sm.msg.gas_fee_cap, 0);
 	CU_ASSERT_EQUAL_FATAL(filjson_msg_encode(&sj, &sm.msg, 'f'), 0);
@@ -756,8 +758,10 @@ static void test_devnet__mpool(void)
 	filmsg_signed_release(&sm);
 
 	/* a signed AddBalance of 10 FIL */
-	CU_ASSERT_EQUAL_FATAL(dtest_add_balance(&sm, &client, &client.addr, 0,
-						"10000000000000000000"), 0);
+	CU_ASSERT_EQUAL_FATAL(devnet_util_add_balance(&sm, &client,
+						      &client.addr, 0,
+						      "10000000000000000000"),
+			      0);
 	sj = signed_json(&sm);
 	p = params_of(sj);
 	cid = ok("Filecoin.MpoolPush", p);
@@ -805,15 +809,15 @@ static void test_devnet__mpool(void)
 	json_decref(sj);
 	filmsg_signed_release(&sm);
 	/* a stale nonce, a forged signature, a broken message */
-	CU_ASSERT_EQUAL_FATAL(dtest_add_balance(&sm, &client, &client.addr, 0,
-						"1"), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    devnet_util_add_balance(&sm, &client, &client.addr, 0, "1"), 0);
 	p = params_of(sj = signed_json(&sm));
 	fails(1, admin, "Filecoin.MpoolPush", p, 200, 1, "nonce too low");
 	free(p);
 	json_decref(sj);
 	filmsg_signed_release(&sm);
-	CU_ASSERT_EQUAL_FATAL(dtest_add_balance(&sm, &client, &client.addr, 1,
-						"1"), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    devnet_util_add_balance(&sm, &client, &client.addr, 1, "1"), 0);
 	sm.sig.data[10] ^= 1;
 	p = params_of(sj = signed_json(&sm));
 	fails(1, admin, "Filecoin.MpoolPush", p, 200, 1, "signature");

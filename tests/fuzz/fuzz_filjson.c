@@ -12,18 +12,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check_same(const struct filmsg *a, const struct filmsg *b)
-{
-	if (a->version != b->version || !filaddr_equal(&a->to, &b->to) ||
-	    !filaddr_equal(&a->from, &b->from) || a->nonce != b->nonce ||
-	    bigint_cmp(&a->value, &b->value) || a->gas_limit != b->gas_limit ||
-	    bigint_cmp(&a->gas_fee_cap, &b->gas_fee_cap) ||
-	    bigint_cmp(&a->gas_premium, &b->gas_premium) ||
-	    a->method != b->method || a->params_len != b->params_len ||
-	    (a->params_len && memcmp(a->params, b->params, a->params_len)))
-		abort();
-}
-
 static void check_msg(const json_t *v)
 {
 	struct filmsg m, back;
@@ -34,7 +22,8 @@ static void check_msg(const json_t *v)
 	if (filjson_msg_encode(&enc, &m, 't') < 0 ||
 	    filjson_msg_decode(&back, enc) < 0)
 		abort();
-	check_same(&m, &back);
+	if (!filmsg_equal(&m, &back))
+		abort();
 	json_decref(enc);
 	filmsg_release(&back);
 	filmsg_release(&m);
@@ -50,9 +39,7 @@ static void check_signed(const json_t *v)
 	if (filjson_signed_encode(&enc, &sm, 'f') < 0 ||
 	    filjson_signed_decode(&back, enc) < 0)
 		abort();
-	check_same(&sm.msg, &back.msg);
-	if (sm.sig.type != back.sig.type || sm.sig.len != back.sig.len ||
-	    memcmp(sm.sig.data, back.sig.data, sm.sig.len))
+	if (!filmsg_signed_equal(&sm, &back))
 		abort();
 	json_decref(enc);
 	filmsg_signed_release(&back);

@@ -107,13 +107,13 @@ static void checks(const uint8_t *data, size_t size)
 	c.net = 'f';
 	c.verify = accept_all;
 	ask.max_piece_size = UINT64_MAX;
-	mk12_verdict_init(&v);
+	mk12_check_verdict_init(&v);
 	if (mk12_check_proposal(&v, &dp.proposal, &c) != 0 ||
 	    mk12_check_ask(&v, &dp.proposal.proposal, &ask) != 0 ||
 	    mk12_check_transfer(&v, &req, &dp) != 0)
 		abort();
 	mk12_http_request_release(&req);
-	mk12_verdict_release(&v);
+	mk12_check_verdict_release(&v);
 	mk12_deal_params_release(&dp);
 }
 
