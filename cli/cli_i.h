@@ -144,8 +144,6 @@ int cli_write_all(int fd, const void *p, size_t len, const char *what);
 /* Format n bytes as "1.5 GiB" into out (cap >= 16). */
 void cli_human_bytes(char *out, size_t cap, uint64_t n);
 
-/* Seconds since an arbitrary start, monotonic. */
-double cli_now(void);
 
 /*
  * A one-line progress bar on stderr, redrawn at most 10 times a second:

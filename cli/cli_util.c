@@ -22,6 +22,7 @@
 
 #include "core/alloc.h"
 #include "core/bstore.h"
+#include "core/clock.h"
 #include "core/error.h"
 
 #include "core/banned.h"
@@ -313,21 +314,13 @@ void cli_human_bytes(char *out, size_t cap, uint64_t n)
 		snprintf(out, cap, "%.1f %s", v, units[u]);
 }
 
-double cli_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void cli_progress_init(struct cli_progress *p, const char *label,
 		       uint64_t total, bool want)
 {
 	memset(p, 0, sizeof(*p));
 	p->label = label;
 	p->total = total;
-	p->start = cli_now();
+	p->start = efs_clock_mono();
 	/* First draw after a quarter second, when the rate means something. */
 	p->last_draw = p->start + 0.15;
 	p->enabled = want && total >= CLI_PROGRESS_MIN && isatty(2);
@@ -363,7 +356,7 @@ void cli_progress_add(struct cli_progress *p, uint64_t n)
 	p->done += n;
 	if (!p->enabled)
 		return;
-	now = cli_now();
+	now = efs_clock_mono();
 	if (now - p->last_draw >= 0.1)
 		progress_draw(p, now);
 }

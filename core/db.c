@@ -284,6 +284,42 @@ int db_run(struct db *db, sqlite3_stmt *st)
 	return error;
 }
 
+static int bind_ints(sqlite3_stmt **out, struct db *db, const char *sql,
+		     const int64_t *v, size_t n)
+{
+	int error;
+
+	if ((error = db_stmt(out, db, sql)) < 0)
+		return error;
+	for (size_t i = 0; i < n; i++)
+		sqlite3_bind_int64(*out, (int)i + 1, v[i]);
+	return 0;
+}
+
+int db_run_ints(struct db *db, const char *sql, const int64_t *v, size_t n)
+{
+	sqlite3_stmt *st;
+	int error;
+
+	if ((error = bind_ints(&st, db, sql, v, n)) < 0)
+		return error;
+	return db_run(db, st);
+}
+
+int db_query_int(int64_t *out, struct db *db, const char *sql,
+		 const int64_t *v, size_t n)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = bind_ints(&st, db, sql, v, n)) < 0)
+		return rc;
+	if ((rc = db_step(db, st)) == 1)
+		*out = sqlite3_column_int64(st, 0);
+	db_reset(st);
+	return rc;
+}
+
 void db_reset(sqlite3_stmt *st)
 {
 	if (st)

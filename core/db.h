@@ -92,6 +92,21 @@ int db_step(struct db *db, sqlite3_stmt *st);
 /* Step a statement that returns no rows and reset it: 0 or error. */
 int db_run(struct db *db, sqlite3_stmt *st);
 
+/*
+ * The cached statement sql with v[0..n) bound to ?1..?n, run to the end:
+ * a statement that returns no rows.  0 or error (as db_run).
+ */
+int db_run_ints(struct db *db, const char *sql, const int64_t *v, size_t n);
+
+/*
+ * The first column of the first row of sql with v[0..n) bound to ?1..?n,
+ * as an integer (NULL reads as 0).  Returns 1 with *out set, 0 when there
+ * is no row (*out untouched), or a negative mapped error.  The statement
+ * is reset before returning.
+ */
+int db_query_int(int64_t *out, struct db *db, const char *sql,
+		 const int64_t *v, size_t n);
+
 /* Reset a statement so it releases its read snapshot.  NULL is fine. */
 void db_reset(sqlite3_stmt *st);
 

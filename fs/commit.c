@@ -31,6 +31,7 @@
 
 #include "core/alloc.h"
 #include "core/bstore.h"
+#include "core/clock.h"
 #include "core/db.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -465,14 +466,6 @@ out:
 
 /* ---- auto-commit --------------------------------------------------- */
 
-static int64_t mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
 /* The watch of ino, added when new (amu held); NULL on ENOMEM. */
 static struct watch *watch_get(struct commit_state *cs, uint64_t ino)
 {
@@ -488,7 +481,7 @@ static struct watch *watch_get(struct commit_state *cs, uint64_t ino)
 	w = &cs->watches[cs->nwatches++];
 	memset(w, 0, sizeof(*w));
 	w->ino = ino;
-	w->changed = mono_now();
+	w->changed = efs_clock_mono_sec();
 	return w;
 }
 
@@ -512,15 +505,15 @@ static void watch_check(struct commit_state *cs, struct watch *w)
 	}
 	if (ver != w->ver) {
 		w->ver = ver;
-		w->changed = mono_now();
+		w->changed = efs_clock_mono_sec();
 		return;
 	}
-	if (w->committed == ver + 1 || mono_now() - w->changed < cs->idle)
+	if (w->committed == ver + 1 || efs_clock_mono_sec() - w->changed < cs->idle)
 		return;
 	if (commit_dir(&r, &created, cs, w->ino) < 0) {
 		efs_log_warn("auto-commit of directory %" PRIu64 ": %s", w->ino,
 			     efs_error_msg());
-		w->changed = mono_now(); /* try again after another wait */
+		w->changed = efs_clock_mono_sec(); /* try again after another wait */
 		return;
 	}
 	if (created)
@@ -551,8 +544,7 @@ static void *auto_main(void *arg)
 	pthread_setname_np(pthread_self(), "efs-autocommit");
 	pthread_mutex_lock(&cs->amu);
 	while (!cs->astop) {
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += step;
+		efs_clock_deadline(&until, CLOCK_REALTIME, step * 1000ull);
 		pthread_cond_timedwait(&cs->acond, &cs->amu, &until);
 		if (cs->astop)
 			break;

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "fs/errmap.h"
 #include "fs/fileio_i.h"
 
@@ -708,7 +709,7 @@ int fileio_write(struct fileio *f, uint64_t off, const void *data, size_t len)
 	if (error == 0)
 		error = seal_full(f, k0, k1);
 	if (!f->dirty_since)
-		f->dirty_since = fileio_now();
+		f->dirty_since = efs_clock_mono_sec();
 out:
 	pthread_mutex_unlock(&f->lock);
 	return error;
@@ -761,7 +762,7 @@ int fileio_truncate(struct fileio *f, uint64_t size)
 	else if (size < f->size)
 		error = shrink(f, size);
 	if (error == 0 && !f->dirty_since && f->nslots + (size != f->base_size))
-		f->dirty_since = fileio_now();
+		f->dirty_since = efs_clock_mono_sec();
 out:
 	pthread_mutex_unlock(&f->lock);
 	return error;
@@ -793,17 +794,9 @@ int fileio_new(struct fileio **out, struct staging *st, const struct cid *root,
 	f->limit_since = size;
 	f->stfd = -1;
 	if (!root && size)
-		f->dirty_since = fileio_now();
+		f->dirty_since = efs_clock_mono_sec();
 	*out = f;
 	return 0;
-}
-
-int64_t fileio_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec > 0 ? ts.tv_sec : 1;
 }
 
 int64_t fileio_dirty_since(struct fileio *f)

@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/importer_file.h"
 #include "core/varint.h"
 #include "fs/fileio_i.h"
@@ -347,7 +348,7 @@ static void rebase(struct fileio *f, const struct cid *root,
 	}
 	f->flushes++;
 	/* writes since the snapshot are the oldest changes now */
-	f->dirty_since = is_dirty(f) ? fileio_now() : 0;
+	f->dirty_since = is_dirty(f) ? efs_clock_mono_sec() : 0;
 }
 
 /* After a failed sync: are leaves of the snapshot gone? */

@@ -191,9 +191,6 @@ int fileio_seal_submit(struct fileio *f, struct slot *s, size_t len,
  * lacks from under), past the budget if need be.  Under the lock. */
 int fileio_mem_complete(struct fileio *f, struct slot *s, size_t len);
 
-/* CLOCK_MONOTONIC seconds. */
-int64_t fileio_now(void);
-
 /* Wait on the file's condition (the lock is released meanwhile). */
 static inline void fileio_wait(struct fileio *f)
 {

@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "fs/errmap.h"
@@ -311,21 +312,13 @@ static struct ofile *fh_ofile(const struct fuse_file_info *fi)
 
 /* ---- writeback ---------------------------------------------------------- */
 
-static int64_t now_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
 /* Flush the open files dirty for FSDATA_WB_AGE seconds or more. */
 static void writeback_scan(struct efs_fs *fs)
 {
 	struct fsdata *d = fs->data;
 	struct ofile **due = NULL;
 	size_t n = 0, cap = 0;
-	int64_t limit = now_sec() - FSDATA_WB_AGE;
+	int64_t limit = efs_clock_mono_sec() - FSDATA_WB_AGE;
 
 	pthread_mutex_lock(&d->lock);
 	for (size_t i = 0; i < d->cap; i++) {
@@ -367,8 +360,8 @@ static void *writeback_main(void *arg)
 	while (!d->stop) {
 		struct timespec until;
 
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += FSDATA_WB_PERIOD;
+		efs_clock_deadline(&until, CLOCK_REALTIME,
+				   FSDATA_WB_PERIOD * 1000ull);
 		pthread_cond_timedwait(&d->wb_cond, &d->lock, &until);
 		if (d->stop)
 			break;

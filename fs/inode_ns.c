@@ -109,14 +109,7 @@ static int dentry_get(int64_t *id_out, uint64_t *ino_out,
 int inode_run_ints(struct inode_table *t, const char *sql, const int64_t *v,
 		   int n)
 {
-	sqlite3_stmt *st;
-	int error;
-
-	if ((error = db_stmt(&st, t->wdb, sql)) < 0)
-		return error;
-	for (int i = 0; i < n; i++)
-		sqlite3_bind_int64(st, i + 1, v[i]);
-	return db_run(t->wdb, st);
+	return db_run_ints(t->wdb, sql, v, (size_t)n);
 }
 
 /*

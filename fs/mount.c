@@ -52,6 +52,7 @@
 #include "core/alloc.h"
 #include "core/bstore.h"
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "fs/commit.h"
@@ -337,8 +338,7 @@ static void *gc_main(void *arg)
 					: GC_POLL;
 		uint64_t pins;
 
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += step;
+		efs_clock_deadline(&until, CLOCK_REALTIME, step * 1000ull);
 		pthread_cond_timedwait(&g->cond, &g->mu, &until);
 		if (g->stop)
 			break;

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
 
@@ -191,22 +192,6 @@ int chain_timestamp(struct devnet *d, uint64_t *out, int64_t height)
 
 /* ---- epochs ---- */
 
-void chain_ts_add_ms(struct timespec *t, unsigned ms)
-{
-	t->tv_sec += ms / 1000;
-	t->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (t->tv_nsec >= 1000000000L) {
-		t->tv_sec++;
-		t->tv_nsec -= 1000000000L;
-	}
-}
-
-bool chain_ts_before(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec < b->tv_sec ||
-	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
-}
-
 /* One epoch, in one transaction.  Lock held. */
 int chain_tick_locked(struct devnet *d)
 {
@@ -244,8 +229,7 @@ int64_t chain_wait_head(struct devnet *d, int64_t after, unsigned timeout_ms)
 	struct timespec until;
 	int64_t h;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	chain_ts_add_ms(&until, timeout_ms);
+	efs_clock_deadline(&until, CLOCK_MONOTONIC, timeout_ms);
 	pthread_mutex_lock(&d->lock);
 	while (d->head <= after && !d->stopping &&
 	       pthread_cond_timedwait(&d->head_cond, &d->lock, &until) !=

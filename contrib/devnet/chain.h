@@ -25,10 +25,6 @@ int chain_meta_get_i64(struct devnet *d, int64_t *out, const char *key);
 int chain_meta_set(struct devnet *d, const char *key, const char *value);
 int chain_meta_set_i64(struct devnet *d, const char *key, int64_t v);
 
-/* Monotonic-clock arithmetic for the clock and the waiters. */
-void chain_ts_add_ms(struct timespec *t, unsigned ms);
-bool chain_ts_before(const struct timespec *a, const struct timespec *b);
-
 /*
  * The key address (f1) behind address a: a itself when it is one, the
  * account's key address when a is an f0 ID of an account actor.

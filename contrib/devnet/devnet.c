@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/mbase.h"
@@ -508,10 +509,10 @@ static void *clock_main(void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	pthread_mutex_lock(&d->lock);
 	while (!d->stopping) {
-		chain_ts_add_ms(&next, d->epoch_ms);
+		efs_clock_add_ms(&next, d->epoch_ms);
 		for (;;) {
 			clock_gettime(CLOCK_MONOTONIC, &now);
-			if (d->stopping || !chain_ts_before(&now, &next))
+			if (d->stopping || !efs_clock_before(&now, &next))
 				break;
 			pthread_cond_timedwait(&d->head_cond, &d->lock, &next);
 		}
@@ -526,8 +527,8 @@ static void *clock_main(void *arg)
 		{
 			struct timespec late = next;
 
-			chain_ts_add_ms(&late, d->epoch_ms);
-			if (chain_ts_before(&late, &now))
+			efs_clock_add_ms(&late, d->epoch_ms);
+			if (efs_clock_before(&late, &now))
 				next = now;
 		}
 	}

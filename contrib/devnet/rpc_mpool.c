@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/filjson.h"
 #include "core/filmsg.h"
@@ -82,24 +83,13 @@ int rpc_state_search_msg(struct rpc_call *c, json_t **out)
 	return rc;
 }
 
-static void deadline_in(struct timespec *t, unsigned ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, t);
-	t->tv_sec += ms / 1000;
-	t->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (t->tv_nsec >= 1000000000L) {
-		t->tv_sec++;
-		t->tv_nsec -= 1000000000L;
-	}
-}
-
+/* Whether the monotonic deadline t has passed. */
 static bool passed(const struct timespec *t)
 {
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > t->tv_sec ||
-	       (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
+	return !efs_clock_before(&now, t);
 }
 
 int rpc_state_wait_msg(struct rpc_call *c, json_t **out)
@@ -113,7 +103,7 @@ int rpc_state_wait_msg(struct rpc_call *c, json_t **out)
 	int rc;
 
 	*out = NULL;
-	deadline_in(&until, RPC_WAIT_MAX_MS);
+	efs_clock_deadline(&until, CLOCK_MONOTONIC, RPC_WAIT_MAX_MS);
 	for (;;) {
 		if ((rc = msg_load(c, &m, id)) < 0)
 			return rc;

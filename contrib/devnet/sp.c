@@ -36,6 +36,7 @@
 
 #include "contrib/devnet/http.h"
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/error.h"
 
 #define LOG_TOPIC "sp"
@@ -94,13 +95,7 @@ void sp_sleep_ms(struct sp *sp, unsigned ms)
 {
 	struct timespec until;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	efs_clock_deadline(&until, CLOCK_REALTIME, ms);
 	pthread_mutex_lock(&sp->lock);
 	while (!sp->stopping &&
 	       pthread_cond_timedwait(&sp->cond, &sp->lock, &until) !=

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 
 #define LOG_TOPIC "sp"
@@ -33,12 +34,7 @@ static bool wait_tick(struct sp *sp)
 	struct timespec until;
 	bool run;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_nsec += SP_TICK_MS * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	efs_clock_deadline(&until, CLOCK_REALTIME, SP_TICK_MS);
 	pthread_mutex_lock(&sp->lock);
 	if (!sp->kicked && !sp->stopping)
 		pthread_cond_timedwait(&sp->cond, &sp->lock, &until);

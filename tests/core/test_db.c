@@ -355,6 +355,38 @@ static void test_db__alloc_failures(void)
 	CU_ASSERT(harness_alloc_loop(alloc_run, NULL) > 20);
 }
 
+/* db_run_ints and db_query_int: bindings, no row, NULL, errors. */
+static void test_db__ints(void)
+{
+	int64_t v[2] = { 7, 42 }, out = -1;
+	struct db *db;
+
+	fresh_path("ints");
+	db = open_db();
+	CU_ASSERT_EQUAL_FATAL(db_exec(db, "CREATE TABLE t (k INTEGER, v)"), 0);
+	CU_ASSERT_EQUAL(db_run_ints(db, "INSERT INTO t VALUES (?1, ?2)", v, 2),
+			0);
+	CU_ASSERT_EQUAL(db_query_int(&out, db, "SELECT v FROM t WHERE k = ?1",
+				     v, 1),
+			1);
+	CU_ASSERT_EQUAL(out, 42);
+	out = -1;
+	CU_ASSERT_EQUAL(db_query_int(&out, db, "SELECT v FROM t WHERE k = ?1",
+				     &v[1], 1),
+			0);
+	CU_ASSERT_EQUAL(out, -1); /* untouched without a row */
+	CU_ASSERT_EQUAL(db_query_int(&out, db, "SELECT NULL", NULL, 0), 1);
+	CU_ASSERT_EQUAL(out, 0);
+	CU_ASSERT_EQUAL(db_query_int(&out, db, "SELECT COUNT(*) FROM t", NULL,
+				     0),
+			1);
+	CU_ASSERT_EQUAL(out, 1);
+	CU_ASSERT(db_query_int(&out, db, "SELECT x FROM nosuch", NULL, 0) < 0);
+	CU_ASSERT_EQUAL(db_run_ints(db, "SELECT k FROM t", NULL, 0),
+			EFS_EINVAL); /* a statement that returns rows */
+	db_close(db);
+}
+
 static CU_TestInfo db_tests[] = {
 	{ "pragmas", test_db__pragmas },
 	{ "sync_mode", test_db__sync_mode },
@@ -365,6 +397,7 @@ static CU_TestInfo db_tests[] = {
 	{ "not_a_database", test_db__not_a_database },
 	{ "damaged", test_db__damaged },
 	{ "reader_beside_writer", test_db__reader_beside_writer },
+	{ "ints", test_db__ints },
 	{ "alloc_failures", test_db__alloc_failures },
 	CU_TEST_INFO_NULL,
 };

@@ -1,0 +1,34 @@
+/*
+ * clock.h - the few time questions the daemon's threads ask: monotonic
+ * seconds for ages and idle times, and absolute deadlines for
+ * pthread_cond_timedwait.
+ *
+ * All functions are reentrant.
+ */
+#ifndef EFS_CLOCK_H
+#define EFS_CLOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+/* CLOCK_MONOTONIC in whole seconds, never 0 (0 can then mean "never"). */
+int64_t efs_clock_mono_sec(void);
+
+/* CLOCK_MONOTONIC in seconds, with the fraction (for rates). */
+double efs_clock_mono(void);
+
+/* Whether a is earlier than b. */
+bool efs_clock_before(const struct timespec *a, const struct timespec *b);
+
+/* Move t on by ms milliseconds. */
+void efs_clock_add_ms(struct timespec *t, uint64_t ms);
+
+/*
+ * The absolute time ms milliseconds from now on clock clk, for a timed
+ * wait on a condition variable using that clock (CLOCK_REALTIME unless
+ * the condattr says otherwise).
+ */
+void efs_clock_deadline(struct timespec *out, clockid_t clk, uint64_t ms);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * test_clock.c - monotonic seconds, deadline arithmetic (the nanosecond
+ * carry) and ordering.
+ */
+#include "core/clock.h"
+
+#include "tests/harness.h"
+
+static void test_clock__mono(void)
+{
+	int64_t a = efs_clock_mono_sec();
+	double b = efs_clock_mono();
+
+	CU_ASSERT(a > 0);
+	CU_ASSERT(b >= (double)a - 1);
+	CU_ASSERT(efs_clock_mono() >= b);
+}
+
+static void test_clock__add_ms(void)
+{
+	struct timespec t = { .tv_sec = 10, .tv_nsec = 999000000L };
+
+	efs_clock_add_ms(&t, 1);
+	CU_ASSERT_EQUAL(t.tv_sec, 11);
+	CU_ASSERT_EQUAL(t.tv_nsec, 0);
+	efs_clock_add_ms(&t, 2500);
+	CU_ASSERT_EQUAL(t.tv_sec, 13);
+	CU_ASSERT_EQUAL(t.tv_nsec, 500000000L);
+	efs_clock_add_ms(&t, 999);
+	CU_ASSERT_EQUAL(t.tv_sec, 14);
+	CU_ASSERT_EQUAL(t.tv_nsec, 499000000L);
+}
+
+static void test_clock__deadline_before(void)
+{
+	struct timespec now, soon, later;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	efs_clock_deadline(&soon, CLOCK_MONOTONIC, 0);
+	efs_clock_deadline(&later, CLOCK_MONOTONIC, 1500);
+	CU_ASSERT(!efs_clock_before(&soon, &now));
+	CU_ASSERT(efs_clock_before(&soon, &later));
+	CU_ASSERT(!efs_clock_before(&later, &soon));
+	CU_ASSERT(!efs_clock_before(&later, &later));
+	CU_ASSERT(later.tv_nsec >= 0 && later.tv_nsec < 1000000000L);
+	CU_ASSERT(later.tv_sec >= now.tv_sec + 1);
+}
+
+static CU_TestInfo clock_tests[] = {
+	{ "mono", test_clock__mono },
+	{ "add_ms", test_clock__add_ms },
+	{ "deadline_before", test_clock__deadline_before },
+	CU_TEST_INFO_NULL,
+};
+
+HARNESS_MAIN({ .pName = "clock", .pTests = clock_tests })
