@@ -22,19 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/bstore.h"
+#include "core/clock.h"
 #include "core/error.h"
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int die(const char *what)
 {
@@ -109,7 +101,7 @@ int main(int argc, char **argv)
 	opts.batch_count = SIZE_MAX;
 	if (bstore_open(&st, argv[optind + 1], &opts) < 0)
 		return die("open");
-	t0 = now();
+	t0 = efs_clock_mono();
 	for (size_t i = 0; i < nblocks; i++) {
 		if (read_block(buf, fd, block, i, &len) < 0)
 			return die("read");
@@ -119,10 +111,10 @@ int main(int argc, char **argv)
 		if (bstore_put(st, &ids[i], buf, len) < 0)
 			return die("put");
 	}
-	t1 = now();
+	t1 = efs_clock_mono();
 	if (bstore_sync(st) < 0)
 		return die("sync");
-	t2 = now();
+	t2 = efs_clock_mono();
 	printf("bstore put%s: %zu blocks, %.1f MiB in %.3f s (puts %.3f s, "
 	       "final sync %.3f s): %.1f MB/s\n",
 	       hash_timed ? "+hash" : "", nblocks,

@@ -24,23 +24,15 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/commp.h"
 #include "core/error.h"
 
 #include "core/banned.h"
 
 #define SLICE (8 * COMMP_CHUNK_BYTES)
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static double cpu_seconds(void)
 {
@@ -113,7 +105,7 @@ static int hash_map(struct commp *c, int fd, size_t len, double *t0,
 	if (p == MAP_FAILED)
 		return efs_error_set_errno(EFS_EIO, errno, "mmap");
 	*cpu0 = cpu_seconds();
-	*t0 = now();
+	*t0 = efs_clock_mono();
 	for (size_t off = 0; off < len && !error; off += SLICE)
 		error = commp_update(c, p + off,
 				     len - off < SLICE ? len - off : SLICE);
@@ -157,11 +149,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	cpu0 = cpu_seconds();
-	t0 = now();
+	t0 = efs_clock_mono();
 	error = map ? hash_map(c, fd, (size_t)st.st_size, &t0, &cpu0)
 		    : hash_read(c, fd);
 	commp_finish(&piece, c);
-	t1 = now();
+	t1 = efs_clock_mono();
 	if (error < 0) {
 		fprintf(stderr, "commp: %s\n", efs_error_msg());
 		return 1;

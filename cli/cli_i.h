@@ -128,6 +128,13 @@ struct bstore;
 int cli_repo_open(struct bstore **out);
 
 /*
+ * Close bs (NULL is fine) and return rc, or, when rc is 0, the error of
+ * bstore_close (the final sync), so that a command reports it:
+ * `rc = cli_repo_close(bs, rc);`.
+ */
+int cli_repo_close(struct bstore *bs, int rc);
+
+/*
  * Sync bs, then pin root under the owner tag name unless a pin with that
  * root and name exists already (so repeating a command adds no pins).
  * Returns 0 or bstore errors.

@@ -247,6 +247,13 @@ int cli_repo_open(struct bstore **out)
 	return rc;
 }
 
+int cli_repo_close(struct bstore *bs, int rc)
+{
+	int rc2 = bstore_close(bs);
+
+	return rc == 0 ? rc2 : rc;
+}
+
 struct pin_find {
 	const struct cid *root;
 	const char *name;

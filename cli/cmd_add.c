@@ -287,7 +287,7 @@ static int run(int argc, char **argv)
 	struct bstore *bs = NULL;
 	struct blockio_sink sink;
 	struct cid root;
-	int rc, rc2;
+	int rc;
 
 	if ((rc = parse_args(&a, argc, argv)) >= 0)
 		return rc;
@@ -303,9 +303,7 @@ static int run(int argc, char **argv)
 	rc = import(&root, &a, &o, &sink);
 	if (rc == 0 && bs)
 		rc = cli_repo_pin(bs, &root, ADD_PIN_NAME);
-	rc2 = bstore_close(bs);
-	if (rc == 0)
-		rc = rc2;
+	rc = cli_repo_close(bs, rc);
 	if (rc < 0)
 		return cli_fail(rc);
 	printf("%s\n", cid_tostr(str, &root));

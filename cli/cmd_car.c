@@ -213,8 +213,7 @@ static int export(const struct cid *root, const char *path, bool v2)
 	src = bstore_source(bs);
 	rc = v2 ? write_v2(o.fd, &src, root) : write_v1(o.fd, &src, root);
 	rc = out_close(&o, rc);
-	bstore_close(bs);
-	return rc;
+	return cli_repo_close(bs, rc);
 }
 
 static int cmd_export(int argc, char **argv)
@@ -280,7 +279,7 @@ static int import(int fd, bool quiet)
 	struct bstore *bs;
 	struct stat st;
 	size_t n = 0;
-	int rc, rc2;
+	int rc;
 
 	if ((rc = cli_repo_open(&bs)) < 0)
 		return rc;
@@ -294,9 +293,7 @@ static int import(int fd, bool quiet)
 	cli_progress_end(&is.bar);
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = cli_repo_pin(bs, &roots[i], IMPORT_PIN_NAME);
-	rc2 = bstore_close(bs);
-	if (rc == 0)
-		rc = rc2;
+	rc = cli_repo_close(bs, rc);
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		printf("%s\n", cid_tostr(str, &roots[i]));
 	efs_free(roots);

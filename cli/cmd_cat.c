@@ -75,7 +75,8 @@ const struct cli_cmd cli_cmd_ls = {
 	.run = ls_run,
 };
 
-/* Open the repository and resolve "CID[/path]" in it. */
+/* Open the repository and resolve "CID[/path]" in it.  *bs_out (NULL
+ * before) is left for the caller to close, whatever the result. */
 static int open_resolve(struct bstore **bs_out, struct cid *out,
 			const char *arg)
 {
@@ -89,11 +90,7 @@ static int open_resolve(struct bstore **bs_out, struct cid *out,
 	if ((rc = cli_repo_open(bs_out)) < 0)
 		return rc;
 	src = bstore_source(*bs_out);
-	if ((rc = dagreader_resolve(out, &src, &root, path)) < 0) {
-		bstore_close(*bs_out);
-		*bs_out = NULL;
-	}
-	return rc;
+	return dagreader_resolve(out, &src, &root, path);
 }
 
 /* ---- cat ---- */
@@ -144,7 +141,7 @@ static int cat_run(int argc, char **argv)
 	uint64_t off = 0, len = UINT64_MAX;
 	struct bstore *bs = NULL;
 	struct cid id;
-	int c, rc, rc2;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
@@ -164,9 +161,7 @@ static int cat_run(int argc, char **argv)
 		return cli_usage(&cli_cmd_cat, "expected one CID[/PATH]");
 	if ((rc = open_resolve(&bs, &id, argv[optind])) == 0)
 		rc = cat_file(bs, &id, off, len);
-	rc2 = bstore_close(bs);
-	if (rc == 0)
-		rc = rc2;
+	rc = cli_repo_close(bs, rc);
 	return rc < 0 ? cli_fail(rc) : CLI_EXIT_OK;
 }
 
@@ -297,7 +292,7 @@ static int ls_run(int argc, char **argv)
 	struct bstore *bs = NULL;
 	bool long_fmt = false;
 	struct cid id;
-	int c, rc, rc2;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, ":lh", opts, NULL)) != -1) {
 		if (c == 'l')
@@ -309,8 +304,6 @@ static int ls_run(int argc, char **argv)
 		return cli_usage(&cli_cmd_ls, "expected one CID[/PATH]");
 	if ((rc = open_resolve(&bs, &id, argv[optind])) == 0)
 		rc = ls_node(bs, &id, argv[optind], long_fmt);
-	rc2 = bstore_close(bs);
-	if (rc == 0)
-		rc = rc2;
+	rc = cli_repo_close(bs, rc);
 	return rc < 0 ? cli_fail(rc) : CLI_EXIT_OK;
 }

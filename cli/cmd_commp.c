@@ -19,6 +19,7 @@
 #include "core/alloc.h"
 #include "core/commp.h"
 #include "core/error.h"
+#include "core/mbase.h"
 
 #include "core/banned.h"
 
@@ -120,8 +121,7 @@ static void print_piece(const struct commp_piece *p, bool json)
 	commp_cid_v2(&id2, p);
 	cid_tostr(v1, &id1);
 	cid_tostr(v2, &id2);
-	for (size_t i = 0; i < COMMP_NODE_SIZE; i++)
-		snprintf(hex + 2 * i, 3, "%02x", p->root[i]);
+	mbase_hex_encode(hex, sizeof(hex), p->root, COMMP_NODE_SIZE);
 	if (json) {
 		printf("{\n"
 		       "  \"pieceCidV1\": \"%s\",\n"

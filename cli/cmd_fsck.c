@@ -89,7 +89,7 @@ static int run(int argc, char **argv)
 	struct bstore *bs;
 	unsigned flags = 0;
 	bool quiet = false;
-	int c, rc, rc2;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
 		switch (c) {
@@ -111,9 +111,7 @@ static int run(int argc, char **argv)
 	if ((rc = cli_repo_open(&bs)) < 0)
 		return cli_fail(rc);
 	rc = bstore_fsck(&report, bs, flags);
-	rc2 = bstore_close(bs);
-	if (rc == 0)
-		rc = rc2;
+	rc = cli_repo_close(bs, rc);
 	if (rc < 0)
 		return cli_fail(rc);
 	print_report(&report, quiet);

@@ -63,7 +63,7 @@ static int collect(struct bstore_gc_result *out, int64_t grace)
 	struct bstore_opts opts = BSTORE_OPTS_INIT;
 	struct bstore *bs;
 	char *dir;
-	int rc, rc2;
+	int rc;
 
 	opts.gc_grace = grace;
 	if ((rc = cli_repo_path(&dir)) < 0)
@@ -80,9 +80,7 @@ static int collect(struct bstore_gc_result *out, int64_t grace)
 	if (rc < 0)
 		return cli_fail(rc);
 	rc = bstore_gc(out, bs);
-	rc2 = bstore_close(bs);
-	if (rc == 0)
-		rc = rc2;
+	rc = cli_repo_close(bs, rc);
 	return rc < 0 ? cli_fail(rc) : CLI_EXIT_OK;
 }
 

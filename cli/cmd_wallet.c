@@ -296,9 +296,9 @@ static int do_sign(struct wallet *w, char **args, const struct opts *o)
 {
 	struct buf msg = BUF_INIT(BUF_NOCAP);
 	uint8_t bytes[FILSIG_BYTES_MAX];
+	char hex[2 * FILSIG_BYTES_MAX + 1];
 	struct filaddr a;
 	struct filsig sig;
-	size_t n;
 	int rc;
 
 	if ((rc = parse_addr(&a, args[0])) < 0 ||
@@ -306,10 +306,9 @@ static int do_sign(struct wallet *w, char **args, const struct opts *o)
 		goto out;
 	if ((rc = wallet_sign(&sig, w, &a, msg.ptr, msg.len)) < 0)
 		goto out;
-	n = filsig_to_bytes(bytes, &sig);
-	for (size_t i = 0; i < n; i++)
-		printf("%02x", bytes[i]);
-	putchar('\n');
+	mbase_hex_encode(hex, sizeof(hex), bytes,
+			 filsig_to_bytes(bytes, &sig));
+	printf("%s\n", hex);
 out:
 	buf_release(&msg);
 	return rc;

@@ -405,12 +405,6 @@ int bstore_close(struct bstore *bs)
 	return error < 0 ? error : error2;
 }
 
-void bstore_test_abandon(struct bstore *bs)
-{
-	if (bs)
-		free_all(bs);
-}
-
 void bstore_test_fail(struct bstore *bs, enum bstore_fault where, int errnum,
 		      int after)
 {
@@ -661,17 +655,17 @@ int bstore_get(struct bstore *bs, const struct cid *id, struct buf *out)
 	if (bstore_key(mh, &mh_len, id) < 0)
 		return efs_error_set(EFS_ENOTFOUND, "bstore: %s not found",
 				     cid_tostr(s, id));
-	for (int tries = 0; tries < 3; tries++) {
-		if ((error = locate(&f, bs, mh, mh_len, out)) < 0)
-			break;
+	error = locate(&f, bs, mh, mh_len, out);
+	for (int tries = 0; error == 0 && tries < 3; tries++) {
 		error = read_found(bs, id, &f, out);
 		if (error != EFS_EMISMATCH && error != EFS_ECORRUPT &&
 		    error != EFS_EIO)
 			break;
-		/* Freed or moved under us?  Then look again. */
+		/* Freed or moved under us?  Then read it where it is now. */
 		if (locate(&again, bs, mh, mh_len, out) < 0 ||
 		    same_place(&f, &again))
 			break;
+		f = again;
 	}
 	if (error == EFS_ENOTFOUND)
 		error = efs_error_set(EFS_ENOTFOUND, "bstore: %s not found",

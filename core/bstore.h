@@ -395,11 +395,4 @@ void bstore_test_fsync_delay(struct bstore *bs, int ms);
 /* Use now (seconds) as the clock; 0 returns to the real clock. */
 void bstore_test_clock(struct bstore *bs, int64_t now);
 
-/*
- * Free the store without syncing, as if the process died: pending blocks
- * are lost, unflushed atimes too.  (The page cache is not dropped, so it
- * does not simulate a power cut; the crash test kills a child instead.)
- */
-void bstore_test_abandon(struct bstore *bs);
-
 #endif

@@ -75,7 +75,8 @@ static uint32_t *slot_for(uint32_t *slots, size_t nslots,
 	return &slots[i];
 }
 
-struct pend *bstore_batch_find(struct batch *b, const uint8_t *mh,
+/* The entry for mh, or NULL. */
+static struct pend *batch_find(struct batch *b, const uint8_t *mh,
 			       size_t mh_len)
 {
 	uint32_t *s;
@@ -165,10 +166,10 @@ int bstore_batch_note_end(struct batch *b, uint32_t pack, uint64_t end)
 struct pend *bstore_pending_locked(struct bstore *bs, const uint8_t *mh,
 				   size_t mh_len)
 {
-	struct pend *p = bstore_batch_find(&bs->open, mh, mh_len);
+	struct pend *p = batch_find(&bs->open, mh, mh_len);
 
 	if (!p && bs->syncing)
-		p = bstore_batch_find(bs->syncing, mh, mh_len);
+		p = batch_find(bs->syncing, mh, mh_len);
 	return p;
 }
 

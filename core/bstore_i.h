@@ -353,9 +353,6 @@ void bstore_batch_init(struct batch *b);
 void bstore_batch_release(struct batch *b);
 /* Forget the entries, keeping allocations. */
 void bstore_batch_clear(struct batch *b);
-/* The entry for mh, or NULL. */
-struct pend *bstore_batch_find(struct batch *b, const uint8_t *mh,
-			       size_t mh_len);
 /* Reserve room for one more entry (so add cannot fail). 0 or ENOMEM. */
 int bstore_batch_reserve(struct batch *b);
 /* Add an entry (after batch_reserve); takes p->links. */
@@ -382,16 +379,9 @@ bool bstore_touch_has(const struct touchmap *t, const uint8_t *mh,
  */
 int bstore_fail_locked(struct bstore *bs, int code);
 
-/* Flush touched atimes in the current write transaction (wmu held). */
-int bstore_touches_write(struct bstore *bs, struct touchmap *t);
-
 /* Note a change of a state's counters (wmu held, in a transaction). */
 void bstore_totals_add(struct bstore *bs, enum bstore_state state,
 		       int64_t count, int64_t bytes);
-
-/* Write the noted changes (before commit); forget them (on rollback). */
-int bstore_totals_write(struct bstore *bs);
-void bstore_totals_forget(struct bstore *bs);
 
 /* Commit the write transaction with the counters; roll back on error. */
 int bstore_commit(struct bstore *bs);
@@ -408,8 +398,6 @@ int bstore_begin_mode(struct bstore *bs, bool full);
  * a committed deferred transaction.  Returns the transaction's outcome.
  */
 int bstore_end_mode(struct bstore *bs, bool full, int error);
-/* bstore_durable with wmu held. */
-int bstore_durable_locked(struct bstore *bs);
 void bstore_rollback(struct bstore *bs);
 
 /* The key of a CID; EFS_EUNSUPPORTED when over BSTORE_MH_MAX. */

@@ -74,13 +74,15 @@ void bstore_totals_add(struct bstore *bs, enum bstore_state state,
 	bs->delta_bytes[state] += bytes;
 }
 
-void bstore_totals_forget(struct bstore *bs)
+/* Forget the noted changes (on rollback). */
+static void totals_forget(struct bstore *bs)
 {
 	memset(bs->delta_count, 0, sizeof(bs->delta_count));
 	memset(bs->delta_bytes, 0, sizeof(bs->delta_bytes));
 }
 
-int bstore_totals_write(struct bstore *bs)
+/* Write the noted changes (before commit), then forget them. */
+static int totals_write(struct bstore *bs)
 {
 	static const char sql[] =
 		"UPDATE totals SET count = count + ?2, bytes = bytes + ?3"
@@ -98,13 +100,13 @@ int bstore_totals_write(struct bstore *bs)
 		sqlite3_bind_int64(st, 3, bs->delta_bytes[s]);
 		error = db_run(bs->wdb, st);
 	}
-	bstore_totals_forget(bs);
+	totals_forget(bs);
 	return error;
 }
 
 int bstore_commit(struct bstore *bs)
 {
-	int error = bstore_totals_write(bs);
+	int error = totals_write(bs);
 
 	if (error < 0) {
 		db_rollback(bs->wdb);
@@ -115,7 +117,7 @@ int bstore_commit(struct bstore *bs)
 
 void bstore_rollback(struct bstore *bs)
 {
-	bstore_totals_forget(bs);
+	totals_forget(bs);
 	db_rollback(bs->wdb);
 }
 
@@ -153,7 +155,8 @@ int bstore_end_mode(struct bstore *bs, bool full, int error)
 	return error;
 }
 
-int bstore_durable_locked(struct bstore *bs)
+/* bstore_durable with wmu held. */
+static int durable_locked(struct bstore *bs)
 {
 	int error;
 
@@ -169,7 +172,7 @@ int bstore_durable(struct bstore *bs)
 	int error;
 
 	pthread_mutex_lock(&bs->wmu);
-	error = bstore_durable_locked(bs);
+	error = durable_locked(bs);
 	pthread_mutex_unlock(&bs->wmu);
 	return error;
 }
@@ -227,7 +230,8 @@ int bstore_refs_add_links(struct bstore *bs, const uint8_t *links,
 	return 0;
 }
 
-int bstore_touches_write(struct bstore *bs, struct touchmap *t)
+/* Flush touched atimes in the current write transaction (wmu held). */
+static int touches_write(struct bstore *bs, struct touchmap *t)
 {
 	static const char sql[] =
 		"UPDATE blocks SET atime = ?2 WHERE mh = ?1 AND atime < ?2";
@@ -367,7 +371,7 @@ static int commit_batch(struct bstore *bs, struct batch *b,
 	if (!error)
 		error = write_pack_sizes(bs, b);
 	if (!error)
-		error = bstore_touches_write(bs, t);
+		error = touches_write(bs, t);
 	return bstore_end_mode(bs, full, error);
 }
 
@@ -485,7 +489,7 @@ static int sync_wmu(struct bstore *bs, bool full)
 	if (error < 0)
 		return error;
 	if (error > 0) /* nothing pending: only a deferred commit to seal */
-		return full ? bstore_durable_locked(bs) : 0;
+		return full ? durable_locked(bs) : 0;
 	error = datasync_all(bs, &b);
 	if (!error)
 		error = bstore_pack_dirsync(bs, dir_dirty);
@@ -502,7 +506,7 @@ static int sync_wmu(struct bstore *bs, bool full)
 	bstore_touch_release(&t);
 	/* the rows are in; a failed fsync here fails this sync only */
 	if (!error && full)
-		error = bstore_durable_locked(bs);
+		error = durable_locked(bs);
 	return error;
 }
 
@@ -559,7 +563,7 @@ int bstore_flush_atimes(struct bstore *bs)
 	pthread_mutex_unlock(&bs->mu);
 	if (t.n) {
 		if ((error = db_begin(bs->wdb)) == 0 &&
-		    (error = bstore_touches_write(bs, &t)) == 0)
+		    (error = touches_write(bs, &t)) == 0)
 			error = bstore_commit(bs);
 		else
 			bstore_rollback(bs);

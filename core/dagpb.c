@@ -20,7 +20,6 @@
 #include "core/dagpb.h"
 
 #include <assert.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -63,14 +62,10 @@ static int decode_link_field(struct dagpb_link *out, struct pbwire *r,
 		out->has_name = true;
 		return 0;
 	}
-	if (cid_from_bytes_exact(&out->cid, p, n) < 0) {
-		/* Copied: the message buffer is the one being written. */
-		char why[128];
-
-		snprintf(why, sizeof(why), "%s", efs_error_msg());
+	if (cid_from_bytes_exact(&out->cid, p, n) < 0)
 		return efs_error_set(EFS_ECORRUPT,
-				     "dagpb: link hash is not a cid (%s)", why);
-	}
+				     "dagpb: link hash is not a cid (%s)",
+				     efs_error_msg());
 	return 0;
 }
 

@@ -221,9 +221,9 @@ static int sig_decode(struct filmsg_sig *out, const json_t *v,
 	type = member(path, v, ctx, "Type");
 	if ((rc = get_u63(&t, type, path)) < 0)
 		return rc;
-	if (t < FILMSG_SIG_SECP256K1 || t > FILMSG_SIG_DELEGATED)
+	if (t < FILSIG_SECP256K1 || t > FILSIG_DELEGATED)
 		return bad(path, "unknown signature type");
-	s.type = (enum filmsg_sig_type)t;
+	s.type = (enum filsig_type)t;
 	rc = filjson_bytes_decode(&data, &s.len, member(path, v, ctx, "Data"),
 				  FILMSG_SIG_DATA_MAX, path);
 	if (rc < 0)

@@ -21,6 +21,7 @@
  */
 #include "core/filkey.h"
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,26 +39,6 @@
 #define KI_SHORT_MAX 32
 /* Longest decoded PrivateKey string: 32 bytes are 44 characters. */
 #define KI_B64_MAX 64
-
-static const char hex_digits[] = "0123456789abcdef";
-
-/* ---- hex ---- */
-
-/* Decode hex s[0..n) (either case) into out; false when not hex. */
-static bool hex_decode(uint8_t *out, const char *s, size_t n)
-{
-	if (n % 2)
-		return false;
-	for (size_t i = 0; i < n; i += 2) {
-		int hi = mbase_hex_value(s[i]);
-		int lo = mbase_hex_value(s[i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i / 2] = (uint8_t)(hi << 4 | lo);
-	}
-	return true;
-}
 
 /* ---- the JSON scanner ---- */
 
@@ -397,20 +378,19 @@ static int parse_json(struct filkey *out, const char *text, size_t len)
 size_t filkey_keyinfo_format(char *out, const struct filkey *k)
 {
 	char b64[48], json[128];
-	size_t o = 0;
+	long o;
 	int n;
 
 	mbase_base64_encode(b64, sizeof(b64), k->priv, sizeof(k->priv));
 	n = snprintf(json, sizeof(json),
 		     "{\"Type\":\"secp256k1\",\"PrivateKey\":\"%s\"}", b64);
-	for (int i = 0; i < n; i++) {
-		out[o++] = hex_digits[(uint8_t)json[i] >> 4];
-		out[o++] = hex_digits[(uint8_t)json[i] & 15];
-	}
-	out[o] = '\0';
+	o = mbase_hex_encode(out, FILKEY_KEYINFO_MAX, (const uint8_t *)json,
+			     (size_t)n);
+	/* 80 bytes of JSON: its 160 hex digits always fit. */
+	assert(o > 0);
 	explicit_bzero(b64, sizeof(b64));
 	explicit_bzero(json, sizeof(json));
-	return o;
+	return (size_t)o;
 }
 
 static bool is_space(char c)
@@ -437,7 +417,7 @@ int filkey_keyinfo_parse(struct filkey *out, const char *text, size_t len)
 		return efs_error_set(EFS_ECORRUPT, "key-info: empty");
 	if (text[0] == '{')
 		return parse_json(out, text, len);
-	if (!hex_decode((uint8_t *)json, text, len))
+	if (mbase_hex_decode((uint8_t *)json, sizeof(json), text, len) < 0)
 		rc = efs_error_set(EFS_ECORRUPT, "key-info: neither hex nor "
 				   "JSON");
 	else

@@ -251,13 +251,31 @@ int filmsg_sig_from_bytes(struct filmsg_sig *out, const uint8_t *p,
 	if (len > FILMSG_SIG_BYTES_MAX)
 		return efs_error_set(EFS_ECORRUPT,
 				     "filmsg: signature of %zu bytes", len);
-	if (p[0] < FILMSG_SIG_SECP256K1 || p[0] > FILMSG_SIG_DELEGATED)
+	if (p[0] < FILSIG_SECP256K1 || p[0] > FILSIG_DELEGATED)
 		return efs_error_set(EFS_ECORRUPT,
 				     "filmsg: invalid signature type %u", p[0]);
-	out->type = (enum filmsg_sig_type)p[0];
+	out->type = (enum filsig_type)p[0];
 	out->len = len - 1;
 	memcpy(out->data, p + 1, len - 1);
 	return 0;
+}
+
+int filmsg_sig_to_filsig(struct filsig *out, const struct filmsg_sig *s)
+{
+	uint8_t b[FILMSG_SIG_BYTES_MAX];
+
+	if (s->len + 1 > FILSIG_BYTES_MAX)
+		return efs_error_set(EFS_ECORRUPT,
+				     "filmsg: signature of %zu bytes",
+				     s->len + 1);
+	return filsig_from_bytes(out, b, filmsg_sig_to_bytes(b, s));
+}
+
+void filmsg_sig_from_filsig(struct filmsg_sig *out, const struct filsig *s)
+{
+	out->type = (enum filsig_type)s->type;
+	out->len = s->len;
+	memcpy(out->data, s->data, s->len);
 }
 
 void filmsg_signed_release(struct filmsg_signed *sm)
@@ -314,7 +332,7 @@ int filmsg_signed_decode(struct filmsg_signed *out, const uint8_t *p,
 
 int filmsg_signed_cid(struct cid *out, const struct filmsg_signed *sm)
 {
-	if (sm->sig.type == FILMSG_SIG_BLS)
+	if (sm->sig.type == FILSIG_BLS)
 		return filmsg_cid(out, &sm->msg);
 	return cid_of(out, encode_signed, sm);
 }

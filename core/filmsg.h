@@ -31,6 +31,7 @@
 #include "core/buf.h"
 #include "core/cid.h"
 #include "core/filaddr.h"
+#include "core/filsig.h"
 
 /* The only message version there is (Lotus MessageVersion). */
 #define FILMSG_VERSION 0
@@ -86,13 +87,6 @@
 /* EVM contracts: a plain send to an f410 address uses this */
 #define FILMSG_METHOD_EVM_INVOKE_CONTRACT UINT64_C(3844450837)
 
-/* Signature types (go-state-types crypto.SigType). */
-enum filmsg_sig_type {
-	FILMSG_SIG_SECP256K1 = 1,
-	FILMSG_SIG_BLS = 2,
-	FILMSG_SIG_DELEGATED = 3,
-};
-
 struct filmsg {
 	uint64_t version;          /* FILMSG_VERSION */
 	struct filaddr to;
@@ -107,9 +101,14 @@ struct filmsg {
 	size_t params_len;
 };
 
-/* A plain value (copy it with =). */
+/*
+ * A signature as a signed message carries it: the type (enum filsig_type,
+ * core/filsig.h) and data of any length up to FILMSG_SIG_DATA_MAX, as
+ * Lotus decodes it; struct filsig is the strict form that can be
+ * verified (filmsg_sig_to_filsig).  A plain value (copy it with =).
+ */
 struct filmsg_sig {
-	enum filmsg_sig_type type;
+	enum filsig_type type;
 	size_t len;
 	uint8_t data[FILMSG_SIG_DATA_MAX];
 };
@@ -166,6 +165,15 @@ size_t filmsg_sig_to_bytes(uint8_t *out, const struct filmsg_sig *s);
  */
 int filmsg_sig_from_bytes(struct filmsg_sig *out, const uint8_t *p,
 			  size_t len);
+
+/*
+ * The strict form of s, for filsig_verify: 0, or EFS_ECORRUPT when its
+ * length is wrong for its type (filsig_from_bytes).
+ */
+int filmsg_sig_to_filsig(struct filsig *out, const struct filmsg_sig *s);
+
+/* The signature s (well formed) as a message carries it. */
+void filmsg_sig_from_filsig(struct filmsg_sig *out, const struct filsig *s);
 
 /* Release the message inside sm. */
 void filmsg_signed_release(struct filmsg_signed *sm);

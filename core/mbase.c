@@ -228,6 +228,29 @@ static long base16_encode(char *out, size_t cap, const char *alpha,
 	return (long)(len * 2);
 }
 
+long mbase_hex_encode(char *out, size_t cap, const uint8_t *in, size_t len)
+{
+	return base16_encode(out, cap, hex_lower, in, len);
+}
+
+long mbase_hex_decode(uint8_t *out, size_t cap, const char *s, size_t slen)
+{
+	if (slen % 2)
+		return efs_error_set(EFS_ECORRUPT, "odd-length base16");
+	if (slen / 2 > cap)
+		return too_small();
+	for (size_t i = 0; i < slen; i += 2) {
+		int hi = mbase_hex_value(s[i]);
+		int lo = mbase_hex_value(s[i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return efs_error_set(EFS_ECORRUPT,
+					     "invalid base16 character");
+		out[i / 2] = (uint8_t)(hi << 4 | lo);
+	}
+	return (long)(slen / 2);
+}
+
 static long base16_decode(uint8_t *out, size_t cap, const char *alpha,
 			  const char *s, size_t slen)
 {

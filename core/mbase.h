@@ -18,6 +18,16 @@
 /* The value of the hex digit c, either case (0-9, a-f, A-F), or -1. */
 int mbase_hex_value(char c);
 
+/*
+ * Bare hex (base16 without a prefix), as Lotus prints key-info and
+ * signatures.  The encoder writes lower case; the decoder takes either
+ * case, as Go's hex.DecodeString does (unlike 'f'/'F', whose case must
+ * match the prefix).  An odd length or a character that is not a hex
+ * digit is EFS_ECORRUPT.  Same returns as mbase_encode/mbase_decode.
+ */
+long mbase_hex_encode(char *out, size_t cap, const uint8_t *in, size_t len);
+long mbase_hex_decode(uint8_t *out, size_t cap, const char *s, size_t slen);
+
 /* Characters needed to encode n bytes in a base (without prefix or NUL). */
 size_t mbase_base32_len(size_t n);
 size_t mbase_base58_maxlen(size_t n);

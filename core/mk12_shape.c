@@ -43,7 +43,6 @@
  */
 #include "core/mk12_i.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -285,10 +284,7 @@ static int get_label(struct cbor_dec *d, const struct mk12_shape *s,
 /* Wrap the message a lower layer left: "mk12: T.F: <it>". */
 static int wrap_error(const struct mk12_shape *s, const struct mk12_field *f)
 {
-	char msg[200];
-
-	snprintf(msg, sizeof(msg), "%s", efs_error_msg());
-	return bad_value(s, f, msg);
+	return bad_value(s, f, efs_error_msg());
 }
 
 static int get_int(struct cbor_dec *d, const struct mk12_shape *s,

@@ -263,7 +263,6 @@ static int load_key(struct filkey *out, struct wallet *w,
 {
 	char name[FILADDR_STR_MAX], got[FILADDR_STR_MAX];
 	char text[FILKEY_KEYINFO_IN_MAX + 2];
-	char why[200];
 	size_t len;
 	int rc;
 
@@ -273,10 +272,9 @@ static int load_key(struct filkey *out, struct wallet *w,
 	if (rc == EFS_ENOTFOUND)
 		rc = efs_error_set(EFS_ENOTFOUND, "wallet: no key for %s",
 				   name);
-	if (rc == 0 && (rc = filkey_keyinfo_parse(out, text, len)) < 0) {
-		snprintf(why, sizeof(why), "%s", efs_error_msg());
-		rc = efs_error_set(rc, "wallet: key file %s: %s", name, why);
-	}
+	if (rc == 0 && (rc = filkey_keyinfo_parse(out, text, len)) < 0)
+		rc = efs_error_set(rc, "wallet: key file %s: %s", name,
+				   efs_error_msg());
 	explicit_bzero(text, sizeof(text));
 	if (rc == 0 && !filaddr_equal(&out->addr, a)) {
 		filaddr_format(got, &out->addr, 'f');

@@ -171,19 +171,14 @@ struct pinscan {
 
 static int pin_check(const struct bstore_pin *pin, void *payload)
 {
-	static const char sql[] = "SELECT 1 FROM fs_commits WHERE pin = ?1";
 	struct pinscan *ps = payload;
-	struct db *db = ps->cs->wdb;
-	sqlite3_stmt *st;
+	int64_t one;
 	int error;
 
 	if (strcmp(pin->name, PIN_NAME) != 0)
 		return 0;
-	if ((error = db_stmt(&st, db, sql)) < 0)
-		return error;
-	sqlite3_bind_int64(st, 1, pin->id);
-	error = db_step(db, st);
-	db_reset(st);
+	error = db_query_int(&one, ps->cs->wdb, "SELECT 1 FROM fs_commits"
+			     " WHERE pin = ?1", &pin->id, 1);
 	if (error == 0)
 		error = buf_add(&ps->stale, &pin->id, sizeof(pin->id));
 	return error < 0 ? error : 0;
@@ -396,12 +391,11 @@ static int record(struct commit_record *out, struct commit_state *cs,
 	struct tally tl = { .subdirs = BUF_INIT(BUF_NOCAP) };
 	struct buf path = BUF_INIT(BUF_NOCAP);
 	uint8_t bytes[CID_BYTES_MAX];
-	struct timespec now;
+	int64_t now = inode_now();
 	sqlite3_stmt *st;
 	int64_t pin = 0;
 	int error;
 
-	clock_gettime(CLOCK_REALTIME, &now);
 	if ((error = tally_tree(&tl, cs->t, dir)) < 0 ||
 	    (error = inode_path(&path, cs->t, dir)) < 0 ||
 	    (error = bstore_sync(cs->bs)) < 0 ||
@@ -414,8 +408,7 @@ static int record(struct commit_record *out, struct commit_state *cs,
 			  SQLITE_STATIC);
 	sqlite3_bind_blob(st, 3, bytes, (int)cid_to_bytes(bytes, root),
 			  SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (int64_t)now.tv_sec * 1000000000 +
-					  now.tv_nsec);
+	sqlite3_bind_int64(st, 4, now);
 	sqlite3_bind_int64(st, 5, (int64_t)tl.size);
 	sqlite3_bind_int64(st, 6, (int64_t)tl.files);
 	sqlite3_bind_int64(st, 7, (int64_t)tl.dirs);
@@ -508,12 +501,14 @@ static void watch_check(struct commit_state *cs, struct watch *w)
 		w->changed = efs_clock_mono_sec();
 		return;
 	}
-	if (w->committed == ver + 1 || efs_clock_mono_sec() - w->changed < cs->idle)
+	if (w->committed == ver + 1 ||
+	    efs_clock_mono_sec() - w->changed < cs->idle)
 		return;
 	if (commit_dir(&r, &created, cs, w->ino) < 0) {
 		efs_log_warn("auto-commit of directory %" PRIu64 ": %s", w->ino,
 			     efs_error_msg());
-		w->changed = efs_clock_mono_sec(); /* try again after another wait */
+		/* try again after another wait */
+		w->changed = efs_clock_mono_sec();
 		return;
 	}
 	if (created)

@@ -801,12 +801,7 @@ int fileio_new(struct fileio **out, struct staging *st, const struct cid *root,
 
 int64_t fileio_dirty_since(struct fileio *f)
 {
-	int64_t since;
-
-	pthread_mutex_lock(&f->lock);
-	since = f->dirty_since;
-	pthread_mutex_unlock(&f->lock);
-	return since;
+	return atomic_load(&f->dirty_since);
 }
 
 void fileio_free(struct fileio *f)

@@ -82,7 +82,8 @@ bool fileio_dirty(struct fileio *f);
 /*
  * When the oldest change not yet flushed was made (CLOCK_MONOTONIC
  * seconds), or 0 when the file is clean: for writeback of files held
- * open.
+ * open.  Never waits for the file's lock (a write or read may hold it
+ * across disk I/O), so a scan of many files may call it under its own.
  */
 int64_t fileio_dirty_since(struct fileio *f);
 

@@ -7,6 +7,7 @@
 #define EFS_FILEIO_I_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -80,8 +81,8 @@ struct rchunk {
 
 /*
  * The file.  Every field below the lock is under it, except mark (used
- * by the one running flush only) and a LOADING cache entry's buf and r
- * (its loader's).
+ * by the one running flush only), a LOADING cache entry's buf and r
+ * (its loader's) and dirty_since, which is also read without it.
  *
  * Invariants:
  *  1. slots[0..nslots) are sorted by index, all below ceil(size / cs).
@@ -129,7 +130,8 @@ struct fileio {
 	uint64_t rc_loads;              /* chunks loaded into the cache */
 	struct dagreader_file *lreader; /* of lreader_id, a leaf */
 	struct cid lreader_id;
-	int64_t dirty_since;            /* fileio_dirty_since */
+	atomic_int_least64_t dirty_since; /* fileio_dirty_since; written
+					     under the lock, read without */
 	int stfd;                       /* staging file, or -1 */
 	uint64_t flushes;
 };

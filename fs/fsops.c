@@ -70,18 +70,25 @@ void fsops_entry_fill(struct fuse_entry_param *out, const struct efs_fs *fs,
 	out->entry_timeout = fs->opts.entry_timeout;
 }
 
+/* Reply attributes a. */
+static void reply_attr_of(fuse_req_t req, const struct efs_fs *fs,
+			  const struct inode_attr *a)
+{
+	struct stat st;
+
+	fsops_stat_fill(&st, a);
+	fuse_reply_attr(req, &st, fs->opts.attr_timeout);
+}
+
 void fsops_reply_attr(fuse_req_t req, struct efs_fs *fs, uint64_t ino)
 {
 	struct inode_attr a;
-	struct stat st;
 	int error;
 
-	if ((error = inode_getattr(&a, fs->itab, ino)) < 0) {
+	if ((error = inode_getattr(&a, fs->itab, ino)) < 0)
 		errmap_reply_err(req, error);
-		return;
-	}
-	fsops_stat_fill(&st, &a);
-	fuse_reply_attr(req, &st, fs->opts.attr_timeout);
+	else
+		reply_attr_of(req, fs, &a);
 }
 
 /* Reference a and reply it as an entry. */
@@ -251,11 +258,16 @@ static void fsops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		return;
 	}
 	setattr_convert(&set, attr, to_set);
-	if (set.valid && (error = inode_setattr(&a, fs->itab, ino, &set)) < 0) {
+	if (!set.valid) {
+		fsops_reply_attr(req, fs, ino);
+		return;
+	}
+	if ((error = inode_setattr(&a, fs->itab, ino, &set)) < 0) {
 		errmap_reply_err(req, error);
 		return;
 	}
-	fsops_reply_attr(req, fs, ino);
+	/* the attributes after the update, pending writes applied */
+	reply_attr_of(req, fs, &a);
 }
 
 static void fsops_readlink(fuse_req_t req, fuse_ino_t ino)

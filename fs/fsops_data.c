@@ -319,21 +319,25 @@ static void writeback_scan(struct efs_fs *fs)
 	struct ofile **due = NULL;
 	size_t n = 0, cap = 0;
 	int64_t limit = efs_clock_mono_sec() - FSDATA_WB_AGE;
+	bool nomem = false; /* the rest waits for the next scan */
 
 	pthread_mutex_lock(&d->lock);
-	for (size_t i = 0; i < d->cap; i++) {
+	for (size_t i = 0; i < d->cap && !nomem; i++) {
 		for (struct ofile *o = d->tab[i]; o; o = o->next) {
+			/* does not wait for the file's lock */
 			int64_t since = fileio_dirty_since(o->f);
-			struct ofile **p;
 
 			if (since == 0 || since > limit)
 				continue;
 			if (n == cap) {
-				cap = cap ? 2 * cap : 16;
-				p = efs_reallocarray(due, cap, sizeof(*p));
-				if (!p)
+				size_t ncap = cap ? 2 * cap : 16;
+				struct ofile **p =
+				    efs_reallocarray(due, ncap, sizeof(*p));
+
+				if ((nomem = !p))
 					break;
 				due = p;
+				cap = ncap;
 			}
 			o->nopen++;
 			due[n++] = o;

@@ -184,6 +184,15 @@ void inode_wrollback(struct inode_table *t)
 	pthread_mutex_unlock(&t->wmu);
 }
 
+int inode_wend(struct inode_table *t, int error)
+{
+	if (error < 0) {
+		inode_wrollback(t);
+		return error;
+	}
+	return inode_wcommit(t);
+}
+
 /* ---- rows ----------------------------------------------------------- */
 
 int inode_row_read(struct inode_attr *out, struct inode_content *content,
@@ -410,13 +419,9 @@ static int forget_free(struct inode_table *t, const uint64_t *last, size_t n)
 		return 0;
 	if ((error = inode_wbegin(t, false)) < 0)
 		return error;
-	for (size_t i = 0; i < n; i++) {
-		if ((error = inode_free_if_unused(&pins[i], t, last[i])) < 0) {
-			inode_wrollback(t);
-			return error;
-		}
-	}
-	if ((error = inode_wcommit(t)) < 0)
+	for (size_t i = 0; i < n && error == 0; i++)
+		error = inode_free_if_unused(&pins[i], t, last[i]);
+	if ((error = inode_wend(t, error)) < 0)
 		return error;
 	for (size_t i = 0; i < n; i++)
 		inode_unpin(t, pins[i]);
@@ -496,12 +501,9 @@ static int orphans_free(struct inode_table *t, struct inode_recovery *rec)
 			"DELETE FROM fs_xattrs WHERE ino IN"
 			" (SELECT ino FROM fs_inodes WHERE nlink = 0);"
 			"DELETE FROM fs_inodes WHERE nlink = 0;");
-	if (error < 0) {
-		inode_wrollback(t);
-		return error;
-	}
-	rec->orphans = (uint64_t)sqlite3_changes(db_handle(t->wdb));
-	return inode_wcommit(t);
+	if (error == 0)
+		rec->orphans = (uint64_t)sqlite3_changes(db_handle(t->wdb));
+	return inode_wend(t, error);
 }
 
 /* The root directory of a fresh table. */
@@ -510,37 +512,23 @@ static int root_create(struct inode_table *t)
 	static const char sql[] =
 		"INSERT INTO fs_inodes(ino, mode, nlink, uid, gid, atime,"
 		" mtime, ctime) VALUES (?1, ?2, 2, ?3, ?4, ?5, ?5, ?5)";
-	sqlite3_stmt *st;
+	int64_t v[5] = { INODE_ROOT, S_IFDIR | (t->opts.root_mode & 07777),
+			 t->opts.root_uid, t->opts.root_gid, inode_now() };
 	int error;
 
 	if ((error = inode_wbegin(t, true)) < 0)
 		return error;
-	if ((error = db_stmt(&st, t->wdb, sql)) < 0)
-		goto fail;
-	sqlite3_bind_int64(st, 1, INODE_ROOT);
-	sqlite3_bind_int64(st, 2, S_IFDIR | (t->opts.root_mode & 07777));
-	sqlite3_bind_int64(st, 3, t->opts.root_uid);
-	sqlite3_bind_int64(st, 4, t->opts.root_gid);
-	sqlite3_bind_int64(st, 5, inode_now());
-	if ((error = db_run(t->wdb, st)) < 0)
-		goto fail;
-	return inode_wcommit(t);
-fail:
-	inode_wrollback(t);
-	return error;
+	return inode_wend(t, inode_run_ints(t, sql, v, 5));
 }
 
 static int count_rows(struct inode_table *t)
 {
-	sqlite3_stmt *st;
-	int error;
+	int64_t n;
+	int error = db_query_int(&n, t->wdb, "SELECT count(*) FROM fs_inodes",
+				 NULL, 0);
 
-	if ((error = db_stmt(&st, t->wdb, "SELECT count(*) FROM fs_inodes")) <
-	    0)
-		return error;
-	if ((error = db_step(t->wdb, st)) > 0)
-		atomic_store(&t->count, (uint64_t)sqlite3_column_int64(st, 0));
-	db_reset(st);
+	if (error > 0)
+		atomic_store(&t->count, (uint64_t)n);
 	return error < 0 ? error : 0;
 }
 
@@ -777,12 +765,16 @@ fail:
 
 int inode_sync(struct inode_table *t)
 {
+	struct db *db;
 	int error;
 
-	/* every commit so far is in the WAL: one fsync of it is enough */
-	pthread_mutex_lock(&t->wmu);
-	error = db_wal_sync(t->wdb);
-	pthread_mutex_unlock(&t->wmu);
+	/* Every commit so far is in the WAL: one fsync of it is enough,
+	 * through any connection (db_wal_sync), so a reader's, and writers
+	 * do not wait for the disk meanwhile. */
+	if ((error = inode_rconn_get(&db, t)) < 0)
+		return error;
+	error = db_wal_sync(db);
+	inode_rconn_put(t, db);
 	return error;
 }
 

@@ -214,24 +214,26 @@ out:
 
 /* ---- directory CID caches ------------------------------------------ */
 
+/* Directory dir's cached CID and its version, in one read of its row. */
 static int dircid_read(struct inode_content *out, uint64_t *ver_out,
 		       struct db *db, uint64_t dir)
 {
-	static const char sql[] =
-		"SELECT dirver FROM fs_inodes WHERE ino = ?1";
+	static const char sql[] = "SELECT " INODE_COLS ", i.dirver"
+				  " FROM fs_inodes i WHERE i.ino = ?1";
 	struct inode_attr a;
 	sqlite3_stmt *st;
 	int error;
 
-	if ((error = inode_dir_get(&a, out, db, dir)) < 0)
-		return error;
 	if ((error = db_stmt(&st, db, sql)) < 0)
 		return error;
-	sqlite3_bind_int64(st, 1, (int64_t)dir);
-	if ((error = db_step(db, st)) > 0)
-		*ver_out = (uint64_t)sqlite3_column_int64(st, 0);
+	if ((error = inode_step_ino(db, st, dir)) > 0 &&
+	    (error = inode_row_read(&a, out, st, 0)) == 0)
+		*ver_out = (uint64_t)sqlite3_column_int64(st, INODE_NCOLS);
 	db_reset(st);
-	return error < 0 ? error : 0;
+	if (error == 0 && !S_ISDIR(a.mode))
+		error = efs_error_set(FS_ENOTDIR, "inode: %" PRIu64
+						  " is not a directory", dir);
+	return error;
 }
 
 int inode_dircid_get(struct inode_content *out, uint64_t *ver_out,

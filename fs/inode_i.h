@@ -82,10 +82,13 @@ struct inode_table {
 /* Pins queued for the unpin thread at most; past it unpin is inline. */
 #define INODE_UNPIN_QUEUE_MAX 65536
 
-/* Columns of an inode row as inode_row_read reads them. */
-#define INODE_COLS                                                        \
-	"i.ino, i.mode, i.nlink, i.uid, i.gid, i.rdev, i.size, i.atime,"  \
-	" i.mtime, i.ctime, i.flags, i.root, i.tsize"
+/* Columns of an inode row as inode_row_read reads them, of the table
+ * aliased a (a string literal), and of the usual alias i. */
+#define INODE_COLS_OF(a)                                                   \
+	a ".ino, " a ".mode, " a ".nlink, " a ".uid, " a ".gid, " a ".rdev, " \
+	a ".size, " a ".atime, " a ".mtime, " a ".ctime, " a ".flags, " a    \
+	".root, " a ".tsize"
+#define INODE_COLS INODE_COLS_OF("i")
 #define INODE_NCOLS 13
 
 /* ---- inode.c ---- */
@@ -101,6 +104,9 @@ int inode_wbegin(struct inode_table *t, bool full);
 int inode_wcommit(struct inode_table *t);
 /* ROLLBACK and release wmu. */
 void inode_wrollback(struct inode_table *t);
+/* End the transaction by what error says: roll back and return it when
+ * negative, else commit (inode_wcommit's result). */
+int inode_wend(struct inode_table *t, int error);
 
 /*
  * Read INODE_NCOLS columns from col into out and content (may be NULL).
@@ -145,6 +151,10 @@ bool inode_live_hold_unlinked(struct inode_table *t, uint64_t ino);
  */
 int inode_free_if_unused(int64_t *pin_out, struct inode_table *t,
 			 uint64_t ino);
+
+/* Delete ino's row and xattrs (wmu held, in a transaction), for a caller
+ * that knows it is unused; its pin is the caller's to drop. */
+int inode_free(struct inode_table *t, uint64_t ino);
 
 /*
  * Drop a pin after the commit that stopped using it (0: nothing to do).

@@ -9,6 +9,13 @@
  * change applies to.  Permission checks are the kernel's
  * (default_permissions), sticky directories included.
  *
+ * The cost of an operation is mostly the pages its commit writes to the
+ * WAL, then its statements: an entry is read with its directory and the
+ * inode it names in one query (side_load), whose rows the rest of the
+ * transaction trusts (a victim's link count is not read again), and an
+ * update sets only the columns that change (an index whose column is
+ * set is rewritten even when the value stays).
+ *
  * A directory that changes gets a new mtime and ctime, and its cached CID
  * is invalidated with its ancestors' (invariant 7 of inode.c): the
  * update that sets the times also clears the cache and bumps the version,
@@ -81,31 +88,6 @@ int inode_dir_get(struct inode_attr *out, struct inode_content *content,
 	return 0;
 }
 
-/* The entry parent/name: its id and inode (wmu held, on wdb). */
-static int dentry_get(int64_t *id_out, uint64_t *ino_out,
-		      struct inode_table *t, uint64_t parent, const char *name)
-{
-	static const char sql[] = "SELECT id, ino FROM fs_dentries"
-				  " WHERE parent = ?1 AND name = ?2";
-	sqlite3_stmt *st;
-	int error;
-
-	if ((error = db_stmt(&st, t->wdb, sql)) < 0)
-		return error;
-	sqlite3_bind_int64(st, 1, (int64_t)parent);
-	bind_name(st, 2, name);
-	error = db_step(t->wdb, st);
-	if (error > 0) {
-		*id_out = sqlite3_column_int64(st, 0);
-		*ino_out = (uint64_t)sqlite3_column_int64(st, 1);
-	} else if (error == 0) {
-		error = efs_error_set(EFS_ENOTFOUND, "inode: no entry '%s'",
-				      name);
-	}
-	db_reset(st);
-	return error < 0 ? error : 0;
-}
-
 int inode_run_ints(struct inode_table *t, const char *sql, const int64_t *v,
 		   int n)
 {
@@ -147,6 +129,61 @@ static int links_add(struct inode_table *t, uint64_t ino, int dnlink,
 	int64_t v[3] = { (int64_t)ino, dnlink, now };
 
 	return inode_run_ints(t, zero ? clear : add, v, 3);
+}
+
+/* ---- entries ------------------------------------------------------ */
+
+/* An entry name in directory dir, with the directory and what it names
+ * (a side of a rename, the victim of an unlink, the place of a new
+ * entry). */
+struct side {
+	uint64_t dir;
+	const char *name;
+	struct inode_attr d;      /* the directory */
+	struct inode_content dc;
+	int64_t id;               /* the entry, 0 when missing */
+	struct inode_attr v;      /* what it names */
+	int64_t pin;              /* v's content pin (0: none) */
+};
+
+/*
+ * Load side s in one query (wmu held): the directory (EFS_ENOTFOUND,
+ * FS_ENOTDIR), the entry (EFS_ENOTFOUND when need, else id 0) and the
+ * row it names.
+ */
+static int side_load(struct side *s, struct inode_table *t, bool need)
+{
+	static const char sql[] =
+		"SELECT " INODE_COLS_OF("p") ", d.id, " INODE_COLS ", i.pin"
+		" FROM fs_inodes p LEFT JOIN fs_dentries d"
+		" ON d.parent = p.ino AND d.name = ?2"
+		" LEFT JOIN fs_inodes i ON i.ino = d.ino WHERE p.ino = ?1";
+	const int cid = INODE_NCOLS, cv = INODE_NCOLS + 1;
+	sqlite3_stmt *st;
+	int error;
+
+	if ((error = db_stmt(&st, t->wdb, sql)) < 0)
+		return error;
+	bind_name(st, 2, s->name);
+	if ((error = inode_step_ino(t->wdb, st, s->dir)) < 0 ||
+	    (error = inode_row_read(&s->d, &s->dc, st, 0)) < 0)
+		goto out;
+	s->id = sqlite3_column_int64(st, cid);
+	if (!S_ISDIR(s->d.mode))
+		error = efs_error_set(FS_ENOTDIR, "inode: %" PRIu64
+						  " is not a directory",
+				      s->dir);
+	else if (!s->id && need)
+		error = efs_error_set(EFS_ENOTFOUND, "inode: no entry '%s'",
+				      s->name);
+	else if (s->id && sqlite3_column_type(st, cv) == SQLITE_NULL)
+		error = efs_error_set(EFS_ENOTFOUND, "inode: no inode %" PRIu64,
+				      (uint64_t)sqlite3_column_int64(st, cid));
+	else if (s->id && (error = inode_row_read(&s->v, NULL, st, cv)) == 0)
+		s->pin = sqlite3_column_int64(st, cv + INODE_NCOLS);
+out:
+	db_reset(st);
+	return error;
 }
 
 /* ---- lookup -------------------------------------------------------- */
@@ -257,27 +294,20 @@ static int dentry_insert(struct inode_table *t, uint64_t parent,
 	return db_run(t->wdb, st);
 }
 
-/* The parent dir for a new entry name (wmu held): a directory still
- * linked, without that name. */
-static int new_entry_check(struct inode_attr *p, struct inode_content *pc,
-			   struct inode_table *t, uint64_t parent,
-			   const char *name)
+/* The place of a new entry (wmu held): its directory, still linked,
+ * without that name. */
+static int new_entry_check(struct side *s, struct inode_table *t)
 {
-	int64_t id;
-	uint64_t ino;
 	int error;
 
-	if ((error = inode_dir_get(p, pc, t->wdb, parent)) < 0)
+	if ((error = side_load(s, t, false)) < 0)
 		return error;
-	if (p->nlink == 0)
+	if (s->d.nlink == 0)
 		return efs_error_set(EFS_ENOTFOUND, "inode: directory %" PRIu64
-						    " was removed", parent);
-	error = dentry_get(&id, &ino, t, parent, name);
-	if (error == 0)
-		return efs_error_set(EFS_EEXISTS, "inode: '%s' exists", name);
-	if (error != EFS_ENOTFOUND)
-		return error;
-	efs_error_clear();
+						    " was removed", s->dir);
+	if (s->id)
+		return efs_error_set(EFS_EEXISTS, "inode: '%s' exists",
+				     s->name);
 	return 0;
 }
 
@@ -285,22 +315,21 @@ static int create_locked(struct inode_attr *a, struct inode_table *t,
 			 uint64_t parent, const char *name,
 			 const struct inode_new *n)
 {
-	struct inode_content pc;
-	struct inode_attr p;
+	struct side p = { .dir = parent, .name = name };
 	bool dir = S_ISDIR(n->mode);
 	int error;
 
-	if ((error = new_entry_check(&p, &pc, t, parent, name)) < 0)
+	if ((error = new_entry_check(&p, t)) < 0)
 		return error;
-	if (dir && p.nlink >= INODE_LINK_MAX)
+	if (dir && p.d.nlink >= INODE_LINK_MAX)
 		return efs_error_set(FS_EMLINK, "inode: directory %" PRIu64
 						" has too many links", parent);
 	memset(a, 0, sizeof(*a));
 	a->mode = n->mode;
 	a->uid = n->uid;
 	a->gid = n->gid;
-	if (p.mode & S_ISGID) {
-		a->gid = p.gid;
+	if (p.d.mode & S_ISGID) {
+		a->gid = p.d.gid;
 		if (dir)
 			a->mode |= S_ISGID;
 	}
@@ -313,7 +342,7 @@ static int create_locked(struct inode_attr *a, struct inode_table *t,
 		return error;
 	if ((error = dentry_insert(t, parent, name, a->ino)) < 0)
 		return error;
-	return dir_touch(t, parent, pc.has_root, a->mtime_ns, dir ? 1 : 0);
+	return dir_touch(t, parent, p.dc.has_root, a->mtime_ns, dir ? 1 : 0);
 }
 
 int inode_create(struct inode_attr *out, struct inode_table *t,
@@ -325,11 +354,8 @@ int inode_create(struct inode_attr *out, struct inode_table *t,
 		return error;
 	if ((error = inode_wbegin(t, false)) < 0)
 		return error;
-	if ((error = create_locked(out, t, parent, name, n)) < 0) {
-		inode_wrollback(t);
-		return error;
-	}
-	if ((error = inode_wcommit(t)) < 0)
+	error = create_locked(out, t, parent, name, n);
+	if ((error = inode_wend(t, error)) < 0)
 		return error;
 	atomic_fetch_add(&t->count, 1);
 	return 0;
@@ -338,8 +364,7 @@ int inode_create(struct inode_attr *out, struct inode_table *t,
 static int link_locked(struct inode_attr *a, struct inode_table *t,
 		       uint64_t ino, uint64_t newparent, const char *newname)
 {
-	struct inode_content pc;
-	struct inode_attr p;
+	struct side p = { .dir = newparent, .name = newname };
 	int64_t now = inode_now();
 	int error;
 
@@ -353,7 +378,7 @@ static int link_locked(struct inode_attr *a, struct inode_table *t,
 	if (a->nlink == 0)
 		return efs_error_set(EFS_ENOTFOUND, "inode: %" PRIu64
 						    " was removed", ino);
-	if ((error = new_entry_check(&p, &pc, t, newparent, newname)) < 0)
+	if ((error = new_entry_check(&p, t)) < 0)
 		return error;
 	if ((error = dentry_insert(t, newparent, newname, ino)) < 0)
 		return error;
@@ -361,7 +386,7 @@ static int link_locked(struct inode_attr *a, struct inode_table *t,
 		return error;
 	a->nlink++;
 	a->ctime_ns = now;
-	return dir_touch(t, newparent, pc.has_root, now, 0);
+	return dir_touch(t, newparent, p.dc.has_root, now, 0);
 }
 
 int inode_link(struct inode_attr *out, struct inode_table *t, uint64_t ino,
@@ -373,11 +398,8 @@ int inode_link(struct inode_attr *out, struct inode_table *t, uint64_t ino,
 		return error;
 	if ((error = inode_wbegin(t, false)) < 0)
 		return error;
-	if ((error = link_locked(out, t, ino, newparent, newname)) < 0) {
-		inode_wrollback(t);
-		return error;
-	}
-	if ((error = inode_wcommit(t)) < 0)
+	error = link_locked(out, t, ino, newparent, newname);
+	if ((error = inode_wend(t, error)) < 0)
 		return error;
 	inode_live_overlay(t, out);
 	return 0;
@@ -385,20 +407,13 @@ int inode_link(struct inode_attr *out, struct inode_table *t, uint64_t ino,
 
 /* ---- unlink -------------------------------------------------------- */
 
-static bool dir_is_empty(struct inode_table *t, uint64_t dir, int *error)
+/* Does directory dir hold entries (wmu held)?  1, 0 or an error. */
+static int dir_has_entries(struct inode_table *t, uint64_t dir)
 {
-	static const char sql[] =
-		"SELECT 1 FROM fs_dentries WHERE parent = ?1 LIMIT 1";
-	sqlite3_stmt *st;
-	int rc;
+	int64_t v = (int64_t)dir, one;
 
-	if ((*error = db_stmt(&st, t->wdb, sql)) < 0)
-		return false;
-	sqlite3_bind_int64(st, 1, (int64_t)dir);
-	rc = db_step(t->wdb, st);
-	db_reset(st);
-	*error = rc < 0 ? rc : 0;
-	return rc == 0;
+	return db_query_int(&one, t->wdb, "SELECT 1 FROM fs_dentries"
+			    " WHERE parent = ?1 LIMIT 1", &v, 1);
 }
 
 /* Can victim v be removed by rmdir (dir) or unlink (!dir)? */
@@ -415,7 +430,7 @@ static int remove_check(struct inode_table *t, const struct inode_attr *v,
 						 " is not a directory", v->ino);
 	if (v->ino == INODE_ROOT)
 		return efs_error_set(FS_EBUSY, "inode: the root directory");
-	if (dir && !dir_is_empty(t, v->ino, &error))
+	if (dir && (error = dir_has_entries(t, v->ino)) != 0)
 		return error < 0 ? error
 				 : efs_error_set(FS_ENOTEMPTY,
 						 "inode: directory %" PRIu64
@@ -423,16 +438,24 @@ static int remove_check(struct inode_table *t, const struct inode_attr *v,
 	return 0;
 }
 
-/* Take a link from victim v whose entry was just deleted (wmu held). */
+/*
+ * Take a link from what s names, whose entry was just deleted (wmu
+ * held).  With none left and no kernel reference it is freed at once
+ * (its pin to drop after the commit goes to *pin_out); else its count
+ * goes down.  s was read in this transaction, so its link count is known
+ * without reading it again.
+ */
 static int victim_drop(int64_t *pin_out, struct inode_table *t,
-		       const struct inode_attr *v, int64_t now)
+		       const struct side *s, int64_t now)
 {
-	int error;
+	bool dir = S_ISDIR(s->v.mode);
 
-	error = links_add(t, v->ino, -1, S_ISDIR(v->mode), now);
-	if (error == 0)
-		error = inode_free_if_unused(pin_out, t, v->ino);
-	return error;
+	if ((dir || s->v.nlink <= 1) &&
+	    !inode_live_hold_unlinked(t, s->v.ino)) {
+		*pin_out = s->pin;
+		return inode_free(t, s->v.ino);
+	}
+	return links_add(t, s->v.ino, -1, dir, now);
 }
 
 static int dentry_delete(struct inode_table *t, int64_t id)
@@ -444,26 +467,19 @@ static int dentry_delete(struct inode_table *t, int64_t id)
 static int unlink_locked(int64_t *pin_out, struct inode_table *t,
 			 uint64_t parent, const char *name, bool dir)
 {
-	struct inode_content pc;
-	struct inode_attr p, v;
+	struct side s = { .dir = parent, .name = name };
 	int64_t now = inode_now();
-	int64_t id;
-	uint64_t ino;
 	int error;
 
-	if ((error = inode_dir_get(&p, &pc, t->wdb, parent)) < 0)
+	if ((error = side_load(&s, t, true)) < 0)
 		return error;
-	if ((error = dentry_get(&id, &ino, t, parent, name)) < 0)
+	if ((error = remove_check(t, &s.v, dir)) < 0)
 		return error;
-	if ((error = inode_row_get(&v, NULL, t->wdb, ino)) < 0)
+	if ((error = dentry_delete(t, s.id)) < 0)
 		return error;
-	if ((error = remove_check(t, &v, dir)) < 0)
+	if ((error = victim_drop(pin_out, t, &s, now)) < 0)
 		return error;
-	if ((error = dentry_delete(t, id)) < 0)
-		return error;
-	if ((error = victim_drop(pin_out, t, &v, now)) < 0)
-		return error;
-	return dir_touch(t, parent, pc.has_root, now, dir ? -1 : 0);
+	return dir_touch(t, parent, s.dc.has_root, now, dir ? -1 : 0);
 }
 
 int inode_unlink(struct inode_table *t, uint64_t parent, const char *name,
@@ -478,53 +494,13 @@ int inode_unlink(struct inode_table *t, uint64_t parent, const char *name,
 			       : error;
 	if ((error = inode_wbegin(t, false)) < 0)
 		return error;
-	if ((error = unlink_locked(&pin, t, parent, name, dir)) < 0) {
-		inode_wrollback(t);
-		return error;
-	}
-	if ((error = inode_wcommit(t)) == 0)
+	error = unlink_locked(&pin, t, parent, name, dir);
+	if ((error = inode_wend(t, error)) == 0)
 		inode_unpin(t, pin);
 	return error;
 }
 
 /* ---- rename -------------------------------------------------------- */
-
-/* One side of a rename: the entry and what it names. */
-struct side {
-	uint64_t dir;
-	const char *name;
-	struct inode_attr d;      /* the directory */
-	struct inode_content dc;
-	int64_t id;               /* the entry, 0 when missing */
-	struct inode_attr v;      /* what it names */
-};
-
-/* Load side s; same (may be NULL): a side already loaded in the same
- * directory, whose directory row s reuses. */
-static int side_load(struct side *s, struct inode_table *t, bool need,
-		     const struct side *same)
-{
-	uint64_t ino;
-	int error;
-
-	if (same && same->dir == s->dir) {
-		s->d = same->d;
-		s->dc = same->dc;
-	} else {
-		error = inode_dir_get(&s->d, &s->dc, t->wdb, s->dir);
-		if (error < 0)
-			return error;
-	}
-	error = dentry_get(&s->id, &ino, t, s->dir, s->name);
-	if (error == EFS_ENOTFOUND && !need) {
-		efs_error_clear();
-		s->id = 0;
-		return 0;
-	}
-	if (error < 0)
-		return error;
-	return inode_row_get(&s->v, NULL, t->wdb, ino);
-}
 
 /* True when dir is anc or below it (wmu held). */
 static bool is_below(struct inode_table *t, uint64_t dir, uint64_t anc,
@@ -556,6 +532,18 @@ static int move_check(struct inode_table *t, const struct inode_attr *v,
 	return error;
 }
 
+/*
+ * The other directory of a rename was just touched, and may have been an
+ * ancestor of b's holding its cache: read b's cache state again (wmu
+ * held).  Invalidation only clears, so one that had none still has none.
+ */
+static int dir_reload(struct inode_table *t, struct side *b)
+{
+	if (!b->dc.has_root)
+		return 0;
+	return inode_dir_get(&b->d, &b->dc, t->wdb, b->dir);
+}
+
 static int dentry_point(struct inode_table *t, int64_t id, uint64_t ino)
 {
 	int64_t v[2] = { id, (int64_t)ino };
@@ -581,10 +569,8 @@ static int exchange_locked(struct inode_table *t, struct side *a,
 		return error;
 	if (a->dir == b->dir)
 		return dir_touch(t, a->dir, a->dc.has_root, now, 0);
-	if ((error = dir_touch(t, a->dir, a->dc.has_root, now, db - da)) < 0)
-		return error;
-	/* a's directory may have been b's cache-holding ancestor */
-	if ((error = inode_dir_get(&b->d, &b->dc, t->wdb, b->dir)) < 0)
+	if ((error = dir_touch(t, a->dir, a->dc.has_root, now, db - da)) < 0 ||
+	    (error = dir_reload(t, b)) < 0)
 		return error;
 	return dir_touch(t, b->dir, b->dc.has_root, now, da - db);
 }
@@ -605,8 +591,12 @@ static int replace_check(struct inode_table *t, const struct side *a,
 static int move_locked(int64_t *pin_out, struct inode_table *t,
 		       struct side *a, struct side *b, int64_t now)
 {
-	static const char sql[] = "UPDATE fs_dentries SET parent = ?2,"
-				  " name = ?3 WHERE id = ?1";
+	static const char move[] = "UPDATE fs_dentries SET parent = ?2,"
+				   " name = ?3 WHERE id = ?1";
+	/* within a directory the parent stays: setting it anyway would
+	 * rewrite its index too, a page more to write at the commit */
+	static const char same[] = "UPDATE fs_dentries SET name = ?3"
+				   " WHERE id = ?1";
 	int da = S_ISDIR(a->v.mode);
 	int gone = b->id && S_ISDIR(b->v.mode);
 	sqlite3_stmt *st;
@@ -618,9 +608,9 @@ static int move_locked(int64_t *pin_out, struct inode_table *t,
 		return efs_error_set(FS_EMLINK, "inode: directory %" PRIu64
 						" has too many links", b->dir);
 	if (b->id && ((error = dentry_delete(t, b->id)) < 0 ||
-		      (error = victim_drop(pin_out, t, &b->v, now)) < 0))
+		      (error = victim_drop(pin_out, t, b, now)) < 0))
 		return error;
-	if ((error = db_stmt(&st, t->wdb, sql)) < 0)
+	if ((error = db_stmt(&st, t->wdb, a->dir == b->dir ? same : move)) < 0)
 		return error;
 	sqlite3_bind_int64(st, 1, a->id);
 	sqlite3_bind_int64(st, 2, (int64_t)b->dir);
@@ -631,9 +621,8 @@ static int move_locked(int64_t *pin_out, struct inode_table *t,
 		return error;
 	if (a->dir == b->dir)
 		return dir_touch(t, a->dir, a->dc.has_root, now, -gone);
-	if ((error = dir_touch(t, a->dir, a->dc.has_root, now, -da)) < 0)
-		return error;
-	if ((error = inode_dir_get(&b->d, &b->dc, t->wdb, b->dir)) < 0)
+	if ((error = dir_touch(t, a->dir, a->dc.has_root, now, -da)) < 0 ||
+	    (error = dir_reload(t, b)) < 0)
 		return error;
 	return dir_touch(t, b->dir, b->dc.has_root, now, da - gone);
 }
@@ -644,9 +633,8 @@ static int rename_locked(int64_t *pin_out, struct inode_table *t,
 	int64_t now = inode_now();
 	int error;
 
-	if ((error = side_load(a, t, true, NULL)) < 0)
-		return error;
-	if ((error = side_load(b, t, flags & INODE_RENAME_EXCHANGE, a)) < 0)
+	if ((error = side_load(a, t, true)) < 0 ||
+	    (error = side_load(b, t, flags & INODE_RENAME_EXCHANGE)) < 0)
 		return error;
 	if (flags & INODE_RENAME_EXCHANGE)
 		return a->id == b->id ? 0 : exchange_locked(t, a, b, now);
@@ -674,11 +662,8 @@ int inode_rename(struct inode_table *t, uint64_t parent, const char *name,
 		return error;
 	if ((error = inode_wbegin(t, false)) < 0)
 		return error;
-	if ((error = rename_locked(&pin, t, &a, &b, flags)) < 0) {
-		inode_wrollback(t);
-		return error;
-	}
-	if ((error = inode_wcommit(t)) == 0)
+	error = rename_locked(&pin, t, &a, &b, flags);
+	if ((error = inode_wend(t, error)) == 0)
 		inode_unpin(t, pin);
 	return error;
 }

@@ -25,13 +25,25 @@
 
 /* ---- freeing and pins ---------------------------------------------- */
 
+int inode_free(struct inode_table *t, uint64_t ino)
+{
+	int64_t v = (int64_t)ino;
+	int error;
+
+	if ((error = inode_run_ints(t, "DELETE FROM fs_xattrs WHERE ino = ?1",
+				    &v, 1)) < 0 ||
+	    (error = inode_run_ints(t, "DELETE FROM fs_inodes WHERE ino = ?1",
+				    &v, 1)) < 0)
+		return error;
+	atomic_fetch_sub(&t->count, 1);
+	return 0;
+}
+
 int inode_free_if_unused(int64_t *pin_out, struct inode_table *t,
 			 uint64_t ino)
 {
 	static const char get[] =
 		"SELECT nlink, pin FROM fs_inodes WHERE ino = ?1";
-	static const char del[] = "DELETE FROM fs_inodes WHERE ino = ?1";
-	static const char delx[] = "DELETE FROM fs_xattrs WHERE ino = ?1";
 	sqlite3_stmt *st;
 	int64_t nlink = 1;
 	int error;
@@ -49,18 +61,7 @@ int inode_free_if_unused(int64_t *pin_out, struct inode_table *t,
 		*pin_out = 0;
 		return error < 0 ? error : 0;
 	}
-	if ((error = db_stmt(&st, t->wdb, delx)) < 0)
-		return error;
-	sqlite3_bind_int64(st, 1, (int64_t)ino);
-	if ((error = db_run(t->wdb, st)) < 0)
-		return error;
-	if ((error = db_stmt(&st, t->wdb, del)) < 0)
-		return error;
-	sqlite3_bind_int64(st, 1, (int64_t)ino);
-	if ((error = db_run(t->wdb, st)) < 0)
-		return error;
-	atomic_fetch_sub(&t->count, 1);
-	return 0;
+	return inode_free(t, ino);
 }
 
 /* Drop one pin now; a failure, or a crash before the next durable commit
@@ -227,20 +228,15 @@ static int repin(struct inode_table *t, uint64_t ino)
 	struct inode_content c;
 	struct inode_attr a;
 	char name[32];
-	int64_t pin;
-	sqlite3_stmt *st;
+	int64_t v[2] = { (int64_t)ino, 0 };
 	int error;
 
 	if ((error = inode_row_get(&a, &c, t->wdb, ino)) < 0)
 		return error;
 	inode_pin_name(name, sizeof(name), ino);
-	if ((error = bstore_pin(&pin, t->bs, &c.root, name)) < 0)
+	if ((error = bstore_pin(&v[1], t->bs, &c.root, name)) < 0)
 		return error;
-	if ((error = db_stmt(&st, t->wdb, set)) < 0)
-		return error;
-	sqlite3_bind_int64(st, 1, (int64_t)ino);
-	sqlite3_bind_int64(st, 2, pin);
-	return db_run(t->wdb, st);
+	return inode_run_ints(t, set, v, 2);
 }
 
 /*
@@ -338,6 +334,8 @@ static int content_write(int64_t *oldpin_out, uint64_t *seq_out,
 			 const struct cid *root, uint64_t size, uint64_t tsize,
 			 int64_t pin)
 {
+	static const char get[] = "SELECT " INODE_COLS ", i.pin"
+				  " FROM fs_inodes i WHERE i.ino = ?1";
 	static const char sql[] =
 		"UPDATE fs_inodes SET root = ?2, size = ?3, tsize = ?4,"
 		" pin = ?5, mtime = ?6, ctime = ?7, flags = ?8 WHERE ino = ?1";
@@ -347,20 +345,17 @@ static int content_write(int64_t *oldpin_out, uint64_t *seq_out,
 	sqlite3_stmt *st;
 	int error;
 
-	if ((error = inode_row_get(&a, NULL, t->wdb, ino)) < 0)
+	if ((error = db_stmt(&st, t->wdb, get)) < 0)
+		return error;
+	if ((error = inode_step_ino(t->wdb, st, ino)) > 0 &&
+	    (error = inode_row_read(&a, NULL, st, 0)) == 0)
+		*oldpin_out = sqlite3_column_int64(st, INODE_NCOLS);
+	db_reset(st);
+	if (error < 0)
 		return error;
 	if (!S_ISREG(a.mode))
 		return efs_error_set(EFS_EINVAL, "inode: %" PRIu64
 						 " is not a regular file", ino);
-	if ((error = db_stmt(&st, t->wdb, "SELECT pin FROM fs_inodes"
-					  " WHERE ino = ?1")) < 0)
-		return error;
-	sqlite3_bind_int64(st, 1, (int64_t)ino);
-	if ((error = db_step(t->wdb, st)) > 0)
-		*oldpin_out = sqlite3_column_int64(st, 0);
-	db_reset(st);
-	if (error < 0)
-		return error;
 	pthread_mutex_lock(&t->live_mu);
 	if ((l = inode_live_find(t, ino)) && l->pending && l->times) {
 		a.mtime_ns = l->mtime_ns;
@@ -435,11 +430,7 @@ int inode_set_content(struct inode_table *t, uint64_t ino,
 	if ((error = inode_wbegin(t, true)) < 0)
 		goto fail;
 	error = content_write(&oldpin, &seq, t, ino, root, size, tsize, pin);
-	if (error < 0) {
-		inode_wrollback(t);
-		goto fail;
-	}
-	if ((error = inode_wcommit(t)) < 0)
+	if ((error = inode_wend(t, error)) < 0)
 		goto fail;
 	if (pin < 0)
 		oldpin = 0;

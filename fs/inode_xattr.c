@@ -114,16 +114,10 @@ static int has_xattr(bool *out, struct inode_table *t, uint64_t ino,
 
 static int ctime_set(struct inode_table *t, uint64_t ino)
 {
-	static const char sql[] =
-		"UPDATE fs_inodes SET ctime = ?2 WHERE ino = ?1";
-	sqlite3_stmt *st;
-	int error;
+	int64_t v[2] = { (int64_t)ino, inode_now() };
 
-	if ((error = db_stmt(&st, t->wdb, sql)) < 0)
-		return error;
-	sqlite3_bind_int64(st, 1, (int64_t)ino);
-	sqlite3_bind_int64(st, 2, inode_now());
-	return db_run(t->wdb, st);
+	return inode_run_ints(t, "UPDATE fs_inodes SET ctime = ?2"
+			      " WHERE ino = ?1", v, 2);
 }
 
 static int set_locked(struct inode_table *t, uint64_t ino, const char *name,
@@ -166,11 +160,7 @@ int inode_xattr_set(struct inode_table *t, uint64_t ino, const char *name,
 						  "bytes", len);
 	if ((error = inode_wbegin(t, false)) < 0)
 		return error;
-	if ((error = set_locked(t, ino, name, value, len, flags)) < 0) {
-		inode_wrollback(t);
-		return error;
-	}
-	return inode_wcommit(t);
+	return inode_wend(t, set_locked(t, ino, name, value, len, flags));
 }
 
 static int remove_locked(struct inode_table *t, uint64_t ino,
@@ -202,9 +192,5 @@ int inode_xattr_remove(struct inode_table *t, uint64_t ino, const char *name)
 		return error;
 	if ((error = inode_wbegin(t, false)) < 0)
 		return error;
-	if ((error = remove_locked(t, ino, name)) < 0) {
-		inode_wrollback(t);
-		return error;
-	}
-	return inode_wcommit(t);
+	return inode_wend(t, remove_locked(t, ino, name));
 }

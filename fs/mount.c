@@ -865,7 +865,6 @@ static char *mount_path(const char *mountpoint)
 	char *real = realpath(mountpoint, NULL);
 	char cwd[4096];
 	char *path;
-	size_t n;
 
 	if (real) {
 		path = efs_strdup(real);
@@ -878,10 +877,7 @@ static char *mount_path(const char *mountpoint)
 		return efs_strdup(mountpoint);
 	if (!getcwd(cwd, sizeof(cwd)))
 		return NULL;
-	n = strlen(cwd) + strlen(mountpoint) + 2;
-	if ((path = efs_malloc(n)))
-		snprintf(path, n, "%s/%s", cwd, mountpoint);
-	return path;
+	return path_join(cwd, mountpoint);
 }
 
 int mount_unmount(const char *mountpoint, int wait_ms)

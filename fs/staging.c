@@ -71,16 +71,24 @@ static void add(uint64_t *used, uint64_t *peak, uint64_t n)
 		*peak = *used;
 }
 
-bool staging_mem_take(struct staging *st, uint64_t n)
+/* Add n to *used when it stays within max, in one step. */
+static bool take(struct staging *st, uint64_t *used, uint64_t *peak,
+		 uint64_t max, uint64_t n)
 {
 	bool ok;
 
 	pthread_mutex_lock(&st->lock);
-	ok = st->stats.mem_used + n <= st->mem_max;
+	ok = *used + n <= max;
 	if (ok)
-		add(&st->stats.mem_used, &st->stats.mem_peak, n);
+		add(used, peak, n);
 	pthread_mutex_unlock(&st->lock);
 	return ok;
+}
+
+bool staging_mem_take(struct staging *st, uint64_t n)
+{
+	return take(st, &st->stats.mem_used, &st->stats.mem_peak, st->mem_max,
+		    n);
 }
 
 void staging_mem_add(struct staging *st, uint64_t n)
@@ -116,14 +124,8 @@ void staging_disk_give(struct staging *st, uint64_t n)
 
 bool staging_cache_take(struct staging *st, uint64_t n)
 {
-	bool ok;
-
-	pthread_mutex_lock(&st->lock);
-	ok = st->stats.cache_used + n <= st->cache_max;
-	if (ok)
-		add(&st->stats.cache_used, &st->stats.cache_peak, n);
-	pthread_mutex_unlock(&st->lock);
-	return ok;
+	return take(st, &st->stats.cache_used, &st->stats.cache_peak,
+		    st->cache_max, n);
 }
 
 void staging_cache_give(struct staging *st, uint64_t n)

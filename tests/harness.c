@@ -15,6 +15,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/mbase.h"
 
 static const char *filter_suite;
 static const char *filter_case;
@@ -203,13 +204,7 @@ long harness_unhex(uint8_t *out, size_t cap, const char *hex)
 
 		if (*hex == ' ' || *hex == '\n')
 			continue;
-		if (*hex >= '0' && *hex <= '9')
-			v = *hex - '0';
-		else if (*hex >= 'a' && *hex <= 'f')
-			v = *hex - 'a' + 10;
-		else if (*hex >= 'A' && *hex <= 'F')
-			v = *hex - 'A' + 10;
-		else
+		if ((v = mbase_hex_value(*hex)) < 0)
 			return -1;
 		if (hi < 0) {
 			hi = v;
@@ -223,8 +218,10 @@ long harness_unhex(uint8_t *out, size_t cap, const char *hex)
 	return hi < 0 ? (long)n : -1;
 }
 
-long harness_vector_hex(uint8_t *out, size_t cap, const struct buf *file,
-			const char *name)
+/* The value of the line "<name> <value>" of file, and its length in
+ * *len; NULL when there is no such line. */
+static const char *vector_find(const struct buf *file, const char *name,
+			       size_t *len)
 {
 	const char *p = (const char *)file->ptr;
 	size_t nlen = strlen(name);
@@ -234,15 +231,37 @@ long harness_vector_hex(uint8_t *out, size_t cap, const struct buf *file,
 		size_t llen = eol ? (size_t)(eol - p) : strlen(p);
 
 		if (llen > nlen && !memcmp(p, name, nlen) && p[nlen] == ' ') {
-			char *hex = strndup(p + nlen + 1, llen - nlen - 1);
-			long n = hex ? harness_unhex(out, cap, hex) : -1;
-
-			free(hex);
-			return n;
+			*len = llen - nlen - 1;
+			return p + nlen + 1;
 		}
 		p = eol ? eol + 1 : NULL;
 	}
-	return -1;
+	return NULL;
+}
+
+long harness_vector_str(char *out, size_t cap, const struct buf *file,
+			const char *name)
+{
+	size_t len;
+	const char *v = vector_find(file, name, &len);
+
+	if (!v || len >= cap)
+		return -1;
+	memcpy(out, v, len);
+	out[len] = '\0';
+	return (long)len;
+}
+
+long harness_vector_hex(uint8_t *out, size_t cap, const struct buf *file,
+			const char *name)
+{
+	size_t len;
+	const char *v = vector_find(file, name, &len);
+	char *hex = v ? strndup(v, len) : NULL;
+	long n = hex ? harness_unhex(out, cap, hex) : -1;
+
+	free(hex);
+	return n;
 }
 
 long harness_alloc_loop(int (*fn)(void *payload), void *payload)

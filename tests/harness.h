@@ -68,6 +68,14 @@ long harness_vector_hex(uint8_t *out, size_t cap, const struct buf *file,
 			const char *name);
 
 /*
+ * The same for a line "<name> <text>": its text, NUL-terminated, into
+ * out.  Returns the text's length, or -1 when there is no such line or
+ * the text does not fit cap bytes with its NUL.
+ */
+long harness_vector_str(char *out, size_t cap, const struct buf *file,
+			const char *name);
+
+/*
  * The allocation-failure loop (curl torture): for n = 0, 1, 2, ... make
  * the n-th allocation fail and call fn(payload).  Each run in which the
  * injected failure fired must return EFS_ENOMEM (a CUnit failure

@@ -171,23 +171,16 @@ int chain_tipset_height(struct devnet *d, int64_t *out, const struct cid *c)
 
 int chain_timestamp(struct devnet *d, uint64_t *out, int64_t height)
 {
-	sqlite3_stmt *st;
+	int64_t ts = 0;
 	int rc;
 
 	pthread_mutex_lock(&d->lock);
-	rc = db_stmt(&st, d->db, "SELECT ts FROM devnet_tipsets"
-				 " WHERE height <= ? ORDER BY height DESC"
-				 " LIMIT 1");
-	if (rc == 0) {
-		sqlite3_bind_int64(st, 1, height);
-		rc = db_step(d->db, st);
-		*out = rc == 1 ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
-		db_reset(st);
-		if (rc > 0)
-			rc = 0;
-	}
+	rc = db_query_int(&ts, d->db, "SELECT ts FROM devnet_tipsets"
+				      " WHERE height <= ? ORDER BY height DESC"
+				      " LIMIT 1", &height, 1);
 	pthread_mutex_unlock(&d->lock);
-	return rc;
+	*out = (uint64_t)ts;
+	return rc < 0 ? rc : 0;
 }
 
 /* ---- epochs ---- */

@@ -211,11 +211,11 @@ int market_tick_locked(struct devnet *d, int64_t height);
 int market_deal_bytes(struct devnet *d, uint64_t *all, uint64_t *verified,
 		      uint64_t id);
 
-/* Escrow moves a message asks for (the market actor's AddBalance and
- * WithdrawBalance); lock held.  Return the exit code or a db error. */
-int market_add_balance_locked(struct devnet *d, uint64_t from,
-			      const uint8_t *params, size_t len,
-			      const struct bigint *value);
+/* Escrow moves a message asks for (the market actor's AddBalance, open
+ * to any sender, and WithdrawBalance, by the client or the miner's
+ * owner `from`); lock held.  Return the exit code or a db error. */
+int market_add_balance_locked(struct devnet *d, const uint8_t *params,
+			      size_t len, const struct bigint *value);
 int market_withdraw_locked(struct devnet *d, uint64_t from,
 			   const uint8_t *params, size_t len,
 			   struct buf *ret);

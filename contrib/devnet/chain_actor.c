@@ -129,25 +129,18 @@ int chain_account_key(struct devnet *d, struct filaddr *out,
 
 static int next_id(struct devnet *d, uint64_t *out)
 {
-	sqlite3_stmt *st;
-	int rc;
+	int64_t v;
+	int rc = db_query_int(&v, d->db, "SELECT value FROM devnet_meta"
+					 " WHERE key = 'next_id'", NULL, 0);
 
-	if ((rc = db_stmt(&st, d->db, "SELECT value FROM devnet_meta"
-				      " WHERE key = 'next_id'")) < 0)
-		return rc;
-	rc = db_step(d->db, st);
-	if (rc == 1)
-		*out = (uint64_t)sqlite3_column_int64(st, 0);
-	db_reset(st);
 	if (rc < 0)
 		return rc;
 	if (rc == 0)
 		return efs_error_set(EFS_ECORRUPT, "devnet: no next_id");
-	if ((rc = db_stmt(&st, d->db, "UPDATE devnet_meta SET value ="
-				      " CAST(value AS INTEGER) + 1"
-				      " WHERE key = 'next_id'")) < 0)
-		return rc;
-	return db_run(d->db, st);
+	*out = (uint64_t)v;
+	return db_run_ints(d->db, "UPDATE devnet_meta SET value ="
+				  " CAST(value AS INTEGER) + 1"
+				  " WHERE key = 'next_id'", NULL, 0);
 }
 
 int chain_actor_ensure_locked(struct devnet *d, struct chain_actor *out,
@@ -209,15 +202,10 @@ int chain_balance_add_locked(struct devnet *d, uint64_t id,
 
 int chain_nonce_set_locked(struct devnet *d, uint64_t id, uint64_t nonce)
 {
-	sqlite3_stmt *st;
-	int rc;
+	const int64_t v[] = { (int64_t)nonce, (int64_t)id };
 
-	if ((rc = db_stmt(&st, d->db, "UPDATE devnet_actors SET nonce = ?"
-				      " WHERE id = ?")) < 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, (int64_t)nonce);
-	sqlite3_bind_int64(st, 2, (int64_t)id);
-	return db_run(d->db, st);
+	return db_run_ints(d->db, "UPDATE devnet_actors SET nonce = ?"
+				  " WHERE id = ?", v, 2);
 }
 
 int chain_escrow_get_locked(struct devnet *d, struct chain_escrow *out,

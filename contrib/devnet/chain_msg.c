@@ -171,7 +171,7 @@ static int check_nonce(const struct chain_actor *act, const struct filmsg *m,
 	return 0;
 }
 
-static int check_signature(struct devnet *d, const struct chain_actor *act,
+static int check_signature(const struct chain_actor *act,
 			   const struct chain_msg_in *m)
 {
 	uint8_t cb[CID_BYTES_MAX];
@@ -236,7 +236,7 @@ static int push_locked(struct devnet *d, const struct chain_msg_in *in)
 		return rc;
 	if ((rc = chain_actor_get_locked(d, &act, &m->from)) < 0)
 		return efs_error_set(rc, "mpool push: %s", efs_error_msg());
-	if ((rc = check_signature(d, &act, in)) < 0 ||
+	if ((rc = check_signature(&act, in)) < 0 ||
 	    (rc = pending(d, act.id, &n, &need)) < 0 ||
 	    (rc = check_nonce(&act, m, n)) < 0 ||
 	    (rc = check_funds(&act, m, &need)) < 0)
@@ -334,7 +334,7 @@ static int invoke(struct devnet *d, const struct applied *m,
 	if (m->method == 0)
 		return EXIT_OK;
 	if (to->id == DEVNET_MARKET_ID && m->method == MARKET_ADD_BALANCE)
-		return market_add_balance_locked(d, m->from, m->params.ptr,
+		return market_add_balance_locked(d, m->params.ptr,
 						 m->params.len, &m->value);
 	if (to->id == DEVNET_MARKET_ID && m->method == MARKET_WITHDRAW_BALANCE)
 		return market_withdraw_locked(d, m->from, m->params.ptr,

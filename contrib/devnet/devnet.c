@@ -254,8 +254,7 @@ static int genesis(struct devnet *d)
 
 /* ---- miners ---- */
 
-static int miner_load_row(struct devnet *d, struct devnet_miner *m,
-			  sqlite3_stmt *st)
+static int miner_load_row(struct devnet_miner *m, sqlite3_stmt *st)
 {
 	const char *peer = (const char *)sqlite3_column_text(st, 3);
 	const char *fault = (const char *)sqlite3_column_text(st, 11);
@@ -302,7 +301,7 @@ static int miners_load(struct devnet *d)
 					   "devnet: more miners than recorded");
 			break;
 		}
-		if ((rc = miner_load_row(d, &d->miners[n++], st)) < 0)
+		if ((rc = miner_load_row(&d->miners[n++], st)) < 0)
 			break;
 	}
 	db_reset(st);
@@ -464,17 +463,12 @@ int devnet_save_api(struct devnet *d)
 
 int devnet_miner_save_port(struct devnet *d, const struct devnet_miner *m)
 {
-	sqlite3_stmt *st;
+	const int64_t v[] = { m->port, (int64_t)m->id };
 	int rc;
 
 	pthread_mutex_lock(&d->lock);
-	rc = db_stmt(&st, d->db, "UPDATE devnet_miners SET port = ?"
-				 " WHERE id = ?");
-	if (rc == 0) {
-		sqlite3_bind_int(st, 1, m->port);
-		sqlite3_bind_int64(st, 2, (int64_t)m->id);
-		rc = db_run(d->db, st);
-	}
+	rc = db_run_ints(d->db, "UPDATE devnet_miners SET port = ?"
+				" WHERE id = ?", v, 2);
 	pthread_mutex_unlock(&d->lock);
 	return rc;
 }

@@ -244,8 +244,9 @@ struct market_deal {
 /*
  * Publish a deal as PublishStorageDeals would (the SP has already
  * checked the client's signature).  proposal_cid is mk12_proposal_cid(p);
- * a second deal with the same one is refused, as the market actor does.  Checks: the provider is a devnet
- * miner; start epoch not passed; end after start; the client's escrow
+ * a second deal with the same one is refused, as the market actor
+ * does.  Checks: the provider is a devnet miner; start epoch not
+ * passed; end after start; the client's escrow
  * (free part) covers price x (end - start) + client collateral, which is
  * then locked; the provider's collateral is within bounds; a verified
  * deal's padded size is within the client's DataCap, which is deducted.

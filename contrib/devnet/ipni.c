@@ -31,6 +31,7 @@
 #include "contrib/devnet/sp_i.h"
 #include "core/cbor.h"
 #include "core/error.h"
+#include "core/filjson.h"
 #include "core/mbase.h"
 #include "core/varint.h"
 
@@ -87,12 +88,12 @@ static int find_hits(struct ipni_hit *out, size_t *n, struct devnet *d,
 	return rc < 0 ? rc : 0;
 }
 
+/* Base64 with padding, as Go writes a []byte; NULL out of memory. */
 static json_t *b64(const uint8_t *p, size_t len)
 {
-	char s[1024];
-	long n = mbase_encode(s, sizeof(s), 'M', p, len);
+	json_t *v;
 
-	return json_string(n > 0 ? s + 1 : "");
+	return filjson_bytes_encode(&v, p, len) < 0 ? NULL : v;
 }
 
 static json_t *addrs(struct devnet *d, const struct devnet_miner *m)

@@ -284,14 +284,10 @@ static int settle(struct devnet *d, const struct market_deal *m,
 
 static int deal_delete(struct devnet *d, uint64_t id)
 {
-	sqlite3_stmt *st;
-	int rc;
+	const int64_t v = (int64_t)id;
 
-	if ((rc = db_stmt(&st, d->db, "DELETE FROM devnet_deals"
-				      " WHERE id = ?")) < 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, (int64_t)id);
-	return db_run(d->db, st);
+	return db_run_ints(d->db, "DELETE FROM devnet_deals WHERE id = ?",
+			   &v, 1);
 }
 
 /* ---- publication ---- */
@@ -497,15 +493,9 @@ int market_publish(struct devnet *d, const struct mk12_proposal *p,
 static int deal_update(struct devnet *d, const char *sql, int64_t a,
 		       int64_t b, uint64_t id)
 {
-	sqlite3_stmt *st;
-	int rc;
+	const int64_t v[] = { a, b, (int64_t)id };
 
-	if ((rc = db_stmt(&st, d->db, sql)) < 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, a);
-	sqlite3_bind_int64(st, 2, b);
-	sqlite3_bind_int64(st, 3, (int64_t)id);
-	return db_run(d->db, st);
+	return db_run_ints(d->db, sql, v, 3);
 }
 
 int market_activate(struct devnet *d, uint64_t deal_id, uint64_t sector)
@@ -648,9 +638,8 @@ int market_tick_locked(struct devnet *d, int64_t height)
 
 /* ---- messages to f05 ---- */
 
-int market_add_balance_locked(struct devnet *d, uint64_t from,
-			      const uint8_t *params, size_t len,
-			      const struct bigint *value)
+int market_add_balance_locked(struct devnet *d, const uint8_t *params,
+			      size_t len, const struct bigint *value)
 {
 	struct chain_actor target;
 	struct cbor_dec dec;

@@ -18,17 +18,9 @@
 /* The network version the devnet claims (nv25, 2025). */
 #define NETWORK_VERSION 25
 
-static int tipset_result(struct rpc_call *c, json_t **out, int64_t height)
-{
-	*out = rpc_json_tipset(c->d, height);
-	if (!*out)
-		return efs_error_set(EFS_ENOMEM, "out of memory");
-	return 0;
-}
-
 int rpc_chain_head(struct rpc_call *c, json_t **out)
 {
-	return tipset_result(c, out, chain_head(c->d));
+	return rpc_result(out, rpc_json_tipset(c->d, chain_head(c->d)));
 }
 
 int rpc_chain_get_tipset_by_height(struct rpc_call *c, json_t **out)
@@ -41,34 +33,32 @@ int rpc_chain_get_tipset_by_height(struct rpc_call *c, json_t **out)
 	if (h > from)
 		return efs_error_set(EFS_EINVAL, "looking for tipset with "
 				     "height greater than start point");
-	return tipset_result(c, out, h);
+	return rpc_result(out, rpc_json_tipset(c->d, h));
 }
 
 int rpc_chain_get_genesis(struct rpc_call *c, json_t **out)
 {
-	return tipset_result(c, out, 0);
+	return rpc_result(out, rpc_json_tipset(c->d, 0));
 }
 
 int rpc_version(struct rpc_call *c, json_t **out)
 {
 	unsigned delay = (c->d->epoch_ms + 999) / 1000;
+	int api = c->version ? FULL_API_VERSION1 : FULL_API_VERSION0;
 
-	*out = json_pack("{s:s, s:i, s:i, s:s}", "Version",
-			 "1.36.0+estuaryfs-devnet", "APIVersion",
-			 c->version ? FULL_API_VERSION1 : FULL_API_VERSION0,
-			 "BlockDelay", (int)delay, "Agent",
-			 "estuaryfs-devnet");
-	return *out ? 0 : efs_error_set(EFS_ENOMEM, "out of memory");
+	return rpc_result(out, json_pack("{s:s, s:i, s:i, s:s}", "Version",
+					 "1.36.0+estuaryfs-devnet",
+					 "APIVersion", api, "BlockDelay",
+					 (int)delay, "Agent",
+					 "estuaryfs-devnet"));
 }
 
 int rpc_state_network_name(struct rpc_call *c, json_t **out)
 {
-	*out = json_string("estuaryfs-devnet");
-	return *out ? 0 : efs_error_set(EFS_ENOMEM, "out of memory");
+	return rpc_result(out, json_string("estuaryfs-devnet"));
 }
 
 int rpc_state_network_version(struct rpc_call *c, json_t **out)
 {
-	*out = json_integer(NETWORK_VERSION);
-	return *out ? 0 : efs_error_set(EFS_ENOMEM, "out of memory");
+	return rpc_result(out, json_integer(NETWORK_VERSION));
 }

@@ -9,6 +9,7 @@
  *	Devnet.SetPrice [usd per FIL]        -> null
  *	Devnet.Miners []                     -> every miner's settings (read)
  *	Devnet.Mine [n]                      -> the head after n epochs more
+ *	                                        (the clock may add some)
  *
  * Faults are the JSON of struct devnet_fault (devnet.h): SetFault
  * changes only the fields given.
@@ -21,15 +22,8 @@
 
 #include "core/banned.h"
 
-#define NOMEM() efs_error_set(EFS_ENOMEM, "out of memory")
 /* Most epochs one Devnet.Mine call makes. */
 #define MINE_MAX 100000
-
-static int done(json_t **out, json_t *v)
-{
-	*out = v;
-	return v ? 0 : NOMEM();
-}
 
 static int grant(struct rpc_call *c, json_t **out, bool datacap)
 {
@@ -42,10 +36,10 @@ static int grant(struct rpc_call *c, json_t **out, bool datacap)
 	if ((rc = chain_grant(c->d, &id, &now, &c->p[0].addr, &c->p[1].big,
 			      datacap)) < 0)
 		return rc;
-	return done(out, json_pack("{s:o, s:o}", "ID",
-				   rpc_json_id_addr(c->d, id),
-				   datacap ? "DataCap" : "Balance",
-				   rpc_json_bigint(&now)));
+	return rpc_result(out, json_pack("{s:o, s:o}",
+					 "ID", rpc_json_id_addr(c->d, id),
+					 datacap ? "DataCap" : "Balance",
+					 rpc_json_bigint(&now)));
 }
 
 int rpc_devnet_faucet(struct rpc_call *c, json_t **out)
@@ -86,7 +80,7 @@ int rpc_devnet_set_fault(struct rpc_call *c, json_t **out)
 	if ((rc = devnet_fault_from_json(&f, c->p[1].json)) < 0 ||
 	    (rc = devnet_fault_set(c->d, m, &f)) < 0)
 		return rc;
-	return done(out, devnet_fault_to_json(&f));
+	return rpc_result(out, devnet_fault_to_json(&f));
 }
 
 int rpc_devnet_get_fault(struct rpc_call *c, json_t **out)
@@ -98,7 +92,7 @@ int rpc_devnet_get_fault(struct rpc_call *c, json_t **out)
 	if ((rc = miner_param(c, &m)) < 0)
 		return rc;
 	devnet_fault_get(c->d, m, &f);
-	return done(out, devnet_fault_to_json(&f));
+	return rpc_result(out, devnet_fault_to_json(&f));
 }
 
 int rpc_devnet_set_price(struct rpc_call *c, json_t **out)
@@ -147,24 +141,28 @@ int rpc_devnet_miners(struct rpc_call *c, json_t **out)
 			json_decref(v);
 			v = NULL;
 		}
-	return done(out, v);
+	return rpc_result(out, v);
 }
 
 int rpc_devnet_mine(struct rpc_call *c, json_t **out)
 {
 	struct devnet *d = c->d;
-	int64_t head;
+	bool stop = false;
 	int rc = 0;
 
 	if (c->p[0].u > MINE_MAX)
 		return efs_error_set(EFS_EINVAL, "at most %d epochs at once",
 				     MINE_MAX);
-	pthread_mutex_lock(&d->lock);
-	for (uint64_t i = 0; i < c->p[0].u && rc == 0 && !d->stopping; i++)
-		rc = chain_tick_locked(d);
-	head = d->head;
-	pthread_mutex_unlock(&d->lock);
+	/* The lock is taken per epoch: up to MINE_MAX ticks take seconds,
+	 * and the other methods and the SPs go on between them. */
+	for (uint64_t i = 0; i < c->p[0].u && rc == 0 && !stop; i++) {
+		pthread_mutex_lock(&d->lock);
+		stop = d->stopping;
+		if (!stop)
+			rc = chain_tick_locked(d);
+		pthread_mutex_unlock(&d->lock);
+	}
 	if (rc < 0)
 		return rc;
-	return done(out, json_integer(head));
+	return rpc_result(out, json_integer(chain_head(d)));
 }

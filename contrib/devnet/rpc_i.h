@@ -76,6 +76,12 @@ typedef int (*rpc_fn)(struct rpc_call *c, json_t **out);
 int rpc_param_error(struct rpc_call *c, const char *gotype, const char *fmt,
 		    ...) __attribute__((format(printf, 3, 4)));
 
+/*
+ * A method's return: *out = v, and 0, or EFS_ENOMEM when v is NULL (the
+ * builder that made it ran out of memory).
+ */
+int rpc_result(json_t **out, json_t *v);
+
 /* ---- result builders: new references, NULL when out of memory ---- */
 
 json_t *rpc_json_cid(const struct cid *c);            /* {"/": "..."} */

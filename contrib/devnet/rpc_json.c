@@ -32,6 +32,12 @@ int rpc_param_error(struct rpc_call *c, const char *gotype, const char *fmt,
 	return efs_error_set(EFS_EINVAL, "%s", c->err.message);
 }
 
+int rpc_result(json_t **out, json_t *v)
+{
+	*out = v;
+	return v ? 0 : efs_error_set(EFS_ENOMEM, "out of memory");
+}
+
 /* ---- bytes ---- */
 
 json_t *rpc_json_bytes(const uint8_t *p, size_t len)

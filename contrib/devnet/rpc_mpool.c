@@ -21,15 +21,8 @@
 
 #include "core/banned.h"
 
-#define NOMEM() efs_error_set(EFS_ENOMEM, "out of memory")
 /* Longest StateWaitMsg wait. */
 #define RPC_WAIT_MAX_MS 60000
-
-static int done(json_t **out, json_t *v)
-{
-	*out = v;
-	return v ? 0 : NOMEM();
-}
 
 int rpc_mpool_get_nonce(struct rpc_call *c, json_t **out)
 {
@@ -38,7 +31,7 @@ int rpc_mpool_get_nonce(struct rpc_call *c, json_t **out)
 
 	if ((rc = chain_msg_next_nonce(c->d, &n, &c->p[0].addr)) < 0)
 		return rc;
-	return done(out, json_integer((json_int_t)n));
+	return rpc_result(out, json_integer((json_int_t)n));
 }
 
 /* ---- lookups ---- */
@@ -78,7 +71,7 @@ int rpc_state_search_msg(struct rpc_call *c, json_t **out)
 	if ((rc = msg_load(c, &m, id)) < 0)
 		return rc;
 	if (m.height >= 0)
-		rc = done(out, lookup_json(&m));
+		rc = rpc_result(out, lookup_json(&m));
 	chain_msg_info_release(&m);
 	return rc;
 }
@@ -110,7 +103,7 @@ int rpc_state_wait_msg(struct rpc_call *c, json_t **out)
 		head = chain_head(c->d);
 		if (m.height >= 0 &&
 		    (uint64_t)(head - m.height) >= confidence) {
-			rc = done(out, lookup_json(&m));
+			rc = rpc_result(out, lookup_json(&m));
 			chain_msg_info_release(&m);
 			return rc;
 		}
@@ -147,10 +140,8 @@ static int signed_from_json(struct rpc_call *c, struct filmsg_signed *out,
 static int push(struct rpc_call *c, struct filmsg_signed *sm,
 		const json_t *msg_json, json_t **out)
 {
-	uint8_t sb[FILSIG_BYTES_MAX + 1];
 	struct buf enc = BUF_INIT(MSG_SIZE_MAX);
 	struct chain_msg_in in = { .msg = &sm->msg };
-	size_t n;
 	int rc;
 
 	if (sm->msg.version != FILMSG_VERSION)
@@ -163,9 +154,7 @@ static int push(struct rpc_call *c, struct filmsg_signed *sm,
 				     MSG_SIZE_MAX);
 	}
 	buf_release(&enc);
-	n = sm->sig.len + 1 <= sizeof(sb) ? filmsg_sig_to_bytes(sb, &sm->sig)
-					  : 0;
-	if (!n || filsig_from_bytes(&in.sig, sb, n) < 0)
+	if (filmsg_sig_to_filsig(&in.sig, &sm->sig) < 0)
 		return efs_error_set(EFS_EINVAL, "mpool push: invalid "
 				     "signature: %s", efs_error_msg());
 	if ((rc = filmsg_cid(&in.unsigned_cid, &sm->msg)) < 0 ||
@@ -176,7 +165,7 @@ static int push(struct rpc_call *c, struct filmsg_signed *sm,
 	efs_free((void *)in.json);
 	if (rc < 0)
 		return rc;
-	return done(out, rpc_json_cid(&in.cid));
+	return rpc_result(out, rpc_json_cid(&in.cid));
 }
 
 int rpc_mpool_push(struct rpc_call *c, json_t **out)

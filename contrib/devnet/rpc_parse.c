@@ -237,28 +237,24 @@ static json_t *id_copy(const json_t *id)
 	return json_deep_copy(id);
 }
 
-static json_t *envelope(const json_t *id)
+/* Add the members every response has to o: 0, or -1 out of memory. */
+static int envelope_add(json_t *o, const json_t *id)
 {
-	json_t *o = json_object();
-
-	if (!o)
-		return NULL;
 	if (json_object_set_new(o, "id", id_copy(id)) < 0 ||
-	    json_object_set_new(o, "jsonrpc", json_string("2.0")) < 0) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	    json_object_set_new(o, "jsonrpc", json_string("2.0")) < 0)
+		return -1;
+	return 0;
 }
 
 json_t *rpc_parse_result(const json_t *id, json_t *result)
 {
-	json_t *o = envelope(id);
+	json_t *o = json_object();
 
 	if (!result)
 		result = json_null();
-	if (!o) {
+	if (!o || envelope_add(o, id) < 0) {
 		json_decref(result);
+		json_decref(o);
 		return NULL;
 	}
 	if (json_object_set_new(o, "result", result) < 0) {
@@ -275,10 +271,12 @@ json_t *rpc_parse_error(const json_t *id, const struct rpc_error *e)
 	/* A message cut inside a UTF-8 sequence is not a JSON string. */
 	if (!msg)
 		msg = json_string("(message is not valid utf-8)");
-	if (!err || json_object_set_new(err, "code", json_integer(e->code)) ||
-	    json_object_set_new(err, "message", msg)) {
-		if (!err)
-			json_decref(msg);
+	if (!err || json_object_set_new(err, "code", json_integer(e->code))) {
+		json_decref(msg);
+		json_decref(err);
+		return NULL;
+	}
+	if (json_object_set_new(err, "message", msg)) {
 		json_decref(err);
 		return NULL;
 	}
@@ -289,8 +287,7 @@ json_t *rpc_parse_error(const json_t *id, const struct rpc_error *e)
 		json_decref(o);
 		return NULL;
 	}
-	if (json_object_set_new(o, "id", id_copy(id)) < 0 ||
-	    json_object_set_new(o, "jsonrpc", json_string("2.0")) < 0) {
+	if (envelope_add(o, id) < 0) {
 		json_decref(o);
 		return NULL;
 	}

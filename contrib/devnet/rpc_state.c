@@ -16,7 +16,6 @@
 
 #include "core/banned.h"
 
-#define NOMEM() efs_error_set(EFS_ENOMEM, "out of memory")
 /* go-state-types abi.RegisteredPoStProof_StackedDrgWindow32GiBV1P1 */
 #define WINDOW_POST_32GIB_V1P1 8
 #define WINDOW_POST_PARTITION_SECTORS 2349
@@ -26,12 +25,6 @@
 #define VERIFIED_QA 10
 /* Term of a claim beyond the deal (verifreg: max term 5 years). */
 #define CLAIM_TERM_MAX 5256000
-
-static int done(json_t **out, json_t *v)
-{
-	*out = v;
-	return v ? 0 : NOMEM();
-}
 
 /* The actor ID behind a as StateLookupID finds it: an f0 is taken as
  * it is, as Lotus does. */
@@ -61,7 +54,7 @@ int rpc_state_list_miners(struct rpc_call *c, json_t **out)
 			json_decref(v);
 			v = NULL;
 		}
-	return done(out, v);
+	return rpc_result(out, v);
 }
 
 static int miner_get(struct rpc_call *c, struct devnet_miner **out,
@@ -118,7 +111,7 @@ int rpc_state_miner_info(struct rpc_call *c, json_t **out)
 		"Beneficiary", owner, "BeneficiaryTerm", "Quota", "0",
 		"UsedQuota", "0", "Expiration", 0, "PendingBeneficiaryTerm");
 	json_decref(owner);
-	return done(out, v);
+	return rpc_result(out, v);
 }
 
 /* Raw and quality-adjusted power of miner id (0: all miners). */
@@ -156,13 +149,13 @@ int rpc_state_miner_power(struct rpc_call *c, json_t **out)
 	    (rc = power(c, &mraw, &mqa, m->id)) < 0 ||
 	    (rc = power(c, &traw, &tqa, 0)) < 0)
 		return rc;
-	return done(out, json_pack("{s:{s:o, s:o}, s:{s:o, s:o}, s:b}",
-				   "MinerPower", "RawBytePower",
-				   rpc_json_bigint(&mraw), "QualityAdjPower",
-				   rpc_json_bigint(&mqa), "TotalPower",
-				   "RawBytePower", rpc_json_bigint(&traw),
-				   "QualityAdjPower", rpc_json_bigint(&tqa),
-				   "HasMinPower", 1));
+	return rpc_result(out, json_pack(
+		"{s:{s:o, s:o}, s:{s:o, s:o}, s:b}",
+		"MinerPower", "RawBytePower", rpc_json_bigint(&mraw),
+		"QualityAdjPower", rpc_json_bigint(&mqa),
+		"TotalPower", "RawBytePower", rpc_json_bigint(&traw),
+		"QualityAdjPower", rpc_json_bigint(&tqa),
+		"HasMinPower", 1));
 }
 
 int rpc_state_lookup_id(struct rpc_call *c, json_t **out)
@@ -172,7 +165,7 @@ int rpc_state_lookup_id(struct rpc_call *c, json_t **out)
 
 	if ((rc = lookup_id(c, &id, &c->p[0].addr)) < 0)
 		return rc;
-	return done(out, rpc_json_id_addr(c->d, id));
+	return rpc_result(out, rpc_json_id_addr(c->d, id));
 }
 
 int rpc_state_account_key(struct rpc_call *c, json_t **out)
@@ -182,7 +175,7 @@ int rpc_state_account_key(struct rpc_call *c, json_t **out)
 
 	if ((rc = chain_account_key(c->d, &key, &c->p[0].addr)) < 0)
 		return rc;
-	return done(out, rpc_json_addr(c->d, &key));
+	return rpc_result(out, rpc_json_addr(c->d, &key));
 }
 
 /* A code CID like the pre-FVM builtin actors': raw, identity multihash
@@ -210,12 +203,13 @@ int rpc_state_get_actor(struct rpc_call *c, json_t **out)
 	if ((rc = chain_actor_get(c->d, &act, &c->p[0].addr)) < 0)
 		return rc;
 	chain_block_cid(&head, -(int64_t)act.id - 1);
-	return done(out, json_pack("{s:o, s:o, s:I, s:o, s:n}", "Code",
-				   actor_code(act.kind), "Head",
-				   rpc_json_cid(&head), "Nonce",
-				   (json_int_t)act.nonce, "Balance",
-				   rpc_json_bigint(&act.balance),
-				   "DelegatedAddress"));
+	return rpc_result(out, json_pack(
+		"{s:o, s:o, s:I, s:o, s:n}",
+		"Code", actor_code(act.kind),
+		"Head", rpc_json_cid(&head),
+		"Nonce", (json_int_t)act.nonce,
+		"Balance", rpc_json_bigint(&act.balance),
+		"DelegatedAddress"));
 }
 
 int rpc_wallet_balance(struct rpc_call *c, json_t **out)
@@ -228,7 +222,7 @@ int rpc_wallet_balance(struct rpc_call *c, json_t **out)
 		bigint_from_u64(&act.balance, 0);
 	else if (rc < 0)
 		return rc;
-	return done(out, rpc_json_bigint(&act.balance));
+	return rpc_result(out, rpc_json_bigint(&act.balance));
 }
 
 int rpc_state_market_balance(struct rpc_call *c, json_t **out)
@@ -244,9 +238,9 @@ int rpc_state_market_balance(struct rpc_call *c, json_t **out)
 	pthread_mutex_unlock(&c->d->lock);
 	if (rc < 0)
 		return rc;
-	return done(out, json_pack("{s:o, s:o}", "Escrow",
-				   rpc_json_bigint(&e.escrow), "Locked",
-				   rpc_json_bigint(&e.locked)));
+	return rpc_result(out, json_pack("{s:o, s:o}",
+					 "Escrow", rpc_json_bigint(&e.escrow),
+					 "Locked", rpc_json_bigint(&e.locked)));
 }
 
 int rpc_state_verified_client_status(struct rpc_call *c, json_t **out)
@@ -264,7 +258,7 @@ int rpc_state_verified_client_status(struct rpc_call *c, json_t **out)
 	if (rc < 0)
 		return rc;
 	*out = NULL;
-	return client ? done(out, rpc_json_bigint(&cap)) : 0;
+	return client ? rpc_result(out, rpc_json_bigint(&cap)) : 0;
 }
 
 int rpc_state_deal_provider_collateral_bounds(struct rpc_call *c,
@@ -276,8 +270,9 @@ int rpc_state_deal_provider_collateral_bounds(struct rpc_call *c,
 	if ((rc = market_collateral_bounds(c->d, &min, &max, c->p[0].u,
 					   c->p[1].b)) < 0)
 		return rc;
-	return done(out, json_pack("{s:o, s:o}", "Min", rpc_json_bigint(&min),
-				   "Max", rpc_json_bigint(&max)));
+	return rpc_result(out, json_pack("{s:o, s:o}",
+					 "Min", rpc_json_bigint(&min),
+					 "Max", rpc_json_bigint(&max)));
 }
 
 /* DealLabel as go-state-types marshals it: the text (a byte label as
@@ -298,7 +293,7 @@ int rpc_state_market_storage_deal(struct rpc_call *c, json_t **out)
 
 	if ((rc = market_deal_get(c->d, &m, c->p[0].u)) < 0)
 		return rc;
-	return done(out, json_pack(
+	return rpc_result(out, json_pack(
 		"{s:{s:o, s:I, s:b, s:o, s:o, s:o, s:I, s:I, s:o, s:o, s:o},"
 		" s:{s:I, s:I, s:I, s:I}}",
 		"Proposal", "PieceCID", rpc_json_cid(&m.piece_cid),
@@ -339,7 +334,7 @@ int rpc_state_get_claim(struct rpc_call *c, json_t **out)
 	if (!m.verified || m.provider != provider ||
 	    m.sector_start_epoch < 0)
 		return 0;
-	return done(out, json_pack(
+	return rpc_result(out, json_pack(
 		"{s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I}",
 		"Provider", (json_int_t)m.provider,
 		"Client", (json_int_t)m.client,

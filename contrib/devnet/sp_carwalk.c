@@ -26,9 +26,10 @@
  * recurs.  A block the SP does not hold ends the stream with an error
  * after what was sent (frisbii cuts the chunked reply the same way).
  *
- * Memory: one block (up to CAR_SECTION_MAX) and its section, the stack
- * of child lists from the root to the current node, and with dups=n the
- * set of multihashes written (about 45 bytes each).
+ * Memory: one block (up to CAR_SECTION_MAX) and its section (framed by
+ * core/car.h's writer, flushed after each section), the stack of child
+ * lists from the root to the current node, and with dups=n the set of
+ * multihashes written (about 45 bytes each).
  */
 #include "contrib/devnet/sp_i.h"
 
@@ -41,13 +42,11 @@
 #include "contrib/devnet/http.h"
 #include "core/alloc.h"
 #include "core/car.h"
-#include "core/cbor.h"
 #include "core/dagpb.h"
 #include "core/error.h"
 #include "core/hamt.h"
 #include "core/links.h"
 #include "core/unixfs.h"
-#include "core/varint.h"
 
 #include "core/banned.h"
 
@@ -220,6 +219,7 @@ struct walk_frame {
 struct sp_carwalk {
 	struct sp_blocks blocks;
 	struct db *db;                 /* owned */
+	struct car_writer *car;        /* writes into out */
 	struct walk_frame *stack;
 	size_t depth;
 	size_t cap;
@@ -490,41 +490,27 @@ static int push_children(struct sp_carwalk *w, const struct walk_item *it)
 	return rc;
 }
 
-/* ---- framing ---- */
+/* ---- framing (core/car.h's writer, flushed into w->out) ---- */
 
-static int put_header(struct buf *out, const struct cid *root)
+static int to_out(void *payload, const uint8_t *data, size_t len)
 {
-	struct buf h = BUF_INIT(CAR_HEADER_MAX);
-	uint8_t v[VARINT_MAX_LEN];
-	int rc;
+	struct sp_carwalk *w = payload;
 
-	if ((rc = cbor_put_map(&h, 2)) == 0 &&
-	    (rc = cbor_put_str(&h, "roots")) == 0 &&
-	    (rc = cbor_put_array(&h, 1)) == 0 &&
-	    (rc = cbor_put_cid(&h, root)) == 0 &&
-	    (rc = cbor_put_str(&h, "version")) == 0 &&
-	    (rc = cbor_put_uint(&h, 1)) == 0 &&
-	    (rc = buf_add(out, v, varint_encode(v, h.len))) == 0)
-		rc = buf_add(out, h.ptr, h.len);
-	buf_release(&h);
-	return rc;
+	return buf_add(&w->out, data, len);
 }
 
 /* Frame the block in w->block as a section into w->out. */
 static int put_section(struct sp_carwalk *w, const struct cid *id)
 {
-	uint8_t v[VARINT_MAX_LEN], c[CID_BYTES_MAX];
-	size_t clen = cid_to_bytes(c, id);
 	size_t at;
 	int rc;
 
-	if ((rc = buf_add(&w->out, v,
-			  varint_encode(v, clen + w->block.len))) < 0 ||
-	    (rc = buf_add(&w->out, c, clen)) < 0)
+	if ((rc = car_writer_add(w->car, NULL, id, w->block.ptr,
+				 w->block.len)) < 0 ||
+	    (rc = car_writer_finish(w->car)) < 0)
 		return rc;
-	at = w->out.len;
-	if ((rc = buf_add(&w->out, w->block.ptr, w->block.len)) < 0)
-		return rc;
+	/* The block's bytes end the section, so they end w->out. */
+	at = w->out.len - w->block.len;
 	if (w->corrupt && w->block.len)
 		w->out.ptr[at + w->block.len / 2] ^= 0xff;
 	return 0;
@@ -599,6 +585,7 @@ void sp_carwalk_free(void *cls)
 	seen_release(&w->seen);
 	buf_release(&w->block);
 	buf_release(&w->out);
+	car_writer_free(w->car);
 	sp_blocks_release(&w->blocks);
 	db_close(w->db);
 	efs_free(w);
@@ -744,7 +731,9 @@ int sp_carwalk_new(struct sp_carwalk **out, struct sp *sp, struct db *db,
 		terminal = WALK_NONE;
 	else
 		terminal = o->has_range ? WALK_ENTITY_RANGE : WALK_ENTITY;
-	if ((rc = put_header(&w->out, root)) < 0 ||
+	if ((rc = car_writer_new_cb(&w->car, to_out, w)) < 0 ||
+	    (rc = car_writer_header(w->car, root, 1)) < 0 ||
+	    (rc = car_writer_finish(w->car)) < 0 ||
 	    (rc = plan(w, root, path ? path : "", terminal)) < 0) {
 		sp_carwalk_free(w);
 		return rc;

@@ -247,18 +247,13 @@ int sp_db_deals_in(uint8_t (**out)[MK12_UUID_LEN], size_t *n, struct db *db,
 
 int sp_db_next_sector(uint64_t *out, struct db *db, uint64_t miner)
 {
-	sqlite3_stmt *st;
-	int rc;
+	int64_t v = (int64_t)miner, next;
+	int rc = db_query_int(&next, db,
+			      "SELECT COALESCE(MAX(sector), 0) + 1 FROM sp_deal"
+			      " WHERE miner = ?", &v, 1);
 
-	if ((rc = db_stmt(&st, db,
-			  "SELECT COALESCE(MAX(sector), 0) + 1 FROM sp_deal"
-			  " WHERE miner = ?")) < 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)miner);
-	rc = db_step(db, st);
 	if (rc == 1)
-		*out = (uint64_t)sqlite3_column_int64(st, 0);
-	db_reset(st);
+		*out = (uint64_t)next;
 	return rc < 0 ? rc : 0;
 }
 
@@ -333,16 +328,12 @@ int sp_db_piece_get(struct sp_piece *out, struct db *db, struct devnet *d,
 
 int sp_db_piece_set_ready(struct db *db, uint64_t id, bool announce)
 {
-	sqlite3_stmt *st;
-	int rc;
+	const int64_t v[] = { announce, (int64_t)id };
 
-	if ((rc = db_stmt(&st, db,
-			  "UPDATE sp_piece SET ready = 1,"
-			  " announce = MAX(announce, ?) WHERE id = ?")) < 0)
-		return rc;
-	sqlite3_bind_int(st, 1, announce);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)id);
-	return db_run(db, st);
+	return db_run_ints(db,
+			   "UPDATE sp_piece SET ready = 1,"
+			   " announce = MAX(announce, ?) WHERE id = ?",
+			   v, 2);
 }
 
 int sp_db_block_find(struct sp_block_loc *out, struct db *db,
@@ -378,19 +369,12 @@ int sp_db_block_find(struct sp_block_loc *out, struct db *db,
 
 int sp_db_deals_waiting(size_t *out, struct db *db, uint64_t miner)
 {
-	sqlite3_stmt *st;
-	int rc;
+	int64_t v = (int64_t)miner, n = 0;
+	int rc = db_query_int(&n, db,
+			      "SELECT COUNT(*) FROM sp_deal WHERE miner = ? AND"
+			      " state IN (0, 1)", &v, 1);
 
-	*out = 0;
-	if ((rc = db_stmt(&st, db,
-			  "SELECT COUNT(*) FROM sp_deal WHERE miner = ? AND"
-			  " state IN (0, 1)")) < 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)miner);
-	rc = db_step(db, st);
-	if (rc == 1)
-		*out = (size_t)sqlite3_column_int64(st, 0);
-	db_reset(st);
+	*out = (size_t)n;
 	return rc < 0 ? rc : 0;
 }
 

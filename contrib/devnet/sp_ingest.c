@@ -7,14 +7,17 @@
  * The index is one sp_block row per block: its multihash and where its
  * bytes lie in the piece file.  The file is read once, front to back,
  * with the streaming CAR reader (which hashes every block against its
- * CID); nothing of the piece is held in memory but the current section.
- * A CARv2 is indexed through its inner CARv1 (offsets shifted by its
- * data offset).  A piece that is not a CAR, or a CAR that breaks off,
- * keeps the blocks read before the fault: the deal goes on, as it does
- * on a real SP, only retrieval by CID is poorer.
+ * CID); of the piece only the current section is held in memory, with
+ * the list of block places found so far (about 50 bytes a block).  A
+ * CARv2 is indexed through its inner CARv1 (offsets shifted by its data
+ * offset).  A piece that is not a CAR, or a CAR that breaks off, keeps
+ * the blocks read before the fault: the deal goes on, as it does on a
+ * real SP, only retrieval by CID is poorer.
  *
- * Everything is written in one transaction: the piece row and its blocks
- * appear together.
+ * The piece row and its blocks are written in one transaction, so they
+ * appear together; it opens only once the file has been read, so the
+ * database's write lock (which the chain's tick needs every epoch) is
+ * never held while a big piece is read and hashed.
  */
 #include "contrib/devnet/sp_i.h"
 
@@ -46,28 +49,28 @@ static uint64_t data_offset(int fd, int version)
 	return hdr.data_offset;
 }
 
-static int insert_block(struct db *db, uint64_t piece,
-			const struct car_block_info *bi, uint64_t base)
+/*
+ * The places of the blocks index_car found, packed one after another:
+ * the multihash's length (1 byte), the multihash, then the offset and
+ * length of the block's bytes in the file (two host-order uint64).
+ */
+static int place_add(struct buf *places, const struct car_block_info *bi,
+		     uint64_t base)
 {
 	uint8_t mh[CID_MH_BYTES_MAX];
+	const uint64_t at[2] = { base + bi->block_offset, bi->block_len };
 	size_t n = cid_mh_to_bytes(mh, &bi->id);
-	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = db_stmt(&st, db,
-			  "INSERT OR IGNORE INTO sp_block (mh, piece, offset,"
-			  " len) VALUES (?, ?, ?, ?)")) < 0)
+	if ((rc = buf_addch(places, (uint8_t)n)) < 0 ||
+	    (rc = buf_add(places, mh, n)) < 0)
 		return rc;
-	sqlite3_bind_blob(st, 1, mh, (int)n, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)piece);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)(base + bi->block_offset));
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)bi->block_len);
-	return db_run(db, st);
+	return buf_add(places, at, sizeof(at));
 }
 
-/* Index the blocks of the CAR at path.  Only database errors fail. */
-static int index_car(struct db *db, uint64_t piece, const char *path,
-		     size_t *count)
+/* Read the CAR at path: its blocks' places into places.  Fails only
+ * when the file cannot be opened or memory runs out. */
+static int index_car(struct buf *places, size_t *count, const char *path)
 {
 	struct car_reader *r = NULL;
 	struct car_block b;
@@ -85,7 +88,7 @@ static int index_car(struct db *db, uint64_t piece, const char *path,
 	}
 	base = data_offset(fd, car_reader_version(r));
 	while ((rc = car_reader_next(r, &b)) == 0) {
-		if ((rc = insert_block(db, piece, &b.info, base)) < 0)
+		if ((rc = place_add(places, &b.info, base)) < 0)
 			goto out;
 		(*count)++;
 	}
@@ -96,6 +99,31 @@ static int index_car(struct db *db, uint64_t piece, const char *path,
 out:
 	car_reader_free(r);
 	close(fd);
+	return rc;
+}
+
+static int insert_blocks(struct db *db, uint64_t piece,
+			 const struct buf *places)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = db_stmt(&st, db, "INSERT OR IGNORE INTO sp_block (mh, piece,"
+				   " offset, len) VALUES (?, ?, ?, ?)")) < 0)
+		return rc;
+	for (size_t pos = 0; rc == 0 && pos < places->len;) {
+		size_t n = places->ptr[pos];
+		uint64_t at[2];
+
+		memcpy(at, places->ptr + pos + 1 + n, sizeof(at));
+		sqlite3_bind_blob(st, 1, places->ptr + pos + 1, (int)n,
+				  SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)piece);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)at[0]);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)at[1]);
+		rc = db_run(db, st);
+		pos += 1 + n + sizeof(at);
+	}
 	return rc;
 }
 
@@ -125,6 +153,7 @@ int sp_ingest(uint64_t *piece_id, struct sp *sp, struct db *db,
 {
 	char cs[CID_STR_MAX], name[CID_STR_MAX + 16], rel[SP_PATH_MAX];
 	char abs[SP_PATH_MAX];
+	struct buf places = BUF_INIT(BUF_NOCAP);
 	struct sp_piece have;
 	struct cid v1;
 	size_t nblocks;
@@ -144,15 +173,18 @@ int sp_ingest(uint64_t *piece_id, struct sp *sp, struct db *db,
 	if (rename(tmp_path, abs) != 0)
 		return efs_error_set_errno(EFS_EIO, errno, "sp: rename %s",
 					   tmp_path);
-	if ((rc = db_begin(db)) < 0)
-		return rc;
+	if ((rc = index_car(&places, &nblocks, abs)) < 0 ||
+	    (rc = db_begin(db)) < 0)
+		goto out;
 	if ((rc = insert_piece(piece_id, db, sp, p, rel)) < 0 ||
-	    (rc = index_car(db, *piece_id, abs, &nblocks)) < 0 ||
+	    (rc = insert_blocks(db, *piece_id, &places)) < 0 ||
 	    (rc = db_commit(db)) < 0) {
 		db_rollback(db);
-		return rc;
+		goto out;
 	}
 	efs_log_info("miner f0%llu: piece %s stored, %zu blocks indexed",
 		     (unsigned long long)sp->m->id, cs, nblocks);
-	return 0;
+out:
+	buf_release(&places);
+	return rc;
 }

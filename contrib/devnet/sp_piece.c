@@ -199,6 +199,7 @@ static void serve(struct sp *sp, struct http_req *req, const struct cid *id,
 	char cs[CID_STR_MAX], etag[CID_STR_MAX + 4], cr[96];
 	const char *ir = http_req_header(req, "If-Range");
 	uint64_t size = pc->piece.payload_size;
+	const char *ctype;
 	uint8_t head[512];
 	struct devnet_fault f;
 	enum sp_range_result rr;
@@ -228,17 +229,17 @@ static void serve(struct sp *sp, struct http_req *req, const struct cid *id,
 		reply_416(req, rr, size);
 		return;
 	}
-	add_headers(req, etag, sp_sniff(head, (size_t)n), cs);
+	ctype = sp_sniff(head, (size_t)n);
+	add_headers(req, etag, ctype, cs);
 	devnet_fault_get(sp->d, sp->m, &f);
 	if (rr == SP_RANGE_NONE) {
-		send_body(req, 200, sp_sniff(head, (size_t)n), fd, 0, size,
-			  &f);
+		send_body(req, 200, ctype, fd, 0, size, &f);
 		return;
 	}
 	snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64,
 		 r.start, r.start + r.len - 1, size);
 	http_resp_header(req, "Content-Range", cr);
-	send_body(req, 206, sp_sniff(head, (size_t)n), fd, r.start, r.len, &f);
+	send_body(req, 206, ctype, fd, r.start, r.len, &f);
 }
 
 void sp_piece_serve(struct sp *sp, struct http_req *req)

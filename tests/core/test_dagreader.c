@@ -319,31 +319,42 @@ static void test_dagreader__fetch_count(void)
 /*
  * A File node with its own bytes and children: a raw leaf, an empty raw
  * leaf, a dag-pb node that itself has bytes and children, an identity
- * leaf.  Content: "HEAD" "raw1" "" "mid" "raw2" "id" .
+ * leaf.  Content: "HEAD" "raw1" "" "mid" "raw2" "ident".
  */
+struct mixed {
+	struct cid root;
+	struct cid kids[4];  /* "raw1", "", "mid" (over inner), identity */
+	struct cid inner[1]; /* "raw2" */
+};
+
+static void put_mixed(struct mixed *m, struct dag *d)
+{
+	uint64_t sizes[4] = { 4, 0, 7, 5 }, isz[1] = { 4 };
+
+	CU_ASSERT_FATAL(cid_hash(&m->kids[3], 1, CID_CODEC_RAW,
+				 MHASH_IDENTITY, "ident", 5) == 0);
+	m->inner[0] = put_block(d, 1, CID_CODEC_RAW,
+				(const uint8_t *)"raw2", 4);
+	m->kids[0] = put_block(d, 1, CID_CODEC_RAW,
+			       (const uint8_t *)"raw1", 4);
+	m->kids[1] = put_block(d, 1, CID_CODEC_RAW, (const uint8_t *)"", 0);
+	m->kids[2] = put_file(d, (const uint8_t *)"mid", 3, m->inner, isz, 1,
+			      NULL);
+	m->root = put_file(d, (const uint8_t *)"HEAD", 4, m->kids, sizes, 4,
+			   NULL);
+}
+
 static void test_dagreader__mixed_nodes(void)
 {
 	const char *want = "HEADraw1midraw2ident";
 	struct dag d;
-	struct cid kids[4], inner[1], root, ident;
-	uint64_t sizes[4], isz[1] = { 4 };
+	struct mixed m;
 
 	dag_init(&d);
-	CU_ASSERT_FATAL(cid_hash(&ident, 1, CID_CODEC_RAW, MHASH_IDENTITY,
-				 "ident", 5) == 0);
-	inner[0] = put_block(&d, 1, CID_CODEC_RAW, (const uint8_t *)"raw2", 4);
-	kids[0] = put_block(&d, 1, CID_CODEC_RAW, (const uint8_t *)"raw1", 4);
-	kids[1] = put_block(&d, 1, CID_CODEC_RAW, (const uint8_t *)"", 0);
-	kids[2] = put_file(&d, (const uint8_t *)"mid", 3, inner, isz, 1, NULL);
-	kids[3] = ident;
-	sizes[0] = 4;
-	sizes[1] = 0;
-	sizes[2] = 7;
-	sizes[3] = 5;
-	root = put_file(&d, (const uint8_t *)"HEAD", 4, kids, sizes, 4, NULL);
-	check_file(&d, &root, (const uint8_t *)want, strlen(want), 3);
+	put_mixed(&m, &d);
+	check_file(&d, &m.root, (const uint8_t *)want, strlen(want), 3);
 	/* An identity file root and an identity dag-pb leaf. */
-	check_file(&d, &ident, (const uint8_t *)"ident", 5, 2);
+	check_file(&d, &m.kids[3], (const uint8_t *)"ident", 5, 2);
 	{
 		uint8_t leaf[] = { 0x0a, 0x08, 0x08, 0x02, 0x12, 0x02, 'h',
 				   'i', 0x18, 0x02 };
@@ -1270,22 +1281,16 @@ static void test_dagreader__leaves_mixed(void)
 		{ 15, 5, false, false },/* identity "ident" */
 	};
 	struct leaf_list *l = calloc(1, sizeof(*l));
-	struct cid kids[4], inner[1], root, ident, bad, dir;
-	uint64_t sizes[4] = { 4, 0, 7, 5 }, isz[1] = { 4 }, wrong[1] = { 5 };
+	struct cid bad, dir;
+	uint64_t wrong[1] = { 5 };
 	struct unixfs_data dird = { .type = UNIXFS_DIRECTORY };
+	struct mixed m;
 	struct dag d;
 
 	CU_ASSERT_FATAL(l != NULL);
 	dag_init(&d);
-	CU_ASSERT_FATAL(cid_hash(&ident, 1, CID_CODEC_RAW, MHASH_IDENTITY,
-				 "ident", 5) == 0);
-	inner[0] = put_block(&d, 1, CID_CODEC_RAW, (const uint8_t *)"raw2", 4);
-	kids[0] = put_block(&d, 1, CID_CODEC_RAW, (const uint8_t *)"raw1", 4);
-	kids[1] = put_block(&d, 1, CID_CODEC_RAW, (const uint8_t *)"", 0);
-	kids[2] = put_file(&d, (const uint8_t *)"mid", 3, inner, isz, 1, NULL);
-	kids[3] = ident;
-	root = put_file(&d, (const uint8_t *)"HEAD", 4, kids, sizes, 4, NULL);
-	CU_ASSERT_EQUAL_FATAL(dagreader_leaves_foreach(&d.src, &root,
+	put_mixed(&m, &d);
+	CU_ASSERT_EQUAL_FATAL(dagreader_leaves_foreach(&d.src, &m.root,
 						       collect_leaf, l), 0);
 	CU_ASSERT_EQUAL_FATAL(l->n, 6);
 	for (size_t i = 0; i < 6; i++) {
@@ -1294,19 +1299,19 @@ static void test_dagreader__leaves_mixed(void)
 		CU_ASSERT_EQUAL(l->leaves[i].inner, want[i].inner);
 		CU_ASSERT_EQUAL(l->leaves[i].fetched, want[i].fetched);
 	}
-	CU_ASSERT(cid_equal(&l->leaves[0].id, &root));
-	CU_ASSERT(cid_equal(&l->leaves[3].id, &kids[2]));
-	CU_ASSERT(cid_equal(&l->leaves[4].id, &inner[0]));
+	CU_ASSERT(cid_equal(&l->leaves[0].id, &m.root));
+	CU_ASSERT(cid_equal(&l->leaves[3].id, &m.kids[2]));
+	CU_ASSERT(cid_equal(&l->leaves[4].id, &m.inner[0]));
 
 	/* the callback's value stops the walk */
 	memset(l, 0, sizeof(*l));
 	l->stop_at = 3;
-	CU_ASSERT_EQUAL(dagreader_leaves_foreach(&d.src, &root, collect_leaf,
+	CU_ASSERT_EQUAL(dagreader_leaves_foreach(&d.src, &m.root, collect_leaf,
 						 l), 99);
 	CU_ASSERT_EQUAL(l->n, 3);
 
 	/* a dag-pb child whose size is not its blocksize */
-	bad = put_file(&d, NULL, 0, &kids[2], wrong, 1, NULL);
+	bad = put_file(&d, NULL, 0, &m.kids[2], wrong, 1, NULL);
 	memset(l, 0, sizeof(*l));
 	CU_ASSERT_EQUAL(dagreader_leaves_foreach(&d.src, &bad, collect_leaf,
 						 l), EFS_ECORRUPT);
@@ -1314,8 +1319,8 @@ static void test_dagreader__leaves_mixed(void)
 	dir = put_node(&d, 1, &dird, NULL, 0);
 	CU_ASSERT_EQUAL(dagreader_leaves_foreach(&d.src, &dir, collect_leaf,
 						 l), EFS_EINVAL);
-	d.fail_once = &kids[2];
-	CU_ASSERT_EQUAL(dagreader_leaves_foreach(&d.src, &root, collect_leaf,
+	d.fail_once = &m.kids[2];
+	CU_ASSERT_EQUAL(dagreader_leaves_foreach(&d.src, &m.root, collect_leaf,
 						 l), EFS_EEVICTED);
 	dag_release(&d);
 	free(l);

@@ -48,27 +48,14 @@ static size_t vec_hex(uint8_t *out, size_t cap, const char *key,
 	return (size_t)n;
 }
 
-/* Text vector "<key>.<what>" (an address or key-info) into out. */
+/* Text vector "<key>.<what>" (an address or key-info) into out; fails
+ * the test when missing or longer than cap. */
 static void vec_str(char *out, size_t cap, const char *key, const char *what)
 {
-	const char *p = (const char *)vec()->ptr;
 	char name[64];
-	size_t nlen;
 
-	nlen = (size_t)snprintf(name, sizeof(name), "%s.%s ", key, what);
-	for (; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-		size_t len;
-
-		if (strncmp(p, name, nlen) != 0)
-			continue;
-		p += nlen;
-		len = strcspn(p, "\n");
-		CU_ASSERT_FATAL(len < cap);
-		memcpy(out, p, len);
-		out[len] = '\0';
-		return;
-	}
-	CU_FAIL_FATAL("vector missing");
+	snprintf(name, sizeof(name), "%s.%s", key, what);
+	CU_ASSERT_FATAL(harness_vector_str(out, cap, vec(), name) >= 0);
 }
 
 static void import_vec(struct filkey *k, const char *key)

@@ -116,7 +116,7 @@ static void test_filmsg__signed_equal(void)
 	struct filmsg_signed a, b;
 
 	build(&a.msg, 0);
-	a.sig.type = FILMSG_SIG_SECP256K1;
+	a.sig.type = FILSIG_SECP256K1;
 	a.sig.len = 65;
 	memset(a.sig.data, 0x5a, 65);
 	for (int change = 0; change <= 4; change++) {
@@ -124,7 +124,7 @@ static void test_filmsg__signed_equal(void)
 		CU_ASSERT_EQUAL_FATAL(filmsg_copy(&b.msg, &a.msg), 0);
 		CU_ASSERT(filmsg_signed_equal(&a, &b));
 		switch (change) {
-		case 0: b.sig.type = FILMSG_SIG_DELEGATED; break;
+		case 0: b.sig.type = FILSIG_DELEGATED; break;
 		case 1: b.sig.len--; break;
 		case 2: b.sig.data[0] ^= 1; break;
 		case 3: b.sig.data[64] ^= 0x80; break;
@@ -184,7 +184,7 @@ static void test_filmsg__signed(void)
 		char s[CID_STR_MAX];
 
 		CU_ASSERT_EQUAL_FATAL(filmsg_signed_decode(&sm, want, n), 0);
-		CU_ASSERT_EQUAL(sm.sig.type, FILMSG_SIG_SECP256K1);
+		CU_ASSERT_EQUAL(sm.sig.type, FILSIG_SECP256K1);
 		CU_ASSERT_EQUAL(sm.sig.len, 65);
 		CU_ASSERT_EQUAL_FATAL(filmsg_decode(&m, msg, mn), 0);
 		CU_ASSERT(filmsg_equal(&m, &sm.msg));
@@ -207,19 +207,19 @@ static void test_filmsg__bls_cid(void)
 	struct filmsg_signed back;
 
 	build(&sm.msg, 3);
-	sm.sig.type = FILMSG_SIG_BLS;
+	sm.sig.type = FILSIG_BLS;
 	sm.sig.len = 96;
 	memset(sm.sig.data, 0xab, 96);
 	CU_ASSERT_EQUAL_FATAL(filmsg_signed_cid(&id, &sm), 0);
 	CU_ASSERT_EQUAL_FATAL(filmsg_cid(&want, &sm.msg), 0);
 	CU_ASSERT(cid_equal(&id, &want));
 	/* any other type hashes the signed encoding */
-	sm.sig.type = FILMSG_SIG_DELEGATED;
+	sm.sig.type = FILSIG_DELEGATED;
 	CU_ASSERT_EQUAL_FATAL(filmsg_signed_cid(&id, &sm), 0);
 	CU_ASSERT(!cid_equal(&id, &want));
 	CU_ASSERT_EQUAL_FATAL(filmsg_signed_encode(&b, &sm), 0);
 	CU_ASSERT_EQUAL_FATAL(filmsg_signed_decode(&back, b.ptr, b.len), 0);
-	CU_ASSERT_EQUAL(back.sig.type, FILMSG_SIG_DELEGATED);
+	CU_ASSERT_EQUAL(back.sig.type, FILSIG_DELEGATED);
 	CU_ASSERT_EQUAL(back.sig.len, 96);
 	CU_ASSERT(!memcmp(back.sig.data, sm.sig.data, 96));
 	CU_ASSERT(filmsg_signed_equal(&sm, &back));

@@ -425,6 +425,42 @@ static void test_mbase__bare_base64(void)
 	}
 }
 
+/* Bare hex as Lotus prints it: lower case out, either case in. */
+static void test_mbase__bare_hex(void)
+{
+	static const uint8_t bytes[] = { 0x00, 0x7f, 0xab, 0xcd, 0xef, 0xff };
+	uint8_t out[8];
+	char s[16];
+
+	CU_ASSERT_EQUAL(mbase_hex_encode(s, sizeof(s), bytes, 6), 12);
+	CU_ASSERT_STRING_EQUAL(s, "007fabcdefff");
+	CU_ASSERT_EQUAL(mbase_hex_encode(s, 13, bytes, 6), 12);
+	CU_ASSERT_EQUAL(mbase_hex_encode(s, 12, bytes, 6), EFS_ETOOBIG);
+	CU_ASSERT_EQUAL(mbase_hex_encode(s, 1, bytes, 0), 0);
+	CU_ASSERT_STRING_EQUAL(s, "");
+	CU_ASSERT_EQUAL(mbase_hex_decode(out, sizeof(out), "007fabcdefff",
+					 12), 6);
+	CU_ASSERT(!memcmp(out, bytes, 6));
+	memset(out, 0, sizeof(out));
+	CU_ASSERT_EQUAL(mbase_hex_decode(out, 6, "007FaBcDeFfF", 12), 6);
+	CU_ASSERT(!memcmp(out, bytes, 6));
+	CU_ASSERT_EQUAL(mbase_hex_decode(out, 0, "", 0), 0);
+	CU_ASSERT_EQUAL(mbase_hex_decode(out, 5, "007fabcdefff", 12),
+			EFS_ETOOBIG);
+	CU_ASSERT_EQUAL(mbase_hex_decode(out, sizeof(out), "007", 3),
+			EFS_ECORRUPT);
+	CU_ASSERT_STRING_EQUAL(efs_error_msg(), "odd-length base16");
+	CU_ASSERT_EQUAL(mbase_hex_decode(out, sizeof(out), "0g", 2),
+			EFS_ECORRUPT);
+	CU_ASSERT_STRING_EQUAL(efs_error_msg(), "invalid base16 character");
+	CU_ASSERT_EQUAL(mbase_hex_decode(out, sizeof(out), " 0", 2),
+			EFS_ECORRUPT);
+	CU_ASSERT_EQUAL(mbase_hex_decode(out, sizeof(out), "0\0", 2),
+			EFS_ECORRUPT);
+	CU_ASSERT_EQUAL(mbase_hex_decode(out, sizeof(out), "0x00", 4),
+			EFS_ECORRUPT);
+}
+
 /* As trailing_bits, for base64: 2 or 4 unused bits in the last char. */
 static void test_mbase__base64_trailing_bits(void)
 {
@@ -470,6 +506,7 @@ static CU_TestInfo mbase_tests[] = {
 	{ "base58_limits", test_mbase__base58_limits },
 	{ "roundtrip", test_mbase__roundtrip },
 	{ "bare_base64", test_mbase__bare_base64 },
+	{ "bare_hex", test_mbase__bare_hex },
 	{ "base64_trailing_bits", test_mbase__base64_trailing_bits },
 	CU_TEST_INFO_NULL,
 };

@@ -176,6 +176,17 @@ static void test_memstore__odd_blocks(void)
 	memstore_free(ms);
 }
 
+/* Block i of the growth test: the first 1 + i % 40 of 41 random bytes
+ * (all 41 into data); returns its length, its CID into id. */
+static size_t growth_block(uint8_t data[41], struct cid *id, uint32_t i)
+{
+	size_t len = 1 + i % 40;
+
+	harness_fill_random(data, 41, i + 1);
+	*id = hash_of(1, CID_CODEC_RAW, data, len);
+	return len;
+}
+
 /* Many entries force the table through several doublings. */
 static void test_memstore__growth(void)
 {
@@ -186,11 +197,9 @@ static void test_memstore__growth(void)
 
 	for (uint32_t i = 0; i < N; i++) {
 		uint8_t data[41];
-		size_t len = 1 + i % 40;
 		struct cid id;
+		size_t len = growth_block(data, &id, i);
 
-		harness_fill_random(data, sizeof(data), i + 1);
-		id = hash_of(1, CID_CODEC_RAW, data, len);
 		CU_ASSERT_EQUAL_FATAL(memstore_put(ms, &id, data, len), 0);
 		total += len;
 	}
@@ -198,11 +207,9 @@ static void test_memstore__growth(void)
 	CU_ASSERT_EQUAL(memstore_bytes(ms), total);
 	for (uint32_t i = 0; i < N; i++) {
 		uint8_t data[41];
-		size_t len = 1 + i % 40;
 		struct cid id;
+		size_t len = growth_block(data, &id, i);
 
-		harness_fill_random(data, sizeof(data), i + 1);
-		id = hash_of(1, CID_CODEC_RAW, data, len);
 		buf_reset(&out);
 		CU_ASSERT_EQUAL_FATAL(memstore_get(ms, &id, &out), 0);
 		CU_ASSERT(out.len == len && !memcmp(out.ptr, data, len));

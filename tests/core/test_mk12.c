@@ -18,6 +18,7 @@
 #include "core/cbor.h"
 #include "core/error.h"
 #include "core/filkey.h"
+#include "tests/core/mk12_test.h"
 #include "tests/harness.h"
 
 #define PIECE "baga6ea4seaqao7s73y24kcutaosvacpdjgfe5pw76ooefnyqw4ynr3d2y6x2mpq"
@@ -203,51 +204,6 @@ static void make_signed_ask(struct mk12_signed_ask *sa)
 	sa->signature = vec_sig("ask_sig");
 }
 
-/* ---- one table over every message type ---- */
-
-struct msg_type {
-	const char *name;
-	size_t size;
-	int (*encode)(struct buf *out, const void *m);
-	int (*decode)(void *out, const uint8_t *p, size_t n);
-	void (*release)(void *m);   /* NULL: owns nothing */
-};
-
-#define MSG(stem, rel)                                                    \
-	{ #stem, sizeof(struct mk12_##stem),                              \
-	  (int (*)(struct buf *, const void *))mk12_##stem##_encode,      \
-	  (int (*)(void *, const uint8_t *, size_t))mk12_##stem##_decode, \
-	  rel }
-#define REL(stem) ((void (*)(void *))mk12_##stem##_release)
-
-static const struct msg_type T_PROPOSAL = MSG(proposal, REL(proposal));
-static const struct msg_type T_CLIENT_PROPOSAL =
-	MSG(client_proposal, REL(client_proposal));
-static const struct msg_type T_DEAL_PARAMS =
-	MSG(deal_params, REL(deal_params));
-static const struct msg_type T_DEAL_RESPONSE =
-	MSG(deal_response, REL(deal_response));
-static const struct msg_type T_STATUS_REQUEST = MSG(status_request, NULL);
-static const struct msg_type T_STATUS_RESPONSE =
-	MSG(status_response, REL(status_response));
-static const struct msg_type T_ASK = MSG(ask, NULL);
-static const struct msg_type T_SIGNED_ASK = MSG(signed_ask, NULL);
-static const struct msg_type T_ASK_REQUEST = MSG(ask_request, NULL);
-static const struct msg_type T_ASK_RESPONSE = MSG(ask_response, NULL);
-
-union any_msg {
-	struct mk12_proposal proposal;
-	struct mk12_client_proposal client_proposal;
-	struct mk12_deal_params deal_params;
-	struct mk12_deal_response deal_response;
-	struct mk12_status_request status_request;
-	struct mk12_status_response status_response;
-	struct mk12_ask ask;
-	struct mk12_signed_ask signed_ask;
-	struct mk12_ask_request ask_request;
-	struct mk12_ask_response ask_response;
-};
-
 /* Build the value of golden vector name into m; its type. */
 static const struct msg_type *build(union any_msg *m, const char *name)
 {
@@ -320,12 +276,6 @@ static const char *const vectors[] = {
 };
 #define NVECTORS (sizeof(vectors) / sizeof(vectors[0]))
 
-static void release_msg(const struct msg_type *t, void *m)
-{
-	if (t->release)
-		t->release(m);
-}
-
 /* The C value encodes to the golden bytes; they decode and re-encode. */
 static void test_mk12__golden(void)
 {
@@ -351,7 +301,7 @@ static void test_mk12__golden(void)
 		CU_ASSERT_EQUAL_FATAL(rc, 0);
 		CU_ASSERT_EQUAL(t->encode(&b, &back), 0);
 		CU_ASSERT(b.len == n && !memcmp(b.ptr, want, n));
-		release_msg(t, &back);
+		msg_release(t, &back);
 		buf_release(&b);
 	}
 }
@@ -659,7 +609,7 @@ static void test_mk12__corrupt(void)
 				rc, efs_error_msg());
 		CU_ASSERT_EQUAL(rc, bad[i].want);
 		if (rc == 0)
-			release_msg(bad[i].type, &m);
+			msg_release(bad[i].type, &m);
 		buf_release(&b);
 	}
 }
@@ -764,7 +714,7 @@ static int alloc_run(void *payload)
 		rc = t->decode(&m, raw, n);
 		if (rc == 0) {
 			rc = t->encode(&b, &m);
-			release_msg(t, &m);
+			msg_release(t, &m);
 		}
 		if (rc == 0 && (b.len != n || memcmp(b.ptr, raw, n)))
 			rc = EFS_ERROR;

@@ -63,26 +63,13 @@ static void write_text(const char *path, const char *text, unsigned mode)
 
 static struct buf vectors = BUF_INIT(BUF_NOCAP);
 
-/* Text vector "<name>" of key_vectors.txt into out. */
+/* Text vector "<name>" of key_vectors.txt into out; fails the test when
+ * missing or longer than cap. */
 static void vec_str(char *out, size_t cap, const char *name)
 {
-	const char *p;
-	size_t nlen = strlen(name), len;
-
 	if (!vectors.ptr)
 		CU_ASSERT_FATAL(harness_read_data(&vectors, VECTORS) == 0);
-	for (p = (const char *)vectors.ptr; p; p = strchr(p, '\n')) {
-		p += *p == '\n';
-		if (strncmp(p, name, nlen) != 0 || p[nlen] != ' ')
-			continue;
-		p += nlen + 1;
-		len = strcspn(p, "\n");
-		CU_ASSERT_FATAL(len < cap);
-		memcpy(out, p, len);
-		out[len] = '\0';
-		return;
-	}
-	CU_FAIL_FATAL("vector missing");
+	CU_ASSERT_FATAL(harness_vector_str(out, cap, &vectors, name) >= 0);
 }
 
 static void parse_addr(struct filaddr *out, const char *s)

@@ -135,7 +135,7 @@ static json_t *rpc(struct client *cl, const char *method, json_t *params)
 	char url[256], auth[2048];
 	struct curl_slist *h = NULL;
 	json_t *req, *resp = NULL, *res = NULL;
-	struct reply r;
+	struct reply r = { 0 };
 	char *body;
 
 	snprintf(url, sizeof(url), "%s/rpc/v1", cl->api);
@@ -294,9 +294,20 @@ static int find_sp(struct client *cl)
 	return rc;
 }
 
-static struct curl_slist *cbor_headers(void)
+/* The CBOR message in b to the SP's /market/mk12/<what>; 0 when it
+ * answered 200, the reply in r either way (buf_release r->body). */
+static int mk12_call(struct reply *r, struct client *cl, const char *method,
+		     const char *what, const struct buf *b)
 {
-	return curl_slist_append(NULL, "Content-Type: application/cbor");
+	struct curl_slist *h =
+		curl_slist_append(NULL, "Content-Type: application/cbor");
+	char url[256];
+	int rc;
+
+	snprintf(url, sizeof(url), "%s/market/mk12/%s", cl->sp_url, what);
+	rc = http(r, method, url, h, b->ptr, b->len);
+	curl_slist_free_all(h);
+	return rc == 0 && r->status == 200 ? 0 : -1;
 }
 
 /* The ask's unverified price for our piece (attoFIL per epoch). */
@@ -304,17 +315,14 @@ static int ask_price(struct client *cl, struct bigint *out)
 {
 	struct mk12_ask_request ar;
 	struct mk12_ask_response resp;
-	struct curl_slist *h = cbor_headers();
 	struct buf b = BUF_INIT(BUF_NOCAP);
 	struct bigint size, gib, rem;
 	struct reply r = { 0 };
-	char url[256];
 	int rc = -1;
 
-	snprintf(url, sizeof(url), "%s/market/mk12/ask", cl->sp_url);
 	if (filaddr_parse(&ar.miner, NULL, cl->miner, strlen(cl->miner)) == 0 &&
 	    mk12_ask_request_encode(&b, &ar) == 0 &&
-	    http(&r, "GET", url, h, b.ptr, b.len) == 0 && r.status == 200 &&
+	    mk12_call(&r, cl, "GET", "ask", &b) == 0 &&
 	    mk12_ask_response_decode(&resp, r.body.ptr, r.body.len) == 0 &&
 	    resp.has_ask && resp.ask.has_ask) {
 		bigint_from_u64(&size, cl->piece.padded_size);
@@ -328,7 +336,6 @@ static int ask_price(struct client *cl, struct bigint *out)
 	}
 	buf_release(&b);
 	buf_release(&r.body);
-	curl_slist_free_all(h);
 	return rc;
 }
 
@@ -392,16 +399,13 @@ static int make_proposal(struct client *cl, struct mk12_deal_params *dp,
 
 static int propose(struct client *cl, const struct mk12_deal_params *dp)
 {
-	struct curl_slist *h = cbor_headers();
 	struct buf b = BUF_INIT(BUF_NOCAP);
 	struct mk12_deal_response resp = { 0 };
 	struct reply r = { 0 };
-	char url[256];
 	int rc = -1;
 
-	snprintf(url, sizeof(url), "%s/market/mk12/store", cl->sp_url);
 	if (mk12_deal_params_encode(&b, dp) == 0 &&
-	    http(&r, "POST", url, h, b.ptr, b.len) == 0 && r.status == 200 &&
+	    mk12_call(&r, cl, "POST", "store", &b) == 0 &&
 	    mk12_deal_response_decode(&resp, r.body.ptr, r.body.len) == 0)
 		rc = resp.accepted ? 0
 				   : fail("deal rejected: %s", resp.message);
@@ -410,7 +414,6 @@ static int propose(struct client *cl, const struct mk12_deal_params *dp)
 	mk12_deal_response_release(&resp);
 	buf_release(&b);
 	buf_release(&r.body);
-	curl_slist_free_all(h);
 	return rc;
 }
 
@@ -419,17 +422,14 @@ static int status_once(struct client *cl, const uint8_t *uuid)
 {
 	struct mk12_status_request sr;
 	struct mk12_status_response st;
-	struct curl_slist *h = cbor_headers();
 	struct buf b = BUF_INIT(BUF_NOCAP);
 	struct reply r = { 0 };
-	char url[256];
 	int rc = 0;
 
-	snprintf(url, sizeof(url), "%s/market/mk12/status", cl->sp_url);
 	memcpy(sr.uuid, uuid, MK12_UUID_LEN);
 	if (filkey_sign(&sr.signature, &cl->key, uuid, MK12_UUID_LEN) < 0 ||
 	    mk12_status_request_encode(&b, &sr) < 0 ||
-	    http(&r, "GET", url, h, b.ptr, b.len) < 0 || r.status != 200 ||
+	    mk12_call(&r, cl, "GET", "status", &b) < 0 ||
 	    mk12_status_response_decode(&st, r.body.ptr, r.body.len) < 0) {
 		rc = fail("status: HTTP %ld", r.status);
 	} else {
@@ -446,7 +446,6 @@ static int status_once(struct client *cl, const uint8_t *uuid)
 	}
 	buf_release(&b);
 	buf_release(&r.body);
-	curl_slist_free_all(h);
 	return rc;
 }
 

@@ -1,9 +1,10 @@
 /*
- * devnet_util.c - signed messages and proposals for the devnet tests
- * (see devnet_util.h).
+ * devnet_util.c - signed messages, proposals and the program's state
+ * files for the devnet tests (see devnet_util.h).
  */
 #include "tests/devnet/devnet_util.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/cbor.h"
@@ -36,9 +37,7 @@ int devnet_util_signed_msg(struct filmsg_signed *out, const struct filkey *k,
 	if ((rc = filmsg_cid(&id, &out->msg)) < 0 ||
 	    (rc = filkey_sign(&sig, k, cb, cid_to_bytes(cb, &id))) < 0)
 		return rc;
-	out->sig.type = (enum filmsg_sig_type)sig.type;
-	out->sig.len = sig.len;
-	memcpy(out->sig.data, sig.data, sig.len);
+	filmsg_sig_from_filsig(&out->sig, &sig);
 	return 0;
 }
 
@@ -104,4 +103,22 @@ void devnet_util_proposal(struct mk12_proposal *out,
 	bigint_parse(&out->price_per_epoch, price, strlen(price));
 	bigint_parse(&out->provider_collateral, pcoll, strlen(pcoll));
 	bigint_parse(&out->client_collateral, ccoll, strlen(ccoll));
+}
+
+int devnet_util_read_text(char *out, size_t cap, const char *dir,
+			  const char *name)
+{
+	char path[512];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	n = fread(out, 1, cap - 1, f);
+	fclose(f);
+	out[n] = '\0';
+	while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+		out[--n] = '\0';
+	return 0;
 }

@@ -1,6 +1,7 @@
 /*
  * devnet_util.h - what the devnet tests share: signed chain messages as
- * a Lotus wallet makes them, and market deal proposals.
+ * a Lotus wallet makes them, market deal proposals, and reading the
+ * files the program writes in its state directory.
  */
 #ifndef EFS_TESTS_DEVNET_UTIL_H
 #define EFS_TESTS_DEVNET_UTIL_H
@@ -43,5 +44,13 @@ void devnet_util_proposal(struct mk12_proposal *out,
 			  uint64_t piece_size, int64_t start, int64_t end,
 			  const char *price, const char *pcoll,
 			  const char *ccoll, bool verified);
+
+/*
+ * The text of the file dir/name (the program's "api" and "token") into
+ * out, at most cap - 1 bytes, trailing newlines cut.  0, or -1 when the
+ * file cannot be opened (not written yet).
+ */
+int devnet_util_read_text(char *out, size_t cap, const char *dir,
+			  const char *name);
 
 #endif

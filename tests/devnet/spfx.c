@@ -214,7 +214,10 @@ const char *spfx_ipni_url(void)
 
 void spfx_fault(size_t i, const struct devnet_fault *f)
 {
-	CU_ASSERT_EQUAL(devnet_fault_set(&fx.d, &fx.d.miners[i], f), 0);
+	static const struct devnet_fault none;
+
+	CU_ASSERT_EQUAL(devnet_fault_set(&fx.d, &fx.d.miners[i],
+					 f ? f : &none), 0);
 }
 
 void spfx_wait_epochs(int64_t epochs)

@@ -49,7 +49,7 @@ const char *spfx_sp_url(size_t i);
 /* A URL on the fixture's own server that serves IPNI (ipni_handle). */
 const char *spfx_ipni_url(void);
 
-/* Set miner i's faults (zeroed struct: none). */
+/* Set miner i's faults (NULL or a zeroed struct: none). */
 void spfx_fault(size_t i, const struct devnet_fault *f);
 
 /* Wait until the chain head passes `epochs` more epochs. */

@@ -22,6 +22,7 @@
 #include <curl/curl.h>
 
 #include "core/error.h"
+#include "tests/devnet/devnet_util.h"
 #include "tests/devnet/spfx.h"
 #include "tests/harness.h"
 
@@ -32,23 +33,6 @@ static char api[128], token[2048], car_path[512];
 static void sleep_ms(unsigned ms)
 {
 	usleep(ms * 1000);
-}
-
-static int read_text(char *out, size_t cap, const char *name)
-{
-	char path[512];
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/dn/%s", dir, name);
-	if (!(f = fopen(path, "r")))
-		return -1;
-	n = fread(out, 1, cap - 1, f);
-	fclose(f);
-	out[n] = '\0';
-	while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
-		out[--n] = '\0';
-	return 0;
 }
 
 /* Run argv with stdout to out (NULL: the log) and stderr to the log. */
@@ -87,9 +71,10 @@ static int start_devnet(void)
 	for (int i = 0; i < 500; i++) {
 		char a[256];
 
-		if (read_text(a, sizeof(a), "api") == 0 &&
+		if (devnet_util_read_text(a, sizeof(a), dn, "api") == 0 &&
 		    (tcp = strstr(a, "/tcp/")) != NULL &&
-		    read_text(token, sizeof(token), "token") == 0) {
+		    devnet_util_read_text(token, sizeof(token), dn,
+					  "token") == 0) {
 			snprintf(api, sizeof(api), "http://127.0.0.1:%lu",
 				 strtoul(tcp + 5, NULL, 10));
 			return 0;

@@ -54,22 +54,18 @@ static void sleep_ms(long ms)
 	nanosleep(&t, NULL);
 }
 
-static int read_text(char *out, size_t cap, const char *name)
+/* argv[0..16) for $DEVNET_BIN --dir dir args... (at most 12 args). */
+static void devnet_argv(char **argv, const char *bin,
+			const char *const *args)
 {
-	char path[512];
-	FILE *f;
-	size_t n;
+	size_t n = 0;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	n = fread(out, 1, cap - 1, f);
-	fclose(f);
-	out[n] = '\0';
-	while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
-		out[--n] = '\0';
-	return 0;
+	argv[n++] = (char *)bin;
+	argv[n++] = "--dir";
+	argv[n++] = dir;
+	for (size_t i = 0; args[i] && n < 15; i++)
+		argv[n++] = (char *)args[i];
+	argv[n] = NULL;
 }
 
 /* Run $DEVNET_BIN --dir dir args..., stdout/stderr to dir/log; returns
@@ -79,17 +75,11 @@ static pid_t spawn(const char *const *args)
 	const char *bin = getenv("DEVNET_BIN");
 	char *argv[16];
 	char log[512];
-	size_t n = 0;
 	pid_t p;
 
 	if (!bin)
 		return -1;
-	argv[n++] = (char *)bin;
-	argv[n++] = "--dir";
-	argv[n++] = dir;
-	for (size_t i = 0; args[i] && n < 15; i++)
-		argv[n++] = (char *)args[i];
-	argv[n] = NULL;
+	devnet_argv(argv, bin, args);
 	snprintf(log, sizeof(log), "%s/log", dir);
 	p = fork();
 	if (p == 0) {
@@ -132,10 +122,11 @@ static int start_devnet(void)
 	if (pid < 0)
 		return -1;
 	for (int i = 0; i < 500; i++) {
-		if (read_text(api, sizeof(api), "api") == 0 &&
+		if (devnet_util_read_text(api, sizeof(api), dir, "api") == 0 &&
 		    (tcp = strstr(api, "/tcp/")) != NULL) {
 			port = (unsigned)strtoul(tcp + 5, NULL, 10);
-			return read_text(admin, sizeof(admin), "token");
+			return devnet_util_read_text(admin, sizeof(admin), dir,
+						     "token");
 		}
 		if (wait_exit(pid, 0) >= 0) {
 			pid = -1;
@@ -169,16 +160,11 @@ static int run_cmd(char *out, size_t cap, const char *const *args)
 	const char *bin = getenv("DEVNET_BIN");
 	char *argv[16];
 	int fds[2], status;
-	size_t n = 0, got = 0;
+	size_t got = 0;
 	ssize_t r;
 	pid_t p;
 
-	argv[n++] = (char *)bin;
-	argv[n++] = "--dir";
-	argv[n++] = dir;
-	for (size_t i = 0; args[i] && n < 15; i++)
-		argv[n++] = (char *)args[i];
-	argv[n] = NULL;
+	devnet_argv(argv, bin, args);
 	if (pipe(fds) != 0)
 		return -1;
 	p = fork();

@@ -543,8 +543,7 @@ static void test_sp_mk12__fault_reject(void)
 		mk12_deal_params_release(&dp);
 	}
 	CU_ASSERT(accepted > 0 && rejected > 0);
-	memset(&f, 0, sizeof(f));
-	spfx_fault(0, &f);
+	spfx_fault(0, NULL);
 }
 
 static void test_sp_mk12__fault_fail_transfer(void)
@@ -556,8 +555,7 @@ static void test_sp_mk12__fault_fail_transfer(void)
 	CU_ASSERT_EQUAL_FATAL(spfx_params(&dp, 1, &car2, NULL), 0);
 	expect_failure(&dp, 1, "error making GET request: *fail_transfer*");
 	mk12_deal_params_release(&dp);
-	memset(&f, 0, sizeof(f));
-	spfx_fault(1, &f);
+	spfx_fault(1, NULL);
 }
 
 static void test_sp_mk12__fault_never_seal(void)
@@ -588,8 +586,7 @@ static void test_sp_mk12__fault_never_seal(void)
 		       " chain height: *", st.status.error));
 	mk12_status_response_release(&st);
 	mk12_deal_params_release(&dp);
-	memset(&f, 0, sizeof(f));
-	spfx_fault(1, &f);
+	spfx_fault(1, NULL);
 }
 
 static void test_sp_mk12__fault_slash(void)
@@ -605,8 +602,7 @@ static void test_sp_mk12__fault_slash(void)
 	rc = market_deal_get(spfx_devnet(), &md, id);
 	CU_ASSERT_EQUAL(rc, 0);
 	CU_ASSERT(md.slash_epoch >= 0);
-	memset(&f, 0, sizeof(f));
-	spfx_fault(0, &f);
+	spfx_fault(0, NULL);
 }
 
 static void test_sp_mk12__fault_requests(void)
@@ -658,8 +654,7 @@ static void test_sp_mk12__fault_requests(void)
 			       "Service temporarily unavailable: too many"
 			       " concurrent requests");
 	spfx_resp_release(&r);
-	memset(&f, 0, sizeof(f));
-	spfx_fault(1, &f);
+	spfx_fault(1, NULL);
 }
 
 static CU_TestInfo mk12_tests[] = {

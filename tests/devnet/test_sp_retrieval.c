@@ -715,54 +715,54 @@ static void test_sp_retrieval__ipni(void)
 
 /* ---- faults ---- */
 
-static void test_sp_retrieval__fault_corrupt(void)
+/* GET car's piece into p and its CAR over /ipfs into c, with miner 0
+ * showing the faults f (cleared afterwards). */
+static void get_faulty(struct spfx_resp *p, struct spfx_resp *c,
+		       const struct devnet_fault *f)
 {
-	struct devnet_fault f = { .corrupt_retrieval = true };
 	char cs[CID_STR_MAX], path[512];
-	struct cid got[BLOCKS_MAX];
-	struct spfx_resp r;
-	size_t n;
 
-	spfx_fault(0, &f);
+	spfx_fault(0, f);
 	snprintf(path, sizeof(path), "/piece/%s", cid_tostr(cs, &car.piece_v1));
-	get(&r, "GET", path, NULL, NULL);
-	CU_ASSERT_EQUAL(r.status, 200);
-	CU_ASSERT_EQUAL(r.body.len, car.bytes.len);
-	CU_ASSERT_FALSE(body_is(&r, car.bytes.ptr, car.bytes.len));
-	spfx_resp_release(&r);
+	get(p, "GET", path, NULL, NULL);
 	snprintf(path, sizeof(path), "/ipfs/%s?format=car",
 		 cid_tostr(cs, &car.root));
-	get(&r, "GET", path, NULL, NULL);
-	CU_ASSERT_EQUAL(r.status, 200);
-	CU_ASSERT_EQUAL(car_blocks(got, &n, NULL, &r.body, &car.root),
+	get(c, "GET", path, NULL, NULL);
+	spfx_fault(0, NULL);
+}
+
+static void test_sp_retrieval__fault_corrupt(void)
+{
+	const struct devnet_fault f = { .corrupt_retrieval = true };
+	struct cid got[BLOCKS_MAX];
+	struct spfx_resp p, c;
+	size_t n;
+
+	get_faulty(&p, &c, &f);
+	CU_ASSERT_EQUAL(p.status, 200);
+	CU_ASSERT_EQUAL(p.body.len, car.bytes.len);
+	CU_ASSERT_FALSE(body_is(&p, car.bytes.ptr, car.bytes.len));
+	CU_ASSERT_EQUAL(c.status, 200);
+	CU_ASSERT_EQUAL(car_blocks(got, &n, NULL, &c.body, &car.root),
 			EFS_EMISMATCH);
-	spfx_resp_release(&r);
-	memset(&f, 0, sizeof(f));
-	spfx_fault(0, &f);
+	spfx_resp_release(&p);
+	spfx_resp_release(&c);
 }
 
 static void test_sp_retrieval__fault_truncate(void)
 {
-	struct devnet_fault f = { .truncate_retrieval = true };
-	char cs[CID_STR_MAX], path[512];
+	const struct devnet_fault f = { .truncate_retrieval = true };
 	struct cid got[BLOCKS_MAX];
-	struct spfx_resp r;
+	struct spfx_resp p, c;
 	size_t n;
 
-	spfx_fault(0, &f);
-	snprintf(path, sizeof(path), "/piece/%s", cid_tostr(cs, &car.piece_v1));
-	get(&r, "GET", path, NULL, NULL);
-	CU_ASSERT_NOT_EQUAL(r.curl_code, CURLE_OK);
-	CU_ASSERT(r.body.len < car.bytes.len);
-	spfx_resp_release(&r);
-	snprintf(path, sizeof(path), "/ipfs/%s?format=car",
-		 cid_tostr(cs, &car.root));
-	get(&r, "GET", path, NULL, NULL);
-	CU_ASSERT_NOT_EQUAL(r.curl_code, CURLE_OK);
-	CU_ASSERT_NOT_EQUAL(car_blocks(got, &n, NULL, &r.body, &car.root), 0);
-	spfx_resp_release(&r);
-	memset(&f, 0, sizeof(f));
-	spfx_fault(0, &f);
+	get_faulty(&p, &c, &f);
+	CU_ASSERT_NOT_EQUAL(p.curl_code, CURLE_OK);
+	CU_ASSERT(p.body.len < car.bytes.len);
+	CU_ASSERT_NOT_EQUAL(c.curl_code, CURLE_OK);
+	CU_ASSERT_NOT_EQUAL(car_blocks(got, &n, NULL, &c.body, &car.root), 0);
+	spfx_resp_release(&p);
+	spfx_resp_release(&c);
 }
 
 /* ---- restart ---- */
@@ -806,8 +806,7 @@ static void test_sp_retrieval__restart(void)
 
 	spfx_shutdown();
 	CU_ASSERT_EQUAL_FATAL(spfx_reopen(), 0);
-	memset(&f, 0, sizeof(f));
-	spfx_fault(1, &f);
+	spfx_fault(1, NULL);
 	snprintf(base, sizeof(base), "%s", spfx_sp_url(0));
 
 	snprintf(path, sizeof(path), "/piece/%s", cid_tostr(cs, &car.piece_v1));

@@ -23,24 +23,12 @@
 #include "core/error.h"
 #include "core/importer_file.h"
 #include "fs/errmap.h"
+#include "tests/fs/fs_test.h"
 #include "tests/harness.h"
 
-/* ---- fixture ------------------------------------------------------------ */
+/* ---- fixture: repositories in the suite's directory (fs_test.h) --------- */
 
-static char *tmp;
 static int nrepo;
-
-static int setup(void)
-{
-	tmp = harness_tmpdir();
-	return tmp ? 0 : 1;
-}
-
-static int teardown(void)
-{
-	harness_tmpdir_free(tmp);
-	return 0;
-}
 
 struct fx {
 	char dir[4096];
@@ -59,7 +47,7 @@ static void fx_open_with(struct fx *x, const struct importer_opts *opts,
 			 const struct staging_opts *so)
 {
 	memset(x, 0, sizeof(*x));
-	snprintf(x->dir, sizeof(x->dir), "%s/r%d", tmp, nrepo++);
+	snprintf(x->dir, sizeof(x->dir), "%s/r%d", *fsx_suite_dir(), nrepo++);
 	snprintf(x->stdir, sizeof(x->stdir), "%s/staging", x->dir);
 	CU_ASSERT_EQUAL_FATAL(mkdir(x->dir, 0755), 0);
 	CU_ASSERT_EQUAL_FATAL(mkdir(x->stdir, 0755), 0);
@@ -928,5 +916,5 @@ static CU_TestInfo fileio_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
-HARNESS_MAIN({ .pName = "fileio", .pInitFunc = setup,
-	       .pCleanupFunc = teardown, .pTests = fileio_tests })
+HARNESS_MAIN({ .pName = "fileio", .pInitFunc = fsx_suite_setup,
+	       .pCleanupFunc = fsx_suite_teardown, .pTests = fileio_tests })

@@ -22,24 +22,12 @@
 #include "core/bstore.h"
 #include "core/error.h"
 #include "fs/errmap.h"
+#include "tests/fs/fs_test.h"
 #include "tests/harness.h"
 
-/* ---- fixture ---- */
+/* ---- fixture: repositories in the suite's directory (fs_test.h) ---- */
 
-static char *dir;
 static int nrepo;
-
-static int setup(void)
-{
-	dir = harness_tmpdir();
-	return dir ? 0 : 1;
-}
-
-static int teardown(void)
-{
-	harness_tmpdir_free(dir);
-	return 0;
-}
 
 struct fx {
 	char path[4096];
@@ -60,7 +48,8 @@ static int fx_reopen_table(struct fx *f)
 
 static void fx_open(struct fx *f)
 {
-	snprintf(f->path, sizeof(f->path), "%s/r%d", dir, nrepo++);
+	snprintf(f->path, sizeof(f->path), "%s/r%d", *fsx_suite_dir(),
+		 nrepo++);
 	CU_ASSERT_EQUAL_FATAL(mkdir(f->path, 0755), 0);
 	snprintf(f->db, sizeof(f->db), "%s/index.db", f->path);
 	CU_ASSERT_EQUAL_FATAL(bstore_open(&f->bs, f->path, NULL), 0);
@@ -546,6 +535,62 @@ static void test_inode__big_directory(void)
 	fx_close(&f);
 }
 
+/*
+ * A rename over a file takes a link from it: the last one frees it with
+ * its pin and xattrs at once, or at its last forget while the kernel
+ * holds it; with another link left only the count goes down.  The
+ * directory lists what it should after renames within it.
+ */
+static void test_inode__rename_victims(void)
+{
+	struct inode_attr a;
+	struct buf v = BUF_INIT(BUF_NOCAP);
+	struct cid c;
+	struct fx f;
+	uint64_t x, y, z, w;
+	int n = 0;
+
+	fx_open(&f);
+	make_cid(&c, 5);
+	x = mk(&f, INODE_ROOT, "x", S_IFREG | 0644);
+	y = mk(&f, INODE_ROOT, "y", S_IFREG | 0644);
+	CU_ASSERT_EQUAL(inode_set_content(f.t, y, &c, 9, 9), 0);
+	CU_ASSERT_EQUAL(inode_xattr_set(f.t, y, "user.a", "1", 1, 0), 0);
+	CU_ASSERT_EQUAL(pins_of(&f, y).n, 1);
+	CU_ASSERT_EQUAL(inode_rename(f.t, INODE_ROOT, "x", INODE_ROOT, "y", 0),
+			0);
+	CU_ASSERT_EQUAL(look(&f, INODE_ROOT, "y"), x);
+	CU_ASSERT_EQUAL(inode_getattr(&a, f.t, y), EFS_ENOTFOUND);
+	CU_ASSERT_EQUAL(inode_xattr_get(&v, f.t, y, "user.a"), EFS_ENOTFOUND);
+	CU_ASSERT_EQUAL(pins_of(&f, y).n, 0);
+	/* another link left */
+	z = mk(&f, INODE_ROOT, "z", S_IFREG | 0644);
+	CU_ASSERT_EQUAL(inode_link(&a, f.t, z, INODE_ROOT, "z2"), 0);
+	CU_ASSERT_EQUAL(inode_rename(f.t, INODE_ROOT, "y", INODE_ROOT, "z", 0),
+			0);
+	CU_ASSERT_EQUAL(look(&f, INODE_ROOT, "z"), x);
+	CU_ASSERT_EQUAL(attr(&f, z).nlink, 1);
+	CU_ASSERT_EQUAL(look(&f, INODE_ROOT, "z2"), z);
+	/* held by the kernel: no links, kept with its pin until forgotten */
+	w = mk(&f, INODE_ROOT, "w", S_IFREG | 0644);
+	CU_ASSERT_EQUAL(inode_set_content(f.t, w, &c, 9, 9), 0);
+	CU_ASSERT_EQUAL(inode_ref(f.t, w), 0);
+	CU_ASSERT_EQUAL(inode_rename(f.t, INODE_ROOT, "z", INODE_ROOT, "w", 0),
+			0);
+	CU_ASSERT_EQUAL(attr(&f, w).nlink, 0);
+	CU_ASSERT_EQUAL(pins_of(&f, w).n, 1);
+	CU_ASSERT_EQUAL(inode_forget(f.t, w, 1), 0);
+	CU_ASSERT_EQUAL(inode_getattr(&a, f.t, w), EFS_ENOTFOUND);
+	CU_ASSERT_EQUAL(pins_of(&f, w).n, 0);
+	/* left: "w" (x) and "z2" (z) */
+	CU_ASSERT_EQUAL(inode_readdir(f.t, INODE_ROOT, 0, count_cb, &n), 0);
+	CU_ASSERT_EQUAL(n, 2);
+	CU_ASSERT_EQUAL(look(&f, INODE_ROOT, "w"), x);
+	CU_ASSERT_EQUAL(inode_count(f.t), 3);
+	buf_release(&v);
+	fx_close(&f);
+}
+
 /* ---- attributes ---- */
 
 static void test_inode__setattr(void)
@@ -973,7 +1018,7 @@ static void test_inode__alloc_failures(void)
 	long runs;
 
 	memset(&c, 0, sizeof(c));
-	snprintf(c.path, sizeof(c.path), "%s/alloc", dir);
+	snprintf(c.path, sizeof(c.path), "%s/alloc", *fsx_suite_dir());
 	CU_ASSERT_EQUAL_FATAL(mkdir(c.path, 0755), 0);
 	snprintf(c.db, sizeof(c.db), "%s/index.db", c.path);
 	CU_ASSERT_EQUAL_FATAL(bstore_open(&c.bs, c.path, NULL), 0);
@@ -994,6 +1039,7 @@ static CU_TestInfo inode_tests[] = {
 	{ "rename_exchange", test_inode__rename_exchange },
 	{ "readdir_stable", test_inode__readdir_stable },
 	{ "big_directory", test_inode__big_directory },
+	{ "rename_victims", test_inode__rename_victims },
 	{ "setattr", test_inode__setattr },
 	{ "mtime_rule", test_inode__mtime_rule },
 	{ "content_pins", test_inode__content_pins },
@@ -1006,5 +1052,5 @@ static CU_TestInfo inode_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
-HARNESS_MAIN({ .pName = "inode", .pInitFunc = setup,
-	       .pCleanupFunc = teardown, .pTests = inode_tests })
+HARNESS_MAIN({ .pName = "inode", .pInitFunc = fsx_suite_setup,
+	       .pCleanupFunc = fsx_suite_teardown, .pTests = inode_tests })

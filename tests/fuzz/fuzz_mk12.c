@@ -14,50 +14,13 @@
 #include "core/mk12.h"
 #include "core/mk12_check.h"
 #include "core/mk12_http.h"
+#include "tests/core/mk12_test.h"
 
-union any_msg {
-	struct mk12_proposal proposal;
-	struct mk12_client_proposal client_proposal;
-	struct mk12_deal_params deal_params;
-	struct mk12_deal_response deal_response;
-	struct mk12_status_request status_request;
-	struct mk12_status_response status_response;
-	struct mk12_ask ask;
-	struct mk12_signed_ask signed_ask;
-	struct mk12_ask_request ask_request;
-	struct mk12_ask_response ask_response;
+static const struct msg_type *const types[] = {
+	&T_PROPOSAL, &T_CLIENT_PROPOSAL, &T_DEAL_PARAMS, &T_DEAL_RESPONSE,
+	&T_STATUS_REQUEST, &T_STATUS_RESPONSE, &T_ASK, &T_SIGNED_ASK,
+	&T_ASK_REQUEST, &T_ASK_RESPONSE,
 };
-
-struct msg_type {
-	int (*encode)(struct buf *out, const void *m);
-	int (*decode)(void *out, const uint8_t *p, size_t n);
-	void (*release)(void *m);
-};
-
-#define MSG(stem, rel)                                                    \
-	{ (int (*)(struct buf *, const void *))mk12_##stem##_encode,      \
-	  (int (*)(void *, const uint8_t *, size_t))mk12_##stem##_decode, \
-	  rel }
-#define REL(stem) ((void (*)(void *))mk12_##stem##_release)
-
-static const struct msg_type types[] = {
-	MSG(proposal, REL(proposal)),
-	MSG(client_proposal, REL(client_proposal)),
-	MSG(deal_params, REL(deal_params)),
-	MSG(deal_response, REL(deal_response)),
-	MSG(status_request, NULL),
-	MSG(status_response, REL(status_response)),
-	MSG(ask, NULL),
-	MSG(signed_ask, NULL),
-	MSG(ask_request, NULL),
-	MSG(ask_response, NULL),
-};
-
-static void release(const struct msg_type *t, void *m)
-{
-	if (t->release)
-		t->release(m);
-}
 
 /* decode -> encode -> decode -> encode, the two encodings equal. */
 static void round_trip(const struct msg_type *t, const uint8_t *data,
@@ -70,10 +33,10 @@ static void round_trip(const struct msg_type *t, const uint8_t *data,
 		return;
 	if (t->encode(&a, &m) != 0)
 		abort();
-	release(t, &m);
+	msg_release(t, &m);
 	if (t->decode(&m, a.ptr, a.len) != 0 || t->encode(&b, &m) != 0)
 		abort();
-	release(t, &m);
+	msg_release(t, &m);
 	if (a.len != b.len || memcmp(a.ptr, b.ptr, a.len))
 		abort();
 	buf_release(&a);
@@ -140,7 +103,7 @@ static void json(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		round_trip(&types[i], data, size);
+		round_trip(types[i], data, size);
 	checks(data, size);
 	json(data, size);
 	return 0;
