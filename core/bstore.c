@@ -376,7 +376,8 @@ int bstore_open(struct bstore **out, const char *dir,
 	if ((error = alloc_store(&bs, dir, opts)) < 0)
 		return error;
 	if ((error = take_lock(bs)) < 0 ||
-	    (error = db_open(&bs->wdb, bs->db_path, DB_OPEN_CREATE)) < 0 ||
+	    (error = db_open(&bs->wdb, bs->db_path,
+			     DB_OPEN_CREATE | DB_OPEN_CHECKPOINTER)) < 0 ||
 	    (error = db_migrate(bs->wdb, &fresh, "bstore", schema,
 				sizeof(schema) / sizeof(schema[0]))) < 0 ||
 	    (error = bstore_pack_init(bs)) < 0 ||

@@ -19,8 +19,10 @@
  *   1000: a namespace operation dirties five or six pages, most of them
  *   the same few b-tree pages again, so a longer WAL coalesces them and
  *   saves a checkpoint's fsync per ~700 operations (about 20% of a
- *   rename's cost, measured).  mmap_size lets readers take database
- *   pages from the page cache without a pread.
+ *   rename's cost, measured).  Writers' connections opened with
+ *   DB_OPEN_CHECKPOINTER leave even that to a background thread
+ *   (db_ckpt.c).  mmap_size lets readers take database pages from the
+ *   page cache without a pread.
  * - Migrations re-read the module's version inside the write transaction,
  *   so two processes opening a fresh repository at once do not both run
  *   step 0.
@@ -31,6 +33,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/db_i.h"
 #include "core/error.h"
 
 #include "core/banned.h"
@@ -50,6 +53,7 @@ struct db {
 	size_t ncache;
 	size_t cache_cap;
 	bool normal;         /* synchronous=NORMAL (db_sync_mode) */
+	struct db_ckpt *ckpt; /* DB_OPEN_CHECKPOINTER: our checkpointer */
 };
 
 int db_code_to_efs(int rc, int sys_errno)
@@ -175,7 +179,9 @@ int db_open(struct db **out, const char *path, unsigned flags)
 		return error;
 	}
 	sqlite3_extended_result_codes(db->conn, 1);
-	if ((error = configure(db, flags)) < 0) {
+	if ((error = configure(db, flags)) < 0 ||
+	    ((flags & DB_OPEN_CHECKPOINTER) &&
+	     (error = db_ckpt_attach(&db->ckpt, db->conn, path)) < 0)) {
 		db_close(db);
 		return error;
 	}
@@ -192,6 +198,7 @@ void db_close(struct db *db)
 		efs_free(db->cache[i].sql);
 	}
 	efs_free(db->cache);
+	db_ckpt_detach(db->ckpt, db->conn);
 	sqlite3_close(db->conn);
 	efs_free(db);
 }

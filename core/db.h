@@ -40,6 +40,9 @@ struct db;
 enum db_open_flags {
 	DB_OPEN_CREATE = 1 << 0,   /* create the file if missing */
 	DB_OPEN_QUERY_ONLY = 1 << 1, /* refuse writes to the main database */
+	/* a writer's connection whose checkpoints a background thread runs
+	 * (db_ckpt.c), so its commits never copy the WAL themselves */
+	DB_OPEN_CHECKPOINTER = 1 << 2,
 };
 
 /* How long a statement waits on another connection's lock. */

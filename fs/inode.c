@@ -539,7 +539,8 @@ static int table_init(struct inode_table *t, struct inode_recovery *rec)
 	bool fresh;
 	int error;
 
-	if ((error = db_open(&t->wdb, t->db_path, DB_OPEN_CREATE)) < 0)
+	if ((error = db_open(&t->wdb, t->db_path,
+			     DB_OPEN_CREATE | DB_OPEN_CHECKPOINTER)) < 0)
 		return error;
 	if ((error = db_sync_mode(t->wdb, false)) < 0)
 		return error;

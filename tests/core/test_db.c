@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
@@ -387,6 +389,42 @@ static void test_db__ints(void)
 	db_close(db);
 }
 
+/* A writer opened with DB_OPEN_CHECKPOINTER leaves checkpoints to the
+ * background thread: its own automatic checkpoint is off, and the WAL's
+ * pages still reach the database file. */
+static void test_db__checkpointer(void)
+{
+	int64_t ms, v[1];
+	struct db *db, *plain;
+	struct stat sb;
+
+	fresh_path("ckpt");
+	CU_ASSERT_EQUAL_FATAL(db_open(&db, path, DB_OPEN_CREATE |
+						 DB_OPEN_CHECKPOINTER),
+			      0);
+	CU_ASSERT_EQUAL(int_of(db, "PRAGMA wal_autocheckpoint"), 0);
+	CU_ASSERT_EQUAL_FATAL(db_open(&plain, path, 0), 0);
+	CU_ASSERT_EQUAL(int_of(plain, "PRAGMA wal_autocheckpoint"), 4096);
+	db_close(plain);
+	CU_ASSERT_EQUAL_FATAL(db_exec(db, "CREATE TABLE t (v BLOB)"), 0);
+	/* 5000 pages, one transaction each: past the 4096-page mark */
+	for (int i = 0; i < 5000; i++) {
+		v[0] = i;
+		CU_ASSERT_EQUAL_FATAL(
+		    db_run_ints(db, "INSERT INTO t VALUES (zeroblob(3000))",
+				v, 0),
+		    0);
+	}
+	for (ms = 0; ms < 10000; ms += 10) {
+		CU_ASSERT_EQUAL_FATAL(stat(path, &sb), 0);
+		if (sb.st_size > 4096 * 3000)
+			break;
+		nanosleep(&(struct timespec){ .tv_nsec = 10000000L }, NULL);
+	}
+	CU_ASSERT(sb.st_size > 4096 * 3000);
+	db_close(db);
+}
+
 static CU_TestInfo db_tests[] = {
 	{ "pragmas", test_db__pragmas },
 	{ "sync_mode", test_db__sync_mode },
@@ -398,6 +436,7 @@ static CU_TestInfo db_tests[] = {
 	{ "damaged", test_db__damaged },
 	{ "reader_beside_writer", test_db__reader_beside_writer },
 	{ "ints", test_db__ints },
+	{ "checkpointer", test_db__checkpointer },
 	{ "alloc_failures", test_db__alloc_failures },
 	CU_TEST_INFO_NULL,
 };
