@@ -24,6 +24,7 @@
 #include "core/bstore.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/fdio.h"
 
 #include "core/banned.h"
 
@@ -288,20 +289,8 @@ int cli_repo_pin(struct bstore *bs, const struct cid *root, const char *name)
 
 int cli_write_all(int fd, const void *p, size_t len, const char *what)
 {
-	const uint8_t *b = p;
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, b, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return efs_error_set_errno(EFS_EIO, errno, "write %s",
-						   what);
-		}
-		b += n;
-		len -= (size_t)n;
-	}
+	if (fdio_write(fd, p, len) < 0)
+		return efs_error_set_errno(EFS_EIO, errno, "write %s", what);
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 #include "core/alloc.h"
 #include "core/commp.h"
 #include "core/error.h"
+#include "core/fdio.h"
 #include "core/mbase.h"
 
 #include "core/banned.h"
@@ -60,21 +61,11 @@ const struct cli_cmd cli_cmd_commp = {
 static int read_full(int fd, uint8_t *buf, size_t cap, size_t *got,
 		     const char *name)
 {
-	ssize_t n;
+	ssize_t n = fdio_read(fd, buf, cap);
 
-	*got = 0;
-	while (*got < cap) {
-		n = read(fd, buf + *got, cap - *got);
-		if (n == 0)
-			break;
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return efs_error_set_errno(EFS_EIO, errno, "read %s",
-						   name);
-		}
-		*got += (size_t)n;
-	}
+	if (n < 0)
+		return efs_error_set_errno(EFS_EIO, errno, "read %s", name);
+	*got = (size_t)n;
 	return 0;
 }
 

@@ -54,6 +54,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/fdio.h"
 #define LOG_TOPIC "bstore"
 #include "core/log.h"
 #include "core/varint.h"
@@ -674,28 +675,20 @@ static int fd_of(int *out, struct bstore *bs, uint32_t id)
 int bstore_pack_pread(struct bstore *bs, uint8_t *dst, uint32_t pack,
 		      uint64_t off, size_t len)
 {
+	ssize_t n;
 	int fd;
 	int error;
 
 	if ((error = fd_of(&fd, bs, pack)) < 0)
 		return error;
-	while (len) {
-		ssize_t n = pread(fd, dst, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return efs_error_set_errno(
-			    EFS_EIO, errno, "bstore: read pack %" PRIu32, pack);
-		if (n == 0)
-			return efs_error_set(EFS_ECORRUPT,
-					     "bstore: pack %" PRIu32
-					     " ends before offset %" PRIu64,
-					     pack, off + len);
-		dst += n;
-		off += (uint64_t)n;
-		len -= (size_t)n;
-	}
+	if ((n = fdio_pread(fd, dst, len, off)) < 0)
+		return efs_error_set_errno(EFS_EIO, errno,
+					   "bstore: read pack %" PRIu32, pack);
+	if ((size_t)n < len)
+		return efs_error_set(EFS_ECORRUPT,
+				     "bstore: pack %" PRIu32
+				     " ends before offset %" PRIu64,
+				     pack, off + len);
 	return 0;
 }
 

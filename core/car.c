@@ -31,6 +31,7 @@
 #include "core/carv2.h"
 #include "core/cbor.h"
 #include "core/error.h"
+#include "core/fdio.h"
 #include "core/links.h"
 #include "core/mhash.h"
 #include "core/varint.h"
@@ -85,17 +86,9 @@ void car_writer_free(struct car_writer *w)
 
 static int write_all(int fd, const uint8_t *p, size_t n)
 {
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return efs_error_set_errno(EFS_EIO, errno,
-						   "car: write failed");
-		p += k;
-		n -= (size_t)k;
-	}
+	if (fdio_write(fd, p, n) < 0)
+		return efs_error_set_errno(EFS_EIO, errno,
+					   "car: write failed");
 	return 0;
 }
 

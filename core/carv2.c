@@ -30,6 +30,7 @@
 #include "core/alloc.h"
 #include "core/car_i.h"
 #include "core/error.h"
+#include "core/fdio.h"
 #include "core/varint.h"
 
 #include "core/banned.h"
@@ -643,22 +644,14 @@ struct carv2 {
 
 static int pread_all(int fd, uint8_t *dst, uint64_t off, size_t n)
 {
-	size_t done = 0;
+	ssize_t k = fdio_pread(fd, dst, n, off);
 
-	while (done < n) {
-		ssize_t k = pread(fd, dst + done, n - done,
-				  (off_t)(off + done));
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return efs_error_set_errno(EFS_EIO, errno,
-						   "carv2: read failed");
-		if (k == 0)
-			return efs_error_set(EFS_ECORRUPT,
-					     "carv2: file shrank while open");
-		done += (size_t)k;
-	}
+	if (k < 0)
+		return efs_error_set_errno(EFS_EIO, errno,
+					   "carv2: read failed");
+	if ((size_t)k < n)
+		return efs_error_set(EFS_ECORRUPT,
+				     "carv2: file shrank while open");
 	return 0;
 }
 

@@ -56,6 +56,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/fdio.h"
 #include "core/importer_i.h"
 
 #include "core/banned.h"
@@ -107,24 +108,17 @@ struct leafpool {
 
 static int read_full(int fd, uint8_t *p, size_t len, uint64_t off)
 {
-	size_t got = 0;
+	ssize_t got = fdio_pread(fd, p, len, off);
 
-	while (got < len) {
-		ssize_t n = pread(fd, p + got, len - got, (off_t)(off + got));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return efs_error_set_errno(
-			    EFS_EIO, errno, "importer: read at %llu",
-			    (unsigned long long)(off + got));
-		if (n == 0)
-			return efs_error_set(EFS_EIO,
-					     "importer: file shrank while "
-					     "importing (at %llu)",
-					     (unsigned long long)(off + got));
-		got += (size_t)n;
-	}
+	if (got < 0)
+		return efs_error_set_errno(EFS_EIO, errno,
+					   "importer: read at %llu",
+					   (unsigned long long)off);
+	if ((size_t)got < len)
+		return efs_error_set(EFS_EIO,
+				     "importer: file shrank while "
+				     "importing (at %llu)",
+				     (unsigned long long)(off + (size_t)got));
 	return 0;
 }
 

@@ -30,6 +30,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/fdio.h"
 
 #include "core/banned.h"
 
@@ -129,17 +130,9 @@ static int key_name(char name[FILADDR_STR_MAX], const struct filaddr *a)
 
 static int write_all(int fd, const char *p, size_t len, const char *name)
 {
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return efs_error_set_errno(EFS_EIO, errno, "wallet: "
-						   "write %s", name);
-		p += n;
-		len -= (size_t)n;
-	}
+	if (fdio_write(fd, p, len) < 0)
+		return efs_error_set_errno(EFS_EIO, errno, "wallet: "
+					   "write %s", name);
 	return 0;
 }
 

@@ -41,6 +41,7 @@
 
 #include "core/alloc.h"
 #include "core/clock.h"
+#include "core/fdio.h"
 #include "fs/errmap.h"
 #include "fs/fileio_i.h"
 
@@ -64,42 +65,21 @@ static int disk_fd(struct fileio *f)
 
 static int disk_write(struct fileio *f, uint64_t off, const void *p, size_t n)
 {
-	const uint8_t *src = p;
-
-	while (n) {
-		ssize_t w = pwrite(f->stfd, src, n, (off_t)off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return efs_error_set_errno(EFS_EIO, errno,
-						   "fileio: staging write");
-		src += w;
-		off += (uint64_t)w;
-		n -= (size_t)w;
-	}
+	if (fdio_pwrite(f->stfd, p, n, off) < 0)
+		return efs_error_set_errno(EFS_EIO, errno,
+					   "fileio: staging write");
 	return 0;
 }
 
 int fileio_disk_read(struct fileio *f, uint64_t off, size_t n, void *p)
 {
-	uint8_t *dst = p;
+	ssize_t r = f->stfd >= 0 ? fdio_pread(f->stfd, p, n, off) : 0;
 
-	while (n && f->stfd >= 0) {
-		ssize_t r = pread(f->stfd, dst, n, (off_t)off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return efs_error_set_errno(EFS_EIO, errno,
-						   "fileio: staging read");
-		if (r == 0)
-			break;
-		dst += r;
-		off += (uint64_t)r;
-		n -= (size_t)r;
-	}
-	memset(dst, 0, n);
+	if (r < 0)
+		return efs_error_set_errno(EFS_EIO, errno,
+					   "fileio: staging read");
+	/* past the staging file's end: bytes never staged read as zeros */
+	memset((uint8_t *)p + r, 0, n - (size_t)r);
 	return 0;
 }
 

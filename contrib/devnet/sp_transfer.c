@@ -23,6 +23,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/fdio.h"
 
 #include "core/banned.h"
 
@@ -66,7 +67,7 @@ static const char *status_text(long code)
 static size_t on_data(char *p, size_t size, size_t n, void *arg)
 {
 	struct xfer *x = arg;
-	size_t len = size * n, off = 0;
+	size_t len = size * n;
 
 	if (!x->status)
 		curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &x->status);
@@ -85,17 +86,10 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
 		x->err = EFS_ETOOBIG;
 		return 0;
 	}
-	while (off < len) {
-		ssize_t w = write(x->fd, p + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			x->err = efs_error_set_errno(EFS_EIO, errno,
-						     "writing the piece");
-			return 0;
-		}
-		off += (size_t)w;
+	if (fdio_write(x->fd, p, len) < 0) {
+		x->err = efs_error_set_errno(EFS_EIO, errno,
+					     "writing the piece");
+		return 0;
 	}
 	x->got += len;
 	return len;

@@ -1,0 +1,106 @@
+/*
+ * test_fdio.c - whole writes and reads: positional and not, short reads
+ * only at end of file, a pipe delivering in pieces, errors with errno.
+ */
+#include "core/fdio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/harness.h"
+
+static char *tmp;
+
+static int setup(void)
+{
+	return (tmp = harness_tmpdir()) == NULL;
+}
+
+static int teardown(void)
+{
+	harness_tmpdir_free(tmp);
+	return 0;
+}
+
+static int open_file(const char *name)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", tmp, name);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	return fd;
+}
+
+static void test_fdio__file(void)
+{
+	static uint8_t data[200000], back[200001];
+	int fd = open_file("f");
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7);
+	CU_ASSERT_EQUAL(fdio_write(fd, data, 1000), 0);
+	CU_ASSERT_EQUAL(fdio_pwrite(fd, data + 1000, sizeof(data) - 1000,
+				    1000),
+			0);
+	CU_ASSERT_EQUAL(fdio_pread(fd, back, sizeof(back), 0),
+			(ssize_t)sizeof(data)); /* short only at the end */
+	CU_ASSERT_EQUAL(memcmp(back, data, sizeof(data)), 0);
+	CU_ASSERT_EQUAL(fdio_pread(fd, back, 10, sizeof(data) - 4), 4);
+	CU_ASSERT_EQUAL(fdio_pread(fd, back, 10, sizeof(data) + 5), 0);
+	CU_ASSERT_EQUAL(lseek(fd, 500, SEEK_SET), 500);
+	CU_ASSERT_EQUAL(fdio_read(fd, back, 100), 100);
+	CU_ASSERT_EQUAL(memcmp(back, data + 500, 100), 0);
+	/* the file position moved on; positional calls do not move it */
+	CU_ASSERT_EQUAL(lseek(fd, 0, SEEK_CUR), 600);
+	close(fd);
+}
+
+static void test_fdio__pipe(void)
+{
+	uint8_t back[64];
+	int p[2];
+
+	CU_ASSERT_FATAL(pipe(p) == 0);
+	CU_ASSERT_EQUAL(fdio_write(p[1], "abc", 3), 0);
+	CU_ASSERT_EQUAL(fdio_write(p[1], "defgh", 5), 0);
+	close(p[1]);
+	/* pieces are joined; the end of the input stops the read */
+	CU_ASSERT_EQUAL(fdio_read(p[0], back, sizeof(back)), 8);
+	CU_ASSERT_EQUAL(memcmp(back, "abcdefgh", 8), 0);
+	CU_ASSERT_EQUAL(fdio_read(p[0], back, sizeof(back)), 0);
+	close(p[0]);
+}
+
+static void test_fdio__errors(void)
+{
+	uint8_t b[4] = { 0 };
+	int fd = open_file("ro");
+
+	close(fd);
+	errno = 0;
+	CU_ASSERT_EQUAL(fdio_write(fd, b, 4), -1);
+	CU_ASSERT_EQUAL(errno, EBADF);
+	errno = 0;
+	CU_ASSERT_EQUAL(fdio_pread(fd, b, 4, 0), -1);
+	CU_ASSERT_EQUAL(errno, EBADF);
+	errno = 0;
+	CU_ASSERT_EQUAL(fdio_pwrite(-1, b, 4, 0), -1);
+	CU_ASSERT_EQUAL(errno, EBADF);
+	CU_ASSERT_EQUAL(fdio_read(-1, b, 4), -1);
+	CU_ASSERT_EQUAL(fdio_write(1, b, 0), 0); /* nothing to do */
+}
+
+static CU_TestInfo fdio_tests[] = {
+	{ "file", test_fdio__file },
+	{ "pipe", test_fdio__pipe },
+	{ "errors", test_fdio__errors },
+	CU_TEST_INFO_NULL,
+};
+
+HARNESS_MAIN({ .pName = "fdio", .pInitFunc = setup,
+	       .pCleanupFunc = teardown, .pTests = fdio_tests })
