@@ -4,9 +4,18 @@
  */
 #include "tests/devnet/devnet_util.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "core/buf.h"
 #include "core/cbor.h"
 #include "core/error.h"
 
@@ -121,4 +130,146 @@ int devnet_util_read_text(char *out, size_t cap, const char *dir,
 	while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
 		out[--n] = '\0';
 	return 0;
+}
+
+/* ---- the program ---- */
+
+static void sleep_ms(unsigned ms)
+{
+	usleep(ms * 1000);
+}
+
+int devnet_util_start(struct devnet_util_proc *out, const char *dir,
+		      const char *epoch, unsigned nsps,
+		      const char *const *extra)
+{
+	const char *bin = getenv("DEVNET_BIN");
+	char sps[16], log[600], a[256];
+	const char *argv[64] = { bin, "--dir", dir, "--listen", "127.0.0.1:0",
+				 "--epoch", epoch, "--sps", sps };
+	size_t n = 9;
+	const char *tcp;
+
+	memset(out, 0, sizeof(*out));
+	out->pid = -1;
+	if (!bin || strlen(dir) >= sizeof(out->dir))
+		return -1;
+	snprintf(out->dir, sizeof(out->dir), "%s", dir);
+	snprintf(sps, sizeof(sps), "%u", nsps);
+	for (; extra && *extra && n < 63; extra++)
+		argv[n++] = *extra;
+	argv[n] = NULL;
+	snprintf(log, sizeof(log), "%s/../devnet.log", dir);
+	out->pid = fork();
+	if (out->pid < 0)
+		return -1;
+	if (out->pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	for (int i = 0; i < 500; i++) {
+		if (devnet_util_read_text(a, sizeof(a), dir, "api") == 0 &&
+		    (tcp = strstr(a, "/tcp/")) != NULL &&
+		    devnet_util_read_text(out->token, sizeof(out->token), dir,
+					  "token") == 0) {
+			snprintf(out->api, sizeof(out->api),
+				 "http://127.0.0.1:%lu",
+				 strtoul(tcp + 5, NULL, 10));
+			return 0;
+		}
+		if (waitpid(out->pid, NULL, WNOHANG) == out->pid) {
+			out->pid = -1;
+			return -1;
+		}
+		sleep_ms(20);
+	}
+	devnet_util_stop(out, true);
+	return -1;
+}
+
+void devnet_util_stop(struct devnet_util_proc *p, bool kill9)
+{
+	if (p->pid <= 0)
+		return;
+	kill(p->pid, kill9 ? SIGKILL : SIGTERM);
+	for (int i = 0; i < 500; i++) {
+		if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
+			p->pid = -1;
+			return;
+		}
+		sleep_ms(20);
+	}
+	kill(p->pid, SIGKILL);
+	waitpid(p->pid, NULL, 0);
+	p->pid = -1;
+}
+
+static size_t to_buf(char *data, size_t size, size_t n, void *cls)
+{
+	struct buf *b = cls;
+
+	return buf_add(b, data, size * n) < 0 ? 0 : size * n;
+}
+
+int devnet_util_rpc(char *out, size_t cap, const struct devnet_util_proc *p,
+		    const char *method, const char *params)
+{
+	struct buf req = BUF_INIT(1 << 20), resp = BUF_INIT(16 << 20);
+	struct curl_slist *h = NULL;
+	char url[256], auth[2200];
+	json_t *root = NULL, *v;
+	CURL *c = NULL;
+	int rc = -1;
+
+	snprintf(url, sizeof(url), "%s/rpc/v1", p->api);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", p->token);
+	if (buf_printf(&req, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"%s\","
+			     "\"params\":%s}", method, params) < 0 ||
+	    !(c = curl_easy_init()))
+		goto out;
+	h = curl_slist_append(h, "Content-Type: application/json");
+	h = curl_slist_append(h, auth);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)req.ptr);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)req.len);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, to_buf);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
+	if (curl_easy_perform(c) != CURLE_OK || !resp.len ||
+	    !(root = json_loadb((const char *)resp.ptr, resp.len, 0, NULL)))
+		goto out;
+	if ((v = json_object_get(root, "error")) != NULL) {
+		snprintf(out, cap, "%s",
+			 json_string_value(json_object_get(v, "message")) ?
+				 json_string_value(
+					 json_object_get(v, "message")) :
+				 "error");
+		goto out;
+	}
+	v = json_object_get(root, "result");
+	{
+		char *txt = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+		if (txt) {
+			snprintf(out, cap, "%s", txt);
+			free(txt);
+			rc = 0;
+		}
+	}
+out:
+	json_decref(root);
+	curl_slist_free_all(h);
+	if (c)
+		curl_easy_cleanup(c);
+	buf_release(&req);
+	buf_release(&resp);
+	return rc;
 }

@@ -6,7 +6,9 @@
 #ifndef EFS_TESTS_DEVNET_UTIL_H
 #define EFS_TESTS_DEVNET_UTIL_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/filkey.h"
 #include "core/filmsg.h"
@@ -52,5 +54,40 @@ void devnet_util_proposal(struct mk12_proposal *out,
  */
 int devnet_util_read_text(char *out, size_t cap, const char *dir,
 			  const char *name);
+
+/* A running estuaryfs-devnet program (devnet_util_start). */
+struct devnet_util_proc {
+	pid_t pid;
+	char dir[512];        /* its state directory */
+	char api[128];        /* "http://127.0.0.1:PORT" */
+	char token[2048];     /* the admin JWT */
+};
+
+/*
+ * Start $DEVNET_BIN with --dir dir --listen 127.0.0.1:0 --epoch epoch
+ * (e.g. "100ms") --sps nsps, plus the NULL-terminated extra arguments
+ * (may be NULL), stdout and stderr appended to dir/../devnet.log; wait
+ * (up to 10 s) until it has written its api and token files.  Returns 0,
+ * or -1 (DEVNET_BIN unset, cannot start; the process, if any, is
+ * stopped).
+ */
+int devnet_util_start(struct devnet_util_proc *out, const char *dir,
+		      const char *epoch, unsigned nsps,
+		      const char *const *extra);
+
+/*
+ * Stop it by its PID: SIGTERM, then SIGKILL after 10 s; with kill9,
+ * SIGKILL at once (a crash).  Safe when not running.
+ */
+void devnet_util_stop(struct devnet_util_proc *p, bool kill9);
+
+/*
+ * One admin JSON-RPC call (method, params as a JSON array text) to the
+ * program; the reply's "result" as JSON text into out (cap bytes).
+ * Returns 0, or -1 (transport failure, or an "error" reply, whose
+ * message goes to out).
+ */
+int devnet_util_rpc(char *out, size_t cap, const struct devnet_util_proc *p,
+		    const char *method, const char *params);
 
 #endif
