@@ -4,7 +4,11 @@
 #include "core/fdio.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
+
+#include "core/buf.h"
+#include "core/error.h"
 
 #include "core/banned.h"
 
@@ -68,4 +72,50 @@ ssize_t fdio_read(int fd, void *p, size_t n)
 ssize_t fdio_pread(int fd, void *p, size_t n, uint64_t off)
 {
 	return read_at(fd, p, n, (int64_t)off);
+}
+
+int fdio_read_file(struct buf *out, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t start = out->len, room;
+	ssize_t n;
+	int rc = 0;
+
+	if (fd < 0)
+		return errno == ENOENT ?
+			       efs_error_set(EFS_ENOTFOUND, "%s: no such file",
+					     path) :
+			       efs_error_set_errno(EFS_EIO, errno, "%s", path);
+	for (;;) {
+		/* One byte of the cap stays free for the NUL. */
+		room = out->max - out->len;
+		if (room <= 1) {
+			char probe;
+
+			if (fdio_read(fd, &probe, 1) == 0)
+				break;
+			rc = efs_error_set(EFS_ETOOBIG,
+					   "%s: larger than %zu bytes", path,
+					   out->max - start - 1);
+			break;
+		}
+		if ((rc = buf_grow(out, room < 65536 ? room : 65536)) < 0)
+			break;
+		room = out->asize - out->len;
+		if (room > out->max - out->len)
+			room = out->max - out->len;
+		n = fdio_read(fd, out->ptr + out->len, room - 1);
+		if (n < 0) {
+			rc = efs_error_set_errno(EFS_EIO, errno, "%s", path);
+			break;
+		}
+		out->len += (size_t)n;
+		out->ptr[out->len] = 0;
+		if ((size_t)n < room - 1)
+			break;
+	}
+	close(fd);
+	if (rc < 0)
+		buf_truncate(out, start);
+	return rc;
 }

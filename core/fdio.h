@@ -24,4 +24,14 @@ int fdio_pwrite(int fd, const void *p, size_t n, uint64_t off);
 ssize_t fdio_read(int fd, void *p, size_t n);
 ssize_t fdio_pread(int fd, void *p, size_t n, uint64_t off);
 
+struct buf;
+
+/*
+ * Read the whole file at path into out (appended; NUL-terminated, the
+ * NUL not counted), up to out's cap.  Unlike the calls above it words
+ * its error: returns 0, EFS_ENOTFOUND (no such file), EFS_ETOOBIG (over
+ * the cap), EFS_EIO ("PATH: reason") or EFS_ENOMEM.
+ */
+int fdio_read_file(struct buf *out, const char *path);
+
 #endif

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/buf.h"
+#include "core/error.h"
 #include "tests/harness.h"
 
 static char *tmp;
@@ -95,7 +97,51 @@ static void test_fdio__errors(void)
 	CU_ASSERT_EQUAL(fdio_write(1, b, 0), 0); /* nothing to do */
 }
 
+/* Whole files: empty, exactly at the cap, one past it, missing. */
+static void test_fdio__read_file(void)
+{
+	char path[4096], data[100];
+	struct buf b;
+	int fd;
+
+	memset(data, 'x', sizeof(data));
+	snprintf(path, sizeof(path), "%s/whole", tmp);
+	fd = open_file("whole");
+	close(fd);
+	buf_init(&b, 11);
+	CU_ASSERT_EQUAL(fdio_read_file(&b, path), 0);
+	CU_ASSERT_EQUAL(b.len, 0);
+
+	fd = open_file("whole");
+	CU_ASSERT_EQUAL(fdio_write(fd, data, 10), 0);
+	close(fd);
+	CU_ASSERT_EQUAL(fdio_read_file(&b, path), 0);
+	CU_ASSERT_EQUAL(b.len, 10);
+	CU_ASSERT_EQUAL(b.ptr[10], 0);
+
+	fd = open_file("whole");
+	CU_ASSERT_EQUAL(fdio_write(fd, data, 11), 0);
+	close(fd);
+	buf_reset(&b);
+	CU_ASSERT_EQUAL(fdio_read_file(&b, path), EFS_ETOOBIG);
+	CU_ASSERT_EQUAL(b.len, 0);
+	buf_release(&b);
+
+	buf_init(&b, 1 << 20);
+	fd = open_file("whole");
+	for (int i = 0; i < 1000; i++)
+		CU_ASSERT_EQUAL(fdio_write(fd, data, sizeof(data)), 0);
+	close(fd);
+	CU_ASSERT_EQUAL(fdio_read_file(&b, path), 0);
+	CU_ASSERT_EQUAL(b.len, 100000);
+	snprintf(path, sizeof(path), "%s/missing", tmp);
+	CU_ASSERT_EQUAL(fdio_read_file(&b, path), EFS_ENOTFOUND);
+	CU_ASSERT_EQUAL(b.len, 100000);
+	buf_release(&b);
+}
+
 static CU_TestInfo fdio_tests[] = {
+	{ "read_file", test_fdio__read_file },
 	{ "file", test_fdio__file },
 	{ "pipe", test_fdio__pipe },
 	{ "errors", test_fdio__errors },

@@ -1,0 +1,398 @@
+/*
+ * config.c - <repo>/config.json (see config.h).
+ *
+ * The file is read whole (capped: a config is a few hundred bytes) and
+ * walked section by section with a table per section, so every key has
+ * one parser and an unknown key is reported by its full name.
+ */
+#include "dealer/config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/error.h"
+#include "core/fdio.h"
+
+#include "core/banned.h"
+
+#define CONFIG_FILE_MAX (1u << 20)
+#define GIB (1024ULL * 1024 * 1024)
+
+void config_defaults(struct dealer_config *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->devnet = true;
+	out->enabled = true;
+	out->replication = 6;
+	out->duration = CONFIG_DURATION_DEFAULT;
+	out->start_delay = 2880;
+	out->renew_window = 60480;
+	out->verified = true;
+	/* Estuary's unverified cap: 3e-8 FIL per GiB per epoch. */
+	bigint_from_u64(&out->max_price, 30000000000ULL);
+	bigint_from_u64(&out->max_verified_price, 0);
+	/* Estuary's lesson (estuary.md §12): pieces of at least ~1 GB. */
+	out->aggregate_below = GIB;
+	out->aggregate_target = 16 * GIB;
+	out->aggregate_max_age = 8 * 3600;
+	/* 90% of a 32 GiB sector's unpadded capacity. */
+	out->max_payload = 32 * GIB / 128 * 127 / 10 * 9;
+	bigint_from_u64(&out->escrow_margin, 100000000000000000ULL);
+	out->check_interval = 600;
+}
+
+void config_release(struct dealer_config *c)
+{
+	if (!c)
+		return;
+	efs_free(c->lotus_url);
+	efs_free(c->lotus_token);
+	efs_free(c->miners);
+	efs_free(c->exclude);
+	efs_free(c->listen);
+	efs_free(c->public_url);
+	efs_free(c->price_url);
+	efs_free(c->fil_usd);
+	memset(c, 0, sizeof(*c));
+}
+
+bool config_excluded(const struct dealer_config *c, const struct filaddr *a)
+{
+	for (size_t i = 0; i < c->nexclude; i++)
+		if (filaddr_equal(&c->exclude[i], a))
+			return true;
+	return false;
+}
+
+/* ---- value parsers: each gets the full key name for its message ---- */
+
+static int bad(const char *key, const char *what)
+{
+	return efs_error_set(EFS_EINVAL, "config.json: %s: %s", key, what);
+}
+
+static int get_string(char **out, json_t *v, const char *key)
+{
+	const char *s = json_string_value(v);
+	char *copy;
+
+	if (!s)
+		return bad(key, "must be a string");
+	if (!(copy = efs_strdup(s)))
+		return EFS_ENOMEM;
+	efs_free(*out);
+	*out = copy;
+	return 0;
+}
+
+static int get_bool(bool *out, json_t *v, const char *key)
+{
+	if (!json_is_boolean(v))
+		return bad(key, "must be true or false");
+	*out = json_is_true(v);
+	return 0;
+}
+
+static int get_int(int64_t *out, json_t *v, const char *key, int64_t min,
+		   int64_t max)
+{
+	char msg[96];
+
+	if (!json_is_integer(v))
+		return bad(key, "must be a whole number");
+	if (json_integer_value(v) < min || json_integer_value(v) > max) {
+		snprintf(msg, sizeof(msg), "must be %lld to %lld",
+			 (long long)min, (long long)max);
+		return bad(key, msg);
+	}
+	*out = json_integer_value(v);
+	return 0;
+}
+
+/* "16GiB", "512M", "1048576": powers of 1024. */
+static int get_size(uint64_t *out, json_t *v, const char *key)
+{
+	const char *s = json_string_value(v);
+	unsigned long long n;
+	char *end;
+	int shift = 0;
+
+	if (json_is_integer(v) && json_integer_value(v) > 0) {
+		*out = (uint64_t)json_integer_value(v);
+		return 0;
+	}
+	if (!s || *s < '0' || *s > '9')
+		return bad(key, "must be a size such as \"1GiB\"");
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	default: break;
+	}
+	if (shift && (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0))
+		end += strlen(end);
+	if (errno || *end || n == 0 || n > (UINT64_MAX >> shift))
+		return bad(key, "must be a size such as \"1GiB\"");
+	*out = (uint64_t)n << shift;
+	return 0;
+}
+
+static int get_fil(struct bigint *out, json_t *v, const char *key)
+{
+	const char *s = json_string_value(v);
+	int rc;
+
+	if (!s)
+		return bad(key, "must be an amount of FIL as a string");
+	if ((rc = bigint_parse_fil(out, s, strlen(s))) < 0)
+		return bad(key, efs_error_msg());
+	return 0;
+}
+
+static int get_addrs(struct filaddr **out, size_t *n, json_t *v,
+		     const char *key)
+{
+	struct filaddr *a;
+	size_t i;
+	json_t *e;
+
+	if (!json_is_array(v))
+		return bad(key, "must be a list of miner addresses");
+	if (!(a = efs_calloc(json_array_size(v) + 1, sizeof(*a))))
+		return EFS_ENOMEM;
+	json_array_foreach(v, i, e) {
+		const char *s = json_string_value(e);
+
+		if (!s || filaddr_parse(&a[i], NULL, s, strlen(s)) < 0) {
+			efs_free(a);
+			return bad(key, "holds something that is not a "
+					"Filecoin address");
+		}
+	}
+	efs_free(*out);
+	*out = a;
+	*n = json_array_size(v);
+	return 0;
+}
+
+/* ---- sections ---- */
+
+static int network_key(struct dealer_config *c, const char *k, json_t *v)
+{
+	if (strcmp(k, "lotus") == 0)
+		return get_string(&c->lotus_url, v, "network.lotus");
+	if (strcmp(k, "token") == 0)
+		return get_string(&c->lotus_token, v, "network.token");
+	if (strcmp(k, "api_info") == 0) {
+		/* FULLNODE_API_INFO: TOKEN:/ip4/HOST/tcp/PORT/http */
+		const char *s = json_string_value(v), *ma;
+		char host[64];
+		unsigned port;
+		struct buf url = BUF_INIT(512);
+		int rc;
+
+		if (!s || !(ma = strchr(s, ':')) ||
+		    sscanf(ma + 1, "/ip4/%63[0-9.]/tcp/%u", host, &port) != 2)
+			return bad("network.api_info",
+				   "must be TOKEN:/ip4/HOST/tcp/PORT/http");
+		if ((rc = buf_printf(&url, "http://%s:%u/rpc/v1%c", host,
+				     port, '\0')) < 0)
+			return rc;
+		efs_free(c->lotus_url);
+		c->lotus_url = (char *)url.ptr;
+		efs_free(c->lotus_token);
+		if (!(c->lotus_token = efs_strndup(s, (size_t)(ma - s))))
+			return EFS_ENOMEM;
+		return 0;
+	}
+	if (strcmp(k, "miners") == 0)
+		return get_addrs(&c->miners, &c->nminers, v, "network.miners");
+	return EFS_ENOTFOUND;
+}
+
+static int dealer_key(struct dealer_config *c, const char *k, json_t *v)
+{
+	int64_t n;
+	int rc;
+
+	if (strcmp(k, "enabled") == 0)
+		return get_bool(&c->enabled, v, "dealer.enabled");
+	if (strcmp(k, "verified") == 0)
+		return get_bool(&c->verified, v, "dealer.verified");
+	if (strcmp(k, "replication") == 0) {
+		if ((rc = get_int(&n, v, "dealer.replication", 1,
+				  CONFIG_REPLICATION_MAX)) == 0)
+			c->replication = (unsigned)n;
+		return rc;
+	}
+	if (strcmp(k, "duration_epochs") == 0)
+		return get_int(&c->duration, v, "dealer.duration_epochs", 1,
+			       INT32_MAX);
+	if (strcmp(k, "start_delay_epochs") == 0)
+		return get_int(&c->start_delay, v,
+			       "dealer.start_delay_epochs", 1, INT32_MAX);
+	if (strcmp(k, "renew_window_epochs") == 0)
+		return get_int(&c->renew_window, v,
+			       "dealer.renew_window_epochs", 0, INT32_MAX);
+	if (strcmp(k, "aggregate_max_age_s") == 0)
+		return get_int(&c->aggregate_max_age, v,
+			       "dealer.aggregate_max_age_s", 1, INT32_MAX);
+	if (strcmp(k, "check_interval_s") == 0)
+		return get_int(&c->check_interval, v,
+			       "dealer.check_interval_s", 1, INT32_MAX);
+	if (strcmp(k, "max_price_fil") == 0)
+		return get_fil(&c->max_price, v, "dealer.max_price_fil");
+	if (strcmp(k, "max_verified_price_fil") == 0)
+		return get_fil(&c->max_verified_price, v,
+			       "dealer.max_verified_price_fil");
+	if (strcmp(k, "escrow_margin_fil") == 0)
+		return get_fil(&c->escrow_margin, v,
+			       "dealer.escrow_margin_fil");
+	if (strcmp(k, "exclude") == 0)
+		return get_addrs(&c->exclude, &c->nexclude, v,
+				 "dealer.exclude");
+	if (strcmp(k, "aggregate_below") == 0)
+		return get_size(&c->aggregate_below, v,
+				"dealer.aggregate_below");
+	if (strcmp(k, "aggregate_target") == 0)
+		return get_size(&c->aggregate_target, v,
+				"dealer.aggregate_target");
+	if (strcmp(k, "max_piece_payload") == 0)
+		return get_size(&c->max_payload, v,
+				"dealer.max_piece_payload");
+	return EFS_ENOTFOUND;
+}
+
+static int http_key(struct dealer_config *c, const char *k, json_t *v)
+{
+	if (strcmp(k, "listen") == 0)
+		return get_string(&c->listen, v, "http.listen");
+	if (strcmp(k, "public_url") == 0)
+		return get_string(&c->public_url, v, "http.public_url");
+	return EFS_ENOTFOUND;
+}
+
+static int price_key(struct dealer_config *c, const char *k, json_t *v)
+{
+	if (strcmp(k, "url") == 0)
+		return get_string(&c->price_url, v, "price.url");
+	if (strcmp(k, "fil_usd") == 0) {
+		const char *s = json_string_value(v);
+
+		if (!s || strtod(s, NULL) <= 0)
+			return bad("price.fil_usd",
+				   "must be a positive number as a string");
+		return get_string(&c->fil_usd, v, "price.fil_usd");
+	}
+	return EFS_ENOTFOUND;
+}
+
+static const struct {
+	const char *name;
+	int (*key)(struct dealer_config *c, const char *k, json_t *v);
+} sections[] = {
+	{ "network", network_key },
+	{ "dealer", dealer_key },
+	{ "http", http_key },
+	{ "price", price_key },
+};
+
+static int section(struct dealer_config *c, const char *name, json_t *obj)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+		if (strcmp(sections[i].name, name) == 0)
+			break;
+	if (i == sizeof(sections) / sizeof(sections[0]))
+		return efs_error_set(EFS_EINVAL,
+				     "config.json: unknown section \"%s\"",
+				     name);
+	if (!json_is_object(obj))
+		return bad(name, "must be an object");
+	json_object_foreach(obj, k, v) {
+		rc = sections[i].key(c, k, v);
+		if (rc == EFS_ENOTFOUND)
+			return efs_error_set(EFS_EINVAL,
+					     "config.json: unknown key %s.%s",
+					     name, k);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int check(const struct dealer_config *c)
+{
+	if (c->lotus_url && strncmp(c->lotus_url, "http://", 7) != 0 &&
+	    strncmp(c->lotus_url, "https://", 8) != 0)
+		return bad("network.lotus", "must be an http:// or https:// "
+					    "URL ending in /rpc/v1");
+	if (c->aggregate_target < c->aggregate_below)
+		return bad("dealer.aggregate_target",
+			   "must not be below dealer.aggregate_below");
+	if (c->renew_window >= c->duration)
+		return bad("dealer.renew_window_epochs",
+			   "must be shorter than dealer.duration_epochs");
+	return 0;
+}
+
+int config_parse(struct dealer_config *out, const char *text, size_t len)
+{
+	json_error_t jerr;
+	json_t *root, *v;
+	const char *k;
+	int rc = 0;
+
+	if (!(root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)))
+		return efs_error_set(EFS_ECORRUPT,
+				     "config.json: line %d: %s", jerr.line,
+				     jerr.text);
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return efs_error_set(EFS_ECORRUPT,
+				     "config.json: must be a JSON object");
+	}
+	json_object_foreach(root, k, v) {
+		if ((rc = section(out, k, v)) < 0)
+			break;
+	}
+	json_decref(root);
+	if (rc == 0 && out->lotus_url)
+		out->devnet = false;
+	return rc < 0 ? rc : check(out);
+}
+
+int config_load(struct dealer_config *out, const char *repo)
+{
+	struct buf path = BUF_INIT(4096), text = BUF_INIT(CONFIG_FILE_MAX);
+	int rc;
+
+	config_defaults(out);
+	if ((rc = buf_printf(&path, "%s/config.json%c", repo, '\0')) < 0)
+		goto out;
+	rc = fdio_read_file(&text, (const char *)path.ptr);
+	if (rc == EFS_ENOTFOUND) {
+		rc = 0;
+		goto out;
+	}
+	if (rc < 0)
+		goto out;
+	rc = config_parse(out, (const char *)text.ptr, text.len);
+out:
+	buf_release(&path);
+	buf_release(&text);
+	return rc;
+}

@@ -1,0 +1,113 @@
+/*
+ * config.h - the daemon's settings for the network, the dealer and its
+ * HTTP server: <repo>/config.json, every key optional.
+ *
+ *	{
+ *	  "network": {
+ *	    "lotus": "http://127.0.0.1:1234/rpc/v1",   // or "api_info":
+ *	    "token": "eyJ...",                         //  "TOKEN:/ip4/..."
+ *	    "miners": ["f01000", "f01001"]             // only these SPs
+ *	  },
+ *	  "dealer": {
+ *	    "enabled": true,
+ *	    "replication": 6,
+ *	    "duration_epochs": 1051200,
+ *	    "start_delay_epochs": 2880,
+ *	    "renew_window_epochs": 60480,
+ *	    "verified": true,
+ *	    "max_price_fil": "0.0000000005",          // per GiB per epoch
+ *	    "max_verified_price_fil": "0",
+ *	    "exclude": ["f01234"],
+ *	    "aggregate_below": "1GiB",                // padded
+ *	    "aggregate_target": "16GiB",
+ *	    "aggregate_max_age_s": 3600,
+ *	    "max_piece_payload": "30GiB",
+ *	    "escrow_margin_fil": "0.1",
+ *	    "check_interval_s": 600
+ *	  },
+ *	  "http": { "listen": "127.0.0.1:3004",
+ *	            "public_url": "http://203.0.113.7:3004" },
+ *	  "price": { "url": "https://...", "fil_usd": "4.2" }
+ *	}
+ *
+ * With no "network" section the daemon runs the local devnet
+ * (contrib/devnet) in <repo>/devnet and says so in its log and status.
+ * Sizes take K/M/G/T suffixes (powers of 1024) or plain bytes; FIL
+ * amounts are Lotus's ParseFIL text.  An unknown key is an error (a
+ * typo must not silently fall back to a default that spends money).
+ *
+ * A struct dealer_config is a plain value after config_load; release it
+ * with config_release.
+ */
+#ifndef EFS_DEALER_CONFIG_H
+#define EFS_DEALER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/bigint.h"
+#include "core/filaddr.h"
+
+/* About one year: 365.25 days of 30 s epochs (the issue's default). */
+#define CONFIG_DURATION_DEFAULT 1051200
+/* Filecoin's shortest deal: 180 days. */
+#define CONFIG_DURATION_MIN 518400
+#define CONFIG_REPLICATION_MAX 64
+
+struct dealer_config {
+	/* network */
+	bool devnet;                /* no network configured */
+	char *lotus_url;            /* .../rpc/v1 (NULL with devnet) */
+	char *lotus_token;          /* may be NULL */
+	struct filaddr *miners;     /* configured SP list, or NULL: chain */
+	size_t nminers;
+
+	/* dealer */
+	bool enabled;
+	unsigned replication;
+	int64_t duration;           /* epochs */
+	int64_t start_delay;        /* epochs from head to StartEpoch */
+	int64_t renew_window;       /* epochs before EndEpoch to re-deal */
+	bool verified;
+	struct bigint max_price;    /* attoFIL per GiB per epoch */
+	struct bigint max_verified_price;
+	struct filaddr *exclude;
+	size_t nexclude;
+	uint64_t aggregate_below;   /* padded bytes */
+	uint64_t aggregate_target;  /* padded bytes */
+	int64_t aggregate_max_age;  /* seconds */
+	uint64_t max_payload;       /* bytes of one piece's payload */
+	struct bigint escrow_margin; /* attoFIL added above what is needed */
+	int64_t check_interval;     /* seconds between checks of a piece */
+
+	/* http */
+	char *listen;               /* "127.0.0.1:3004" */
+	char *public_url;           /* base URL SPs pull transfers from */
+
+	/* price */
+	char *price_url;            /* FIL/USD source; NULL: none */
+	char *fil_usd;              /* fixed rate; NULL: none */
+};
+
+/* The defaults (devnet, 6 verified one-year deals, ...). */
+void config_defaults(struct dealer_config *out);
+
+/*
+ * Load <repo>/config.json over the defaults (a missing file leaves them).
+ * Returns 0, EFS_EINVAL ("config.json: dealer.replication: must be 1 to
+ * 64", unknown keys, bad sizes or amounts), EFS_ECORRUPT (not JSON:
+ * with the line), EFS_EIO, EFS_ENOMEM.  out is released first-use safe:
+ * call config_release also after an error.
+ */
+int config_load(struct dealer_config *out, const char *repo);
+
+/* Parse text[0..len) (the file's contents) over out's current values. */
+int config_parse(struct dealer_config *out, const char *text, size_t len);
+
+void config_release(struct dealer_config *c);
+
+/* True when addr is in the exclude list. */
+bool config_excluded(const struct dealer_config *c, const struct filaddr *a);
+
+#endif
