@@ -48,6 +48,10 @@ extern const struct cli_cmd cli_cmd_commp;
 extern const struct cli_cmd cli_cmd_fsck;
 extern const struct cli_cmd cli_cmd_gc;
 extern const struct cli_cmd cli_cmd_wallet;
+/* What the dealer knows of storage providers (cmd_miners.c). */
+extern const struct cli_cmd cli_cmd_miners;
+extern const struct cli_cmd cli_cmd_miner;
+extern const struct cli_cmd cli_cmd_bandwidth;
 /* The filesystem's (cmd_mount.c, cmd_commit.c), built with fs/ when
  * libfuse3 is found (EFS_WITH_FS). */
 extern const struct cli_cmd cli_cmd_mount;

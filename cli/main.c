@@ -23,6 +23,7 @@ static const struct cli_cmd *const commands[] = {
 	&cli_cmd_add, &cli_cmd_cat,   &cli_cmd_ls,
 	&cli_cmd_car, &cli_cmd_commp, &cli_cmd_fsck, &cli_cmd_gc,
 	&cli_cmd_wallet,
+	&cli_cmd_miners, &cli_cmd_miner, &cli_cmd_bandwidth,
 #ifdef EFS_WITH_FS
 	&cli_cmd_mount, &cli_cmd_unmount, &cli_cmd_commit, &cli_cmd_commits,
 #endif
@@ -41,9 +42,9 @@ static void usage(FILE *f)
 	      "commands:\n",
 	      f);
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-8s %s\n", commands[i]->name,
+		fprintf(f, "  %-10s %s\n", commands[i]->name,
 			commands[i]->summary);
-	fputs("  help     show a command's help: estuaryfs help COMMAND\n"
+	fputs("  help       show a command's help: estuaryfs help COMMAND\n"
 	      "\n"
 	      "environment:\n"
 	      "  ESTUARYFS_HOME  the repository (default ~/.estuaryfs),\n"

@@ -720,3 +720,42 @@ int commp_piece_parse(struct commp_piece *out, const char *s)
 		return error;
 	return commp_piece_from_cid(out, &id);
 }
+
+void commp_node_hash(uint8_t out[COMMP_NODE_SIZE], const uint8_t *left,
+		     const uint8_t *right)
+{
+	pair_hash(out, left, right);
+}
+
+const uint8_t *commp_zero_node(unsigned height)
+{
+	assert(height <= COMMP_HEIGHT_MAX);
+	pthread_once(&zero_once, zero_init);
+	return zero_node[height];
+}
+
+void commp_fr32_pad(uint8_t out[128], const uint8_t in[QUAD])
+{
+	fr32_pad(out, out + 2 * NODE, in);
+}
+
+/*
+ * Leaf k's 254 bits go to bit 254k of the quad: byte 254k / 8, shifted
+ * left by 254k % 8 (0, 6, 4, 2).
+ */
+void commp_fr32_unpad(uint8_t out[QUAD], const uint8_t in[128])
+{
+	memset(out, 0, QUAD);
+	for (unsigned k = 0; k < 4; k++) {
+		const uint8_t *leaf = in + k * NODE;
+		unsigned at = 254 * k / 8, shift = 254 * k % 8;
+
+		for (unsigned j = 0; j < NODE; j++) {
+			uint8_t b = j == NODE - 1 ? leaf[j] & 0x3f : leaf[j];
+
+			out[at + j] |= (uint8_t)(b << shift);
+			if (shift && at + j + 1 < QUAD)
+				out[at + j + 1] |= (uint8_t)(b >> (8 - shift));
+		}
+	}
+}

@@ -151,4 +151,22 @@ int commp_piece_from_cid(struct commp_piece *out, const struct cid *id);
  * cid_parse. */
 int commp_piece_parse(struct commp_piece *out, const char *s);
 
+/*
+ * Tree primitives, for code that builds trees of pieces (core/datasegment).
+ *
+ * commp_node_hash: the parent of two nodes, SHA-256(left || right) with
+ * the top two bits of its last byte cleared.  out may alias left or right.
+ * commp_zero_node: the root of an all-zero subtree of the given height
+ * (0: a zero leaf), height <= COMMP_HEIGHT_MAX; a static node.
+ * commp_fr32_pad / commp_fr32_unpad: one quad, 127 payload bytes to four
+ * 32-byte leaves (the two high bits of each cleared) and back.  Unpadding
+ * drops those two bits of each leaf.
+ * All four are reentrant and never fail.
+ */
+void commp_node_hash(uint8_t out[COMMP_NODE_SIZE], const uint8_t *left,
+		     const uint8_t *right);
+const uint8_t *commp_zero_node(unsigned height);
+void commp_fr32_pad(uint8_t out[128], const uint8_t in[COMMP_QUAD_IN]);
+void commp_fr32_unpad(uint8_t out[COMMP_QUAD_IN], const uint8_t in[128]);
+
 #endif

@@ -15,6 +15,10 @@
  * status); only failing to get a reply is an error.  Redirects are not
  * followed (an SP that redirects gets the 3xx to judge).  Proxies from
  * the environment are ignored (loopback devnets must not go through one).
+ * Only http and https URLs are accepted.  No "Expect: 100-continue" is
+ * sent (unless the caller sets an Expect header).  Error messages name
+ * the method and the URL (without any user:password part), never a
+ * header value: Authorization tokens stay out of logs.
  *
  * Threads: httpc_do may be called from any thread at once; each call
  * uses its own libcurl handle.  httpc_global_init must run once, before
@@ -63,8 +67,12 @@ struct httpc_req {
 struct httpc_resp {
 	long status;            /* HTTP status */
 	struct buf body;        /* the body (NUL-terminated, not counted in
-				   len); empty when req.sink was set */
+				   len; ptr is "" rather than NULL for an
+				   empty body after a success); empty when
+				   req.sink was set */
 	char *content_type;     /* owned, or NULL when absent */
+	/* The counters are set after a failed transfer too (what went
+	 * through before it failed). */
 	uint64_t bytes_up;      /* request body bytes sent */
 	uint64_t bytes_down;    /* reply body bytes received */
 	uint64_t ttfb_us;       /* from start to the first reply byte */

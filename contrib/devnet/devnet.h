@@ -73,6 +73,9 @@ struct devnet_fault {
 	unsigned http429_pct;     /* answer this share of requests 429 */
 	bool corrupt_retrieval;   /* flip bytes in /piece and /ipfs replies */
 	bool truncate_retrieval;  /* cut /piece and /ipfs replies short */
+	uint64_t min_piece;       /* not a fault: the ask's minimum piece
+				   * size (padded bytes) in place of the
+				   * miner's own; 0: its own */
 };
 
 /*
@@ -164,6 +167,10 @@ int devnet_db_open(struct devnet *d, struct db **out);
 
 /* The miner with actor ID id, or NULL. */
 struct devnet_miner *devnet_miner_find(struct devnet *d, uint64_t id);
+
+/* The minimum piece size m asks for now: fault.min_piece when set
+ * (--min-piece, Devnet.SetFault), else m->min_piece. */
+uint64_t devnet_min_piece(struct devnet *d, const struct devnet_miner *m);
 
 /* A copy of m's faults, taken under d->lock. */
 void devnet_fault_get(struct devnet *d, const struct devnet_miner *m,
@@ -306,7 +313,7 @@ void sp_stop(struct devnet *d, struct devnet_miner *m);
 /*
  * Serve an IPNI request that reached the Lotus API server: the paths
  * /cid/..., /multihash/... and /routing/v1/...  Replies through
- * http_reply* (http.h) and returns true; returns false when the path is
+ * http_reply* (net/http.h) and returns true; returns false when the path is
  * not an IPNI path (main.c then answers 404).
  */
 bool ipni_handle(struct devnet *d, struct http_req *req);

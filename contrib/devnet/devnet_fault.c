@@ -2,7 +2,9 @@
  * devnet_fault.c - the simulated miners' faults: reading and setting
  * them (under d->lock, persisted in devnet_miners.fault as JSON) and
  * their JSON form, which the command line (--fault), the admin RPC
- * (Devnet.SetFault) and the database share.
+ * (Devnet.SetFault) and the database share.  One field is a setting,
+ * not a fault: min_piece, the ask's minimum piece size in place of the
+ * miner's own (--min-piece sets it on every miner).
  */
 #include "contrib/devnet/chain.h"
 
@@ -20,6 +22,14 @@ void devnet_fault_get(struct devnet *d, const struct devnet_miner *m,
 	pthread_mutex_lock(&d->lock);
 	*out = m->fault;
 	pthread_mutex_unlock(&d->lock);
+}
+
+uint64_t devnet_min_piece(struct devnet *d, const struct devnet_miner *m)
+{
+	struct devnet_fault f;
+
+	devnet_fault_get(d, m, &f);
+	return f.min_piece ? f.min_piece : m->min_piece;
 }
 
 int devnet_fault_set(struct devnet *d, struct devnet_miner *m,
@@ -74,7 +84,7 @@ int devnet_fault_parse_apply(struct devnet *d, const char *miner,
 }
 
 /* The fields of struct devnet_fault, for the JSON forms. */
-enum fault_kind { FAULT_PCT, FAULT_BOOL, FAULT_MS };
+enum fault_kind { FAULT_PCT, FAULT_BOOL, FAULT_MS, FAULT_SIZE };
 
 static const struct fault_field {
 	const char *name;
@@ -94,11 +104,30 @@ static const struct fault_field {
 	  offsetof(struct devnet_fault, corrupt_retrieval) },
 	{ "truncate_retrieval", FAULT_BOOL,
 	  offsetof(struct devnet_fault, truncate_retrieval) },
+	{ "min_piece", FAULT_SIZE, offsetof(struct devnet_fault, min_piece) },
 };
 
 #define NFAULT_FIELDS (sizeof(fault_fields) / sizeof(fault_fields[0]))
 /* Longest "slow" fault: a minute. */
 #define FAULT_SLOW_MAX 60000
+/* Largest min_piece: a 64 GiB sector. */
+#define FAULT_SIZE_MAX (1ull << 36)
+
+/* min_piece: 0, or a padded piece size (a power of two, 128 or more). */
+static int fault_size_set(struct devnet_fault *f,
+			  const struct fault_field *ff, const json_t *v)
+{
+	json_int_t n = json_is_integer(v) ? json_integer_value(v) : -1;
+	uint64_t u = (uint64_t)n;
+
+	if (n < 0 || (u && (u < 128 || u > FAULT_SIZE_MAX || (u & (u - 1)))))
+		return efs_error_set(EFS_EINVAL,
+				     "%s: want 0 or a power of two from 128"
+				     " to %llu", ff->name,
+				     (unsigned long long)FAULT_SIZE_MAX);
+	*(uint64_t *)(void *)((char *)f + ff->off) = u;
+	return 0;
+}
 
 static int fault_field_set(struct devnet_fault *f,
 			   const struct fault_field *ff, const json_t *v)
@@ -106,6 +135,8 @@ static int fault_field_set(struct devnet_fault *f,
 	char *p = (char *)f + ff->off;
 	json_int_t n;
 
+	if (ff->kind == FAULT_SIZE)
+		return fault_size_set(f, ff, v);
 	if (ff->kind == FAULT_BOOL) {
 		if (!json_is_boolean(v))
 			return efs_error_set(EFS_EINVAL,
@@ -156,6 +187,9 @@ json_t *devnet_fault_to_json(const struct devnet_fault *f)
 		const void *p = (const char *)f + fault_fields[i].off;
 		json_t *v = fault_fields[i].kind == FAULT_BOOL
 				    ? json_boolean(*(const bool *)p)
+			    : fault_fields[i].kind == FAULT_SIZE
+				    ? json_integer(
+					      (json_int_t)*(const uint64_t *)p)
 				    : json_integer(*(const unsigned *)p);
 
 		if (json_object_set_new(j, fault_fields[i].name, v) < 0) {

@@ -27,7 +27,7 @@
 #include <jansson.h>
 
 #include "contrib/devnet/devnet.h"
-#include "contrib/devnet/http.h"
+#include "net/http.h"
 #include "contrib/devnet/sp_i.h"
 #include "core/cbor.h"
 #include "core/error.h"

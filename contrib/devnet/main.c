@@ -3,7 +3,7 @@
  *
  *   estuaryfs-devnet --dir D [--listen 127.0.0.1:PORT] [--sps N]
  *                    [--epoch 1s] [--network f|t] [--fil-usd RATE]
- *                    [--fault MINER=JSON]...
+ *                    [--fault MINER=JSON]... [--min-piece SIZE]
  *   estuaryfs-devnet --dir D faucet ADDRESS AMOUNT
  *   estuaryfs-devnet --dir D datacap ADDRESS BYTES
  *   estuaryfs-devnet --dir D token [read|write|sign|admin]
@@ -34,7 +34,7 @@
 
 #include "contrib/devnet/chain.h"
 #include "contrib/devnet/devnet.h"
-#include "contrib/devnet/http.h"
+#include "net/http.h"
 #include "contrib/devnet/jwt.h"
 #include "contrib/devnet/rpc.h"
 #include "core/alloc.h"
@@ -65,6 +65,8 @@ struct options {
 	bool any_port;              /* --listen HOST:0 */
 	struct fault_opt faults[DEVNET_MINERS_MAX];
 	size_t nfaults;
+	uint64_t min_piece;         /* --min-piece */
+	bool min_piece_set;
 };
 
 static void usage(FILE *f)
@@ -93,6 +95,9 @@ static void usage(FILE *f)
 	      "  --fil-usd RATE      FIL/USD rate served at GET /price\n"
 	      "  --fault MINER=JSON  set a miner's faults, e.g.\n"
 	      "                      --fault 'f01001={\"reject_pct\":100}'\n"
+	      "  --min-piece SIZE    every SP's minimum piece size (padded,\n"
+	      "                      a power of two: 8MiB, 1GiB, 0 for each\n"
+	      "                      SP's own); saved like --fault\n"
 	      "\n"
 	      "commands:\n"
 	      "  faucet ADDRESS AMOUNT  give FIL (\"100\", \"0.5 FIL\",\n"
@@ -126,6 +131,35 @@ static int parse_epoch(unsigned *out, const char *s)
 	return 0;
 }
 
+/* A padded piece size: "8MiB", "512KiB", "1GiB", "256"; 0 too. */
+static int parse_size(uint64_t *out, const char *s)
+{
+	static const struct {
+		const char *suffix;
+		unsigned shift;
+	} units[] = { { "", 0 }, { "B", 0 }, { "KiB", 10 }, { "MiB", 20 },
+		      { "GiB", 30 } };
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix))
+			continue;
+		if (v > (1ull << 36) >> units[i].shift)
+			return -1;
+		v <<= units[i].shift;
+		if (v && (v < 128 || v > (1ull << 36) || (v & (v - 1))))
+			return -1;
+		*out = v;
+		return 0;
+	}
+	return -1;
+}
+
 static int parse_listen(struct devnet *d, const char *s)
 {
 	const char *colon = strrchr(s, ':');
@@ -154,6 +188,7 @@ static int parse_options(struct options *o, int argc, char **argv)
 		{ "network", required_argument, NULL, 'n' },
 		{ "fil-usd", required_argument, NULL, 'u' },
 		{ "fault", required_argument, NULL, 'f' },
+		{ "min-piece", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -214,6 +249,15 @@ static int parse_options(struct options *o, int argc, char **argv)
 			o->faults[o->nfaults].miner = optarg;
 			o->faults[o->nfaults++].json = strchr(optarg, '=') + 1;
 			break;
+		case 'm':
+			if (parse_size(&o->min_piece, optarg) < 0) {
+				fprintf(stderr, "estuaryfs-devnet: bad "
+					"--min-piece '%s' (a power of two, "
+					"128 .. 64GiB, or 0)\n", optarg);
+				return 2;
+			}
+			o->min_piece_set = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -249,6 +293,21 @@ static int apply_faults(struct devnet *d, const struct options *o)
 						  o->faults[i].json);
 
 		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* --min-piece: the same minimum for every SP. */
+static int apply_min_piece(struct devnet *d, const struct options *o)
+{
+	for (size_t i = 0; o->min_piece_set && i < d->nminers; i++) {
+		struct devnet_fault f;
+		int rc;
+
+		devnet_fault_get(d, &d->miners[i], &f);
+		f.min_piece = o->min_piece;
+		if ((rc = devnet_fault_set(d, &d->miners[i], &f)) < 0)
 			return rc;
 	}
 	return 0;
@@ -393,6 +452,8 @@ static int run(struct devnet *d, const struct options *o)
 	sigaddset(&set, SIGTERM);
 	if ((rc = apply_faults(d, o)) < 0)
 		return fail("--fault");
+	if ((rc = apply_min_piece(d, o)) < 0)
+		return fail("--min-piece");
 	if (d->fil_usd_given && (rc = chain_set_fil_usd(d, d->fil_usd)) < 0)
 		return fail("--fil-usd");
 	if ((rc = start_sps(d)) < 0) {

@@ -11,7 +11,7 @@
 #define EFS_DEVNET_RPC_H
 
 #include "contrib/devnet/devnet.h"
-#include "contrib/devnet/http.h"
+#include "net/http.h"
 
 /* Serve one request to /rpc/v<version> (0 or 1), whatever its method. */
 void rpc_serve(struct devnet *d, struct http_req *req, int version);

@@ -34,7 +34,7 @@
 
 #include <curl/curl.h>
 
-#include "contrib/devnet/http.h"
+#include "net/http.h"
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/error.h"

@@ -39,7 +39,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "contrib/devnet/http.h"
+#include "net/http.h"
 #include "core/alloc.h"
 #include "core/car.h"
 #include "core/dagpb.h"

@@ -36,7 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "contrib/devnet/http.h"
+#include "net/http.h"
 #include "contrib/devnet/sp_parse.h"
 #include "core/alloc.h"
 #include "core/error.h"

@@ -10,9 +10,22 @@
  * CID); of the piece only the current section is held in memory, with
  * the list of block places found so far (about 50 bytes a block).  A
  * CARv2 is indexed through its inner CARv1 (offsets shifted by its data
- * offset).  A piece that is not a CAR, or a CAR that breaks off, keeps
- * the blocks read before the fault: the deal goes on, as it does on a
- * real SP, only retrieval by CID is poorer.
+ * offset).  A zero-length section ends a CAR cleanly (go-car's
+ * ZeroLengthSectionAsEOF, which Curio reads pieces with: a CAR followed
+ * by the zeros that fill its piece).  A piece that is not a CAR, or a CAR
+ * that breaks off, keeps the blocks read before the fault: the deal goes
+ * on, as it does on a real SP, only retrieval by CID is poorer.
+ *
+ * Aggregates (FRC-0058): before the CAR reading, the data segment index
+ * at the end of the piece's payload is parsed (core/datasegment: the
+ * entries go-data-segment's ValidEntries keeps, offsets in range).  When
+ * it names sub-pieces, the piece is an aggregate: each sub-piece whose
+ * bytes hash to its entry's commitment is read as a CAR at its offset
+ * (entry offset * 127 / 128 in the file), and its blocks are indexed
+ * with their offsets in the aggregate's file, so /ipfs and IPNI serve
+ * the blocks of every sub-piece; a sub-piece that does not hash to its
+ * entry is skipped with a warning.  A payload shorter than the piece's
+ * unpadded size reads as zeros past its end, as the sealed piece does.
  *
  * The piece row and its blocks are written in one transaction, so they
  * appear together; it opens only once the file has been read, so the
@@ -25,25 +38,34 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
 #include "core/car.h"
 #include "core/carv2.h"
+#include "core/datasegment.h"
 #include "core/error.h"
+#include "core/fdio.h"
 
 #define LOG_TOPIC "sp"
 #include "core/log.h"
 
 #include "core/banned.h"
 
-/* Where the inner CARv1 starts in the file fd (0 for a CARv1). */
-static uint64_t data_offset(int fd, int version)
+/* Bytes hashed at a time when a sub-piece's CommP is checked. */
+#define SUB_CHUNK ((size_t)1 << 20)
+
+/* Where the inner CARv1 starts relative to the CAR at start of the file
+ * fd (0 for a CARv1). */
+static uint64_t data_offset(int fd, int version, uint64_t start)
 {
 	uint8_t h[CARV2_HEADER_LEN];
 	struct carv2_header hdr;
 
 	if (version != 2 ||
-	    pread(fd, h, sizeof(h), CARV2_PRAGMA_LEN) != (ssize_t)sizeof(h) ||
+	    fdio_pread(fd, h, sizeof(h), start + CARV2_PRAGMA_LEN) !=
+		    (ssize_t)sizeof(h) ||
 	    carv2_header_decode(&hdr, h) < 0)
 		return 0;
 	return hdr.data_offset;
@@ -68,36 +90,183 @@ static int place_add(struct buf *places, const struct car_block_info *bi,
 	return buf_add(places, at, sizeof(at));
 }
 
-/* Read the CAR at path: its blocks' places into places.  Fails only
- * when the file cannot be opened or memory runs out. */
-static int index_car(struct buf *places, size_t *count, const char *path)
+/* True when the byte at off is a zero (a zero-length section's varint)
+ * or past the end of the file. */
+static bool zero_at(int fd, uint64_t off)
+{
+	uint8_t b = 0;
+
+	return fdio_pread(fd, &b, 1, off) <= 1 && b == 0;
+}
+
+/*
+ * Read the CAR at [start, end) of the file fd (name: for messages): its
+ * blocks' places, as file offsets, into places.  Fails only when memory
+ * runs out.
+ */
+static int index_car_at(struct buf *places, size_t *count, int fd,
+			uint64_t start, uint64_t end, const char *name)
 {
 	struct car_reader *r = NULL;
 	struct car_block b;
-	uint64_t base;
-	int fd, rc;
+	uint64_t base, next;
+	size_t hlen;
+	int rc;
 
 	*count = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return efs_error_set_errno(EFS_EIO, errno, "sp: open %s", path);
-	if ((rc = car_reader_open_fd(&r, fd)) < 0) {
-		efs_log_info("piece %s is not a CAR (%s): not indexed", path,
+	if (lseek(fd, (off_t)start, SEEK_SET) < 0 ||
+	    (rc = car_reader_open_fd(&r, fd)) < 0) {
+		efs_log_info("%s is not a CAR (%s): not indexed", name,
 			     efs_error_msg());
 		rc = 0;
 		goto out;
 	}
-	base = data_offset(fd, car_reader_version(r));
+	base = start + data_offset(fd, car_reader_version(r), start);
+	car_reader_header_bytes(r, &hlen);
+	next = hlen;
 	while ((rc = car_reader_next(r, &b)) == 0) {
+		if (base + b.info.block_offset + b.info.block_len > end)
+			break;
 		if ((rc = place_add(places, &b.info, base)) < 0)
 			goto out;
+		next = b.info.block_offset + b.info.block_len;
 		(*count)++;
 	}
-	if (rc != EFS_ITEROVER)
-		efs_log_warn("piece %s: CAR breaks off after %zu blocks: %s",
-			     path, *count, efs_error_msg());
+	if (rc == 0)
+		efs_log_warn("%s: CAR runs past its piece after %zu blocks",
+			     name, *count);
+	else if (rc != EFS_ITEROVER &&
+		 !(rc == EFS_ECORRUPT && zero_at(fd, base + next)))
+		efs_log_warn("%s: CAR breaks off after %zu blocks: %s", name,
+			     *count, efs_error_msg());
 	rc = 0;
 out:
 	car_reader_free(r);
+	return rc;
+}
+
+/* The entries of the data segment index at the end of piece p's payload
+ * (file fd of size bytes); none when p is not an aggregate. */
+static int read_index(struct datasegment_entry **out, size_t *n, int fd,
+		      uint64_t size, const struct commp_piece *p)
+{
+	uint64_t at = datasegment_index_unpadded_offset(p->padded_size);
+	uint64_t len = datasegment_index_unpadded_size(p->padded_size);
+	uint8_t *tail;
+	ssize_t got = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (len == 0)
+		return 0;
+	if (!(tail = efs_calloc(1, (size_t)len)))
+		return efs_error_set(EFS_ENOMEM, "out of memory");
+	if (at < size)
+		got = fdio_pread(fd, tail, (size_t)(size - at < len ? size - at
+								    : len),
+				 at);
+	if (got < 0)
+		rc = efs_error_set_errno(EFS_EIO, errno, "sp: read piece");
+	else
+		rc = datasegment_index_parse(out, n, tail, (size_t)len,
+					     p->padded_size);
+	efs_free(tail);
+	return rc;
+}
+
+/* Whether the bytes of sub-piece e (zeros past the end of the file, of
+ * size bytes) hash to its commitment.  0 or a negative code. */
+static int sub_check(bool *ok, int fd, uint64_t size,
+		     const struct datasegment_entry *e, uint8_t *chunk)
+{
+	uint64_t start = e->offset / 128 * 127, len = e->size / 128 * 127;
+	struct commp_piece got;
+	struct commp *c;
+	int rc;
+
+	*ok = false;
+	if ((rc = commp_new(&c, 1)) < 0)
+		return rc;
+	for (uint64_t pos = 0; rc == 0 && pos < len;) {
+		size_t n = len - pos < SUB_CHUNK ? (size_t)(len - pos)
+						 : SUB_CHUNK;
+		ssize_t r = 0;
+
+		memset(chunk, 0, n);
+		if (start + pos < size)
+			r = fdio_pread(fd, chunk, n, start + pos);
+		if (r < 0)
+			rc = efs_error_set_errno(EFS_EIO, errno,
+						 "sp: read piece");
+		else
+			rc = commp_update(c, chunk, n);
+		pos += n;
+	}
+	if (rc == 0) {
+		commp_finish(&got, c);
+		*ok = got.padded_size == e->size &&
+		      !memcmp(got.root, e->comm, COMMP_NODE_SIZE);
+	}
+	commp_free(c);
+	return rc;
+}
+
+/* Index each sub-piece of an aggregate whose CommP checks out. */
+static int index_aggregate(struct buf *places, size_t *count, size_t *subs,
+			   int fd, uint64_t size, const char *path,
+			   const struct datasegment_entry *e, size_t n)
+{
+	uint8_t *chunk = efs_malloc(SUB_CHUNK);
+	int rc = chunk ? 0 : efs_error_set(EFS_ENOMEM, "out of memory");
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		uint64_t start = e[i].offset / 128 * 127;
+		char name[SP_PATH_MAX + 32];
+		size_t c;
+		bool ok;
+
+		if ((rc = sub_check(&ok, fd, size, &e[i], chunk)) < 0)
+			break;
+		snprintf(name, sizeof(name), "%s sub-piece %zu", path, i);
+		if (!ok) {
+			efs_log_warn("%s: bytes do not match its index entry:"
+				     " not indexed", name);
+			continue;
+		}
+		rc = index_car_at(places, &c, fd, start,
+				  start + e[i].size / 128 * 127, name);
+		*count += c;
+		(*subs)++;
+	}
+	efs_free(chunk);
+	return rc;
+}
+
+/* Read the piece p at path: an aggregate's sub-pieces, or one CAR. */
+static int index_piece(struct buf *places, size_t *count, size_t *subs,
+		       const char *path, const struct commp_piece *p)
+{
+	struct datasegment_entry *e = NULL;
+	struct stat stbuf;
+	size_t n = 0;
+	int fd, rc;
+
+	*count = 0;
+	*subs = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return efs_error_set_errno(EFS_EIO, errno, "sp: open %s", path);
+	if (fstat(fd, &stbuf) != 0)
+		rc = efs_error_set_errno(EFS_EIO, errno, "sp: stat %s", path);
+	else
+		rc = read_index(&e, &n, fd, (uint64_t)stbuf.st_size, p);
+	if (rc == 0 && n > 0)
+		rc = index_aggregate(places, count, subs, fd,
+				     (uint64_t)stbuf.st_size, path, e, n);
+	else if (rc == 0)
+		rc = index_car_at(places, count, fd, 0,
+				  (uint64_t)stbuf.st_size, path);
+	efs_free(e);
 	close(fd);
 	return rc;
 }
@@ -156,7 +325,7 @@ int sp_ingest(uint64_t *piece_id, struct sp *sp, struct db *db,
 	struct buf places = BUF_INIT(BUF_NOCAP);
 	struct sp_piece have;
 	struct cid v1;
-	size_t nblocks;
+	size_t nblocks, nsubs;
 	int rc;
 
 	if (sp_db_piece_find(&have, db, sp->d, sp->m->id, p->root,
@@ -173,7 +342,7 @@ int sp_ingest(uint64_t *piece_id, struct sp *sp, struct db *db,
 	if (rename(tmp_path, abs) != 0)
 		return efs_error_set_errno(EFS_EIO, errno, "sp: rename %s",
 					   tmp_path);
-	if ((rc = index_car(&places, &nblocks, abs)) < 0 ||
+	if ((rc = index_piece(&places, &nblocks, &nsubs, abs, p)) < 0 ||
 	    (rc = db_begin(db)) < 0)
 		goto out;
 	if ((rc = insert_piece(piece_id, db, sp, p, rel)) < 0 ||
@@ -182,8 +351,14 @@ int sp_ingest(uint64_t *piece_id, struct sp *sp, struct db *db,
 		db_rollback(db);
 		goto out;
 	}
-	efs_log_info("miner f0%llu: piece %s stored, %zu blocks indexed",
-		     (unsigned long long)sp->m->id, cs, nblocks);
+	if (nsubs)
+		efs_log_info("miner f0%llu: aggregate piece %s stored, %zu "
+			     "blocks of %zu sub-pieces indexed",
+			     (unsigned long long)sp->m->id, cs, nblocks, nsubs);
+	else
+		efs_log_info("miner f0%llu: piece %s stored, %zu blocks "
+			     "indexed", (unsigned long long)sp->m->id, cs,
+			     nblocks);
 out:
 	buf_release(&places);
 	return rc;

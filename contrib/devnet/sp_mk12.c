@@ -37,7 +37,7 @@
 #include <string.h>
 
 #include "contrib/devnet/chain.h"
-#include "contrib/devnet/http.h"
+#include "net/http.h"
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/filkey.h"
@@ -122,7 +122,7 @@ static void serve_ask(struct sp *sp, struct http_req *req)
 	sa->has_ask = true;
 	sa->ask.price = sp->m->price;
 	sa->ask.verified_price = sp->m->verified_price;
-	sa->ask.min_piece_size = sp->m->min_piece;
+	sa->ask.min_piece_size = devnet_min_piece(sp->d, sp->m);
 	sa->ask.max_piece_size = sp->m->max_piece;
 	sa->ask.miner = sp->m->addr;
 	sa->ask.timestamp = 0;
@@ -305,6 +305,7 @@ static bool fits_ask(struct sp *sp, const struct mk12_proposal *p)
 {
 	struct bigint size, gib, min, rem;
 	char a[BIGINT_STR_MAX], b[BIGINT_STR_MAX];
+	uint64_t min_piece = devnet_min_piece(sp->d, sp->m);
 
 	bigint_from_u64(&size, p->piece_size);
 	bigint_from_u64(&gib, 1ull << 30);
@@ -319,11 +320,10 @@ static bool fits_ask(struct sp *sp, const struct mk12_proposal *p)
 			     " %s < %s", a, b);
 		return false;
 	}
-	if (p->piece_size < sp->m->min_piece ||
-	    p->piece_size > sp->m->max_piece) {
+	if (p->piece_size < min_piece || p->piece_size > sp->m->max_piece) {
 		efs_log_info("piece size %llu outside the ask's %llu..%llu",
 			     (unsigned long long)p->piece_size,
-			     (unsigned long long)sp->m->min_piece,
+			     (unsigned long long)min_piece,
 			     (unsigned long long)sp->m->max_piece);
 		return false;
 	}

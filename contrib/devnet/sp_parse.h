@@ -3,11 +3,10 @@
  * simulated SPs' retrieval endpoints read, apart from the HTTP server so
  * a fuzz target can drive them alone (tests/fuzz/fuzz_sp_http.c):
  *
- *	Range          as Go's http.ServeContent reads it (net/http fs.go
- *	               parseRange), for /piece
  *	Accept         as go-trustless-utils ParseAccept, for /ipfs
  *	entity-bytes   as go-trustless-utils ParseByteRange
  *
+ * (Range, for /piece, is net/http_range.h, shared with the daemon.)
  * All functions are reentrant and write only into the caller's memory.
  */
 #ifndef EFS_DEVNET_SP_PARSE_H
@@ -19,30 +18,6 @@
 
 #define SP_MIME_CAR "application/vnd.ipld.car"
 #define SP_MIME_RAW "application/vnd.ipld.raw"
-
-/* A byte range of a body: start, length (> 0). */
-struct sp_range {
-	uint64_t start;
-	uint64_t len;
-};
-
-enum sp_range_result {
-	SP_RANGE_NONE,       /* no (usable) Range: the whole body */
-	SP_RANGE_ONE,        /* one range, in *out */
-	SP_RANGE_INVALID,    /* 416 "invalid range" */
-	SP_RANGE_NO_OVERLAP, /* 416 "invalid range: failed to overlap" */
-};
-
-/*
- * The Range header h (NULL: none) against a body of size bytes.  Go's
- * rules: "bytes=" then a comma-separated list of "a-b", "a-" or "-n";
- * elements starting past the end are dropped (all dropped: no overlap);
- * several ranges, or ranges adding up past the size, give SP_RANGE_NONE
- * here (the whole body: Go would send multipart/byteranges for the
- * former).
- */
-enum sp_range_result sp_parse_range(struct sp_range *out, const char *h,
-				    uint64_t size);
 
 /* A content type of the trustless gateway (go-trustless-utils
  * ContentType). */

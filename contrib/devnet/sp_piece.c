@@ -35,10 +35,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "contrib/devnet/http.h"
 #include "contrib/devnet/sp_parse.h"
 #include "core/alloc.h"
 #include "core/error.h"
+#include "net/http.h"
+#include "net/http_range.h"
 
 #include "core/banned.h"
 
@@ -177,18 +178,18 @@ static void add_headers(struct http_req *req, const char *etag,
 	http_resp_header(req, "Accept-Ranges", "bytes");
 }
 
-static void reply_416(struct http_req *req, enum sp_range_result rr,
+static void reply_416(struct http_req *req, enum http_range_result rr,
 		      uint64_t size)
 {
 	char cr[64];
 
-	if (rr == SP_RANGE_NO_OVERLAP) {
+	if (rr == HTTP_RANGE_NO_OVERLAP) {
 		snprintf(cr, sizeof(cr), "bytes */%" PRIu64, size);
 		http_resp_header(req, "Content-Range", cr);
 	}
 	http_resp_header(req, "X-Content-Type-Options", "nosniff");
 	http_reply_text(req, 416, "%s\n",
-			rr == SP_RANGE_NO_OVERLAP
+			rr == HTTP_RANGE_NO_OVERLAP
 				? "invalid range: failed to overlap"
 				: "invalid range");
 }
@@ -202,8 +203,8 @@ static void serve(struct sp *sp, struct http_req *req, const struct cid *id,
 	const char *ctype;
 	uint8_t head[512];
 	struct devnet_fault f;
-	enum sp_range_result rr;
-	struct sp_range r;
+	enum http_range_result rr;
+	struct http_range r;
 	ssize_t n;
 	int fd;
 
@@ -221,10 +222,10 @@ static void serve(struct sp *sp, struct http_req *req, const struct cid *id,
 		http_reply(req, 304, NULL, "", 0);
 		return;
 	}
-	rr = sp_parse_range(&r, http_req_header(req, "Range"), size);
+	rr = http_range_parse(&r, http_req_header(req, "Range"), size);
 	if (ir && strcmp(ir, etag) != 0)
-		rr = SP_RANGE_NONE;
-	if (rr == SP_RANGE_INVALID || rr == SP_RANGE_NO_OVERLAP) {
+		rr = HTTP_RANGE_NONE;
+	if (rr == HTTP_RANGE_INVALID || rr == HTTP_RANGE_NO_OVERLAP) {
 		close(fd);
 		reply_416(req, rr, size);
 		return;
@@ -232,7 +233,7 @@ static void serve(struct sp *sp, struct http_req *req, const struct cid *id,
 	ctype = sp_sniff(head, (size_t)n);
 	add_headers(req, etag, ctype, cs);
 	devnet_fault_get(sp->d, sp->m, &f);
-	if (rr == SP_RANGE_NONE) {
+	if (rr != HTTP_RANGE_ONE) {
 		send_body(req, 200, ctype, fd, 0, size, &f);
 		return;
 	}

@@ -43,7 +43,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include "contrib/devnet/http.h"
+#include "net/http.h"
 #include "core/alloc.h"
 #include "core/car.h"
 #include "core/commp.h"

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -160,6 +161,7 @@ int devnet_util_start(struct devnet_util_proc *out, const char *dir,
 		argv[n++] = *extra;
 	argv[n] = NULL;
 	snprintf(log, sizeof(log), "%s/../devnet.log", dir);
+	mkdir(dir, 0700);
 	out->pid = fork();
 	if (out->pid < 0)
 		return -1;

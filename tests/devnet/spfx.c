@@ -17,7 +17,7 @@
 #include <curl/curl.h>
 
 #include "contrib/devnet/chain.h"
-#include "contrib/devnet/http.h"
+#include "net/http.h"
 #include "core/alloc.h"
 #include "core/car.h"
 #include "core/error.h"

@@ -12,7 +12,9 @@
 # Filecoin golden vectors the C tests read (tests/data/filecoin/*.txt:
 # addresses, message CBOR, CIDs, signed messages) regenerated with
 # iso-filecoin and @zondax/filecoin-signing-tools (gen-filecoin-vectors.mjs),
-# which must reproduce them byte for byte.
+# which must reproduce them byte for byte; and the FRC-0058 aggregation
+# vectors (tests/data/datasegment/vectors.txt) regenerated with
+# data-segment (gen-datasegment-vectors.mjs).
 #
 # Inputs: an empty file, one byte, chunk size -1/0/+1, link-count
 # boundaries (small --chunk-size/--max-links keep them cheap), a mixed
@@ -277,6 +279,20 @@ filecoin_vectors()
 	done
 }
 
+# datasegment_vectors: the committed aggregation vectors are what
+# data-segment's Aggregate builder and Inclusion proofs make of the same
+# seeded sub-pieces.
+datasegment_vectors()
+{
+	node "$HERE/gen-datasegment-vectors.mjs" >"$T/datasegment.txt" \
+		2>"$T/ds.err" || {
+		fail "datasegment: generator failed: $(head -3 "$T/ds.err")"
+		return
+	}
+	cmp -s "$T/datasegment.txt" "$HERE/../data/datasegment/vectors.txt" && ok ||
+		fail "datasegment: data-segment disagrees with tests/data/datasegment/vectors.txt"
+}
+
 PROFILES=(
 	"--profile unixfs-v1-2025"
 	"--profile unixfs-v0-2015"
@@ -316,6 +332,7 @@ car "car shard [v1]" "--profile unixfs-v1-2025" "$T/shard"
 car "car shard [v0]" "--profile unixfs-v0-2015" "$T/shard"
 check_cars
 filecoin_vectors
+datasegment_vectors
 
 echo "interop: $checks checks passed, $failures failed ($(($(date +%s) - start)) s)"
 [ "$failures" -eq 0 ]

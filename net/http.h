@@ -1,8 +1,9 @@
 /*
- * http.h - a small HTTP server over libmicrohttpd for the devnet: one
- * handler per server, whole (size-capped) request bodies, and replies
- * from memory, from a file descriptor (zero-copy, for /piece) or from a
- * callback (streamed, for /ipfs CARs).
+ * http.h - a small HTTP server over libmicrohttpd, shared by the daemon
+ * (its API and the deal transfer URLs) and the devnet: one handler per
+ * server, whole (size-capped) request bodies, and replies from memory,
+ * from a file descriptor (zero-copy, for /piece) or from a callback
+ * (streamed, for CARs).
  *
  * Each connection has its own thread (MHD_USE_THREAD_PER_CONNECTION), so
  * a handler may block: sleep for a "slow" fault, wait on the chain clock.
@@ -23,8 +24,8 @@
  * A struct http_req is valid only during the handler call and is owned
  * by the connection's thread.
  */
-#ifndef EFS_DEVNET_HTTP_H
-#define EFS_DEVNET_HTTP_H
+#ifndef EFS_NET_HTTP_H
+#define EFS_NET_HTTP_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -86,8 +87,11 @@ const char *http_req_peer(const struct http_req *r);
 /* ---- the reply: exactly one of http_reply*, http_drop ---- */
 
 /*
- * Add a header to the reply that follows (call before it).  Returns 0 or
- * EFS_ENOMEM.  Content-Type is set by the reply calls.
+ * Add a header to the reply that follows (call before it).  Returns 0,
+ * EFS_ETOOBIG (more than 16 headers) or EFS_ENOMEM.  Content-Type is set
+ * by the reply calls.  HEAD requests get the headers (Content-Length
+ * included) of the same reply and no body; a stream's callback is then
+ * never called.
  */
 int http_resp_header(struct http_req *r, const char *name, const char *value);
 

@@ -1,5 +1,5 @@
 /*
- * http.c - the devnet's HTTP server plumbing over libmicrohttpd.
+ * http.c - the HTTP server plumbing over libmicrohttpd (daemon and devnet).
  *
  * libmicrohttpd calls the access handler several times per request: once
  * when the headers are in (we allocate the struct http_req), once per
@@ -13,7 +13,7 @@
  * http_resp_header.  Threads: one per connection
  * (MHD_USE_THREAD_PER_CONNECTION), so handlers may block.
  */
-#include "contrib/devnet/http.h"
+#include "net/http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
