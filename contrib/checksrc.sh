@@ -76,6 +76,19 @@ check_symbols()
 		esac
 		module=${stem%%_*}
 		dir=$(source_dir "$stem") || dir=
+		# A part of a module with a two-word name (mk12_client_msg.c
+		# of mk12_client) may export what that module's header declares.
+		parent=${stem%_*}
+		if [ "$parent" != "$module" ] && [ "$parent" != "$stem" ] &&
+		   [ -n "$dir" ]; then
+			case $sym in
+			"$parent"_*)
+				if grep -qsw -- "$sym" "$dir/$parent.h" \
+				   "$dir/${parent}_i.h"; then
+					continue
+				fi ;;
+			esac
+		fi
 		if [ "$module" != "$stem" ] && [ -n "$dir" ]; then
 			folder_i="$dir/$(basename "$dir")_i.h"
 			case $sym in

@@ -95,14 +95,14 @@ static const char *const state_names[] = {
 
 #define NSTATES (sizeof(state_names) / sizeof(state_names[0]))
 
-const char *deal_state_name(enum deal_state s)
+const char *deals_state_name(enum deal_state s)
 {
 	if ((unsigned)s < NSTATES && state_names[s])
 		return state_names[s];
 	return "unknown";
 }
 
-bool deal_state_parse(enum deal_state *out, const char *name)
+bool deals_state_parse(enum deal_state *out, const char *name)
 {
 	for (size_t i = 0; i < NSTATES; i++) {
 		if (state_names[i] && strcmp(state_names[i], name) == 0) {
@@ -113,7 +113,7 @@ bool deal_state_parse(enum deal_state *out, const char *name)
 	return false;
 }
 
-void deal_release(struct deal *d)
+void deals_release(struct deal *d)
 {
 	if (!d)
 		return;
@@ -123,7 +123,7 @@ void deal_release(struct deal *d)
 	memset(d, 0, sizeof(*d));
 }
 
-void deal_uuid_format(char *out, const uint8_t uuid[DEAL_UUID_LEN])
+void deals_uuid_format(char *out, const uint8_t uuid[DEAL_UUID_LEN])
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t o = 0;
@@ -137,7 +137,7 @@ void deal_uuid_format(char *out, const uint8_t uuid[DEAL_UUID_LEN])
 	out[o] = 0;
 }
 
-int deal_uuid_parse(uint8_t out[DEAL_UUID_LEN], const char *s)
+int deals_uuid_parse(uint8_t out[DEAL_UUID_LEN], const char *s)
 {
 	size_t n = 0;
 
@@ -479,7 +479,7 @@ static int select_rows(struct deals *ds, sqlite3_stmt *st, struct deal *one,
 		}
 		if ((cbrc = row_read(&d, st)) == 0)
 			cbrc = cb(&d, cls);
-		deal_release(&d);
+		deals_release(&d);
 		if (cbrc != 0)
 			break;
 	}
@@ -523,7 +523,7 @@ int deals_find(struct deal *out, struct deals *ds, const char *key)
 			     " ORDER BY id DESC LIMIT 1");
 		if (rc == 0)
 			sqlite3_bind_int64(st, 1, n);
-	} else if (deal_uuid_parse(uuid, key) == 0) {
+	} else if (deals_uuid_parse(uuid, key) == 0) {
 		rc = db_stmt(&st, ds->db, "SELECT " COLUMNS
 			     " FROM dealer_deals WHERE uuid = ?");
 		if (rc == 0)

@@ -60,10 +60,10 @@ enum deal_state {
 };
 
 /* "proposing", "accepted", ...; "unknown" for other values. */
-const char *deal_state_name(enum deal_state s);
+const char *deals_state_name(enum deal_state s);
 
 /* Parse a name back; false when it is not one. */
-bool deal_state_parse(enum deal_state *out, const char *name);
+bool deals_state_parse(enum deal_state *out, const char *name);
 
 static inline bool deal_state_live(enum deal_state s)
 {
@@ -98,12 +98,12 @@ struct deal {
 };
 
 /* Free what d owns (proposal, chain_json, reason) and zero it. */
-void deal_release(struct deal *d);
+void deals_release(struct deal *d);
 
 /* UUID text form of d->uuid into out[DEAL_UUID_STR]. */
-void deal_uuid_format(char *out, const uint8_t uuid[DEAL_UUID_LEN]);
+void deals_uuid_format(char *out, const uint8_t uuid[DEAL_UUID_LEN]);
 /* Parse the text form.  0 or EFS_EINVAL. */
-int deal_uuid_parse(uint8_t out[DEAL_UUID_LEN], const char *s);
+int deals_uuid_parse(uint8_t out[DEAL_UUID_LEN], const char *s);
 
 struct deals;
 

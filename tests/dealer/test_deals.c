@@ -112,7 +112,7 @@ static void test_deals__lifecycle(void)
 	CU_ASSERT_EQUAL(got.proposal.len, 3);
 	CU_ASSERT_EQUAL(got.state, DEAL_PROPOSING);
 	CU_ASSERT_EQUAL(got.deal_id, -1);
-	deal_release(&got);
+	deals_release(&got);
 
 	CU_ASSERT_EQUAL(deals_set_state(ds, d.id, DEAL_ACCEPTED, NULL, 1020,
 					1011), 0);
@@ -138,17 +138,17 @@ static void test_deals__lifecycle(void)
 	CU_ASSERT_EQUAL(got.id, d.id);
 	CU_ASSERT_EQUAL(got.sector_start, 150);
 	CU_ASSERT_STRING_EQUAL(got.chain_json, "{\"State\":{}}");
-	deal_release(&got);
-	deal_uuid_format(uuid, d.uuid);
+	deals_release(&got);
+	deals_uuid_format(uuid, d.uuid);
 	CU_ASSERT_STRING_EQUAL(uuid, "a1a1a1a1-a1a1-a1a1-a1a1-a1a1a1a1a1a1");
 	CU_ASSERT_EQUAL(deals_find(&got, ds, uuid), 0);
-	deal_release(&got);
+	deals_release(&got);
 	CU_ASSERT_EQUAL(deals_find(&got, ds, cid_tostr(key, &d.proposal_cid)),
 			0);
-	deal_release(&got);
+	deals_release(&got);
 	CU_ASSERT_EQUAL(deals_find(&got, ds, cid_tostr(key, &d.signed_cid)),
 			0);
-	deal_release(&got);
+	deals_release(&got);
 	CU_ASSERT_EQUAL(deals_find(&got, ds, "43"), EFS_ENOTFOUND);
 	CU_ASSERT_EQUAL(deals_find(&got, ds, "what"), EFS_EINVAL);
 
@@ -163,7 +163,7 @@ static void test_deals__lifecycle(void)
 	CU_ASSERT(has);
 	CU_ASSERT_EQUAL(deals_miner_has(&has, ds, 8, &d.miner, 0), 0);
 	CU_ASSERT_FALSE(has);
-	deal_release(&d);
+	deals_release(&d);
 
 	/* a rejected deal keeps its miner out only for a while */
 	make(&d, 7, 0xb2, "f01001", DEAL_PROPOSING, 5000);
@@ -174,7 +174,7 @@ static void test_deals__lifecycle(void)
 	CU_ASSERT(has);
 	CU_ASSERT_EQUAL(deals_miner_has(&has, ds, 7, &d.miner, 1600), 0);
 	CU_ASSERT_FALSE(has);
-	deal_release(&d);
+	deals_release(&d);
 
 	s.n = 0;
 	CU_ASSERT_EQUAL(deals_foreach(ds, 7, false, count_cb, &s), 0);
@@ -198,7 +198,7 @@ static void test_deals__lifecycle(void)
 	CU_ASSERT_EQUAL(deals_get(&got, ds, 1), 0);
 	CU_ASSERT_EQUAL(got.attempts, 1);
 	CU_ASSERT_STRING_EQUAL(got.reason, "sp down");
-	deal_release(&got);
+	deals_release(&got);
 	deals_close(ds);
 }
 
@@ -219,18 +219,18 @@ static void test_deals__uuid(void)
 	uint8_t u[DEAL_UUID_LEN];
 	char s[DEAL_UUID_STR];
 
-	CU_ASSERT_EQUAL(deal_uuid_parse(u,
+	CU_ASSERT_EQUAL(deals_uuid_parse(u,
 		"0123ABCD-4567-89ab-cdef-0123456789ab"), 0);
-	deal_uuid_format(s, u);
+	deals_uuid_format(s, u);
 	CU_ASSERT_STRING_EQUAL(s, "0123abcd-4567-89ab-cdef-0123456789ab");
-	CU_ASSERT_EQUAL(deal_uuid_parse(u, "0123abcd456789abcdef0123456789ab"),
+	CU_ASSERT_EQUAL(deals_uuid_parse(u, "0123abcd456789abcdef0123456789ab"),
 			0);
-	CU_ASSERT_EQUAL(deal_uuid_parse(u, "0123abcd-4567"), EFS_EINVAL);
-	CU_ASSERT_EQUAL(deal_uuid_parse(u,
+	CU_ASSERT_EQUAL(deals_uuid_parse(u, "0123abcd-4567"), EFS_EINVAL);
+	CU_ASSERT_EQUAL(deals_uuid_parse(u,
 		"0123abcd-4567-89ab-cdef-0123456789abcd"), EFS_EINVAL);
-	CU_ASSERT_EQUAL(deal_uuid_parse(u,
+	CU_ASSERT_EQUAL(deals_uuid_parse(u,
 		"0123abcg-4567-89ab-cdef-0123456789ab"), EFS_EINVAL);
-	CU_ASSERT_EQUAL(deal_uuid_parse(u,
+	CU_ASSERT_EQUAL(deals_uuid_parse(u,
 		"0123abc-d4567-89ab-cdef-0123456789ab"), EFS_EINVAL);
 }
 
