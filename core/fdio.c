@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -72,6 +73,22 @@ ssize_t fdio_read(int fd, void *p, size_t n)
 ssize_t fdio_pread(int fd, void *p, size_t n, uint64_t off)
 {
 	return read_at(fd, p, n, (int64_t)off);
+}
+
+int fdio_random(void *p, size_t n)
+{
+	uint8_t *b = p;
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t r = getrandom(b + done, n - done, 0);
+
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (r > 0)
+			done += (size_t)r;
+	}
+	return 0;
 }
 
 int fdio_read_file(struct buf *out, const char *path)

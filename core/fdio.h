@@ -24,6 +24,12 @@ int fdio_pwrite(int fd, const void *p, size_t n, uint64_t off);
 ssize_t fdio_read(int fd, void *p, size_t n);
 ssize_t fdio_pread(int fd, void *p, size_t n, uint64_t off);
 
+/*
+ * Fill p with n bytes from the kernel's CSPRNG (getrandom(2), which may
+ * return fewer bytes or EINTR).  0 or -1 with errno set.
+ */
+int fdio_random(void *p, size_t n);
+
 struct buf;
 
 /*

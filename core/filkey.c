@@ -22,7 +22,6 @@
 #include <stdalign.h>
 #include <stdbool.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <blake2.h>
 #include <secp256k1.h>
@@ -30,6 +29,7 @@
 #include <secp256k1_recovery.h>
 
 #include "core/error.h"
+#include "core/fdio.h"
 
 #include "core/banned.h"
 
@@ -47,31 +47,12 @@ static void ignore_illegal(const char *msg, void *data)
 	(void)data;
 }
 
-/* Fill out with n bytes from the kernel's CSPRNG; 0 or -errno. */
-static int random_bytes(uint8_t *out, size_t n)
-{
-	size_t done = 0;
-	ssize_t r;
-
-	while (done < n) {
-		r = getrandom(out + done, n - done, 0);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		done += (size_t)r;
-	}
-	return 0;
-}
-
 static void ctx_init(void)
 {
 	size_t need = secp256k1_context_preallocated_size(
 		SECP256K1_CONTEXT_NONE);
 	secp256k1_context *c;
 	uint8_t seed[32];
-	int rc;
 
 	if (need > sizeof(ctx_mem)) {
 		ctx_errno = ENOMEM;
@@ -80,8 +61,8 @@ static void ctx_init(void)
 	c = secp256k1_context_preallocated_create(ctx_mem,
 						  SECP256K1_CONTEXT_NONE);
 	secp256k1_context_set_illegal_callback(c, ignore_illegal, NULL);
-	if ((rc = random_bytes(seed, sizeof(seed))) < 0) {
-		ctx_errno = -rc;
+	if (fdio_random(seed, sizeof(seed)) < 0) {
+		ctx_errno = errno;
 		return;
 	}
 	if (!secp256k1_context_randomize(c, seed))
@@ -135,8 +116,8 @@ int filkey_generate(struct filkey *out)
 	/* A draw is invalid with probability about 2^-128: the loop is for
 	 * correctness, not expected to turn twice. */
 	do {
-		if ((rc = random_bytes(priv, sizeof(priv))) < 0) {
-			rc = efs_error_set_errno(EFS_EIO, -rc, "key: "
+		if (fdio_random(priv, sizeof(priv)) < 0) {
+			rc = efs_error_set_errno(EFS_EIO, errno, "key: "
 						 "getrandom");
 			break;
 		}

@@ -13,10 +13,10 @@
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/fdio.h"
 #include "core/mbase.h"
 #include "core/mhash.h"
 #include "core/mk12_i.h"
@@ -379,14 +379,8 @@ int mk12_ask_response_decode(struct mk12_ask_response *out, const uint8_t *data,
 
 int mk12_uuid_generate(uint8_t out[MK12_UUID_LEN])
 {
-	ssize_t n;
-
-	do
-		n = getrandom(out, MK12_UUID_LEN, 0);
-	while (n < 0 && errno == EINTR);
-	if (n != MK12_UUID_LEN)
-		return efs_error_set_errno(EFS_EIO, n < 0 ? errno : EIO,
-					   "mk12: getrandom");
+	if (fdio_random(out, MK12_UUID_LEN) < 0)
+		return efs_error_set_errno(EFS_EIO, errno, "mk12: getrandom");
 	out[6] = (uint8_t)((out[6] & 0x0f) | 0x40);  /* version 4 */
 	out[8] = (uint8_t)((out[8] & 0x3f) | 0x80);  /* RFC 4122 variant */
 	return 0;

@@ -123,41 +123,15 @@ void deals_release(struct deal *d)
 	memset(d, 0, sizeof(*d));
 }
 
-void deals_uuid_format(char *out, const uint8_t uuid[DEAL_UUID_LEN])
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-
-	for (size_t i = 0; i < DEAL_UUID_LEN; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[o++] = '-';
-		out[o++] = hex[uuid[i] >> 4];
-		out[o++] = hex[uuid[i] & 15];
-	}
-	out[o] = 0;
-}
-
 int deals_uuid_parse(uint8_t out[DEAL_UUID_LEN], const char *s)
 {
-	size_t n = 0;
+	size_t len = strlen(s);
 
-	for (size_t i = 0; s[i]; i++) {
-		int hi, lo;
-
-		if (s[i] == '-' && (i == 8 || i == 13 || i == 18 || i == 23))
-			continue;
-		if (n == DEAL_UUID_LEN ||
-		    (hi = mbase_hex_value((unsigned char)s[i])) < 0 ||
-		    !s[i + 1] ||
-		    (lo = mbase_hex_value((unsigned char)s[i + 1])) < 0)
-			return efs_error_set(EFS_EINVAL,
-					     "deal: '%s' is not a UUID", s);
-		out[n++] = (uint8_t)(hi << 4 | lo);
-		i++;
-	}
-	if (n != DEAL_UUID_LEN)
-		return efs_error_set(EFS_EINVAL, "deal: '%s' is not a UUID", s);
-	return 0;
+	if ((len == 2 * DEAL_UUID_LEN &&
+	     mbase_hex_decode(out, DEAL_UUID_LEN, s, len) == DEAL_UUID_LEN) ||
+	    (len != 2 * DEAL_UUID_LEN && mk12_uuid_parse(out, s, len) == 0))
+		return 0;
+	return efs_error_set(EFS_EINVAL, "deal: '%s' is not a UUID", s);
 }
 
 static int open_db(struct deals **out, const char *db_path, bool ro)

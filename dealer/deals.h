@@ -40,10 +40,10 @@
 #include "core/buf.h"
 #include "core/cid.h"
 #include "core/filaddr.h"
+#include "core/mk12.h"
 
-#define DEAL_UUID_LEN 16
-/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" and a NUL. */
-#define DEAL_UUID_STR 37
+/* Deal UUIDs are mk12's (core/mk12.h: mk12_uuid_generate, _format). */
+#define DEAL_UUID_LEN MK12_UUID_LEN
 
 enum deal_state {
 	DEAL_PROPOSING = 0,
@@ -100,9 +100,8 @@ struct deal {
 /* Free what d owns (proposal, chain_json, reason) and zero it. */
 void deals_release(struct deal *d);
 
-/* UUID text form of d->uuid into out[DEAL_UUID_STR]. */
-void deals_uuid_format(char *out, const uint8_t uuid[DEAL_UUID_LEN]);
-/* Parse the text form.  0 or EFS_EINVAL. */
+/* Parse a UUID as users type it: the canonical 36-character form or
+ * its 32 hex digits without hyphens.  0 or EFS_EINVAL. */
 int deals_uuid_parse(uint8_t out[DEAL_UUID_LEN], const char *s);
 
 struct deals;

@@ -24,13 +24,14 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include <openssl/evp.h>
 
 #include "core/alloc.h"
 #include "core/db.h"
+#include "core/fdio.h"
+#include "core/mk12.h"
 #include "core/error.h"
 #include "core/mbase.h"
 
@@ -114,7 +115,6 @@ int transfer_token_new(char out[TRANSFER_TOKEN_MAX], struct transfer *t,
 	uint8_t raw[TRANSFER_TOKEN_BYTES], hash[TRANSFER_HASH_LEN];
 	int64_t now = transfer_now();
 	sqlite3_stmt *st;
-	size_t got = 0;
 	int rc;
 
 	out[0] = '\0';
@@ -124,15 +124,9 @@ int transfer_token_new(char out[TRANSFER_TOKEN_MAX], struct transfer *t,
 				     (long long)expires);
 	if (!miner || !*miner || strlen(miner) > TRANSFER_MINER_MAX)
 		return efs_error_set(EFS_EINVAL, "transfer: bad miner address");
-	while (got < sizeof(raw)) {
-		ssize_t n = getrandom(raw + got, sizeof(raw) - got, 0);
-
-		if (n < 0 && errno != EINTR)
-			return efs_error_set_errno(EFS_EIO, errno,
-						   "transfer: getrandom");
-		if (n > 0)
-			got += (size_t)n;
-	}
+	if (fdio_random(raw, sizeof(raw)) < 0)
+		return efs_error_set_errno(EFS_EIO, errno,
+					   "transfer: getrandom");
 	if (mbase_base64url_encode(out, TRANSFER_TOKEN_MAX, raw,
 				   sizeof(raw)) != TRANSFER_TOKEN_LEN)
 		return efs_error_set(EFS_ERROR, "transfer: cannot encode token");
@@ -183,28 +177,14 @@ int transfer_url(struct buf *out, const char *base_url, const char *token)
 	return buf_adds(out, token);
 }
 
-void transfer_uuid_str(char out[TRANSFER_UUID_STR], const uint8_t uuid[16])
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t n = 0;
-
-	for (size_t i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[n++] = '-';
-		out[n++] = hex[uuid[i] >> 4];
-		out[n++] = hex[uuid[i] & 15];
-	}
-	out[n] = '\0';
-}
-
 int transfer_url_bearer(struct buf *url_out, struct buf *auth_out,
 			const char *base_url, const uint8_t uuid[16],
 			const char *token)
 {
-	char u[TRANSFER_UUID_STR];
+	char u[MK12_UUID_STR_MAX];
 	int rc;
 
-	transfer_uuid_str(u, uuid);
+	mk12_uuid_format(u, uuid);
 	if ((rc = url_base(url_out, base_url)) < 0 ||
 	    (rc = buf_adds(url_out, u)) < 0 ||
 	    (rc = buf_adds(auth_out, "Bearer ")) < 0)

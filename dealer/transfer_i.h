@@ -20,8 +20,6 @@ struct db;
 #define TRANSFER_HASH_LEN 32
 /* Longest miner address kept. */
 #define TRANSFER_MINER_MAX 64
-/* A UUID as 8-4-4-4-12 hex, with its NUL. */
-#define TRANSFER_UUID_STR 37
 
 struct transfer {
 	pthread_mutex_t lock;        /* guards db */
@@ -42,9 +40,6 @@ int64_t transfer_now(void);
 
 /* SHA-256 of the token's text.  0 or EFS_ERROR. */
 int transfer_hash(uint8_t out[TRANSFER_HASH_LEN], const char *token);
-
-/* The lower-case 8-4-4-4-12 form of uuid. */
-void transfer_uuid_str(char out[TRANSFER_UUID_STR], const uint8_t uuid[16]);
 
 /*
  * The live (known, not expired, not revoked) token whose hash is hash,

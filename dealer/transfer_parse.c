@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "core/error.h"
+#include "core/mk12.h"
 
 #include "core/banned.h"
 
@@ -32,40 +33,6 @@ static bool take_token(char out[TRANSFER_TOKEN_MAX], const char *s, size_t n)
 	memcpy(out, s, n);
 	out[n] = '\0';
 	return true;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* s is exactly an 8-4-4-4-12 hex UUID. */
-static bool take_uuid(uint8_t out[16], const char *s)
-{
-	size_t k = 0;
-
-	if (strlen(s) != TRANSFER_UUID_STR - 1)
-		return false;
-	for (size_t i = 0; i < TRANSFER_UUID_STR - 1;) {
-		int hi, lo;
-
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i++] != '-')
-				return false;
-			continue;
-		}
-		if ((hi = hexval(s[i])) < 0 || (lo = hexval(s[i + 1])) < 0)
-			return false;
-		out[k++] = (uint8_t)(hi << 4 | lo);
-		i += 2;
-	}
-	return k == 16;
 }
 
 /* "Bearer <token>" (scheme in any case, blanks around the token). */
@@ -97,7 +64,8 @@ int transfer_parse_target(char token[TRANSFER_TOKEN_MAX], uint8_t uuid[16],
 	if (!path || strncmp(path, TRANSFER_PATH_PREFIX, plen) != 0)
 		goto notfound;
 	s = path + plen;
-	if (take_uuid(uuid, s)) {
+	if (strlen(s) == MK12_UUID_STR_MAX - 1 &&
+	    mk12_uuid_parse(uuid, s, strlen(s)) == 0) {
 		if (!take_bearer(token, authz))
 			goto notfound;
 		*has_uuid = true;

@@ -32,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +39,7 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/fdio.h"
 #include "core/log.h"
 #include "core/mbase.h"
 
@@ -99,18 +99,9 @@ static const char *const schema[] = {
 
 static int random_bytes(uint8_t *out, size_t n)
 {
-	size_t done = 0;
-
-	while (done < n) {
-		ssize_t r = getrandom(out + done, n - done, 0);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return efs_error_set_errno(EFS_EIO, errno,
-						   "devnet: getrandom");
-		done += (size_t)r;
-	}
+	if (fdio_random(out, n) < 0)
+		return efs_error_set_errno(EFS_EIO, errno,
+					   "devnet: getrandom");
 	return 0;
 }
 

@@ -140,7 +140,24 @@ static void test_fdio__read_file(void)
 	buf_release(&b);
 }
 
+/* Random bytes: all of a large request filled, two draws differ. */
+static void test_fdio__random(void)
+{
+	static uint8_t a[100000], b[100000];
+	size_t zeros = 0;
+
+	CU_ASSERT_EQUAL(fdio_random(a, sizeof(a)), 0);
+	CU_ASSERT_EQUAL(fdio_random(b, sizeof(b)), 0);
+	CU_ASSERT(memcmp(a, b, sizeof(a)) != 0);
+	for (size_t i = 0; i < sizeof(a); i++)
+		zeros += a[i] == 0;
+	/* about 390 expected; a short fill would leave many more */
+	CU_ASSERT(zeros < 1000);
+	CU_ASSERT_EQUAL(fdio_random(a, 0), 0);
+}
+
 static CU_TestInfo fdio_tests[] = {
+	{ "random", test_fdio__random },
 	{ "read_file", test_fdio__read_file },
 	{ "file", test_fdio__file },
 	{ "pipe", test_fdio__pipe },

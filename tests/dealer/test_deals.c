@@ -91,7 +91,7 @@ static void test_deals__lifecycle(void)
 {
 	struct deals *ds;
 	struct deal d, got;
-	char uuid[DEAL_UUID_STR], key[CID_STR_MAX];
+	char uuid[MK12_UUID_STR_MAX], key[CID_STR_MAX];
 	struct seen s = { 0 };
 	unsigned counting, active;
 	bool has;
@@ -139,7 +139,7 @@ static void test_deals__lifecycle(void)
 	CU_ASSERT_EQUAL(got.sector_start, 150);
 	CU_ASSERT_STRING_EQUAL(got.chain_json, "{\"State\":{}}");
 	deals_release(&got);
-	deals_uuid_format(uuid, d.uuid);
+	mk12_uuid_format(uuid, d.uuid);
 	CU_ASSERT_STRING_EQUAL(uuid, "a1a1a1a1-a1a1-a1a1-a1a1-a1a1a1a1a1a1");
 	CU_ASSERT_EQUAL(deals_find(&got, ds, uuid), 0);
 	deals_release(&got);
@@ -217,11 +217,11 @@ static void test_deals__ro_fresh(void)
 static void test_deals__uuid(void)
 {
 	uint8_t u[DEAL_UUID_LEN];
-	char s[DEAL_UUID_STR];
+	char s[MK12_UUID_STR_MAX];
 
 	CU_ASSERT_EQUAL(deals_uuid_parse(u,
 		"0123ABCD-4567-89ab-cdef-0123456789ab"), 0);
-	deals_uuid_format(s, u);
+	mk12_uuid_format(s, u);
 	CU_ASSERT_STRING_EQUAL(s, "0123abcd-4567-89ab-cdef-0123456789ab");
 	CU_ASSERT_EQUAL(deals_uuid_parse(u, "0123abcd456789abcdef0123456789ab"),
 			0);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mk12.h"
 #include "dealer/transfer_i.h"
 
 #define TEXT_MAX 4096
@@ -37,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    strspn(token, b64url) != TRANSFER_TOKEN_LEN)
 		abort();
 	if (has_uuid && (!authz || strlen(text) !=
-			 strlen(TRANSFER_PATH_PREFIX) + TRANSFER_UUID_STR - 1))
+			 strlen(TRANSFER_PATH_PREFIX) + MK12_UUID_STR_MAX - 1))
 		abort();
 	if (!has_uuid && strcmp(text + strlen(TRANSFER_PATH_PREFIX), token))
 		abort();
