@@ -18,6 +18,7 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/fdio.h"
+#include "dealer/lotus.h"
 
 #include "core/banned.h"
 
@@ -184,6 +185,29 @@ static int get_addrs(struct filaddr **out, size_t *n, json_t *v,
 	return 0;
 }
 
+/* FULLNODE_API_INFO, "TOKEN:/ip4/HOST/tcp/PORT/http": read as Lotus
+ * clients read it (dealer/lotus.h), kept as the URL and token. */
+static int get_api_info(struct dealer_config *c, json_t *v)
+{
+	struct lotus *l;
+	int rc;
+
+	if (!json_string_value(v))
+		return bad("network.api_info", "must be a string");
+	if ((rc = lotus_open_info(&l, json_string_value(v))) < 0)
+		return rc == EFS_ENOMEM ? rc :
+					  bad("network.api_info",
+					      efs_error_msg());
+	efs_free(c->lotus_url);
+	efs_free(c->lotus_token);
+	c->lotus_token = NULL;
+	if (!(c->lotus_url = efs_strdup(lotus_url(l))) ||
+	    (lotus_token(l) && !(c->lotus_token = efs_strdup(lotus_token(l)))))
+		rc = EFS_ENOMEM;
+	lotus_close(l);
+	return rc;
+}
+
 /* ---- sections ---- */
 
 static int network_key(struct dealer_config *c, const char *k, json_t *v)
@@ -192,28 +216,8 @@ static int network_key(struct dealer_config *c, const char *k, json_t *v)
 		return get_string(&c->lotus_url, v, "network.lotus");
 	if (strcmp(k, "token") == 0)
 		return get_string(&c->lotus_token, v, "network.token");
-	if (strcmp(k, "api_info") == 0) {
-		/* FULLNODE_API_INFO: TOKEN:/ip4/HOST/tcp/PORT/http */
-		const char *s = json_string_value(v), *ma;
-		char host[64];
-		unsigned port;
-		struct buf url = BUF_INIT(512);
-		int rc;
-
-		if (!s || !(ma = strchr(s, ':')) ||
-		    sscanf(ma + 1, "/ip4/%63[0-9.]/tcp/%u", host, &port) != 2)
-			return bad("network.api_info",
-				   "must be TOKEN:/ip4/HOST/tcp/PORT/http");
-		if ((rc = buf_printf(&url, "http://%s:%u/rpc/v1%c", host,
-				     port, '\0')) < 0)
-			return rc;
-		efs_free(c->lotus_url);
-		c->lotus_url = (char *)url.ptr;
-		efs_free(c->lotus_token);
-		if (!(c->lotus_token = efs_strndup(s, (size_t)(ma - s))))
-			return EFS_ENOMEM;
-		return 0;
-	}
+	if (strcmp(k, "api_info") == 0)
+		return get_api_info(c, v);
 	if (strcmp(k, "miners") == 0)
 		return get_addrs(&c->miners, &c->nminers, v, "network.miners");
 	return EFS_ENOTFOUND;

@@ -93,37 +93,34 @@ static int find_program(char *out)
 			     "config.json)", DEVNET_PROGRAM);
 }
 
-/* Read <dir>/api and <dir>/token into ln->url and ln->token. */
+/*
+ * Read <dir>/token and <dir>/api (its multiaddr) into ln->token and
+ * ln->url, the URL as Lotus clients make it of FULLNODE_API_INFO.
+ */
 static int read_files(struct localnet *ln)
 {
-	struct buf api = BUF_INIT(8192), tok = BUF_INIT(sizeof(ln->token));
+	struct buf info = BUF_INIT(sizeof(ln->token) + 1024);
 	char path[sizeof(ln->dir) + 16];
-	const char *tcp;
-	unsigned long port;
+	struct lotus *l = NULL;
 	int rc;
 
-	snprintf(path, sizeof(path), "%s/api", ln->dir);
-	if ((rc = fdio_read_file(&api, path)) < 0)
-		goto out;
 	snprintf(path, sizeof(path), "%s/token", ln->dir);
-	if ((rc = fdio_read_file(&tok, path)) < 0)
+	if ((rc = fdio_read_file(&info, path)) < 0)
 		goto out;
-	if (!(tcp = strstr((const char *)api.ptr, "/tcp/")) ||
-	    (port = strtoul(tcp + 5, NULL, 10)) == 0 || port > 65535) {
-		rc = efs_error_set(EFS_ECORRUPT, "%s/api: no /tcp/PORT",
-				   ln->dir);
+	while (info.len && (info.ptr[info.len - 1] == '\n' ||
+			    info.ptr[info.len - 1] == '\r'))
+		info.len--;
+	snprintf(path, sizeof(path), "%s/api", ln->dir);
+	if ((rc = buf_addch(&info, ':')) < 0 ||
+	    (rc = fdio_read_file(&info, path)) < 0 ||
+	    (rc = lotus_open_info(&l, (const char *)info.ptr)) < 0)
 		goto out;
-	}
-	snprintf(ln->url, sizeof(ln->url), "http://127.0.0.1:%lu/rpc/v1",
-		 port);
-	while (tok.len && (tok.ptr[tok.len - 1] == '\n' ||
-			   tok.ptr[tok.len - 1] == '\r'))
-		tok.len--;
-	snprintf(ln->token, sizeof(ln->token), "%.*s", (int)tok.len,
-		 (const char *)tok.ptr);
+	snprintf(ln->url, sizeof(ln->url), "%s", lotus_url(l));
+	snprintf(ln->token, sizeof(ln->token), "%s",
+		 lotus_token(l) ? lotus_token(l) : "");
 out:
-	buf_release(&api);
-	buf_release(&tok);
+	lotus_close(l);
+	buf_release(&info);
 	return rc;
 }
 

@@ -28,6 +28,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/multiaddr.h"
 #include "dealer/lotus_decode.h"
 #include "net/httpc.h"
 
@@ -48,6 +49,9 @@ struct lotus_batch {
 	size_t n, cap;
 	size_t nrun;                /* e[0..nrun) have outcomes */
 };
+
+/* The header a token travels in. */
+#define BEARER "Authorization: Bearer "
 
 /* Most bytes of a non-JSON error body quoted in a message. */
 #define SNIPPET_MAX 60
@@ -88,7 +92,7 @@ int lotus_open(struct lotus **out, const char *url, const char *token)
 	if (!(l = efs_calloc(1, sizeof(*l))))
 		return oom();
 	if (token && *token &&
-	    buf_printf(&auth, "Authorization: Bearer %s", token) < 0)
+	    buf_printf(&auth, "%s%s", BEARER, token) < 0)
 		goto fail;
 	l->auth = (char *)buf_detach(&auth, NULL);
 	if (!(l->url = efs_strdup(url)))
@@ -131,6 +135,11 @@ const char *lotus_url(const struct lotus *l)
 	return l->url;
 }
 
+const char *lotus_token(const struct lotus *l)
+{
+	return l->auth ? l->auth + strlen(BEARER) : NULL;
+}
+
 uint64_t lotus_requests(const struct lotus *l)
 {
 	return atomic_load(&l->requests);
@@ -143,54 +152,45 @@ uint64_t lotus_calls(const struct lotus *l)
 
 /* ---- FULLNODE_API_INFO ---- */
 
-/* The next "/component" of *p into out (cap bytes); 0 or -1. */
-static int component(char *out, size_t cap, const char **p)
+/* The shape a node's API address takes: a host, /tcp/PORT (not 0), and
+ * at most a scheme. */
+static bool api_shape(const uint8_t *p, size_t len)
 {
-	size_t n;
+	struct multiaddr_part part;
+	size_t pos = 0, i = 0;
 
-	if (**p != '/')
-		return -1;
-	n = strcspn(*p + 1, "/");
-	if (!n || n >= cap)
-		return -1;
-	memcpy(out, *p + 1, n);
-	out[n] = '\0';
-	*p += 1 + n;
-	return 0;
+	while (multiaddr_next(&part, p, len, &pos) == 0) {
+		uint64_t c = part.code;
+
+		if (i == 0 && c != MULTIADDR_IP4 && c != MULTIADDR_IP6 &&
+		    c != MULTIADDR_DNS && c != MULTIADDR_DNS4 &&
+		    c != MULTIADDR_DNS6)
+			return false;
+		if (i == 1 && (c != MULTIADDR_TCP ||
+			       (part.value[0] == 0 && part.value[1] == 0)))
+			return false;
+		if (i == 2 && c != MULTIADDR_HTTP && c != MULTIADDR_HTTPS &&
+		    c != MULTIADDR_WS && c != MULTIADDR_WSS)
+			return false;
+		if (++i > 3)
+			return false;
+	}
+	return i >= 2;
 }
 
-/* /ip4/H/tcp/P[/http|/ws|/https|/wss] as a URL into u. */
+/* /ip4/H/tcp/P[/http|/ws|/https|/wss] as a URL into u (core/multiaddr.h
+ * makes the URL: ws -> http, wss -> https), then /rpc/v1. */
 static int multiaddr_url(struct buf *u, const char *ma)
 {
-	char proto[8], host[256], tcp[8], port[8], scheme[8] = "http";
-	char *end;
-	unsigned long p;
+	uint8_t bin[MULTIADDR_STR_MAX];
+	char url[MULTIADDR_URL_MAX];
+	long n;
 
-	if (component(proto, sizeof(proto), &ma) < 0 ||
-	    component(host, sizeof(host), &ma) < 0 ||
-	    component(tcp, sizeof(tcp), &ma) < 0 ||
-	    component(port, sizeof(port), &ma) < 0 || strcmp(tcp, "tcp"))
+	if ((n = multiaddr_parse(bin, sizeof(bin), ma, strlen(ma))) < 0 ||
+	    !api_shape(bin, (size_t)n) ||
+	    multiaddr_http_url(url, sizeof(url), bin, (size_t)n) < 0)
 		return -1;
-	if (strcmp(proto, "ip4") && strcmp(proto, "ip6") &&
-	    strcmp(proto, "dns") && strcmp(proto, "dns4") &&
-	    strcmp(proto, "dns6"))
-		return -1;
-	p = strtoul(port, &end, 10);
-	if (*end || !p || p > 65535 || port[0] == '0')
-		return -1;
-	if (*ma) {
-		if (component(scheme, sizeof(scheme), &ma) < 0 || *ma)
-			return -1;
-		if (strcmp(scheme, "ws") == 0)
-			snprintf(scheme, sizeof(scheme), "http");
-		else if (strcmp(scheme, "wss") == 0)
-			snprintf(scheme, sizeof(scheme), "https");
-		else if (strcmp(scheme, "http") && strcmp(scheme, "https"))
-			return -1;
-	}
-	if (strcmp(proto, "ip6") == 0)
-		return buf_printf(u, "%s://[%s]:%lu/rpc/v1", scheme, host, p);
-	return buf_printf(u, "%s://%s:%lu/rpc/v1", scheme, host, p);
+	return buf_printf(u, "%s/rpc/v1", url);
 }
 
 static bool has_scheme(const char *s)

@@ -97,6 +97,9 @@ void lotus_set_limits(struct lotus *l, const struct lotus_limits *lim);
 /* The endpoint's URL (borrowed, as long as l is open). */
 const char *lotus_url(const struct lotus *l);
 
+/* The token it sends, or NULL when it sends none. */
+const char *lotus_token(const struct lotus *l);
+
 /* HTTP requests sent, and JSON-RPC calls in them (a batch of n is one
  * request and n calls), since lotus_open. */
 uint64_t lotus_requests(const struct lotus *l);
