@@ -15,7 +15,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,6 +24,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/fdio.h"
+#include "core/units.h"
 
 #include "core/banned.h"
 
@@ -95,46 +95,11 @@ int cli_common_opt(const struct cli_cmd *cmd, int opt, char **argv)
 	return cli_usage(cmd, "unknown option %s", name);
 }
 
-static uint64_t suffix_mult(const char *s)
-{
-	static const struct {
-		const char *suffix;
-		uint64_t mult;
-	} table[] = {
-		{ "", 1 },
-		{ "b", 1 },
-		{ "k", 1u << 10 },
-		{ "kib", 1u << 10 },
-		{ "m", 1u << 20 },
-		{ "mib", 1u << 20 },
-		{ "g", 1u << 30 },
-		{ "gib", 1u << 30 },
-	};
-
-	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-		if (strcasecmp(s, table[i].suffix) == 0)
-			return table[i].mult;
-	return 0;
-}
-
 int cli_parse_size(uint64_t *out, const char *s, const char *what)
 {
-	char *end;
-	uint64_t v, mult;
-
-	if (*s < '0' || *s > '9')
-		goto out_invalid;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		goto out_invalid;
-	mult = suffix_mult(end);
-	if (mult == 0 || v > UINT64_MAX / mult)
-		goto out_invalid;
-	*out = v * mult;
+	if (units_parse_size(out, s) < 0)
+		return efs_error_set(EFS_EINVAL, "%s: bad size '%s'", what, s);
 	return 0;
-out_invalid:
-	return efs_error_set(EFS_EINVAL, "%s: bad size '%s'", what, s);
 }
 
 int cli_parse_uint(uint64_t *out, const char *s, const char *what)

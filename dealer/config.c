@@ -18,6 +18,7 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/fdio.h"
+#include "core/units.h"
 #include "dealer/lotus.h"
 
 #include "core/banned.h"
@@ -116,34 +117,17 @@ static int get_int(int64_t *out, json_t *v, const char *key, int64_t min,
 	return 0;
 }
 
-/* "16GiB", "512M", "1048576": powers of 1024. */
+/* "16GiB", "512M", 1048576 (core/units.h); not zero. */
 static int get_size(uint64_t *out, json_t *v, const char *key)
 {
 	const char *s = json_string_value(v);
-	unsigned long long n;
-	char *end;
-	int shift = 0;
 
 	if (json_is_integer(v) && json_integer_value(v) > 0) {
 		*out = (uint64_t)json_integer_value(v);
 		return 0;
 	}
-	if (!s || *s < '0' || *s > '9')
+	if (!s || units_parse_size(out, s) < 0 || *out == 0)
 		return bad(key, "must be a size such as \"1GiB\"");
-	errno = 0;
-	n = strtoull(s, &end, 10);
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	default: break;
-	}
-	if (shift && (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0))
-		end += strlen(end);
-	if (errno || *end || n == 0 || n > (UINT64_MAX >> shift))
-		return bad(key, "must be a size such as \"1GiB\"");
-	*out = (uint64_t)n << shift;
 	return 0;
 }
 

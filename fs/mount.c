@@ -55,6 +55,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/units.h"
 #include "fs/commit.h"
 #include "fs/fs_i.h"
 
@@ -122,33 +123,11 @@ static int parse_seconds(double *out, const char *v, const char *name)
 	return 0;
 }
 
+/* A number, with an optional size suffix (core/units.h), up to max. */
 static int parse_uint(uint64_t *out, const char *v, const char *name,
 		      uint64_t max)
 {
-	char *end;
-	unsigned long long n;
-
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	if (errno || end == v || *v == '-' || n > max)
-		return efs_error_set(EFS_EINVAL, "mount: bad %s '%s'", name, v);
-	*out = n;
-	switch (*end) {
-	case '\0':
-		return 0;
-	case 'k': case 'K':
-		*out <<= 10;
-		break;
-	case 'm': case 'M':
-		*out <<= 20;
-		break;
-	case 'g': case 'G':
-		*out <<= 30;
-		break;
-	default:
-		return efs_error_set(EFS_EINVAL, "mount: bad %s '%s'", name, v);
-	}
-	if (end[1] && strcmp(end + 1, "iB") != 0 && strcmp(end + 1, "B") != 0)
+	if (units_parse_size(out, v) < 0 || *out > max)
 		return efs_error_set(EFS_EINVAL, "mount: bad %s '%s'", name, v);
 	return 0;
 }
@@ -180,7 +159,7 @@ static int parse_ours(struct mount_opts *o, const char *key, const char *v)
 					      key, v);
 		o->max_threads = (unsigned)n;
 	} else if (strcmp(key, "staging_max") == 0 && v) {
-		error = parse_uint(&o->staging_max, v, key, UINT64_MAX >> 30);
+		error = parse_uint(&o->staging_max, v, key, UINT64_MAX);
 	} else if (strcmp(key, "autocommit") == 0 && v) {
 		error = parse_uint(&n, v, key, 86400 * 365);
 		o->autocommit = (unsigned)n;

@@ -27,13 +27,13 @@
 #include <jansson.h>
 
 #include "contrib/devnet/devnet.h"
-#include "net/http.h"
 #include "contrib/devnet/sp_i.h"
 #include "core/cbor.h"
 #include "core/error.h"
 #include "core/filjson.h"
 #include "core/mbase.h"
 #include "core/varint.h"
+#include "net/http.h"
 
 #include "core/banned.h"
 

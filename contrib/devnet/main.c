@@ -34,11 +34,12 @@
 
 #include "contrib/devnet/chain.h"
 #include "contrib/devnet/devnet.h"
-#include "net/http.h"
 #include "contrib/devnet/jwt.h"
 #include "contrib/devnet/rpc.h"
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/units.h"
+#include "net/http.h"
 #include "efs_config.h"
 
 #include "core/banned.h"
@@ -134,30 +135,13 @@ static int parse_epoch(unsigned *out, const char *s)
 /* A padded piece size: "8MiB", "512KiB", "1GiB", "256"; 0 too. */
 static int parse_size(uint64_t *out, const char *s)
 {
-	static const struct {
-		const char *suffix;
-		unsigned shift;
-	} units[] = { { "", 0 }, { "B", 0 }, { "KiB", 10 }, { "MiB", 20 },
-		      { "GiB", 30 } };
-	unsigned long long v;
-	char *end;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
+	if (units_parse_size(&v, s) < 0 ||
+	    (v && (v < 128 || v > (1ull << 36) || (v & (v - 1)))))
 		return -1;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].suffix))
-			continue;
-		if (v > (1ull << 36) >> units[i].shift)
-			return -1;
-		v <<= units[i].shift;
-		if (v && (v < 128 || v > (1ull << 36) || (v & (v - 1))))
-			return -1;
-		*out = v;
-		return 0;
-	}
-	return -1;
+	*out = v;
+	return 0;
 }
 
 static int parse_listen(struct devnet *d, const char *s)

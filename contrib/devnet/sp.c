@@ -34,10 +34,10 @@
 
 #include <curl/curl.h>
 
-#include "net/http.h"
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "net/http.h"
 
 #define LOG_TOPIC "sp"
 #include "core/log.h"

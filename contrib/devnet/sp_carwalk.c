@@ -39,7 +39,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "net/http.h"
 #include "core/alloc.h"
 #include "core/car.h"
 #include "core/dagpb.h"
@@ -47,6 +46,7 @@
 #include "core/hamt.h"
 #include "core/links.h"
 #include "core/unixfs.h"
+#include "net/http.h"
 
 #include "core/banned.h"
 

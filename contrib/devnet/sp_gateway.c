@@ -36,11 +36,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/http.h"
 #include "contrib/devnet/sp_parse.h"
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/mhash.h"
+#include "net/http.h"
 
 #include "core/banned.h"
 

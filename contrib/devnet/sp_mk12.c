@@ -37,10 +37,10 @@
 #include <string.h>
 
 #include "contrib/devnet/chain.h"
-#include "net/http.h"
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/filkey.h"
+#include "net/http.h"
 
 #define LOG_TOPIC "sp"
 #include "core/log.h"

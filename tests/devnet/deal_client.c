@@ -43,7 +43,6 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include "net/http.h"
 #include "core/alloc.h"
 #include "core/car.h"
 #include "core/commp.h"
@@ -53,6 +52,7 @@
 #include "core/mbase.h"
 #include "core/mk12.h"
 #include "core/mk12_http.h"
+#include "net/http.h"
 #include "tests/devnet/devnet_util.h"
 
 #define AUTH "Bearer deal-client-secret"

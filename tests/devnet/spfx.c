@@ -17,12 +17,12 @@
 #include <curl/curl.h>
 
 #include "contrib/devnet/chain.h"
-#include "net/http.h"
 #include "core/alloc.h"
 #include "core/car.h"
 #include "core/error.h"
 #include "core/importer.h"
 #include "core/mk12_http.h"
+#include "net/http.h"
 #include "tests/harness.h"
 
 #include "core/banned.h"
