@@ -14,14 +14,12 @@
 #include "dealer/lotus.h"
 
 #include <arpa/inet.h>
-#include <libgen.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,39 +42,13 @@ static struct lotus *l;           /* admin token */
 
 /* ---- helpers ---- */
 
-/* Run argv to completion, its stdout into out.  The exit status. */
-static int run_capture(char *out, size_t cap, char *const *argv)
-{
-	int fds[2], status;
-	size_t got = 0;
-	ssize_t r;
-	pid_t p;
-
-	if (pipe(fds) != 0)
-		return -1;
-	if ((p = fork()) == 0) {
-		dup2(fds[1], 1);
-		close(fds[0]);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	while (got + 1 < cap && (r = read(fds[0], out + got,
-					  cap - 1 - got)) > 0)
-		got += (size_t)r;
-	out[got] = '\0';
-	close(fds[0]);
-	waitpid(p, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
 /* A token of the running devnet with permission perm. */
 static void make_token(char *out, size_t cap, const char *perm)
 {
-	char *argv[] = { getenv("DEVNET_BIN"), "--dir", dn.dir, "token",
-			 (char *)perm, NULL };
+	const char *argv[] = { getenv("DEVNET_BIN"), "--dir", dn.dir, "token",
+			       perm, NULL };
 
-	CU_ASSERT_EQUAL_FATAL(run_capture(out, cap, argv), 0);
+	CU_ASSERT_EQUAL_FATAL(devnet_util_run(out, cap, argv), 0);
 	out[strcspn(out, "\n")] = '\0';
 }
 
@@ -415,34 +387,17 @@ static void test_lotus__messages(void)
 	filkey_release(&k);
 }
 
-/* The deal client's path: $DEAL_CLIENT, else beside the devnet. */
-static void deal_client_path(char *out, size_t cap)
-{
-	char bin[512];
-
-	if (getenv("DEAL_CLIENT")) {
-		snprintf(out, cap, "%s", getenv("DEAL_CLIENT"));
-		return;
-	}
-	snprintf(bin, sizeof(bin), "%s", getenv("DEVNET_BIN"));
-	/* <build>/contrib/devnet/estuaryfs-devnet */
-	snprintf(out, cap, "%s/../../tests/devnet/devnet-deal-client",
-		 dirname(bin));
-}
-
 /* A sealed deal made by the deal client; its ID. */
 static uint64_t make_deal(void)
 {
-	char client[600], out[4096], *car = harness_data_path(
-						 "car/carv1-basic.car");
-	char *argv[] = { client, "--api", dn.api, "--token", dn.token,
-			 "--car", car, "--miner", "f01000", "--timeout", "60",
-			 NULL };
+	char out[4096], *car = harness_data_path("car/carv1-basic.car");
+	const char *argv[] = { getenv("DEAL_CLIENT"), "--api", dn.api,
+			       "--token", dn.token, "--car", car, "--miner",
+			       "f01000", "--timeout", "60", NULL };
 	const char *p;
 	int rc;
 
-	deal_client_path(client, sizeof(client));
-	rc = run_capture(out, sizeof(out), argv);
+	rc = devnet_util_run(out, sizeof(out), argv);
 	free(car);
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
 	p = strstr(out, "deal_id ");

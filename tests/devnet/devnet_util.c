@@ -140,6 +140,13 @@ static void sleep_ms(unsigned ms)
 	usleep(ms * 1000);
 }
 
+/* The exit status of a child that ended: 0..255, or 128 + signal. */
+static int exit_status(int status)
+{
+	return WIFEXITED(status) ? WEXITSTATUS(status)
+				 : 128 + WTERMSIG(status);
+}
+
 int devnet_util_start(struct devnet_util_proc *out, const char *dir,
 		      const char *epoch, unsigned nsps,
 		      const char *const *extra)
@@ -160,8 +167,11 @@ int devnet_util_start(struct devnet_util_proc *out, const char *dir,
 	for (; extra && *extra && n < 63; extra++)
 		argv[n++] = *extra;
 	argv[n] = NULL;
-	snprintf(log, sizeof(log), "%s/../devnet.log", dir);
 	mkdir(dir, 0700);
+	/* A previous run's files must not be taken for this one's. */
+	snprintf(log, sizeof(log), "%s/api", dir);
+	unlink(log);
+	snprintf(log, sizeof(log), "%s/devnet.log", dir);
 	out->pid = fork();
 	if (out->pid < 0)
 		return -1;
@@ -180,9 +190,9 @@ int devnet_util_start(struct devnet_util_proc *out, const char *dir,
 		    (tcp = strstr(a, "/tcp/")) != NULL &&
 		    devnet_util_read_text(out->token, sizeof(out->token), dir,
 					  "token") == 0) {
+			out->port = (unsigned)strtoul(tcp + 5, NULL, 10);
 			snprintf(out->api, sizeof(out->api),
-				 "http://127.0.0.1:%lu",
-				 strtoul(tcp + 5, NULL, 10));
+				 "http://127.0.0.1:%u", out->port);
 			return 0;
 		}
 		if (waitpid(out->pid, NULL, WNOHANG) == out->pid) {
@@ -195,21 +205,54 @@ int devnet_util_start(struct devnet_util_proc *out, const char *dir,
 	return -1;
 }
 
-void devnet_util_stop(struct devnet_util_proc *p, bool kill9)
+int devnet_util_stop(struct devnet_util_proc *p, bool kill9)
 {
+	int status;
+
 	if (p->pid <= 0)
-		return;
+		return 0;
 	kill(p->pid, kill9 ? SIGKILL : SIGTERM);
 	for (int i = 0; i < 500; i++) {
-		if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
+		if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
 			p->pid = -1;
-			return;
+			return exit_status(status);
 		}
 		sleep_ms(20);
 	}
 	kill(p->pid, SIGKILL);
 	waitpid(p->pid, NULL, 0);
 	p->pid = -1;
+	return -1;
+}
+
+int devnet_util_run(char *out, size_t cap, const char *const *argv)
+{
+	int fds[2], status;
+	size_t got = 0;
+	ssize_t r;
+	pid_t p;
+
+	if (!argv[0] || pipe(fds) != 0)
+		return -1;
+	if ((p = fork()) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (p == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	while (got + 1 < cap &&
+	       (r = read(fds[0], out + got, cap - 1 - got)) > 0)
+		got += (size_t)r;
+	out[got] = '\0';
+	close(fds[0]);
+	waitpid(p, &status, 0);
+	return exit_status(status);
 }
 
 static size_t to_buf(char *data, size_t size, size_t n, void *cls)

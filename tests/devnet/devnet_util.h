@@ -60,16 +60,18 @@ struct devnet_util_proc {
 	pid_t pid;
 	char dir[512];        /* its state directory */
 	char api[128];        /* "http://127.0.0.1:PORT" */
+	unsigned port;
 	char token[2048];     /* the admin JWT */
 };
 
 /*
- * Start $DEVNET_BIN with --dir dir --listen 127.0.0.1:0 --epoch epoch
- * (e.g. "100ms") --sps nsps, plus the NULL-terminated extra arguments
- * (may be NULL), stdout and stderr appended to dir/../devnet.log; wait
- * (up to 10 s) until it has written its api and token files.  Returns 0,
- * or -1 (DEVNET_BIN unset, cannot start; the process, if any, is
- * stopped).
+ * Start $DEVNET_BIN with --dir dir (created when missing) --listen
+ * 127.0.0.1:0 --epoch epoch (e.g. "100ms") --sps nsps, plus the
+ * NULL-terminated extra arguments (may be NULL), stdout and stderr
+ * appended to dir/devnet.log; wait (up to 10 s) until it has written
+ * its api and token files (a previous run's are removed first, so a
+ * restart in the same directory works).  Returns 0, or -1 (DEVNET_BIN
+ * unset, cannot start; the process, if any, is stopped).
  */
 int devnet_util_start(struct devnet_util_proc *out, const char *dir,
 		      const char *epoch, unsigned nsps,
@@ -77,9 +79,18 @@ int devnet_util_start(struct devnet_util_proc *out, const char *dir,
 
 /*
  * Stop it by its PID: SIGTERM, then SIGKILL after 10 s; with kill9,
- * SIGKILL at once (a crash).  Safe when not running.
+ * SIGKILL at once (a crash).  Returns its exit status (128 + signal when
+ * a signal ended it), -1 when it had to be killed after the wait, 0 when
+ * it was not running.
  */
-void devnet_util_stop(struct devnet_util_proc *p, bool kill9);
+int devnet_util_stop(struct devnet_util_proc *p, bool kill9);
+
+/*
+ * Run argv (NULL-terminated, argv[0] a path) to completion, its stdout
+ * into out (at most cap - 1 bytes, NUL-terminated), stderr inherited.
+ * Returns its exit status (128 + signal), or -1 when it cannot start.
+ */
+int devnet_util_run(char *out, size_t cap, const char *const *argv);
 
 /*
  * One admin JSON-RPC call (method, params as a JSON array text) to the

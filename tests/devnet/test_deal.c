@@ -11,13 +11,9 @@
  * (Devnet.SetFault) makes the same client fail.  Processes are ended
  * by their PID.
  */
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -27,83 +23,13 @@
 #include "tests/harness.h"
 
 static char *dir;
-static pid_t devnet = -1;
-static char api[128], token[2048], car_path[512];
-
-static void sleep_ms(unsigned ms)
-{
-	usleep(ms * 1000);
-}
-
-/* Run argv with stdout to out (NULL: the log) and stderr to the log. */
-static pid_t spawn(char *const *argv, int out_fd)
-{
-	char log[512];
-	pid_t p;
-
-	snprintf(log, sizeof(log), "%s/log", dir);
-	p = fork();
-	if (p == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-
-		if (fd >= 0) {
-			dup2(out_fd >= 0 ? out_fd : fd, 1);
-			dup2(fd, 2);
-		}
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	return p;
-}
-
-static int start_devnet(void)
-{
-	char dn[512], *argv[] = { getenv("DEVNET_BIN"), "--dir", dn,
-				  "--listen", "127.0.0.1:0", "--sps", "2",
-				  "--epoch", "100ms", NULL };
-	const char *tcp;
-
-	if (!argv[0])
-		return -1;
-	snprintf(dn, sizeof(dn), "%s/dn", dir);
-	if ((devnet = spawn(argv, -1)) < 0)
-		return -1;
-	for (int i = 0; i < 500; i++) {
-		char a[256];
-
-		if (devnet_util_read_text(a, sizeof(a), dn, "api") == 0 &&
-		    (tcp = strstr(a, "/tcp/")) != NULL &&
-		    devnet_util_read_text(token, sizeof(token), dn,
-					  "token") == 0) {
-			snprintf(api, sizeof(api), "http://127.0.0.1:%lu",
-				 strtoul(tcp + 5, NULL, 10));
-			return 0;
-		}
-		sleep_ms(20);
-	}
-	return -1;
-}
-
-static void stop_devnet(void)
-{
-	if (devnet <= 0)
-		return;
-	kill(devnet, SIGTERM);
-	for (int i = 0; i < 500; i++) {
-		if (waitpid(devnet, NULL, WNOHANG) == devnet) {
-			devnet = -1;
-			return;
-		}
-		sleep_ms(20);
-	}
-	kill(devnet, SIGKILL);
-	waitpid(devnet, NULL, 0);
-	devnet = -1;
-}
+static struct devnet_util_proc dn;
+static char car_path[512];
 
 static int setup(void)
 {
 	struct spfx_car car;
+	char path[600];
 	int rc;
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -111,7 +37,10 @@ static int setup(void)
 		fprintf(stderr, "DEVNET_BIN and DEAL_CLIENT must be set\n");
 		return 1;
 	}
-	if (!(dir = harness_tmpdir()) || start_devnet() < 0)
+	if (!(dir = harness_tmpdir()))
+		return 1;
+	snprintf(path, sizeof(path), "%s/dn", dir);
+	if (devnet_util_start(&dn, path, "100ms", 2, NULL) < 0)
 		return 1;
 	if (spfx_car_make(&car, 7, 200000) < 0)
 		return 1;
@@ -123,7 +52,7 @@ static int setup(void)
 
 static int teardown(void)
 {
-	stop_devnet();
+	devnet_util_stop(&dn, false);
 	harness_tmpdir_free(dir);
 	curl_global_cleanup();
 	return 0;
@@ -133,25 +62,12 @@ static int teardown(void)
 static int run_client(char *out, size_t cap, const char *miner,
 		      bool verify)
 {
-	char *argv[] = { getenv("DEAL_CLIENT"), "--api", api, "--token", token,
-			 "--car", car_path, "--miner", (char *)miner,
-			 "--timeout", "60", verify ? "--verify" : NULL, NULL };
-	int fds[2], status;
-	size_t got = 0;
-	ssize_t r;
-	pid_t p;
+	const char *argv[] = { getenv("DEAL_CLIENT"), "--api", dn.api,
+			       "--token", dn.token, "--car", car_path,
+			       "--miner", miner, "--timeout", "60",
+			       verify ? "--verify" : NULL, NULL };
 
-	if (pipe(fds) != 0)
-		return -1;
-	p = spawn(argv, fds[1]);
-	close(fds[1]);
-	while (got + 1 < cap &&
-	       (r = read(fds[0], out + got, cap - 1 - got)) > 0)
-		got += (size_t)r;
-	out[got] = '\0';
-	close(fds[0]);
-	waitpid(p, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+	return devnet_util_run(out, cap, argv);
 }
 
 static void test_deal__sealed_and_retrieved(void)
@@ -173,8 +89,8 @@ static long set_fault(const char *miner, const char *json)
 	const char *hdrs[] = { "Content-Type: application/json", auth, NULL };
 	long status;
 
-	snprintf(url, sizeof(url), "%s/rpc/v1", api);
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+	snprintf(url, sizeof(url), "%s/rpc/v1", dn.api);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", dn.token);
 	snprintf(body, sizeof(body),
 		 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
 		 "\"Devnet.SetFault\",\"params\":[\"%s\",%s]}", miner, json);

@@ -37,9 +37,9 @@
 #include "tests/harness.h"
 
 static char *dir;
-static pid_t pid = -1;
+static struct devnet_util_proc dn;
 static unsigned port;
-static char admin[1024];
+static char admin[2048];
 static char readtok[1024];
 static char writetok[1024];
 static struct filkey client;
@@ -47,141 +47,31 @@ static char client_addr[FILADDR_STR_MAX];
 
 /* ---- the process ---- */
 
-static void sleep_ms(long ms)
-{
-	struct timespec t = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&t, NULL);
-}
-
-/* argv[0..16) for $DEVNET_BIN --dir dir args... (at most 12 args). */
-static void devnet_argv(char **argv, const char *bin,
-			const char *const *args)
-{
-	size_t n = 0;
-
-	argv[n++] = (char *)bin;
-	argv[n++] = "--dir";
-	argv[n++] = dir;
-	for (size_t i = 0; args[i] && n < 15; i++)
-		argv[n++] = (char *)args[i];
-	argv[n] = NULL;
-}
-
-/* Run $DEVNET_BIN --dir dir args..., stdout/stderr to dir/log; returns
- * the pid. */
-static pid_t spawn(const char *const *args)
-{
-	const char *bin = getenv("DEVNET_BIN");
-	char *argv[16];
-	char log[512];
-	pid_t p;
-
-	if (!bin)
-		return -1;
-	devnet_argv(argv, bin, args);
-	snprintf(log, sizeof(log), "%s/log", dir);
-	p = fork();
-	if (p == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execv(bin, argv);
-		_exit(127);
-	}
-	return p;
-}
-
-/* Wait up to ms for p to exit; its status, or -1 (still running). */
-static int wait_exit(pid_t p, long ms)
-{
-	int status;
-
-	for (long t = 0; t <= ms; t += 20) {
-		if (waitpid(p, &status, WNOHANG) == p)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-		sleep_ms(20);
-	}
-	return -1;
-}
-
 static int start_devnet(void)
 {
-	static const char *const args[] = { "--listen", "127.0.0.1:0",
-					    "--sps", "2", "--epoch", "100ms",
-					    NULL };
-	char path[512], api[256];
-	const char *tcp;
-
-	snprintf(path, sizeof(path), "%s/api", dir);
-	unlink(path);
-	pid = spawn(args);
-	if (pid < 0)
+	if (devnet_util_start(&dn, dir, "100ms", 2, NULL) < 0)
 		return -1;
-	for (int i = 0; i < 500; i++) {
-		if (devnet_util_read_text(api, sizeof(api), dir, "api") == 0 &&
-		    (tcp = strstr(api, "/tcp/")) != NULL) {
-			port = (unsigned)strtoul(tcp + 5, NULL, 10);
-			return devnet_util_read_text(admin, sizeof(admin), dir,
-						     "token");
-		}
-		if (wait_exit(pid, 0) >= 0) {
-			pid = -1;
-			return -1;
-		}
-		sleep_ms(20);
-	}
-	return -1;
+	port = dn.port;
+	snprintf(admin, sizeof(admin), "%s", dn.token);
+	return 0;
 }
 
 static int stop_devnet(void)
 {
-	int st;
-
-	if (pid < 0)
-		return 0;
-	kill(pid, SIGTERM);
-	st = wait_exit(pid, 10000);
-	if (st < 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-	}
-	pid = -1;
-	return st;
+	return devnet_util_stop(&dn, false);
 }
 
-/* Run a command form (faucet, token...) to completion; its stdout in
- * out.  Returns the exit status. */
+/* Run a command form (faucet, token...) to completion: $DEVNET_BIN
+ * --dir dir args... (at most 12).  Its stdout in out; its exit status. */
 static int run_cmd(char *out, size_t cap, const char *const *args)
 {
-	const char *bin = getenv("DEVNET_BIN");
-	char *argv[16];
-	int fds[2], status;
-	size_t got = 0;
-	ssize_t r;
-	pid_t p;
+	const char *argv[16] = { getenv("DEVNET_BIN"), "--dir", dir };
+	size_t n = 3;
 
-	devnet_argv(argv, bin, args);
-	if (pipe(fds) != 0)
-		return -1;
-	p = fork();
-	if (p == 0) {
-		dup2(fds[1], 1);
-		close(fds[0]);
-		execv(bin, argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	while (got + 1 < cap && (r = read(fds[0], out + got,
-					  cap - 1 - got)) > 0)
-		got += (size_t)r;
-	out[got] = '\0';
-	close(fds[0]);
-	waitpid(p, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+	for (size_t i = 0; args[i] && n < 15; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	return devnet_util_run(out, cap, argv);
 }
 
 /* ---- HTTP ---- */

@@ -307,8 +307,6 @@ static void test_sp_aggregate__min_piece_option(void)
 	}
 	CU_ASSERT_FATAL(dir != NULL);
 	snprintf(state, sizeof(state), "%s/dn", dir);
-	/* devnet_util_start opens dn/../devnet.log: dn must exist. */
-	CU_ASSERT_FATAL(mkdir(state, 0700) == 0);
 	CU_ASSERT_FATAL(devnet_util_start(&p, state, "100ms", 2, extra) == 0);
 	miners_min(min, 2, &p);
 	CU_ASSERT_EQUAL(min[0], DEAL_8MIB);
