@@ -324,10 +324,17 @@ static int section(struct dealer_config *c, const char *name, json_t *obj)
 
 static int check(const struct dealer_config *c)
 {
-	if (c->lotus_url && strncmp(c->lotus_url, "http://", 7) != 0 &&
-	    strncmp(c->lotus_url, "https://", 8) != 0)
-		return bad("network.lotus", "must be an http:// or https:// "
-					    "URL ending in /rpc/v1");
+	struct lotus *l;
+	int rc;
+
+	/* The endpoint and token as the client will take them. */
+	if (c->lotus_url) {
+		if ((rc = lotus_open(&l, c->lotus_url, c->lotus_token)) < 0)
+			return rc == EFS_ENOMEM ? rc :
+						  bad("network.lotus",
+						      efs_error_msg());
+		lotus_close(l);
+	}
 	if (c->aggregate_target < c->aggregate_below)
 		return bad("dealer.aggregate_target",
 			   "must not be below dealer.aggregate_below");

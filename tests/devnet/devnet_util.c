@@ -13,12 +13,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "core/buf.h"
 #include "core/cbor.h"
 #include "core/error.h"
+#include "net/httpc.h"
 
 int devnet_util_signed_msg(struct filmsg_signed *out, const struct filkey *k,
 			   const struct filaddr *to, uint64_t nonce,
@@ -255,66 +255,47 @@ int devnet_util_run(char *out, size_t cap, const char *const *argv)
 	return exit_status(status);
 }
 
-static size_t to_buf(char *data, size_t size, size_t n, void *cls)
-{
-	struct buf *b = cls;
-
-	return buf_add(b, data, size * n) < 0 ? 0 : size * n;
-}
-
 int devnet_util_rpc(char *out, size_t cap, const struct devnet_util_proc *p,
 		    const char *method, const char *params)
 {
-	struct buf req = BUF_INIT(1 << 20), resp = BUF_INIT(16 << 20);
-	struct curl_slist *h = NULL;
+	struct buf req = BUF_INIT(1 << 20);
 	char url[256], auth[2200];
+	const char *hdrs[] = { "Content-Type: application/json", auth, NULL };
+	struct httpc_req hr = HTTPC_REQ_INIT("POST", url);
+	struct httpc_resp resp = { 0 };
 	json_t *root = NULL, *v;
-	CURL *c = NULL;
+	char *txt;
 	int rc = -1;
 
 	snprintf(url, sizeof(url), "%s/rpc/v1", p->api);
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", p->token);
 	if (buf_printf(&req, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"%s\","
-			     "\"params\":%s}", method, params) < 0 ||
-	    !(c = curl_easy_init()))
+			     "\"params\":%s}", method, params) < 0)
 		goto out;
-	h = curl_slist_append(h, "Content-Type: application/json");
-	h = curl_slist_append(h, auth);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)req.ptr);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)req.len);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, to_buf);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
-	if (curl_easy_perform(c) != CURLE_OK || !resp.len ||
-	    !(root = json_loadb((const char *)resp.ptr, resp.len, 0, NULL)))
+	hr.headers = hdrs;
+	hr.body = req.ptr;
+	hr.body_len = req.len;
+	hr.timeout_ms = 60000;
+	if (httpc_do(&resp, &hr) < 0 ||
+	    !(root = json_loadb((const char *)resp.body.ptr, resp.body.len, 0,
+				NULL)))
 		goto out;
 	if ((v = json_object_get(root, "error")) != NULL) {
-		snprintf(out, cap, "%s",
-			 json_string_value(json_object_get(v, "message")) ?
-				 json_string_value(
-					 json_object_get(v, "message")) :
-				 "error");
+		const char *m = json_string_value(json_object_get(v, "message"));
+
+		snprintf(out, cap, "%s", m ? m : "error");
 		goto out;
 	}
-	v = json_object_get(root, "result");
-	{
-		char *txt = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-
-		if (txt) {
-			snprintf(out, cap, "%s", txt);
-			free(txt);
-			rc = 0;
-		}
+	txt = json_dumps(json_object_get(root, "result"),
+			 JSON_COMPACT | JSON_ENCODE_ANY);
+	if (txt) {
+		snprintf(out, cap, "%s", txt);
+		free(txt);
+		rc = 0;
 	}
 out:
 	json_decref(root);
-	curl_slist_free_all(h);
-	if (c)
-		curl_easy_cleanup(c);
+	httpc_resp_release(&resp);
 	buf_release(&req);
-	buf_release(&resp);
 	return rc;
 }
