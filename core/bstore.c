@@ -87,33 +87,6 @@ int64_t bstore_now(struct bstore *bs)
 	return t ? t : (int64_t)time(NULL);
 }
 
-/* ---- read connections ---- */
-
-int bstore_rconn_get(struct db **out, struct bstore *bs)
-{
-	pthread_mutex_lock(&bs->pool_mu);
-	if (bs->npool) {
-		*out = bs->pool[--bs->npool];
-		pthread_mutex_unlock(&bs->pool_mu);
-		return 0;
-	}
-	pthread_mutex_unlock(&bs->pool_mu);
-	return db_open(out, bs->db_path, DB_OPEN_QUERY_ONLY);
-}
-
-void bstore_rconn_put(struct bstore *bs, struct db *db)
-{
-	if (!db)
-		return;
-	pthread_mutex_lock(&bs->pool_mu);
-	if (bs->npool < bs->opts.read_conns) {
-		bs->pool[bs->npool++] = db;
-		db = NULL;
-	}
-	pthread_mutex_unlock(&bs->pool_mu);
-	db_close(db);
-}
-
 /* ---- rows ---- */
 
 int bstore_cid_from_mh(struct cid *out, uint64_t codec, const uint8_t *mh,
@@ -215,10 +188,10 @@ static int row_lookup(struct bstore_row *out, struct bstore *bs,
 	struct db *db;
 	int error;
 
-	if ((error = bstore_rconn_get(&db, bs)) < 0)
+	if ((error = db_pool_get(&db, &bs->rpool)) < 0)
 		return error;
 	error = bstore_row_get(out, bs, db, mh, mh_len);
-	bstore_rconn_put(bs, db);
+	db_pool_put(&bs->rpool, db);
 	return error;
 }
 
@@ -273,14 +246,11 @@ static int check_opts(const struct bstore_opts *o)
 
 static void free_all(struct bstore *bs)
 {
-	for (size_t i = 0; i < bs->npool; i++)
-		db_close(bs->pool[i]);
-	efs_free(bs->pool);
+	db_pool_release(&bs->rpool);
 	db_close(bs->wdb);
 	bstore_pack_release(bs);
 	bstore_batch_release(&bs->open);
 	bstore_touch_release(&bs->touched);
-	pthread_mutex_destroy(&bs->pool_mu);
 	pthread_mutex_destroy(&bs->mu);
 	pthread_mutex_destroy(&bs->wlock);
 	pthread_rwlock_destroy(&bs->gc_lock);
@@ -308,7 +278,6 @@ static int init_locks(struct bstore *bs)
 	pthread_mutex_init(&bs->wmu, NULL);
 	pthread_mutex_init(&bs->wlock, NULL);
 	pthread_mutex_init(&bs->mu, NULL);
-	pthread_mutex_init(&bs->pool_mu, NULL);
 	return 0;
 }
 
@@ -343,15 +312,17 @@ static int alloc_store(struct bstore **out, const char *dir,
 				~(size_t)(PACK_ALIGN - 1);
 	bs->dir = efs_strdup(dir);
 	bs->db_path = efs_malloc(n);
-	bs->pool = efs_calloc(opts->read_conns + 1, sizeof(*bs->pool));
-	if (!bs->dir || !bs->db_path || !bs->pool || init_locks(bs) < 0) {
-		efs_free(bs->pool);
+	if (bs->db_path)
+		snprintf(bs->db_path, n, "%s/index.db", dir);
+	if (!bs->dir || !bs->db_path ||
+	    db_pool_init(&bs->rpool, bs->db_path, opts->read_conns) < 0 ||
+	    init_locks(bs) < 0) {
+		db_pool_release(&bs->rpool);
 		efs_free(bs->db_path);
 		efs_free(bs->dir);
 		efs_free(bs);
 		return efs_error_set(EFS_ENOMEM, "out of memory");
 	}
-	snprintf(bs->db_path, n, "%s/index.db", dir);
 	*out = bs;
 	return 0;
 }

@@ -169,10 +169,10 @@ int bstore_pins_foreach(struct bstore *bs,
 	struct db *db;
 	int error;
 
-	if ((error = bstore_rconn_get(&db, bs)) < 0)
+	if ((error = db_pool_get(&db, &bs->rpool)) < 0)
 		return error;
 	error = pins_walk(db, cb, payload);
-	bstore_rconn_put(bs, db);
+	db_pool_put(&bs->rpool, db);
 	return error;
 }
 
@@ -600,10 +600,10 @@ int bstore_locations(struct bstore *bs, const struct cid *id,
 	int error;
 
 	if ((error = bstore_key(mh, &mh_len, id)) < 0 ||
-	    (error = bstore_rconn_get(&db, bs)) < 0)
+	    (error = db_pool_get(&db, &bs->rpool)) < 0)
 		return error;
 	error = locations_walk(db, id, mh, mh_len, cb, payload);
-	bstore_rconn_put(bs, db);
+	db_pool_put(&bs->rpool, db);
 	return error;
 }
 
@@ -818,7 +818,7 @@ int bstore_lru_foreach(struct bstore *bs, enum bstore_state state,
 	if (!pg)
 		return efs_error_set(EFS_ENOMEM, "out of memory");
 	pg->key_atime = INT64_MIN;
-	if ((error = bstore_rconn_get(&db, bs)) < 0)
+	if ((error = db_pool_get(&db, &bs->rpool)) < 0)
 		goto out;
 	do {
 		/* Page, so no read transaction stays open across cb. */
@@ -827,7 +827,7 @@ int bstore_lru_foreach(struct bstore *bs, enum bstore_state state,
 		for (size_t i = 0; i < pg->n && !error; i++)
 			error = cb(&pg->st[i], payload);
 	} while (!error && pg->n == LRU_PAGE);
-	bstore_rconn_put(bs, db);
+	db_pool_put(&bs->rpool, db);
 out:
 	efs_free(pg);
 	return error;
@@ -877,9 +877,9 @@ int bstore_stat_totals(struct bstore_totals *out, struct bstore *bs)
 		out->pending_bytes += bs->syncing->bytes;
 	}
 	pthread_mutex_unlock(&bs->mu);
-	if ((error = bstore_rconn_get(&db, bs)) < 0)
+	if ((error = db_pool_get(&db, &bs->rpool)) < 0)
 		return error;
 	error = totals_read(out, db);
-	bstore_rconn_put(bs, db);
+	db_pool_put(&bs->rpool, db);
 	return error;
 }

@@ -40,7 +40,7 @@
  *            last partial block (pread of under PACK_ALIGN bytes).
  *            memcpy into the write buffer happens under it, in slices of
  *            at most 256 KiB.
- *   pool_mu  the idle read connections (a leaf).
+ *   rpool.mu the idle read connections (a leaf, core/db.h).
  */
 #ifndef EFS_BSTORE_I_H
 #define EFS_BSTORE_I_H
@@ -206,18 +206,13 @@ struct bstore {
 
 	atomic_llong test_now;    /* 0 = real clock */
 
-	pthread_mutex_t pool_mu;
-	struct db **pool;         /* idle read connections */
-	size_t npool;
+	struct db_pool rpool;     /* idle read connections */
 };
 
 /* ---- bstore.c ---- */
 
 int64_t bstore_now(struct bstore *bs);
 
-/* A read connection from the pool (opened on demand); give it back. */
-int bstore_rconn_get(struct db **out, struct bstore *bs);
-void bstore_rconn_put(struct bstore *bs, struct db *db);
 
 /* The CIDv1 for a stored codec and multihash.  EFS_ECORRUPT if bad. */
 int bstore_cid_from_mh(struct cid *out, uint64_t codec, const uint8_t *mh,

@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 struct db;
@@ -162,5 +163,33 @@ int db_schema_version(int *out, struct db *db, const char *module);
  * with the first complaint as the message, or a mapped error.
  */
 int db_quick_check(struct db *db);
+
+/* ---- read connections for many threads (db_pool.c) ---- */
+
+/*
+ * Idle read-only (DB_OPEN_QUERY_ONLY) connections to one database, for
+ * modules whose readers run on many threads at once (the blockstore, the
+ * inode table, the piece store): a reader takes one, uses it alone, and
+ * gives it back.  Connections are opened on demand; at most max idle
+ * ones are kept.  The lock is a leaf, never held across sqlite.
+ */
+struct db_pool {
+	pthread_mutex_t mu;
+	char *path;
+	struct db **idle;
+	size_t n, max;
+};
+
+/* Set up a pool for path (copied).  0 or EFS_ENOMEM. */
+int db_pool_init(struct db_pool *p, const char *path, size_t max);
+
+/* Close the idle connections and free.  Safe on a zeroed pool. */
+void db_pool_release(struct db_pool *p);
+
+/* An idle connection, or a new one.  0 or the errors of db_open. */
+int db_pool_get(struct db **out, struct db_pool *p);
+
+/* Give db back (closed when max are idle already).  NULL is fine. */
+void db_pool_put(struct db_pool *p, struct db *db);
 
 #endif

@@ -122,27 +122,6 @@ int64_t inode_now(void)
 
 /* ---- connections and transactions ---------------------------------- */
 
-int inode_rconn_get(struct db **out, struct inode_table *t)
-{
-	pthread_mutex_lock(&t->pool_mu);
-	*out = t->npool ? t->pool[--t->npool] : NULL;
-	pthread_mutex_unlock(&t->pool_mu);
-	if (*out)
-		return 0;
-	return db_open(out, t->db_path, DB_OPEN_QUERY_ONLY);
-}
-
-void inode_rconn_put(struct inode_table *t, struct db *db)
-{
-	pthread_mutex_lock(&t->pool_mu);
-	if (t->npool < t->opts.read_conns) {
-		t->pool[t->npool++] = db;
-		db = NULL;
-	}
-	pthread_mutex_unlock(&t->pool_mu);
-	db_close(db);
-}
-
 int inode_wbegin(struct inode_table *t, bool full)
 {
 	int error = 0;
@@ -586,14 +565,13 @@ int inode_table_open(struct inode_table **out, struct inode_recovery *rec,
 	t->bs = bs;
 	pthread_mutex_init(&t->wmu, NULL);
 	pthread_mutex_init(&t->live_mu, NULL);
-	pthread_mutex_init(&t->pool_mu, NULL);
 	pthread_mutex_init(&t->unpin_mu, NULL);
 	pthread_cond_init(&t->unpin_cond, NULL);
 	t->nbuckets = 1024;
 	t->db_path = efs_strdup(db_path);
 	t->buckets = efs_calloc(t->nbuckets, sizeof(*t->buckets));
-	t->pool = efs_calloc(t->opts.read_conns + 1, sizeof(*t->pool));
-	if (!t->db_path || !t->buckets || !t->pool) {
+	if (!t->db_path || !t->buckets ||
+	    db_pool_init(&t->rpool, db_path, t->opts.read_conns) < 0) {
 		error = efs_error_set(EFS_ENOMEM, "inode: out of memory");
 		goto fail;
 	}
@@ -614,14 +592,11 @@ void inode_table_close(struct inode_table *t)
 		return;
 	inode_unpin_stop(t);
 	db_close(t->wdb);
-	for (size_t i = 0; i < t->npool; i++)
-		db_close(t->pool[i]);
-	efs_free(t->pool);
+	db_pool_release(&t->rpool);
 	live_free_all(t);
 	efs_free(t->db_path);
 	pthread_mutex_destroy(&t->wmu);
 	pthread_mutex_destroy(&t->live_mu);
-	pthread_mutex_destroy(&t->pool_mu);
 	pthread_mutex_destroy(&t->unpin_mu);
 	pthread_cond_destroy(&t->unpin_cond);
 	efs_free(t->unpins);
@@ -635,10 +610,10 @@ int inode_getattr(struct inode_attr *out, struct inode_table *t, uint64_t ino)
 	struct db *db;
 	int error;
 
-	if ((error = inode_rconn_get(&db, t)) < 0)
+	if ((error = db_pool_get(&db, &t->rpool)) < 0)
 		return error;
 	error = inode_row_get(out, NULL, db, ino);
-	inode_rconn_put(t, db);
+	db_pool_put(&t->rpool, db);
 	if (error == 0)
 		inode_live_overlay(t, out);
 	return error;
@@ -724,7 +699,7 @@ int inode_meta_get(struct buf *out, struct inode_table *t, const char *key)
 	struct db *db;
 	int error;
 
-	if ((error = inode_rconn_get(&db, t)) < 0)
+	if ((error = db_pool_get(&db, &t->rpool)) < 0)
 		return error;
 	if ((error = db_stmt(&st, db, sql)) < 0)
 		goto out;
@@ -738,7 +713,7 @@ int inode_meta_get(struct buf *out, struct inode_table *t, const char *key)
 				(size_t)sqlite3_column_bytes(st, 0));
 	db_reset(st);
 out:
-	inode_rconn_put(t, db);
+	db_pool_put(&t->rpool, db);
 	return error;
 }
 
@@ -772,10 +747,10 @@ int inode_sync(struct inode_table *t)
 	/* Every commit so far is in the WAL: one fsync of it is enough,
 	 * through any connection (db_wal_sync), so a reader's, and writers
 	 * do not wait for the disk meanwhile. */
-	if ((error = inode_rconn_get(&db, t)) < 0)
+	if ((error = db_pool_get(&db, &t->rpool)) < 0)
 		return error;
 	error = db_wal_sync(db);
-	inode_rconn_put(t, db);
+	db_pool_put(&t->rpool, db);
 	return error;
 }
 

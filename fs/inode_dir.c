@@ -72,10 +72,10 @@ int inode_parent(uint64_t *out, struct inode_table *t, uint64_t dir)
 	struct db *db;
 	int error;
 
-	if ((error = inode_rconn_get(&db, t)) < 0)
+	if ((error = db_pool_get(&db, &t->rpool)) < 0)
 		return error;
 	error = inode_parent_get(out, db, dir);
-	inode_rconn_put(t, db);
+	db_pool_put(&t->rpool, db);
 	return error;
 }
 
@@ -132,7 +132,7 @@ int inode_path(struct buf *out, struct inode_table *t, uint64_t dir)
 	int depth = 0;
 	int error;
 
-	if ((error = inode_rconn_get(&db, t)) < 0)
+	if ((error = db_pool_get(&db, &t->rpool)) < 0)
 		return error;
 	if ((error = db_begin_read(db)) < 0)
 		goto out;
@@ -147,7 +147,7 @@ int inode_path(struct buf *out, struct inode_table *t, uint64_t dir)
 	if (error == 0)
 		error = path_reverse(out, &parts);
 out:
-	inode_rconn_put(t, db);
+	db_pool_put(&t->rpool, db);
 	buf_release(&parts);
 	return error;
 }
@@ -198,7 +198,7 @@ int inode_readdir(struct inode_table *t, uint64_t dir, uint64_t cookie,
 	struct db *db;
 	int error;
 
-	if ((error = inode_rconn_get(&db, t)) < 0)
+	if ((error = db_pool_get(&db, &t->rpool)) < 0)
 		return error;
 	if ((error = inode_dir_get(&a, NULL, db, dir)) < 0)
 		goto out;
@@ -208,7 +208,7 @@ int inode_readdir(struct inode_table *t, uint64_t dir, uint64_t cookie,
 	sqlite3_bind_int64(st, 2, cookie > 2 ? (int64_t)(cookie - 2) : 0);
 	error = dirents_walk(t, db, st, cb, payload);
 out:
-	inode_rconn_put(t, db);
+	db_pool_put(&t->rpool, db);
 	return error;
 }
 
@@ -242,10 +242,10 @@ int inode_dircid_get(struct inode_content *out, uint64_t *ver_out,
 	struct db *db;
 	int error;
 
-	if ((error = inode_rconn_get(&db, t)) < 0)
+	if ((error = db_pool_get(&db, &t->rpool)) < 0)
 		return error;
 	error = dircid_read(out, ver_out, db, dir);
-	inode_rconn_put(t, db);
+	db_pool_put(&t->rpool, db);
 	return error;
 }
 
@@ -287,7 +287,7 @@ int inode_dir_snapshot(uint64_t *ver_out, struct inode_table *t, uint64_t dir,
 	struct db *db;
 	int error;
 
-	if ((error = inode_rconn_get(&db, t)) < 0)
+	if ((error = db_pool_get(&db, &t->rpool)) < 0)
 		return error;
 	if ((error = db_begin_read(db)) < 0)
 		goto out;
@@ -303,6 +303,6 @@ out_txn:
 	else
 		db_rollback(db);
 out:
-	inode_rconn_put(t, db);
+	db_pool_put(&t->rpool, db);
 	return error;
 }

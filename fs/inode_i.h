@@ -17,8 +17,8 @@
  *            point (as bstore's wmu).  Never held while calling into the
  *            blockstore's writer (pin/unpin happen before or after).
  *   live_mu  the live map (lookup counts, pending writes).  A leaf but
- *            for pool_mu; never held across sqlite.
- *   pool_mu  the idle read connections (a leaf).
+ *            for rpool.mu; never held across sqlite.
+ *   rpool.mu the idle read connections (a leaf, core/db.h).
  *   unpin_mu the queue of pins to drop (a leaf).
  */
 #ifndef EFS_INODE_I_H
@@ -60,9 +60,7 @@ struct inode_table {
 	size_t nbuckets;
 	size_t nlive;
 
-	pthread_mutex_t pool_mu;
-	struct db **pool;     /* idle read connections (pool_mu) */
-	size_t npool;
+	struct db_pool rpool; /* idle read connections (core/db.h) */
 
 	atomic_uint_least64_t count; /* inodes in the table */
 
@@ -92,10 +90,6 @@ struct inode_table {
 #define INODE_NCOLS 13
 
 /* ---- inode.c ---- */
-
-/* A read connection from the pool (opened on demand); give it back. */
-int inode_rconn_get(struct db **out, struct inode_table *t);
-void inode_rconn_put(struct inode_table *t, struct db *db);
 
 /* Take wmu and BEGIN IMMEDIATE on wdb; full: the commit waits for the
  * disk (synchronous=FULL).  On error wmu is released. */

@@ -205,7 +205,7 @@ int inode_lookup(struct inode_attr *out, struct inode_table *t,
 			       ? efs_error_set(EFS_ENOTFOUND,
 					       "inode: no entry '%s'", name)
 			       : error;
-	if ((error = inode_rconn_get(&db, t)) < 0)
+	if ((error = db_pool_get(&db, &t->rpool)) < 0)
 		return error;
 	if ((error = db_stmt(&st, db, sql)) < 0)
 		goto out;
@@ -221,7 +221,7 @@ int inode_lookup(struct inode_attr *out, struct inode_table *t,
 				      name);
 	db_reset(st);
 out:
-	inode_rconn_put(t, db);
+	db_pool_put(&t->rpool, db);
 	return error;
 }
 
@@ -678,7 +678,7 @@ int inode_readlink(struct buf *out, struct inode_table *t, uint64_t ino)
 	struct db *db;
 	int error;
 
-	if ((error = inode_rconn_get(&db, t)) < 0)
+	if ((error = db_pool_get(&db, &t->rpool)) < 0)
 		return error;
 	if ((error = db_stmt(&st, db, sql)) < 0)
 		goto out;
@@ -691,6 +691,6 @@ int inode_readlink(struct buf *out, struct inode_table *t, uint64_t ino)
 				(size_t)sqlite3_column_bytes(st, 0));
 	db_reset(st);
 out:
-	inode_rconn_put(t, db);
+	db_pool_put(&t->rpool, db);
 	return error;
 }

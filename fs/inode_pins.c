@@ -311,10 +311,10 @@ int inode_get_content(struct inode_content *out, struct inode_table *t,
 	struct db *db;
 	int error;
 
-	if ((error = inode_rconn_get(&db, t)) < 0)
+	if ((error = db_pool_get(&db, &t->rpool)) < 0)
 		return error;
 	error = inode_row_get(&a, out, db, ino);
-	inode_rconn_put(t, db);
+	db_pool_put(&t->rpool, db);
 	if (error == 0 && S_ISDIR(a.mode))
 		return efs_error_set(FS_EISDIR, "inode: %" PRIu64
 						" is a directory", ino);

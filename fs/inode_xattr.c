@@ -47,7 +47,7 @@ int inode_xattr_get(struct buf *out, struct inode_table *t, uint64_t ino,
 
 	if ((error = name_check(name)) < 0)
 		return error;
-	if ((error = inode_rconn_get(&db, t)) < 0)
+	if ((error = db_pool_get(&db, &t->rpool)) < 0)
 		return error;
 	if ((error = db_stmt(&st, db, sql)) < 0)
 		goto out;
@@ -61,7 +61,7 @@ int inode_xattr_get(struct buf *out, struct inode_table *t, uint64_t ino,
 		error = efs_error_set(FS_ENODATA, "inode: no xattr '%s'", name);
 	db_reset(st);
 out:
-	inode_rconn_put(t, db);
+	db_pool_put(&t->rpool, db);
 	return error;
 }
 
@@ -73,7 +73,7 @@ int inode_xattr_list(struct buf *out, struct inode_table *t, uint64_t ino)
 	struct db *db;
 	int error;
 
-	if ((error = inode_rconn_get(&db, t)) < 0)
+	if ((error = db_pool_get(&db, &t->rpool)) < 0)
 		return error;
 	if ((error = exists(db, ino)) < 0)
 		goto out;
@@ -89,7 +89,7 @@ int inode_xattr_list(struct buf *out, struct inode_table *t, uint64_t ino)
 	}
 	db_reset(st);
 out:
-	inode_rconn_put(t, db);
+	db_pool_put(&t->rpool, db);
 	return error;
 }
 

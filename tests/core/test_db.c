@@ -425,7 +425,37 @@ static void test_db__checkpointer(void)
 	db_close(db);
 }
 
+/* The read pool: connections are reused, read-only, at most max kept. */
+static void test_db__pool(void)
+{
+	struct db_pool pool;
+	struct db *w, *a, *b, *c;
+	int64_t v;
+
+	fresh_path("pool");
+	w = open_db();
+	CU_ASSERT_EQUAL(db_exec(w, "CREATE TABLE t(x); INSERT INTO t VALUES (7)"),
+			0);
+	CU_ASSERT_EQUAL_FATAL(db_pool_init(&pool, path, 1), 0);
+	CU_ASSERT_EQUAL_FATAL(db_pool_get(&a, &pool), 0);
+	CU_ASSERT_EQUAL_FATAL(db_pool_get(&b, &pool), 0);
+	CU_ASSERT_PTR_NOT_EQUAL(a, b);
+	CU_ASSERT_EQUAL(db_query_int(&v, a, "SELECT x FROM t", NULL, 0), 1);
+	CU_ASSERT_EQUAL(v, 7);
+	CU_ASSERT_NOT_EQUAL(db_exec(b, "INSERT INTO t VALUES (8)"), 0);
+	db_pool_put(&pool, a);
+	db_pool_put(&pool, b);      /* one over max: closed */
+	db_pool_put(&pool, NULL);
+	CU_ASSERT_EQUAL_FATAL(db_pool_get(&c, &pool), 0);
+	CU_ASSERT_PTR_EQUAL(c, a);
+	db_pool_put(&pool, c);
+	db_pool_release(&pool);
+	db_pool_release(&pool);
+	db_close(w);
+}
+
 static CU_TestInfo db_tests[] = {
+	{ "pool", test_db__pool },
 	{ "pragmas", test_db__pragmas },
 	{ "sync_mode", test_db__sync_mode },
 	{ "migrate", test_db__migrate },
