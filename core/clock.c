@@ -13,6 +13,14 @@ int64_t efs_clock_mono_sec(void)
 	return ts.tv_sec > 0 ? ts.tv_sec : 1;
 }
 
+int64_t efs_clock_real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 double efs_clock_mono(void)
 {
 	struct timespec ts;

@@ -1,7 +1,7 @@
 /*
  * clock.h - the few time questions the daemon's threads ask: monotonic
- * seconds for ages and idle times, and absolute deadlines for
- * pthread_cond_timedwait.
+ * seconds for ages and idle times, wall-clock nanoseconds for stored
+ * times, and absolute deadlines for pthread_cond_timedwait.
  *
  * All functions are reentrant.
  */
@@ -17,6 +17,9 @@ int64_t efs_clock_mono_sec(void);
 
 /* CLOCK_MONOTONIC in seconds, with the fraction (for rates). */
 double efs_clock_mono(void);
+
+/* CLOCK_REALTIME in nanoseconds since 1970 (times stored in indexes). */
+int64_t efs_clock_real_ns(void);
 
 /* Whether a is earlier than b. */
 bool efs_clock_before(const struct timespec *a, const struct timespec *b);

@@ -391,7 +391,7 @@ static int record(struct commit_record *out, struct commit_state *cs,
 	struct tally tl = { .subdirs = BUF_INIT(BUF_NOCAP) };
 	struct buf path = BUF_INIT(BUF_NOCAP);
 	uint8_t bytes[CID_BYTES_MAX];
-	int64_t now = inode_now();
+	int64_t now = efs_clock_real_ns();
 	sqlite3_stmt *st;
 	int64_t pin = 0;
 	int error;

@@ -67,6 +67,7 @@
 
 #include "core/alloc.h"
 #include "core/bstore.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "fs/errmap.h"
 #include "fs/inode_i.h"
@@ -111,14 +112,6 @@ static const char *const schema[] = {
 	" value BLOB NOT NULL) WITHOUT ROWID;"
 	"INSERT INTO fs_meta VALUES ('syncs', 0);",
 };
-
-int64_t inode_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* ---- connections and transactions ---------------------------------- */
 
@@ -438,7 +431,7 @@ int inode_forget(struct inode_table *t, uint64_t ino, uint64_t n)
 
 int inode_note_write(struct inode_table *t, uint64_t ino, uint64_t size)
 {
-	int64_t now = inode_now();
+	int64_t now = efs_clock_real_ns();
 	struct live *l;
 
 	pthread_mutex_lock(&t->live_mu);
@@ -492,7 +485,7 @@ static int root_create(struct inode_table *t)
 		"INSERT INTO fs_inodes(ino, mode, nlink, uid, gid, atime,"
 		" mtime, ctime) VALUES (?1, ?2, 2, ?3, ?4, ?5, ?5, ?5)";
 	int64_t v[5] = { INODE_ROOT, S_IFDIR | (t->opts.root_mode & 07777),
-			 t->opts.root_uid, t->opts.root_gid, inode_now() };
+			 t->opts.root_uid, t->opts.root_gid, efs_clock_real_ns() };
 	int error;
 
 	if ((error = inode_wbegin(t, true)) < 0)
@@ -651,7 +644,7 @@ int inode_setattr(struct inode_attr *out, struct inode_table *t, uint64_t ino,
 		"UPDATE fs_inodes SET mode = ?2, uid = ?3, gid = ?4,"
 		" atime = ?5, mtime = ?6, ctime = ?7, flags = ?8"
 		" WHERE ino = ?1";
-	int64_t now = inode_now();
+	int64_t now = efs_clock_real_ns();
 	sqlite3_stmt *st;
 	struct inode_attr a;
 	int error;

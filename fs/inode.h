@@ -449,7 +449,4 @@ uint64_t inode_count(struct inode_table *t);
  * errors. */
 int inode_sync(struct inode_table *t);
 
-/* The current time in nanoseconds (the clock every inode time uses). */
-int64_t inode_now(void);
-
 #endif

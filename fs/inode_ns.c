@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "fs/errmap.h"
 #include "fs/inode_i.h"
@@ -336,7 +337,7 @@ static int create_locked(struct inode_attr *a, struct inode_table *t,
 	a->nlink = dir ? 2 : 1;
 	a->rdev = S_ISCHR(n->mode) || S_ISBLK(n->mode) ? n->rdev : 0;
 	a->size = S_ISLNK(n->mode) ? n->target_len : 0;
-	a->atime_ns = a->mtime_ns = a->ctime_ns = inode_now();
+	a->atime_ns = a->mtime_ns = a->ctime_ns = efs_clock_real_ns();
 	a->generation = 1;
 	if ((error = row_insert(a, t, n)) < 0)
 		return error;
@@ -365,7 +366,7 @@ static int link_locked(struct inode_attr *a, struct inode_table *t,
 		       uint64_t ino, uint64_t newparent, const char *newname)
 {
 	struct side p = { .dir = newparent, .name = newname };
-	int64_t now = inode_now();
+	int64_t now = efs_clock_real_ns();
 	int error;
 
 	if ((error = inode_row_get(a, NULL, t->wdb, ino)) < 0)
@@ -468,7 +469,7 @@ static int unlink_locked(int64_t *pin_out, struct inode_table *t,
 			 uint64_t parent, const char *name, bool dir)
 {
 	struct side s = { .dir = parent, .name = name };
-	int64_t now = inode_now();
+	int64_t now = efs_clock_real_ns();
 	int error;
 
 	if ((error = side_load(&s, t, true)) < 0)
@@ -630,7 +631,7 @@ static int move_locked(int64_t *pin_out, struct inode_table *t,
 static int rename_locked(int64_t *pin_out, struct inode_table *t,
 			 struct side *a, struct side *b, unsigned flags)
 {
-	int64_t now = inode_now();
+	int64_t now = efs_clock_real_ns();
 	int error;
 
 	if ((error = side_load(a, t, true)) < 0 ||

@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "fs/errmap.h"
 #include "fs/inode_i.h"
@@ -114,7 +115,7 @@ static int has_xattr(bool *out, struct inode_table *t, uint64_t ino,
 
 static int ctime_set(struct inode_table *t, uint64_t ino)
 {
-	int64_t v[2] = { (int64_t)ino, inode_now() };
+	int64_t v[2] = { (int64_t)ino, efs_clock_real_ns() };
 
 	return inode_run_ints(t, "UPDATE fs_inodes SET ctime = ?2"
 			      " WHERE ino = ?1", v, 2);

@@ -46,7 +46,20 @@ static void test_clock__deadline_before(void)
 	CU_ASSERT(later.tv_sec >= now.tv_sec + 1);
 }
 
+/* Wall-clock nanoseconds: agree with time(2), never go back much. */
+static void test_clock__real_ns(void)
+{
+	int64_t a = efs_clock_real_ns(), b;
+	time_t t = time(NULL);
+
+	b = efs_clock_real_ns();
+	CU_ASSERT(a <= b);
+	CU_ASSERT(a / 1000000000 >= (int64_t)t - 1);
+	CU_ASSERT(a / 1000000000 <= (int64_t)t + 1);
+}
+
 static CU_TestInfo clock_tests[] = {
+	{ "real_ns", test_clock__real_ns },
 	{ "mono", test_clock__mono },
 	{ "add_ms", test_clock__add_ms },
 	{ "deadline_before", test_clock__deadline_before },
