@@ -166,7 +166,7 @@ int piece_store_open(struct piece_store **out, const char *db_path,
 	ps->batch = PIECE_BATCH_DEFAULT;
 	pthread_mutex_init(&ps->mu, NULL);
 	pthread_mutex_init(&ps->mmu, NULL);
-	if (!(ps->db_path = efs_strdup(db_path))) {
+	if (db_pool_init(&ps->rpool, db_path, PIECE_POOL_MAX) < 0) {
 		rc = efs_error_set(EFS_ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -187,11 +187,9 @@ void piece_store_close(struct piece_store *ps)
 {
 	if (!ps)
 		return;
-	for (size_t i = 0; i < ps->npool; i++)
-		db_close(ps->pool[i]);
+	db_pool_release(&ps->rpool);
 	db_close(ps->wdb);
 	commp_free(ps->cp);
-	efs_free(ps->db_path);
 	pthread_mutex_destroy(&ps->mu);
 	pthread_mutex_destroy(&ps->mmu);
 	efs_free(ps);
@@ -217,33 +215,6 @@ void piece_store_limits(struct piece_limits *out, struct piece_store *ps)
 	pthread_mutex_lock(&ps->mmu);
 	*out = ps->lim;
 	pthread_mutex_unlock(&ps->mmu);
-}
-
-/* ---- read connections ---- */
-
-int piece_rconn_get(struct db **out, struct piece_store *ps)
-{
-	pthread_mutex_lock(&ps->mmu);
-	if (ps->npool > 0) {
-		*out = ps->pool[--ps->npool];
-		pthread_mutex_unlock(&ps->mmu);
-		return 0;
-	}
-	pthread_mutex_unlock(&ps->mmu);
-	return db_open(out, ps->db_path, DB_OPEN_QUERY_ONLY);
-}
-
-void piece_rconn_put(struct piece_store *ps, struct db *db)
-{
-	if (!db)
-		return;
-	pthread_mutex_lock(&ps->mmu);
-	if (ps->npool < PIECE_POOL_MAX) {
-		ps->pool[ps->npool++] = db;
-		db = NULL;
-	}
-	pthread_mutex_unlock(&ps->mmu);
-	db_close(db);
 }
 
 /* ---- helpers ---- */

@@ -39,8 +39,8 @@
  * end of the payload) the payload is zeros.
  *
  * Locks: mu serializes the writers (add, tick, set_limits) and guards
- * wdb and cp; mmu guards lim (written under both), the pool of read
- * connections and the test hooks.  mu is taken before mmu; mmu is never
+ * wdb and cp; mmu guards lim (written under both) and the test hooks;
+ * rpool (core/db.h) has its own leaf lock.  mu is taken before mmu; mmu is never
  * held across sqlite or block reads.
  */
 #ifndef EFS_DEALER_PIECE_I_H
@@ -72,7 +72,6 @@ enum piece_state {
 
 struct piece_store {
 	struct bstore *bs;
-	char *db_path;
 
 	pthread_mutex_t mu;
 	struct db *wdb;           /* mu */
@@ -81,19 +80,13 @@ struct piece_store {
 	pthread_mutex_t mmu;
 	struct piece_limits lim;  /* mmu to read outside mu; mu + mmu to
 				     write */
-	struct db *pool[PIECE_POOL_MAX]; /* mmu */
-	size_t npool;             /* mmu */
+	struct db_pool rpool;     /* idle read connections */
 	size_t batch;             /* mmu */
 	int64_t test_now;         /* mmu */
 	enum piece_test_point stop; /* mmu */
 };
 
 /* piece.c */
-
-/* A read connection from the pool (or a new one); give it back with
- * piece_rconn_put.  0 or db errors. */
-int piece_rconn_get(struct db **out, struct piece_store *ps);
-void piece_rconn_put(struct piece_store *ps, struct db *db);
 
 /* The clock of add (unix seconds; the test clock when set). */
 int64_t piece_now(struct piece_store *ps);
@@ -130,6 +123,11 @@ int piece_column_root(uint8_t out[COMMP_NODE_SIZE], sqlite3_stmt *st,
 int piece_commp_from_row(struct commp_piece *out,
 			 const uint8_t root[COMMP_NODE_SIZE], uint64_t padded,
 			 uint64_t payload);
+
+/* piece_query.c */
+
+/* piece_get on connection db (inside the caller's transaction, if any). */
+int piece_get_on(struct piece_info *out, struct db *db, int64_t piece_id);
 
 /* piece_locate.c */
 

@@ -144,46 +144,17 @@ static int next_part(struct part *out, struct db *db, int64_t piece_id,
 	return rc;
 }
 
-/* Piece piece_id's v1 CID and whether it is ready: 0 or ENOTFOUND. */
-static int piece_head(struct cid *out, bool *ready, struct db *db,
-		      int64_t piece_id)
-{
-	static const char sql[] =
-		"SELECT comm, padded, payload, state FROM piece WHERE id = ?1";
-	uint8_t root[COMMP_NODE_SIZE];
-	struct commp_piece p;
-	sqlite3_stmt *st;
-	int rc;
-
-	if ((rc = db_stmt(&st, db, sql)) < 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, piece_id);
-	rc = db_step(db, st);
-	if (rc == 0)
-		rc = efs_error_set(EFS_ENOTFOUND, "piece: no piece %lld",
-				   (long long)piece_id);
-	if (rc > 0 && (rc = piece_column_root(root, st, 0)) == 0 &&
-	    (rc = piece_commp_from_row(&p, root,
-			(uint64_t)sqlite3_column_int64(st, 1),
-			(uint64_t)sqlite3_column_int64(st, 2))) == 0) {
-		commp_cid_v1(out, &p);
-		*ready = sqlite3_column_int(st, 3) == PIECE_STATE_READY;
-	}
-	db_reset(st);
-	return rc;
-}
-
 int piece_locate(struct piece_store *ps, int64_t piece_id)
 {
 	struct locate lc = { .ps = ps, .first = true };
+	struct piece_info info;
 	struct part q;
 	uint64_t from = 0;
-	bool ready = false;
 	int rc;
 
-	if ((rc = piece_head(&lc.piece, &ready, ps->wdb, piece_id)) < 0 ||
-	    ready)
+	if ((rc = piece_get_on(&info, ps->wdb, piece_id)) < 0 || info.ready)
 		return rc;
+	lc.piece = info.cid;
 	lc.batch = piece_batch(ps);
 	if (lc.batch > LOCATE_BATCH_MAX)
 		lc.batch = LOCATE_BATCH_MAX;

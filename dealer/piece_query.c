@@ -64,7 +64,7 @@ static int info_read(struct piece_info *out, sqlite3_stmt *st)
 	return piece_column_cid(&out->commit_root, st, 12, "commit root");
 }
 
-static int get_on(struct piece_info *out, struct db *db, int64_t piece_id)
+int piece_get_on(struct piece_info *out, struct db *db, int64_t piece_id)
 {
 	static const char sql[] = PIECE_SELECT " WHERE p.id = ?1";
 	sqlite3_stmt *st;
@@ -87,12 +87,12 @@ int piece_get(struct piece_info *out, struct piece_store *ps,
 	      int64_t piece_id)
 {
 	struct db *db;
-	int rc = piece_rconn_get(&db, ps);
+	int rc = db_pool_get(&db, &ps->rpool);
 
 	if (rc < 0)
 		return rc;
-	rc = get_on(out, db, piece_id);
-	piece_rconn_put(ps, db);
+	rc = piece_get_on(out, db, piece_id);
+	db_pool_put(&ps->rpool, db);
 	return rc;
 }
 
@@ -103,7 +103,7 @@ int piece_foreach_ready(struct piece_store *ps, piece_info_cb cb, void *cls)
 	struct piece_info p;
 	sqlite3_stmt *st;
 	struct db *db;
-	int rc = piece_rconn_get(&db, ps);
+	int rc = db_pool_get(&db, &ps->rpool);
 
 	if (rc < 0)
 		return rc;
@@ -114,7 +114,7 @@ int piece_foreach_ready(struct piece_store *ps, piece_info_cb cb, void *cls)
 				break;
 		db_reset(st);
 	}
-	piece_rconn_put(ps, db);
+	db_pool_put(&ps->rpool, db);
 	return rc;
 }
 
@@ -152,7 +152,7 @@ int piece_of_commit(struct piece_commit_info *out, struct piece_store *ps,
 	struct piece_limits lim;
 	sqlite3_stmt *st;
 	struct db *db;
-	int rc = piece_rconn_get(&db, ps);
+	int rc = db_pool_get(&db, &ps->rpool);
 
 	if (rc < 0)
 		return rc;
@@ -168,7 +168,7 @@ int piece_of_commit(struct piece_commit_info *out, struct piece_store *ps,
 					   (long long)commit_id);
 		db_reset(st);
 	}
-	piece_rconn_put(ps, db);
+	db_pool_put(&ps->rpool, db);
 	return rc;
 }
 
@@ -220,13 +220,13 @@ int piece_members(struct piece_store *ps, int64_t piece_id,
 	struct piece_info p;
 	sqlite3_stmt *st;
 	struct db *db;
-	int rc = piece_rconn_get(&db, ps);
+	int rc = db_pool_get(&db, &ps->rpool);
 
 	if (rc < 0)
 		return rc;
 	if ((rc = db_begin_read(db)) < 0)
 		goto out;
-	if ((rc = get_on(&p, db, piece_id)) == 0 &&
+	if ((rc = piece_get_on(&p, db, piece_id)) == 0 &&
 	    (rc = db_stmt(&st, db, sql)) == 0) {
 		sqlite3_bind_int64(st, 1, piece_id);
 		while ((rc = db_step(db, st)) > 0)
@@ -237,7 +237,7 @@ int piece_members(struct piece_store *ps, int64_t piece_id,
 	}
 	db_rollback(db);
 out:
-	piece_rconn_put(ps, db);
+	db_pool_put(&ps->rpool, db);
 	return rc;
 }
 
@@ -251,7 +251,7 @@ int piece_commit_foreach(struct piece_store *ps, int64_t commit_id,
 	struct piece_info p;
 	sqlite3_stmt *st;
 	struct db *db;
-	int rc = piece_rconn_get(&db, ps);
+	int rc = db_pool_get(&db, &ps->rpool);
 
 	if (rc < 0)
 		return rc;
@@ -261,13 +261,13 @@ int piece_commit_foreach(struct piece_store *ps, int64_t commit_id,
 		sqlite3_bind_int64(st, 1, commit_id);
 		while ((rc = db_step(db, st)) > 0)
 			if ((rc = member_read(&m, st)) < 0 ||
-			    (rc = get_on(&p, db, m.piece_id)) < 0 ||
+			    (rc = piece_get_on(&p, db, m.piece_id)) < 0 ||
 			    (rc = cb(&p, &m, cls)) != 0)
 				break;
 		db_reset(st);
 	}
 	db_rollback(db);
 out:
-	piece_rconn_put(ps, db);
+	db_pool_put(&ps->rpool, db);
 	return rc;
 }

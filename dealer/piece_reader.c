@@ -328,7 +328,7 @@ int piece_reader_open(struct piece_reader **out, struct piece_store *ps,
 	buf_init(&r->index, BUF_NOCAP);
 	buf_init(&r->header, BUF_NOCAP);
 	buf_init(&r->block, BUF_NOCAP);
-	if ((rc = piece_rconn_get(&r->db, ps)) < 0 ||
+	if ((rc = db_pool_get(&r->db, &ps->rpool)) < 0 ||
 	    (rc = head_load(r)) < 0) {
 		piece_reader_close(r);
 		return rc;
@@ -346,7 +346,7 @@ void piece_reader_close(struct piece_reader *r)
 {
 	if (!r)
 		return;
-	piece_rconn_put(r->ps, r->db);
+	db_pool_put(&r->ps->rpool, r->db);
 	buf_release(&r->index);
 	buf_release(&r->header);
 	buf_release(&r->block);

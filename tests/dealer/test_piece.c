@@ -6,14 +6,15 @@
  * allocation-failure loop.
  *
  * The DAGs are UnixFS files and directories imported into a blockstore
- * in a temp directory with small chunks, so a few hundred kilobytes make
- * DAGs of hundreds of blocks and several levels.  Every check compares
- * with what core/ computes independently: car_write_dag's bytes for a
- * commit's CAR, commp_compute of the bytes a reader returns, the CAR
- * reader's view of each shard, datasegment's proof check and index
- * parser for aggregates; and one aggregate against a golden vector from
- * @web3-storage/data-segment (tests/data/piece/README.md).  The reader's own cases (ranges, locations,
- * eviction, corruption, threads) are in test_piece_reader.c.
+ * in a temp directory with small chunks (piece_test.h, the fixture), so a
+ * few hundred kilobytes make DAGs of hundreds of blocks and several
+ * levels.  Every check compares with what core/ computes independently:
+ * car_write_dag's bytes for a commit's CAR, commp_compute of the bytes a
+ * reader returns, the CAR reader's view of each shard, datasegment's
+ * proof check and index parser for aggregates; and one aggregate against
+ * a golden vector from @web3-storage/data-segment
+ * (tests/data/piece/README.md).  The reader's own cases (ranges,
+ * locations, eviction, corruption, threads) are in test_piece_reader.c.
  */
 #include "dealer/piece.h"
 
@@ -32,122 +33,8 @@
 #include "core/db.h"
 #include "core/error.h"
 #include "core/importer.h"
+#include "tests/dealer/piece_test.h"
 #include "tests/harness.h"
-
-#define T0 1700000000
-
-struct fx {
-	char *dir;
-	char db[4096];
-	struct bstore *bs;
-	struct piece_store *ps;
-	struct piece_limits lim;
-};
-
-static void fx_open_store(struct fx *f)
-{
-	int rc = piece_store_open(&f->ps, f->db, f->bs, &f->lim);
-
-	if (rc < 0)
-		fprintf(stderr, "piece_store_open: %s\n", efs_error_msg());
-	CU_ASSERT_FATAL(rc == 0);
-	piece_store_test_clock(f->ps, T0);
-}
-
-static void fx_open(struct fx *f, uint64_t min_padded, uint64_t target,
-		    int64_t age, uint64_t max_payload)
-{
-	memset(f, 0, sizeof(*f));
-	f->dir = harness_tmpdir();
-	CU_ASSERT_FATAL(f->dir != NULL);
-	snprintf(f->db, sizeof(f->db), "%s/index.db", f->dir);
-	CU_ASSERT_FATAL(bstore_open(&f->bs, f->dir, NULL) == 0);
-	f->lim.min_padded = min_padded;
-	f->lim.agg_target_padded = target;
-	f->lim.agg_max_age_s = age;
-	f->lim.max_payload = max_payload;
-	fx_open_store(f);
-}
-
-static void fx_close(struct fx *f)
-{
-	piece_store_close(f->ps);
-	CU_ASSERT_EQUAL(bstore_close(f->bs), 0);
-	harness_tmpdir_free(f->dir);
-}
-
-/* Import data[0..len) as a file of chunk-byte leaves. */
-static void import_bytes(struct cid *root, struct fx *f, const uint8_t *data,
-			 size_t len, size_t chunk, unsigned links)
-{
-	struct blockio_sink sink = bstore_sink(f->bs);
-	struct importer_opts o;
-	char path[4200];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/in", f->dir);
-	CU_ASSERT_FATAL(harness_write_file(path, data, len) == 0);
-	CU_ASSERT_FATAL(importer_opts_profile(&o, NULL) == 0);
-	o.chunk_size = chunk;
-	o.max_links = links;
-	o.threads = 1;
-	fd = open(path, O_RDONLY);
-	CU_ASSERT_FATAL(fd >= 0);
-	CU_ASSERT_FATAL(importer_add_fd(root, NULL, fd, &o, &sink, NULL,
-					NULL) == 0);
-	close(fd);
-	unlink(path);
-	CU_ASSERT_FATAL(bstore_sync(f->bs) == 0);
-}
-
-/* Import len random bytes (seed) as a file of chunk-byte leaves. */
-static void make_file(struct cid *root, struct fx *f, size_t len,
-		      uint64_t seed, size_t chunk, unsigned links)
-{
-	uint8_t *data = efs_malloc(len ? len : 1);
-
-	CU_ASSERT_FATAL(data != NULL);
-	harness_fill_random(data, len, seed);
-	import_bytes(root, f, data, len, chunk, links);
-	efs_free(data);
-}
-
-static int to_buf(void *payload, const uint8_t *data, size_t len)
-{
-	return buf_add(payload, data, len);
-}
-
-/* The commit's CAR exactly as car_write_dag writes it. */
-static void car_of(struct buf *out, struct fx *f, const struct cid *root)
-{
-	struct blockio_source src = bstore_source(f->bs);
-	struct car_writer *w;
-
-	buf_reset(out);
-	CU_ASSERT_FATAL(car_writer_new_cb(&w, to_buf, out) == 0);
-	CU_ASSERT_FATAL(car_write_dag(w, &src, root, NULL, NULL) == 0);
-	car_writer_free(w);
-}
-
-/* The whole payload of a piece through its reader. */
-static int payload_of(struct buf *out, struct fx *f, int64_t piece_id)
-{
-	struct piece_reader *r;
-	uint64_t size;
-	int rc;
-
-	buf_reset(out);
-	if ((rc = piece_reader_open(&r, f->ps, piece_id)) < 0)
-		return rc;
-	size = piece_reader_size(r);
-	rc = buf_grow(out, (size_t)size);
-	if (rc == 0)
-		rc = piece_reader_read(r, 0, out->ptr, (size_t)size);
-	if (rc == 0)
-		out->len = (size_t)size;
-	piece_reader_close(r);
-	return rc;
-}
 
 struct holding {
 	int64_t ids[64];

@@ -26,92 +26,24 @@
 #include "core/importer.h"
 #include "core/mhash.h"
 #include "dealer/transfer.h"
+#include "tests/dealer/piece_test.h"
 #include "tests/harness.h"
 
-#define T0 1700000000
-
-struct fx {
-	char *dir;
-	char db[4096];
-	struct bstore *bs;
-	struct piece_store *ps;
-	struct piece_limits lim;
-	struct cid roots[8];
-	size_t nroots;
-};
-
-static void fx_store(struct fx *f)
+/* The fixture (piece_test.h) with these tests' limits: aggregates of at
+ * least 16 KiB, closed after 60 s; pieces of at most max_payload. */
+static void fx_open_max(struct fx *f, uint64_t max_payload)
 {
-	CU_ASSERT_FATAL(bstore_open(&f->bs, f->dir, NULL) == 0);
-	CU_ASSERT_FATAL(piece_store_open(&f->ps, f->db, f->bs, &f->lim) == 0);
-	piece_store_test_clock(f->ps, T0);
+	fx_open(f, 16 << 10, 1 << 30, 60, max_payload);
 }
 
-static void fx_unstore(struct fx *f)
+/* Commit 1: len random bytes (seed) as a file of 1000-byte leaves; its
+ * CAR goes to car. */
+static void add_one(struct buf *car, struct cid *root, struct fx *f,
+		    size_t len, uint64_t seed)
 {
-	piece_store_close(f->ps);
-	CU_ASSERT_EQUAL(bstore_close(f->bs), 0);
-}
-
-static void fx_open(struct fx *f, uint64_t max_payload)
-{
-	memset(f, 0, sizeof(*f));
-	f->dir = harness_tmpdir();
-	CU_ASSERT_FATAL(f->dir != NULL);
-	snprintf(f->db, sizeof(f->db), "%s/index.db", f->dir);
-	f->lim.min_padded = 16 << 10;
-	f->lim.agg_target_padded = 1 << 30;
-	f->lim.agg_max_age_s = 60;
-	f->lim.max_payload = max_payload;
-	fx_store(f);
-}
-
-static void fx_close(struct fx *f)
-{
-	fx_unstore(f);
-	harness_tmpdir_free(f->dir);
-}
-
-static void make_file(struct cid *root, struct fx *f, size_t len,
-		      uint64_t seed, size_t chunk, unsigned links)
-{
-	struct blockio_sink sink = bstore_sink(f->bs);
-	struct importer_opts o;
-	char path[4200];
-	uint8_t *data = efs_malloc(len);
-	int fd;
-
-	CU_ASSERT_FATAL(data != NULL);
-	harness_fill_random(data, len, seed);
-	snprintf(path, sizeof(path), "%s/in", f->dir);
-	CU_ASSERT_FATAL(harness_write_file(path, data, len) == 0);
-	efs_free(data);
-	CU_ASSERT_FATAL(importer_opts_profile(&o, NULL) == 0);
-	o.chunk_size = chunk;
-	o.max_links = links;
-	o.threads = 1;
-	fd = open(path, O_RDONLY);
-	CU_ASSERT_FATAL(fd >= 0);
-	CU_ASSERT_FATAL(importer_add_fd(root, NULL, fd, &o, &sink, NULL,
-					NULL) == 0);
-	close(fd);
-	CU_ASSERT_FATAL(bstore_sync(f->bs) == 0);
-}
-
-static int to_buf(void *payload, const uint8_t *data, size_t len)
-{
-	return buf_add(payload, data, len);
-}
-
-static void car_of(struct buf *out, struct fx *f, const struct cid *root)
-{
-	struct blockio_source src = bstore_source(f->bs);
-	struct car_writer *w;
-
-	buf_reset(out);
-	CU_ASSERT_FATAL(car_writer_new_cb(&w, to_buf, out) == 0);
-	CU_ASSERT_FATAL(car_write_dag(w, &src, root, NULL, NULL) == 0);
-	car_writer_free(w);
+	make_file(root, f, len, seed, 1000, 6);
+	CU_ASSERT_FATAL(piece_add_commit(f->ps, 1, root) == 0);
+	car_of(car, f, root);
 }
 
 /*
@@ -259,7 +191,7 @@ static void test_piece_reader__ranges(void)
 	struct fx f;
 	int kinds[3] = { 0 };
 
-	fx_open(&f, 25000);
+	fx_open_max(&f, 25000);
 	fx_pieces(&f);
 	expects_load(&es, &f);
 	CU_ASSERT(es.n >= 6);
@@ -344,7 +276,7 @@ static void test_piece_reader__locations(void)
 	size_t blocks = 0;
 	struct fx f;
 
-	fx_open(&f, 25000);
+	fx_open_max(&f, 25000);
 	fx_pieces(&f);
 	expects_load(&es, &f);
 	for (size_t i = 0; i < es.n; i++) {
@@ -375,10 +307,8 @@ static void test_piece_reader__transfer(void)
 	void *src;
 	struct fx f;
 
-	fx_open(&f, 1 << 20);
-	make_file(&root, &f, 60000, 9, 1000, 6);
-	CU_ASSERT_FATAL(piece_add_commit(f.ps, 1, &root) == 0);
-	car_of(&car, &f, &root);
+	fx_open_max(&f, 1 << 20);
+	add_one(&car, &root, &f, 60000, 9);
 	CU_ASSERT_FATAL(ops->open(&src, &size, f.ps, 1) == 0);
 	CU_ASSERT_EQUAL(size, car.len);
 	CU_ASSERT_EQUAL(ops->read(src, size - 1000, got, 1000), 0);
@@ -414,18 +344,26 @@ static void test_piece_reader__evicted(void)
 	struct buf car = BUF_INIT(BUF_NOCAP), blk = BUF_INIT(BUF_NOCAP);
 	struct car_block_info leaf;
 	struct piece_commit_info ci;
-	struct piece_reader *r;
+	struct piece_reader *r, *k;
 	uint8_t got[200000];
 	struct cid root;
 	struct fx f;
 
-	fx_open(&f, 1 << 20);
-	make_file(&root, &f, 150000, 7, 1000, 6);
-	CU_ASSERT_FATAL(piece_add_commit(f.ps, 1, &root) == 0);
-	car_of(&car, &f, &root);
+	fx_open_max(&f, 1 << 20);
+	add_one(&car, &root, &f, 150000, 7);
 	first_leaf(&leaf, &car);
 	CU_ASSERT_FATAL(bstore_get(f.bs, &leaf.id, &blk) == 0);
+	/* a reader fetches (and re-hashes) a block once for all the reads
+	 * that fall in it: after one read into it, the rest of it still
+	 * reads once it is evicted */
+	CU_ASSERT_FATAL(piece_reader_open(&k, f.ps, 1) == 0);
+	CU_ASSERT_EQUAL(piece_reader_read(k, leaf.block_offset, got, 1), 0);
 	CU_ASSERT_FATAL(bstore_evict(f.bs, &leaf.id) == 0);
+	CU_ASSERT_EQUAL(piece_reader_read(k, leaf.block_offset + 1, got,
+					  leaf.block_len - 1), 0);
+	CU_ASSERT(!memcmp(got, car.ptr + leaf.block_offset + 1,
+			  leaf.block_len - 1));
+	piece_reader_close(k);
 
 	CU_ASSERT_FATAL(piece_reader_open(&r, f.ps, 1) == 0);
 	CU_ASSERT_EQUAL(piece_reader_read(r, 0, got, car.len), EFS_EEVICTED);
@@ -494,10 +432,8 @@ static void test_piece_reader__corrupt_block(void)
 	struct cid root;
 	struct fx f;
 
-	fx_open(&f, 1 << 20);
-	make_file(&root, &f, 150000, 8, 1000, 6);
-	CU_ASSERT_FATAL(piece_add_commit(f.ps, 1, &root) == 0);
-	car_of(&car, &f, &root);
+	fx_open_max(&f, 1 << 20);
+	add_one(&car, &root, &f, 150000, 8);
 	first_leaf(&leaf, &car);
 	fx_unstore(&f);
 	corrupt_pack(&f, car.ptr + leaf.block_offset, leaf.block_len);
@@ -512,18 +448,6 @@ static void test_piece_reader__corrupt_block(void)
 }
 
 /* ---- corrupt rows ---- */
-
-static int read_all(struct fx *f, int64_t id, uint8_t *out, size_t len)
-{
-	struct piece_reader *r;
-	int rc = piece_reader_open(&r, f->ps, id);
-
-	if (rc < 0)
-		return rc;
-	rc = piece_reader_read(r, 0, out, len);
-	piece_reader_close(r);
-	return rc;
-}
 
 static void exec_sql(struct fx *f, const char *sql)
 {
@@ -551,31 +475,30 @@ static void test_piece_reader__corrupt_rows(void)
 		/* sections past the part's end */
 		"UPDATE piece_part SET car_end = car_end - 1",
 	};
-	struct buf car = BUF_INIT(BUF_NOCAP);
+	struct buf car = BUF_INIT(BUF_NOCAP), got = BUF_INIT(BUF_NOCAP);
 	struct piece_info info;
-	uint8_t got[200000];
 	struct cid root;
 	struct fx f;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		fx_open(&f, 1 << 20);
-		make_file(&root, &f, 60000, 20 + i, 1000, 6);
-		CU_ASSERT_FATAL(piece_add_commit(f.ps, 1, &root) == 0);
-		car_of(&car, &f, &root);
-		CU_ASSERT_EQUAL(read_all(&f, 1, got, car.len), 0);
+		fx_open_max(&f, 1 << 20);
+		add_one(&car, &root, &f, 60000, 20 + i);
+		CU_ASSERT_EQUAL(payload_of(&got, &f, 1), 0);
+		CU_ASSERT(got.len == car.len &&
+			  !memcmp(got.ptr, car.ptr, car.len));
 		exec_sql(&f, bad[i]);
-		CU_ASSERT_EQUAL(read_all(&f, 1, got, car.len), EFS_ECORRUPT);
+		CU_ASSERT_EQUAL(payload_of(&got, &f, 1), EFS_ECORRUPT);
 		fx_close(&f);
 	}
 	/* a CommP that is not one */
-	fx_open(&f, 1 << 20);
-	make_file(&root, &f, 60000, 30, 1000, 6);
-	CU_ASSERT_FATAL(piece_add_commit(f.ps, 1, &root) == 0);
+	fx_open_max(&f, 1 << 20);
+	add_one(&car, &root, &f, 60000, 30);
 	exec_sql(&f, "UPDATE piece SET comm = x'00'");
 	CU_ASSERT_EQUAL(piece_get(&info, f.ps, 1), EFS_ECORRUPT);
 	exec_sql(&f, "UPDATE piece SET comm = zeroblob(32), padded = 1000");
 	CU_ASSERT_EQUAL(piece_get(&info, f.ps, 1), EFS_ECORRUPT);
 	buf_release(&car);
+	buf_release(&got);
 	fx_close(&f);
 }
 
@@ -586,7 +509,7 @@ static void test_piece_reader__missing_block(void)
 	struct cid root;
 	struct fx f;
 
-	fx_open(&f, 1 << 20);
+	fx_open_max(&f, 1 << 20);
 	CU_ASSERT_FATAL(cid_hash(&root, 1, CID_CODEC_DAG_PB, MHASH_SHA2_256,
 				 junk, sizeof(junk)) == 0);
 	CU_ASSERT_EQUAL(piece_add_commit(f.ps, 1, &root), EFS_ENOTFOUND);
@@ -640,7 +563,7 @@ static void test_piece_reader__threads(void)
 	struct cid more;
 	struct fx f;
 
-	fx_open(&f, 25000);
+	fx_open_max(&f, 25000);
 	fx_pieces(&f);
 	expects_load(&es, &f);
 	memset(&c, 0, sizeof(c));
