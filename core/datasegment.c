@@ -188,9 +188,9 @@ static void entry_node(uint8_t out[NODE], const struct datasegment_entry *e)
 /* ---- placement ---- */
 
 /*
- * Place the sub-pieces as the builder does; at[i] (when at is not NULL)
- * gets sub-piece i's index in its level.  Returns where the last one
- * ends, in nodes, or UINT64_MAX past NODES_MAX.
+ * Place the sub-pieces as the builder does; at[i] gets sub-piece i's
+ * index in its level.  Returns where the last one ends, in nodes, or
+ * UINT64_MAX past NODES_MAX.
  */
 static uint64_t place(uint64_t *at, const struct commp_piece *subs, size_t n)
 {
@@ -203,8 +203,7 @@ static uint64_t place(uint64_t *at, const struct commp_piece *subs, size_t n)
 		if (idx >= NODES_MAX >> h)
 			return UINT64_MAX;
 		end = (idx + 1) << h;
-		if (at)
-			at[i] = idx;
+		at[i] = idx;
 	}
 	return end;
 }
@@ -410,25 +409,25 @@ int datasegment_layout_init(struct datasegment_layout *out,
 			    const struct commp_piece *subs, size_t n,
 			    uint64_t deal_padded)
 {
-	uint64_t *at = NULL, end;
+	uint64_t *at, end;
 	int error;
 
 	memset(out, 0, sizeof(*out));
 	if ((error = subs_check(subs, n)) < 0)
 		return error;
-	end = place(NULL, subs, n);
-	if ((error = deal_choose(&deal_padded, end, n)) < 0)
-		return error;
 	at = efs_malloc(n * sizeof(*at));
 	if (!at)
 		return efs_error_set(EFS_ENOMEM, "out of memory");
-	place(at, subs, n);
+	end = place(at, subs, n);
+	if ((error = deal_choose(&deal_padded, end, n)) < 0)
+		goto out;
 	out->deal_padded = deal_padded;
 	out->n = n;
 	out->index_offset = datasegment_index_offset(deal_padded);
 	out->index_max = datasegment_index_max(deal_padded);
 	if ((error = layout_fill(out, subs, at)) < 0)
 		datasegment_layout_release(out);
+out:
 	efs_free(at);
 	return error;
 }

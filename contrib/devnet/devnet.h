@@ -172,6 +172,13 @@ struct devnet_miner *devnet_miner_find(struct devnet *d, uint64_t id);
  * (--min-piece, Devnet.SetFault), else m->min_piece. */
 uint64_t devnet_min_piece(struct devnet *d, const struct devnet_miner *m);
 
+/* Largest fault.min_piece: a 64 GiB sector. */
+#define DEVNET_MIN_PIECE_MAX (1ull << 36)
+
+/* Whether v may be a fault.min_piece: 0 (the miner's own), or a padded
+ * piece size (commp_padded_valid) up to DEVNET_MIN_PIECE_MAX. */
+bool devnet_min_piece_valid(uint64_t v);
+
 /* A copy of m's faults, taken under d->lock. */
 void devnet_fault_get(struct devnet *d, const struct devnet_miner *m,
 		      struct devnet_fault *out);

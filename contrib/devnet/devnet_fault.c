@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/commp.h"
 #include "core/error.h"
 
 #include "core/banned.h"
@@ -30,6 +31,11 @@ uint64_t devnet_min_piece(struct devnet *d, const struct devnet_miner *m)
 
 	devnet_fault_get(d, m, &f);
 	return f.min_piece ? f.min_piece : m->min_piece;
+}
+
+bool devnet_min_piece_valid(uint64_t v)
+{
+	return v == 0 || (v <= DEVNET_MIN_PIECE_MAX && commp_padded_valid(v));
 }
 
 int devnet_fault_set(struct devnet *d, struct devnet_miner *m,
@@ -110,21 +116,19 @@ static const struct fault_field {
 #define NFAULT_FIELDS (sizeof(fault_fields) / sizeof(fault_fields[0]))
 /* Longest "slow" fault: a minute. */
 #define FAULT_SLOW_MAX 60000
-/* Largest min_piece: a 64 GiB sector. */
-#define FAULT_SIZE_MAX (1ull << 36)
 
-/* min_piece: 0, or a padded piece size (a power of two, 128 or more). */
+/* min_piece: devnet_min_piece_valid. */
 static int fault_size_set(struct devnet_fault *f,
 			  const struct fault_field *ff, const json_t *v)
 {
 	json_int_t n = json_is_integer(v) ? json_integer_value(v) : -1;
 	uint64_t u = (uint64_t)n;
 
-	if (n < 0 || (u && (u < 128 || u > FAULT_SIZE_MAX || (u & (u - 1)))))
+	if (n < 0 || !devnet_min_piece_valid(u))
 		return efs_error_set(EFS_EINVAL,
 				     "%s: want 0 or a power of two from 128"
 				     " to %llu", ff->name,
-				     (unsigned long long)FAULT_SIZE_MAX);
+				     (unsigned long long)DEVNET_MIN_PIECE_MAX);
 	*(uint64_t *)(void *)((char *)f + ff->off) = u;
 	return 0;
 }

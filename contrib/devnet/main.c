@@ -137,8 +137,7 @@ static int parse_size(uint64_t *out, const char *s)
 {
 	uint64_t v;
 
-	if (units_parse_size(&v, s) < 0 ||
-	    (v && (v < 128 || v > (1ull << 36) || (v & (v - 1)))))
+	if (units_parse_size(&v, s) < 0 || !devnet_min_piece_valid(v))
 		return -1;
 	*out = v;
 	return 0;

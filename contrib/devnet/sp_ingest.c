@@ -19,13 +19,16 @@
  * Aggregates (FRC-0058): before the CAR reading, the data segment index
  * at the end of the piece's payload is parsed (core/datasegment: the
  * entries go-data-segment's ValidEntries keeps, offsets in range).  When
- * it names sub-pieces, the piece is an aggregate: each sub-piece whose
- * bytes hash to its entry's commitment is read as a CAR at its offset
- * (entry offset * 127 / 128 in the file), and its blocks are indexed
- * with their offsets in the aggregate's file, so /ipfs and IPNI serve
- * the blocks of every sub-piece; a sub-piece that does not hash to its
- * entry is skipped with a warning.  A payload shorter than the piece's
- * unpadded size reads as zeros past its end, as the sealed piece does.
+ * it names sub-pieces, the piece is an aggregate: each sub-piece is read
+ * as a CAR at its offset (entry offset * 127 / 128 in the file), its
+ * CommP computed in the same pass (the reader's header and sections,
+ * then whatever of the sub-piece they do not cover), and the blocks of
+ * each sub-piece that hashes to its entry's commitment are indexed with
+ * their offsets in the aggregate's file, so /ipfs and IPNI serve the
+ * blocks of every sub-piece; a sub-piece that does not hash to its entry
+ * loses its places again and is skipped with a warning.  A payload
+ * shorter than the piece's unpadded size reads as zeros past its end, as
+ * the sealed piece does.
  *
  * The piece row and its blocks are written in one transaction, so they
  * appear together; it opens only once the file has been read, so the
@@ -53,8 +56,23 @@
 
 #include "core/banned.h"
 
-/* Bytes hashed at a time when a sub-piece's CommP is checked. */
+/* Bytes read at a time for the parts of a sub-piece its CAR leaves. */
 #define SUB_CHUNK ((size_t)1 << 20)
+
+/*
+ * A sub-piece's CommP over [pos, end) of the file fd, fed in order as the
+ * CAR is read (hash_read); what the reader does not hand over (a CARv2's
+ * header, the zeros after the CAR) is read here, zeros past the file's
+ * end.
+ */
+struct sub_hash {
+	struct commp *c;
+	int fd;
+	uint64_t size;  /* of the file */
+	uint64_t pos;   /* the next byte to hash */
+	uint64_t end;
+	uint8_t *chunk; /* SUB_CHUNK bytes */
+};
 
 /* Where the inner CARv1 starts relative to the CAR at start of the file
  * fd (0 for a CARv1). */
@@ -99,15 +117,60 @@ static bool zero_at(int fd, uint64_t off)
 	return fdio_pread(fd, &b, 1, off) <= 1 && b == 0;
 }
 
+/* Hash the file's bytes from h->pos up to `to` (at most h->end). */
+static int hash_file(struct sub_hash *h, uint64_t to)
+{
+	int rc = 0;
+
+	if (to > h->end)
+		to = h->end;
+	while (rc == 0 && h->pos < to) {
+		size_t n = to - h->pos < SUB_CHUNK ? (size_t)(to - h->pos)
+						   : SUB_CHUNK;
+		ssize_t r = 0;
+
+		memset(h->chunk, 0, n);
+		if (h->pos < h->size)
+			r = fdio_pread(h->fd, h->chunk, n, h->pos);
+		if (r < 0)
+			return efs_error_set_errno(EFS_EIO, errno,
+						   "sp: read piece");
+		rc = commp_update(h->c, h->chunk, n);
+		h->pos += n;
+	}
+	return rc;
+}
+
+/* Hash the n bytes p that the reader found at file offset at, after the
+ * bytes before them; no-op when h is NULL.  Bytes already hashed or past
+ * h->end are left out. */
+static int hash_read(struct sub_hash *h, uint64_t at, const uint8_t *p,
+		     uint64_t n)
+{
+	int rc;
+
+	if (!h)
+		return 0;
+	if ((rc = hash_file(h, at)) < 0 || at != h->pos)
+		return rc;
+	if (n > h->end - at)
+		n = h->end - at;
+	h->pos += n;
+	return commp_update(h->c, p, (size_t)n);
+}
+
 /*
  * Read the CAR at [start, end) of the file fd (name: for messages): its
- * blocks' places, as file offsets, into places.  Fails only when memory
- * runs out.
+ * blocks' places, as file offsets, into places; with h, hash the bytes
+ * read into it as well.  Fails only when memory runs out or, with h, the
+ * file cannot be read.
  */
 static int index_car_at(struct buf *places, size_t *count, int fd,
-			uint64_t start, uint64_t end, const char *name)
+			uint64_t start, uint64_t end, const char *name,
+			struct sub_hash *h)
 {
 	struct car_reader *r = NULL;
+	const uint8_t *hdr;
 	struct car_block b;
 	uint64_t base, next;
 	size_t hlen;
@@ -122,12 +185,16 @@ static int index_car_at(struct buf *places, size_t *count, int fd,
 		goto out;
 	}
 	base = start + data_offset(fd, car_reader_version(r), start);
-	car_reader_header_bytes(r, &hlen);
+	hdr = car_reader_header_bytes(r, &hlen);
+	if ((rc = hash_read(h, base, hdr, hlen)) < 0)
+		goto out;
 	next = hlen;
 	while ((rc = car_reader_next(r, &b)) == 0) {
 		if (base + b.info.block_offset + b.info.block_len > end)
 			break;
-		if ((rc = place_add(places, &b.info, base)) < 0)
+		if ((rc = place_add(places, &b.info, base)) < 0 ||
+		    (rc = hash_read(h, base + b.info.section_offset, b.section,
+				    b.info.section_len)) < 0)
 			goto out;
 		next = b.info.block_offset + b.info.block_len;
 		(*count)++;
@@ -175,71 +242,43 @@ static int read_index(struct datasegment_entry **out, size_t *n, int fd,
 	return rc;
 }
 
-/* Whether the bytes of sub-piece e (zeros past the end of the file, of
- * size bytes) hash to its commitment.  0 or a negative code. */
-static int sub_check(bool *ok, int fd, uint64_t size,
-		     const struct datasegment_entry *e, uint8_t *chunk)
-{
-	uint64_t start = e->offset / 128 * 127, len = e->size / 128 * 127;
-	struct commp_piece got;
-	struct commp *c;
-	int rc;
-
-	*ok = false;
-	if ((rc = commp_new(&c, 1)) < 0)
-		return rc;
-	for (uint64_t pos = 0; rc == 0 && pos < len;) {
-		size_t n = len - pos < SUB_CHUNK ? (size_t)(len - pos)
-						 : SUB_CHUNK;
-		ssize_t r = 0;
-
-		memset(chunk, 0, n);
-		if (start + pos < size)
-			r = fdio_pread(fd, chunk, n, start + pos);
-		if (r < 0)
-			rc = efs_error_set_errno(EFS_EIO, errno,
-						 "sp: read piece");
-		else
-			rc = commp_update(c, chunk, n);
-		pos += n;
-	}
-	if (rc == 0) {
-		commp_finish(&got, c);
-		*ok = got.padded_size == e->size &&
-		      !memcmp(got.root, e->comm, COMMP_NODE_SIZE);
-	}
-	commp_free(c);
-	return rc;
-}
-
 /* Index each sub-piece of an aggregate whose CommP checks out. */
 static int index_aggregate(struct buf *places, size_t *count, size_t *subs,
 			   int fd, uint64_t size, const char *path,
 			   const struct datasegment_entry *e, size_t n)
 {
-	uint8_t *chunk = efs_malloc(SUB_CHUNK);
-	int rc = chunk ? 0 : efs_error_set(EFS_ENOMEM, "out of memory");
+	struct sub_hash h = { .fd = fd, .size = size };
+	int rc = commp_new(&h.c, 1);
 
+	if (rc == 0 && !(h.chunk = efs_malloc(SUB_CHUNK)))
+		rc = efs_error_set(EFS_ENOMEM, "out of memory");
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		uint64_t start = e[i].offset / 128 * 127;
 		char name[SP_PATH_MAX + 32];
-		size_t c;
-		bool ok;
+		struct commp_piece got;
+		uint64_t start = e[i].offset / 128 * 127;
+		size_t mark = places->len, c;
 
-		if ((rc = sub_check(&ok, fd, size, &e[i], chunk)) < 0)
-			break;
+		commp_reset(h.c);
+		h.pos = start;
+		h.end = start + e[i].size / 128 * 127;
 		snprintf(name, sizeof(name), "%s sub-piece %zu", path, i);
-		if (!ok) {
+		if ((rc = index_car_at(places, &c, fd, start, h.end, name,
+				       &h)) < 0 ||
+		    (rc = hash_file(&h, h.end)) < 0)
+			break;
+		commp_finish(&got, h.c);
+		if (got.padded_size != e[i].size ||
+		    memcmp(got.root, e[i].comm, COMMP_NODE_SIZE)) {
 			efs_log_warn("%s: bytes do not match its index entry:"
 				     " not indexed", name);
+			buf_truncate(places, mark);
 			continue;
 		}
-		rc = index_car_at(places, &c, fd, start,
-				  start + e[i].size / 128 * 127, name);
 		*count += c;
 		(*subs)++;
 	}
-	efs_free(chunk);
+	efs_free(h.chunk);
+	commp_free(h.c);
 	return rc;
 }
 
@@ -265,7 +304,7 @@ static int index_piece(struct buf *places, size_t *count, size_t *subs,
 				     (uint64_t)stbuf.st_size, path, e, n);
 	else if (rc == 0)
 		rc = index_car_at(places, count, fd, 0,
-				  (uint64_t)stbuf.st_size, path);
+				  (uint64_t)stbuf.st_size, path, NULL);
 	efs_free(e);
 	close(fd);
 	return rc;

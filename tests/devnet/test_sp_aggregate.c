@@ -248,27 +248,58 @@ static void test_sp_aggregate__deal(void)
 }
 
 /*
- * The smallest aggregate, with the last sub-piece's bytes changed after
- * the index was written (the deal's CommP is of the bytes sent, so the
- * deal goes through): the SP indexes the first two only.
+ * The smallest aggregate, with byte `at` of the last sub-piece (cars[1])
+ * changed after the index was written (the deal's CommP is of the bytes
+ * sent, so the deal goes through), dealt with miner 1.
  */
-static void test_sp_aggregate__bad_sub(void)
+static void bad_sub_deal(struct datasegment_layout *l, struct spfx_car *agg,
+			 uint64_t at)
 {
 	static const size_t order[NSUB] = {2, 0, 1};
+	uint64_t id;
+
+	aggregate_make(agg, l, order, 0);
+	agg->bytes.ptr[l->entries[2].offset / 128 * 127 + at] ^= 0x01;
+	CU_ASSERT_FATAL(
+	    commp_compute(&agg->piece, agg->bytes.ptr, agg->bytes.len) == 0);
+	commp_cid_v1(&agg->piece_v1, &agg->piece);
+	CU_ASSERT_EQUAL_FATAL(spfx_deal(&id, 1, agg), 0);
+}
+
+/* A changed byte in the last sub-piece: the SP indexes the first two
+ * only. */
+static void test_sp_aggregate__bad_sub(void)
+{
 	struct datasegment_layout l;
 	struct spfx_car agg;
-	uint64_t id, at;
 
-	aggregate_make(&agg, &l, order, 0);
-	at = l.entries[2].offset / 128 * 127 + 100;
-	agg.bytes.ptr[at] ^= 0x01;
-	CU_ASSERT_FATAL(
-	    commp_compute(&agg.piece, agg.bytes.ptr, agg.bytes.len) == 0);
-	commp_cid_v1(&agg.piece_v1, &agg.piece);
-	CU_ASSERT_EQUAL_FATAL(spfx_deal(&id, 1, &agg), 0);
+	bad_sub_deal(&l, &agg, 100);
 	CU_ASSERT(served(&cars[2], 1));
 	CU_ASSERT(served(&cars[0], 1));
 	CU_ASSERT(!served(&cars[1], 1));
+	datasegment_layout_release(&l);
+	buf_release(&agg.bytes);
+}
+
+/*
+ * The change in the sub-piece's last block: its CAR reads well up to
+ * there (the SP hashes the sub-piece as it reads it), yet none of its
+ * blocks stay indexed, not even its root, the first.
+ */
+static void test_sp_aggregate__bad_sub_tail(void)
+{
+	char cs[CID_STR_MAX], path[CID_STR_MAX + 32];
+	struct datasegment_layout l;
+	struct spfx_car agg;
+	struct spfx_resp r;
+
+	bad_sub_deal(&l, &agg, cars[1].bytes.len - 10);
+	CU_ASSERT(served(&cars[0], 1));
+	cid_tostr(cs, &cars[1].root);
+	snprintf(path, sizeof(path), "/ipfs/%s?format=raw", cs);
+	sp_get(&r, 1, path);
+	CU_ASSERT_NOT_EQUAL(r.status, 200);
+	spfx_resp_release(&r);
 	datasegment_layout_release(&l);
 	buf_release(&agg.bytes);
 }
@@ -325,10 +356,24 @@ static void test_sp_aggregate__min_piece_option(void)
 	harness_tmpdir_free(dir);
 }
 
+/* What --min-piece and Devnet.SetFault's min_piece accept. */
+static void test_sp_aggregate__min_piece_valid(void)
+{
+	CU_ASSERT(devnet_min_piece_valid(0));
+	CU_ASSERT(devnet_min_piece_valid(128));
+	CU_ASSERT(devnet_min_piece_valid(DEAL_8MIB));
+	CU_ASSERT(devnet_min_piece_valid(DEVNET_MIN_PIECE_MAX));
+	CU_ASSERT(!devnet_min_piece_valid(64));
+	CU_ASSERT(!devnet_min_piece_valid(3000));
+	CU_ASSERT(!devnet_min_piece_valid(DEVNET_MIN_PIECE_MAX * 2));
+}
+
 static CU_TestInfo tests[] = {
     {"deal", test_sp_aggregate__deal},
     {"bad_sub", test_sp_aggregate__bad_sub},
+    {"bad_sub_tail", test_sp_aggregate__bad_sub_tail},
     {"min_piece_option", test_sp_aggregate__min_piece_option},
+    {"min_piece_valid", test_sp_aggregate__min_piece_valid},
     CU_TEST_INFO_NULL,
 };
 
