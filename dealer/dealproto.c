@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/mk12_check.h"
 #include "core/utf8.h"
 #include "net/httpc.h"
 
@@ -357,14 +358,7 @@ int dealproto_price_per_epoch(struct bigint *out,
 			      const struct bigint *price_per_gib,
 			      uint64_t padded)
 {
-	struct bigint size, gib, rem, v;
-	int rc;
-
-	bigint_from_u64(&size, padded);
-	bigint_from_u64(&gib, (uint64_t)1 << 30);
-	if ((rc = bigint_mul(&v, price_per_gib, &size)) < 0 ||
-	    (rc = bigint_divmod(&v, &rem, &v, &gib)) < 0)
-		return rc;
-	*out = v;
-	return 0;
+	/* The storage market's rule, whatever the protocol: the least
+	 * price an ask accepts is what a client offers. */
+	return mk12_check_min_price(out, price_per_gib, padded);
 }

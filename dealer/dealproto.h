@@ -248,7 +248,8 @@ void dealproto_line(char *out, size_t cap, const char *text, size_t len);
 /*
  * The deal's total price per epoch for a piece of padded bytes at an ask
  * price per GiB per epoch: price * padded / 2^30, rounded down, as
- * Curio's client computes it and its ask check expects.  0 or EFS_ERANGE.
+ * Curio's client computes it and its ask check expects
+ * (mk12_check_min_price).  0 or EFS_ERANGE.
  */
 int dealproto_price_per_epoch(struct bigint *out,
 			      const struct bigint *price_per_gib,

@@ -519,26 +519,21 @@ int lotus_batch_run(struct lotus *l, struct lotus_batch *b)
 {
 	int rc = 0;
 
-	while (b->nrun < b->n) {
+	while (rc == 0 && b->nrun < b->n) {
 		size_t from = b->nrun, to = b->n;
 
 		if (to - from > l->lim.batch_max)
 			to = from + l->lim.batch_max;
-		rc = run_chunk(l, b, from, to);
+		if ((rc = run_chunk(l, b, from, to)) < 0) {
+			/* the rest share the failure, unsent */
+			to = b->n;
+			fail_entries(b, from, to, rc);
+		}
 		for (size_t i = from; i < to; i++) {
 			json_decref(b->params[i]);
 			b->params[i] = NULL;
 		}
 		b->nrun = to;
-		if (rc < 0) {
-			fail_entries(b, from, b->n, rc);
-			for (size_t i = to; i < b->n; i++) {
-				json_decref(b->params[i]);
-				b->params[i] = NULL;
-			}
-			b->nrun = b->n;
-			break;
-		}
 	}
 	return rc;
 }

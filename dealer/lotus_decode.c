@@ -22,8 +22,10 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/commp.h"
 #include "core/error.h"
 #include "core/filjson.h"
+#include "core/mbase.h"
 
 #include "core/banned.h"
 
@@ -465,10 +467,9 @@ void lotus_miner_info_release(struct lotus_miner_info *mi)
 
 static int peer_id(char *out, const json_t *v)
 {
-	static const char b58[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-				  "abcdefghijkmnopqrstuvwxyz";
 	const char *s = json_string_value(v);
 	size_t len = json_string_length(v);
+	uint8_t mh[LOTUS_PEER_ID_MAX];
 
 	out[0] = '\0';
 	if (!v || json_is_null(v))
@@ -476,7 +477,8 @@ static int peer_id(char *out, const json_t *v)
 	if (!json_is_string(v))
 		return bad("StateMinerInfo", "PeerId",
 			   "expected a string, got %s", type_name(v));
-	if (!len || len >= LOTUS_PEER_ID_MAX || strspn(s, b58) != len)
+	if (!len || len >= LOTUS_PEER_ID_MAX ||
+	    mbase_base58_decode(mh, sizeof(mh), s, len) < 0)
 		return bad("StateMinerInfo", "PeerId", "not a base58 peer id");
 	memcpy(out, s, len + 1);
 	return 0;
@@ -724,7 +726,7 @@ static int deal_proposal(struct lotus_market_deal *out, const json_t *p)
 			     json_object_get(p, "ClientCollateral"),
 			     "ClientCollateral", m)) < 0)
 		return rc;
-	if (out->piece_size < 128 || !is_pow2(out->piece_size))
+	if (!commp_padded_valid(out->piece_size))
 		return bad(m, "PieceSize", "%llu is not a padded piece size",
 			   (unsigned long long)out->piece_size);
 	if (out->end_epoch <= out->start_epoch)

@@ -9,10 +9,7 @@
 #include "dealer/funds.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
@@ -25,7 +22,6 @@
 
 static char *tmp;
 static struct devnet_util_proc dn;
-static char url[160];
 static struct lotus *l;
 static struct wallet *w;
 static struct filaddr me;
@@ -41,9 +37,8 @@ static int setup(void)
 	snprintf(d, sizeof(d), "%s/devnet", tmp);
 	if (devnet_util_start(&dn, d, "100ms", 1, NULL) < 0)
 		return 1;
-	snprintf(url, sizeof(url), "%s/rpc/v1", dn.api);
 	snprintf(d, sizeof(d), "%s/repo", tmp);
-	if (lotus_open(&l, url, dn.token) < 0 || wallet_open(&w, d) < 0 ||
+	if (lotus_open(&l, dn.rpc, dn.token) < 0 || wallet_open(&w, d) < 0 ||
 	    wallet_new(&me, w) < 0)
 		return 1;
 	filaddr_format(me_s, &me, 'f');
@@ -70,15 +65,6 @@ static bool amount_is(const struct bigint *a, const char *dec)
 
 	big(&b, dec);
 	return bigint_cmp(a, &b) == 0;
-}
-
-static void grant(const char *method, const char *amount)
-{
-	char params[256], out[512];
-
-	snprintf(params, sizeof(params), "[\"%s\", \"%s\"]", me_s, amount);
-	CU_ASSERT_EQUAL_FATAL(devnet_util_rpc(out, sizeof(out), &dn, method,
-					      params), 0);
 }
 
 /* Top up by amount and wait for it to land. */
@@ -146,7 +132,7 @@ static void test_funds__add_escrow(void)
 	struct funds_status s;
 	struct bigint want, need, max;
 
-	grant("Devnet.Faucet", "10" FIL);
+	CU_ASSERT_EQUAL_FATAL(devnet_util_faucet(&dn, &me, "10" FIL), 0);
 	CU_ASSERT_EQUAL_FATAL(funds_status(&s, l, &me), 0);
 	CU_ASSERT(amount_is(&s.balance, "10" FIL));
 	CU_ASSERT(bigint_is_zero(&s.escrow));
@@ -196,7 +182,7 @@ static void test_funds__datacap(void)
 	CU_ASSERT(!s.verified_client);
 	CU_ASSERT_EQUAL(funds_datacap_check(&s, 2048), EFS_EINVAL);
 	CU_ASSERT(strstr(efs_error_msg(), "is not a verified client") != NULL);
-	grant("Devnet.GrantDataCap", "1048576");
+	CU_ASSERT_EQUAL_FATAL(devnet_util_datacap(&dn, &me, "1048576"), 0);
 	CU_ASSERT_EQUAL_FATAL(funds_status(&s, l, &me), 0);
 	CU_ASSERT(s.verified_client);
 	CU_ASSERT(amount_is(&s.datacap, "1048576"));
@@ -209,30 +195,14 @@ static void test_funds__datacap(void)
 
 static void test_funds__read_token(void)
 {
-	char *argv[] = { getenv("DEVNET_BIN"), "--dir", dn.dir, "token",
-			 "read", NULL };
 	char tok[2048];
 	struct lotus *ro;
 	struct bigint a;
 	struct cid c;
-	int fds[2], st;
-	ssize_t n;
-	pid_t p;
 
-	CU_ASSERT_EQUAL_FATAL(pipe(fds), 0);
-	if ((p = fork()) == 0) {
-		dup2(fds[1], 1);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	n = read(fds[0], tok, sizeof(tok) - 1);
-	close(fds[0]);
-	waitpid(p, &st, 0);
-	CU_ASSERT_FATAL(n > 0);
-	tok[n] = '\0';
-	tok[strcspn(tok, "\n")] = '\0';
-	CU_ASSERT_EQUAL_FATAL(lotus_open(&ro, url, tok), 0);
+	CU_ASSERT_EQUAL_FATAL(devnet_util_token(tok, sizeof(tok), &dn, "read"),
+			      0);
+	CU_ASSERT_EQUAL_FATAL(lotus_open(&ro, dn.rpc, tok), 0);
 	bigint_from_u64(&a, 1000);
 	CU_ASSERT_EQUAL(funds_add_escrow(&c, ro, w, &me, &a), EFS_EINVAL);
 	CU_ASSERT(strstr(efs_error_msg(), "lotus auth create-token --perm "

@@ -37,40 +37,15 @@
 
 static char *tmp;
 static struct devnet_util_proc dn;
-static char url[160];
 static struct lotus *l;           /* admin token */
 
 /* ---- helpers ---- */
 
-/* A token of the running devnet with permission perm. */
-static void make_token(char *out, size_t cap, const char *perm)
-{
-	const char *argv[] = { getenv("DEVNET_BIN"), "--dir", dn.dir, "token",
-			       perm, NULL };
-
-	CU_ASSERT_EQUAL_FATAL(devnet_util_run(out, cap, argv), 0);
-	out[strcspn(out, "\n")] = '\0';
-}
-
-static void rpc_ok(char *out, size_t cap, const char *method,
-		   const char *params)
-{
-	int rc = devnet_util_rpc(out, cap, &dn, method, params);
-
-	if (rc != 0)
-		fprintf(stderr, "%s: %s\n", method, out);
-	CU_ASSERT_EQUAL_FATAL(rc, 0);
-}
-
 /* A new key with amount attoFIL from the faucet. */
 static void funded_key(struct filkey *k, const char *amount)
 {
-	char a[FILADDR_STR_MAX], params[256], out[512];
-
 	CU_ASSERT_EQUAL_FATAL(filkey_generate(k), 0);
-	filaddr_format(a, &k->addr, 'f');
-	snprintf(params, sizeof(params), "[\"%s\", \"%s\"]", a, amount);
-	rpc_ok(out, sizeof(out), "Devnet.Faucet", params);
+	CU_ASSERT_EQUAL_FATAL(devnet_util_faucet(&dn, &k->addr, amount), 0);
 }
 
 static bool amount_is(const struct bigint *a, const char *dec)
@@ -108,13 +83,9 @@ static int setup(void)
 	if (httpc_global_init() < 0 || !(tmp = harness_tmpdir()))
 		return 1;
 	snprintf(d, sizeof(d), "%s/devnet", tmp);
-	if (devnet_util_start(&dn, d, "100ms", NSPS, NULL) < 0) {
-		fprintf(stderr, "cannot start the devnet (DEVNET_BIN=%s)\n",
-			getenv("DEVNET_BIN") ? getenv("DEVNET_BIN") : "");
+	if (devnet_util_start(&dn, d, "100ms", NSPS, NULL) < 0)
 		return 1;
-	}
-	snprintf(url, sizeof(url), "%s/rpc/v1", dn.api);
-	return lotus_open(&l, url, dn.token) < 0;
+	return lotus_open(&l, dn.rpc, dn.token) < 0;
 }
 
 static int teardown(void)
@@ -140,10 +111,10 @@ static void test_lotus__open(void)
 		CU_ASSERT_EQUAL(lotus_open(&x, bad_urls[i], NULL), EFS_EINVAL);
 		CU_ASSERT_PTR_NULL(x);
 	}
-	CU_ASSERT_EQUAL(lotus_open(&x, url, "a.b\r\nX-Evil: 1"), EFS_EINVAL);
+	CU_ASSERT_EQUAL(lotus_open(&x, dn.rpc, "a.b\r\nX-Evil: 1"), EFS_EINVAL);
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	CU_ASSERT_EQUAL(lotus_open(&x, url, big), EFS_EINVAL);
+	CU_ASSERT_EQUAL(lotus_open(&x, dn.rpc, big), EFS_EINVAL);
 	CU_ASSERT_EQUAL_FATAL(lotus_open(&x, "https://node.example/rpc/v1",
 					 ""), 0);
 	CU_ASSERT_STRING_EQUAL(lotus_url(x), "https://node.example/rpc/v1");
@@ -200,7 +171,7 @@ static void test_lotus__devnet_api_info(void)
 						    "api"), 0);
 	snprintf(info, sizeof(info), "%s:%s", dn.token, api);
 	CU_ASSERT_EQUAL_FATAL(lotus_open_info(&x, info), 0);
-	CU_ASSERT_STRING_EQUAL(lotus_url(x), url);
+	CU_ASSERT_STRING_EQUAL(lotus_url(x), dn.rpc);
 	CU_ASSERT_EQUAL(lotus_chain_head(&h, x), 0);
 	CU_ASSERT_EQUAL(lotus_requests(x), 1);
 	CU_ASSERT_EQUAL(lotus_calls(x), 1);
@@ -267,7 +238,6 @@ static void test_lotus__balances(void)
 	struct bigint a, b;
 	struct filaddr id, unknown;
 	struct filkey k, fresh;
-	char s[FILADDR_STR_MAX], params[256], out[512];
 	uint64_t nonce;
 	bool verified;
 
@@ -284,9 +254,7 @@ static void test_lotus__balances(void)
 	CU_ASSERT_EQUAL(lotus_datacap(&a, &verified, l, &k.addr), 0);
 	CU_ASSERT(!verified);
 	CU_ASSERT(bigint_is_zero(&a));
-	filaddr_format(s, &k.addr, 'f');
-	snprintf(params, sizeof(params), "[\"%s\", \"1048576\"]", s);
-	rpc_ok(out, sizeof(out), "Devnet.GrantDataCap", params);
+	CU_ASSERT_EQUAL_FATAL(devnet_util_datacap(&dn, &k.addr, "1048576"), 0);
 	CU_ASSERT_EQUAL(lotus_datacap(&a, &verified, l, &id), 0);
 	CU_ASSERT(verified);
 	CU_ASSERT(amount_is(&a, "1048576"));
@@ -498,7 +466,7 @@ static void test_lotus__batch_chunks(void)
 	struct lotus *x;
 	json_t *v;
 
-	CU_ASSERT_EQUAL_FATAL(lotus_open(&x, url, dn.token), 0);
+	CU_ASSERT_EQUAL_FATAL(lotus_open(&x, dn.rpc, dn.token), 0);
 	lotus_set_limits(x, &lim);
 	CU_ASSERT_EQUAL_FATAL(lotus_batch_new(&b), 0);
 	for (int i = 0; i < 10; i++)
@@ -539,18 +507,19 @@ static void test_lotus__tokens(void)
 	int64_t h;
 
 	/* none: read only */
-	CU_ASSERT_EQUAL_FATAL(lotus_open(&x, url, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(lotus_open(&x, dn.rpc, NULL), 0);
 	CU_ASSERT_EQUAL(lotus_chain_head(&h, x), 0);
 	push_fails_with_perm(x);
 	lotus_close(x);
 	/* a read token */
-	make_token(tok, sizeof(tok), "read");
-	CU_ASSERT_EQUAL_FATAL(lotus_open(&x, url, tok), 0);
+	CU_ASSERT_EQUAL_FATAL(devnet_util_token(tok, sizeof(tok), &dn, "read"),
+			      0);
+	CU_ASSERT_EQUAL_FATAL(lotus_open(&x, dn.rpc, tok), 0);
 	CU_ASSERT_EQUAL(lotus_chain_head(&h, x), 0);
 	push_fails_with_perm(x);
 	lotus_close(x);
 	/* a refused token: HTTP 401 */
-	CU_ASSERT_EQUAL_FATAL(lotus_open(&x, url, "eyJh.eyJi.c2ln"), 0);
+	CU_ASSERT_EQUAL_FATAL(lotus_open(&x, dn.rpc, "eyJh.eyJi.c2ln"), 0);
 	CU_ASSERT_EQUAL(lotus_chain_head(&h, x), EFS_EINVAL);
 	CU_ASSERT(strstr(efs_error_msg(), "HTTP 401") != NULL);
 	CU_ASSERT(strstr(efs_error_msg(), "refused the API token") != NULL);
@@ -576,7 +545,7 @@ static void test_lotus__threads(void)
 	struct lotus *x;
 	void *bad;
 
-	CU_ASSERT_EQUAL_FATAL(lotus_open(&x, url, dn.token), 0);
+	CU_ASSERT_EQUAL_FATAL(lotus_open(&x, dn.rpc, dn.token), 0);
 	for (int i = 0; i < 4; i++)
 		CU_ASSERT_EQUAL_FATAL(pthread_create(&t[i], NULL, hammer, x),
 				      0);

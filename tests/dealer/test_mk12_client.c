@@ -18,7 +18,6 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,10 +28,8 @@
 #include "core/car.h"
 #include "core/commp.h"
 #include "core/error.h"
-#include "core/filjson.h"
-#include "core/filkey.h"
-#include "core/mbase.h"
 #include "core/multiaddr.h"
+#include "dealer/funds.h"
 #include "net/http.h"
 #include "net/httpc.h"
 #include "tests/devnet/devnet_util.h"
@@ -81,6 +78,7 @@ struct sp_entry {
 
 static char *tmp;
 static struct devnet_util_proc dn;
+static struct lotus *chain;       /* the devnet's node, admin token */
 static struct wallet *wallet;
 static struct filaddr client, stranger;
 static struct dealproto *dp;
@@ -112,97 +110,57 @@ static json_t *rpc(const char *method, const char *fmt, ...)
 
 static int64_t head(void)
 {
-	json_t *v = rpc("Filecoin.ChainHead", "[]");
-	int64_t h = json_integer_value(json_object_get(v, "Height"));
+	int64_t h = 0;
 
-	json_decref(v);
+	CU_ASSERT_EQUAL(lotus_chain_head(&h, chain), 0);
 	return h;
 }
 
-/* Funds and escrow for the wallet's client address. */
+/* 100 FIL from the faucet for the client, 10 of them into its escrow
+ * (the dealer's own top-up, dealer/funds.h). */
 static int fund_client(void)
 {
-	char a[FILADDR_STR_MAX], kt[FILKEY_KEYINFO_MAX], *txt = NULL;
-	struct filmsg_signed sm;
-	struct filkey k;
-	json_t *v, *sj = NULL;
-	uint64_t nonce;
-	int rc = -1;
+	static const char ten[] = "10000000000000000000";
+	struct lotus_receipt r;
+	struct bigint amount;
+	struct cid c;
 
-	filaddr_format(a, &client, 'f');
-	if (!(v = rpc("Devnet.Faucet", "[\"%s\", \"100000000000000000000\"]",
-		      a)))
+	if (devnet_util_faucet(&dn, &client, "100000000000000000000") < 0 ||
+	    bigint_parse(&amount, ten, strlen(ten)) < 0 ||
+	    funds_add_escrow(&c, chain, wallet, &client, &amount) < 0 ||
+	    lotus_wait_msg(&r, chain, &c, 1, 30000) < 0)
 		return -1;
-	json_decref(v);
-	if (!(v = rpc("Filecoin.MpoolGetNonce", "[\"%s\"]", a)))
-		return -1;
-	nonce = (uint64_t)json_integer_value(v);
-	json_decref(v);
-	if (wallet_export(kt, wallet, &client) < 0 ||
-	    filkey_keyinfo_parse(&k, kt, strlen(kt)) < 0)
-		return -1;
-	if (devnet_util_add_balance(&sm, &k, &client, nonce,
-				    "10000000000000000000") == 0 &&
-	    filjson_signed_encode(&sj, &sm, 'f') == 0 &&
-	    (txt = json_dumps(sj, JSON_COMPACT)) &&
-	    (v = rpc("Filecoin.MpoolPush", "[%s]", txt))) {
-		char *cid = json_dumps(v, JSON_COMPACT);
-		json_t *w = rpc("Filecoin.StateWaitMsg", "[%s, 1, 300, true]",
-				cid);
-
-		rc = json_integer_value(json_object_get(
-			     json_object_get(w, "Receipt"), "ExitCode")) == 0 &&
-				     w
-			     ? 0
-			     : -1;
-		json_decref(w);
-		free(cid);
-		json_decref(v);
-	}
-	free(txt);
-	json_decref(sj);
-	filmsg_signed_release(&sm);
-	filkey_release(&k);
-	memset(kt, 0, sizeof(kt));
-	return rc;
+	return r.exit_code == 0 ? 0 : -1;
 }
 
 /* Each SP's deal URL, from its on-chain multiaddr (as the dealer will). */
 static int find_sps(void)
 {
-	json_t *list = rpc("Filecoin.StateListMiners", "[null]");
+	struct filaddr *m = NULL;
+	size_t n = 0;
+	int rc = lotus_list_miners(&m, &n, chain);
 
-	if (json_array_size(list) != NSPS)
-		return -1;
-	for (size_t i = 0; i < NSPS; i++) {
-		const char *name = json_string_value(json_array_get(list, i));
-		json_t *mi = rpc("Filecoin.StateMinerInfo", "[\"%s\", null]",
-				 name);
-		const char *b64 = json_string_value(json_array_get(
-			json_object_get(mi, "Multiaddrs"), 0));
-		uint8_t ma[256];
-		char mb[512];
-		long n = -1;
+	if (rc == 0 && n != NSPS)
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < NSPS; i++) {
+		struct lotus_miner_info mi;
 
-		snprintf(sps[i].name, sizeof(sps[i].name), "%s", name);
-		filaddr_parse(&sps[i].sp.addr, NULL, name, strlen(name));
-		if (b64) {
-			snprintf(mb, sizeof(mb), "M%s", b64);
-			n = mbase_decode(ma, sizeof(ma), mb, strlen(mb));
-		}
-		if (n > 0)
-			n = multiaddr_http_url(sps[i].url, sizeof(sps[i].url),
-					       ma, (size_t)n);
-		json_decref(mi);
-		if (n <= 0) {
-			fprintf(stderr, "%s: no HTTP multiaddr\n", name);
-			json_decref(list);
-			return -1;
-		}
+		sps[i].sp.addr = m[i];
 		sps[i].sp.url = sps[i].url;
+		filaddr_format(sps[i].name, &m[i], 'f');
+		if ((rc = lotus_miner_info(&mi, chain, &m[i])) < 0)
+			break;
+		if (mi.nmultiaddrs == 0 ||
+		    multiaddr_http_url(sps[i].url, sizeof(sps[i].url),
+				       mi.multiaddrs[0].bytes,
+				       mi.multiaddrs[0].len) <= 0) {
+			fprintf(stderr, "%s: no HTTP multiaddr\n", sps[i].name);
+			rc = -1;
+		}
+		lotus_miner_info_release(&mi);
 	}
-	json_decref(list);
-	return 0;
+	efs_free(m);
+	return rc;
 }
 
 static int devnet_init(void)
@@ -213,13 +171,11 @@ static int devnet_init(void)
 	if (httpc_global_init() < 0 || !(tmp = harness_tmpdir()))
 		return 1;
 	snprintf(d, sizeof(d), "%s/devnet", tmp);
-	if (devnet_util_start(&dn, d, "100ms", NSPS, NULL) < 0) {
-		fprintf(stderr, "cannot start the devnet (DEVNET_BIN=%s)\n",
-			getenv("DEVNET_BIN") ? getenv("DEVNET_BIN") : "");
+	if (devnet_util_start(&dn, d, "100ms", NSPS, NULL) < 0)
 		return 1;
-	}
 	snprintf(d, sizeof(d), "%s/repo", tmp);
-	if (wallet_open(&wallet, d) < 0 || wallet_new(&client, wallet) < 0 ||
+	if (lotus_open(&chain, dn.rpc, dn.token) < 0 ||
+	    wallet_open(&wallet, d) < 0 || wallet_new(&client, wallet) < 0 ||
 	    wallet_new(&stranger, wallet) < 0 || fund_client() < 0 ||
 	    find_sps() < 0 || mk12_client_new(&dp, wallet, &opts) < 0) {
 		fprintf(stderr, "devnet setup: %s\n", efs_error_msg());
@@ -232,6 +188,7 @@ static int devnet_clean(void)
 {
 	dealproto_free(dp);
 	wallet_close(wallet);
+	lotus_close(chain);
 	devnet_util_stop(&dn, false);
 	harness_tmpdir_free(tmp);
 	return 0;
@@ -326,9 +283,7 @@ static void devnet_deal(struct dealproto_deal *d, size_t i,
 						     "Bearer t0ken" };
 	struct dealproto_ask ask;
 	struct dealproto_call call;
-	json_t *b = rpc("Filecoin.StateDealProviderCollateralBounds",
-			"[%llu, false, null]", (unsigned long long)padded);
-	const char *min = json_string_value(json_object_get(b, "Min"));
+	struct bigint max;
 
 	memset(d, 0, sizeof(*d));
 	CU_ASSERT_EQUAL_FATAL(mk12_uuid_generate(d->uuid), 0);
@@ -342,12 +297,25 @@ static void devnet_deal(struct dealproto_deal *d, size_t i,
 	CU_ASSERT_EQUAL(dealproto_ask(&ask, &call, dp, &sps[i].sp), 0);
 	CU_ASSERT_EQUAL(dealproto_price_per_epoch(&d->price_per_epoch,
 						  &ask.price, padded), 0);
-	CU_ASSERT_FATAL(min != NULL);
-	bigint_parse(&d->provider_collateral, min, strlen(min));
+	CU_ASSERT_EQUAL_FATAL(lotus_collateral_bounds(&d->provider_collateral,
+						      &max, chain, padded,
+						      false), 0);
 	d->transfer_url = url;
 	d->headers = &hdr;
 	d->nheaders = 1;
-	json_decref(b);
+}
+
+/* Propose d to SP i, which must accept it; ref then names the deal. */
+static void propose_ok(struct dealproto_proposal *ids,
+		       struct dealproto_ref *ref, size_t i,
+		       const struct dealproto_deal *d)
+{
+	struct dealproto_call call;
+
+	CU_ASSERT_EQUAL(dealproto_propose(ids, &call, dp, &sps[i].sp, d), 0);
+	CU_ASSERT_EQUAL_FATAL(call.outcome, DEALPROTO_OK);
+	memcpy(ref->uuid, d->uuid, 16);
+	ref->signed_proposal_cid = ids->signed_proposal_cid;
 }
 
 /* Status until it is active or failed, or 60 s pass; the states seen. */
@@ -382,24 +350,20 @@ static void test_mk12_client__devnet_deal(void)
 	struct commp_piece piece;
 	struct cid root, v1;
 	char url[128], rs[CID_STR_MAX], cs1[CID_STR_MAX], cs2[CID_STR_MAX];
-	const char *pc;
+	struct lotus_market_deal deal;
 	unsigned seen;
-	json_t *deal;
 
 	serve_new_car(&cs, &srv, url, sizeof(url), &piece, &root, 7);
 	commp_cid_v1(&v1, &piece);
 	devnet_deal(&d, 0, &v1, piece.padded_size, cs.car.len, url);
 	d.root = &root;
 	d.label = cid_tostr(rs, &root);
-	CU_ASSERT_EQUAL(dealproto_propose(&ids, &call, dp, &sps[0].sp, &d), 0);
-	CU_ASSERT_EQUAL_FATAL(call.outcome, DEALPROTO_OK);
+	propose_ok(&ids, &ref, 0, &d);
 	CU_ASSERT(!strncmp(cid_tostr(cs1, &ids.proposal_cid), "bafy2bzace",
 			   10));
 	CU_ASSERT(!strncmp(cid_tostr(cs2, &ids.signed_proposal_cid),
 			   "bafyrei", 7));
-	memcpy(ref.uuid, d.uuid, 16);
 	ref.client = client;
-	ref.signed_proposal_cid = ids.signed_proposal_cid;
 	seen = follow(&st, 0, &ref);
 	CU_ASSERT_EQUAL(st.state, DEALPROTO_ACTIVE);
 	if (st.state != DEALPROTO_ACTIVE)
@@ -412,14 +376,9 @@ static void test_mk12_client__devnet_deal(void)
 	CU_ASSERT_STRING_EQUAL(st.error, "");
 	CU_ASSERT(__atomic_load_n(&cs.pulls, __ATOMIC_SEQ_CST) >= 1);
 	/* on chain: the market actor has it, in a sector */
-	deal = rpc("Filecoin.StateMarketStorageDeal", "[%llu, null]",
-		   (unsigned long long)st.deal_id);
-	pc = json_string_value(json_object_get(json_object_get(
-		json_object_get(deal, "Proposal"), "PieceCID"), "/"));
-	CU_ASSERT_STRING_EQUAL(pc ? pc : "", cid_tostr(cs1, &v1));
-	CU_ASSERT(json_integer_value(json_object_get(json_object_get(deal,
-				"State"), "SectorStartEpoch")) > 0);
-	json_decref(deal);
+	CU_ASSERT_EQUAL_FATAL(lotus_market_deal(&deal, chain, st.deal_id), 0);
+	CU_ASSERT(cid_equal(&deal.piece_cid, &v1));
+	CU_ASSERT(deal.sector_start_epoch > 0);
 
 	/* the same deal again (a restart re-proposing): duplicate */
 	CU_ASSERT_EQUAL(dealproto_propose(&ids, &call, dp, &sps[0].sp, &d), 0);
@@ -474,10 +433,7 @@ static void test_mk12_client__devnet_failures(void)
 	/* the transfer fails (fail_transfer): failed, with Curio's words */
 	set_fault(2, "{\"fail_transfer\": true}");
 	devnet_deal(&d, 2, &v1, piece.padded_size, cs.car.len, url);
-	CU_ASSERT_EQUAL(dealproto_propose(&ids, &call, dp, &sps[2].sp, &d), 0);
-	CU_ASSERT_EQUAL_FATAL(call.outcome, DEALPROTO_OK);
-	memcpy(ref.uuid, d.uuid, 16);
-	ref.signed_proposal_cid = ids.signed_proposal_cid;
+	propose_ok(&ids, &ref, 2, &d);
 	follow(&st, 2, &ref);
 	CU_ASSERT_EQUAL(st.state, DEALPROTO_FAILED);
 	CU_ASSERT(strstr(st.error, "connection reset") != NULL);
@@ -486,10 +442,7 @@ static void test_mk12_client__devnet_failures(void)
 	CU_ASSERT_EQUAL(commp_compute(&other, cs.car.ptr, 1000), 0);
 	commp_cid_v1(&v1, &other);
 	devnet_deal(&d, 1, &v1, piece.padded_size, cs.car.len, url);
-	CU_ASSERT_EQUAL(dealproto_propose(&ids, &call, dp, &sps[1].sp, &d), 0);
-	CU_ASSERT_EQUAL_FATAL(call.outcome, DEALPROTO_OK);
-	memcpy(ref.uuid, d.uuid, 16);
-	ref.signed_proposal_cid = ids.signed_proposal_cid;
+	propose_ok(&ids, &ref, 1, &d);
 	follow(&st, 1, &ref);
 	CU_ASSERT_EQUAL(st.state, DEALPROTO_FAILED);
 	CU_ASSERT(st.error[0] != '\0');
@@ -497,10 +450,7 @@ static void test_mk12_client__devnet_failures(void)
 	set_fault(1, "{\"never_seal\": true}");
 	commp_cid_v1(&v1, &piece);
 	devnet_deal(&d, 1, &v1, piece.padded_size, cs.car.len, url);
-	CU_ASSERT_EQUAL(dealproto_propose(&ids, &call, dp, &sps[1].sp, &d), 0);
-	CU_ASSERT_EQUAL_FATAL(call.outcome, DEALPROTO_OK);
-	memcpy(ref.uuid, d.uuid, 16);
-	ref.signed_proposal_cid = ids.signed_proposal_cid;
+	propose_ok(&ids, &ref, 1, &d);
 	for (int k = 0; k < 15; k++) {
 		usleep(100000);
 		CU_ASSERT_EQUAL(dealproto_status(&st, &call, dp, &sps[1].sp,

@@ -160,8 +160,11 @@ int devnet_util_start(struct devnet_util_proc *out, const char *dir,
 
 	memset(out, 0, sizeof(*out));
 	out->pid = -1;
-	if (!bin || strlen(dir) >= sizeof(out->dir))
+	if (!bin || strlen(dir) >= sizeof(out->dir)) {
+		fprintf(stderr, "cannot start the devnet: %s\n",
+			bin ? "directory name too long" : "DEVNET_BIN not set");
 		return -1;
+	}
 	snprintf(out->dir, sizeof(out->dir), "%s", dir);
 	snprintf(sps, sizeof(sps), "%u", nsps);
 	for (; extra && *extra && n < 63; extra++)
@@ -173,8 +176,10 @@ int devnet_util_start(struct devnet_util_proc *out, const char *dir,
 	unlink(log);
 	snprintf(log, sizeof(log), "%s/devnet.log", dir);
 	out->pid = fork();
-	if (out->pid < 0)
+	if (out->pid < 0) {
+		perror("cannot start the devnet: fork");
 		return -1;
+	}
 	if (out->pid == 0) {
 		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 
@@ -193,15 +198,21 @@ int devnet_util_start(struct devnet_util_proc *out, const char *dir,
 			out->port = (unsigned)strtoul(tcp + 5, NULL, 10);
 			snprintf(out->api, sizeof(out->api),
 				 "http://127.0.0.1:%u", out->port);
+			snprintf(out->rpc, sizeof(out->rpc), "%s/rpc/v1",
+				 out->api);
 			return 0;
 		}
 		if (waitpid(out->pid, NULL, WNOHANG) == out->pid) {
 			out->pid = -1;
+			fprintf(stderr, "cannot start the devnet (%s): it "
+				"exited (see %s)\n", bin, log);
 			return -1;
 		}
 		sleep_ms(20);
 	}
 	devnet_util_stop(out, true);
+	fprintf(stderr, "cannot start the devnet (%s): no api file after 10 s"
+		" (see %s)\n", bin, log);
 	return -1;
 }
 
@@ -259,15 +270,14 @@ int devnet_util_rpc(char *out, size_t cap, const struct devnet_util_proc *p,
 		    const char *method, const char *params)
 {
 	struct buf req = BUF_INIT(1 << 20);
-	char url[256], auth[2200];
+	char auth[2200];
 	const char *hdrs[] = { "Content-Type: application/json", auth, NULL };
-	struct httpc_req hr = HTTPC_REQ_INIT("POST", url);
+	struct httpc_req hr = HTTPC_REQ_INIT("POST", p->rpc);
 	struct httpc_resp resp = { 0 };
 	json_t *root = NULL, *v;
 	char *txt;
 	int rc = -1;
 
-	snprintf(url, sizeof(url), "%s/rpc/v1", p->api);
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", p->token);
 	if (buf_printf(&req, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"%s\","
 			     "\"params\":%s}", method, params) < 0)
@@ -298,4 +308,42 @@ out:
 	httpc_resp_release(&resp);
 	buf_release(&req);
 	return rc;
+}
+
+/* An admin call [address, amount] that must succeed. */
+static int grant(const struct devnet_util_proc *p, const char *method,
+		 const struct filaddr *a, const char *amount)
+{
+	char s[FILADDR_STR_MAX], params[256], out[512] = "";
+
+	filaddr_format(s, a, 'f');
+	snprintf(params, sizeof(params), "[\"%s\", \"%s\"]", s, amount);
+	if (devnet_util_rpc(out, sizeof(out), p, method, params) == 0)
+		return 0;
+	fprintf(stderr, "%s %s: %s\n", method, params, out);
+	return -1;
+}
+
+int devnet_util_faucet(const struct devnet_util_proc *p,
+		       const struct filaddr *a, const char *atto)
+{
+	return grant(p, "Devnet.Faucet", a, atto);
+}
+
+int devnet_util_datacap(const struct devnet_util_proc *p,
+			const struct filaddr *a, const char *bytes)
+{
+	return grant(p, "Devnet.GrantDataCap", a, bytes);
+}
+
+int devnet_util_token(char *out, size_t cap, const struct devnet_util_proc *p,
+		      const char *perm)
+{
+	const char *argv[] = { getenv("DEVNET_BIN"), "--dir", p->dir, "token",
+			       perm, NULL };
+
+	if (devnet_util_run(out, cap, argv) != 0)
+		return -1;
+	out[strcspn(out, "\n")] = '\0';
+	return out[0] ? 0 : -1;
 }

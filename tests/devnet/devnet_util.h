@@ -1,7 +1,9 @@
 /*
- * devnet_util.h - what the devnet tests share: signed chain messages as
- * a Lotus wallet makes them, market deal proposals, and reading the
- * files the program writes in its state directory.
+ * devnet_util.h - what the devnet tests (and the dealer's) share: signed
+ * chain messages as a Lotus wallet makes them, market deal proposals,
+ * reading the files the program writes in its state directory, and
+ * running the program: start, stop, admin calls (faucet, DataCap),
+ * tokens.
  */
 #ifndef EFS_TESTS_DEVNET_UTIL_H
 #define EFS_TESTS_DEVNET_UTIL_H
@@ -60,6 +62,7 @@ struct devnet_util_proc {
 	pid_t pid;
 	char dir[512];        /* its state directory */
 	char api[128];        /* "http://127.0.0.1:PORT" */
+	char rpc[160];        /* its Lotus JSON-RPC: api + "/rpc/v1" */
 	unsigned port;
 	char token[2048];     /* the admin JWT */
 };
@@ -71,7 +74,8 @@ struct devnet_util_proc {
  * appended to dir/devnet.log; wait (up to 10 s) until it has written
  * its api and token files (a previous run's are removed first, so a
  * restart in the same directory works).  Returns 0, or -1 (DEVNET_BIN
- * unset, cannot start; the process, if any, is stopped).
+ * unset, cannot start; the process, if any, is stopped) with the reason
+ * printed to stderr.
  */
 int devnet_util_start(struct devnet_util_proc *out, const char *dir,
 		      const char *epoch, unsigned nsps,
@@ -100,5 +104,24 @@ int devnet_util_run(char *out, size_t cap, const char *const *argv);
  */
 int devnet_util_rpc(char *out, size_t cap, const struct devnet_util_proc *p,
 		    const char *method, const char *params);
+
+/*
+ * Devnet.Faucet: atto attoFIL (decimal) into a's wallet; and
+ * Devnet.GrantDataCap: bytes (decimal) of DataCap to a.  Returns 0, or -1
+ * with the reason printed to stderr.
+ */
+int devnet_util_faucet(const struct devnet_util_proc *p,
+		       const struct filaddr *a, const char *atto);
+int devnet_util_datacap(const struct devnet_util_proc *p,
+			const struct filaddr *a, const char *bytes);
+
+/*
+ * A new API token of the program with permission perm ("read", "write",
+ * "admin"), as `estuaryfs-devnet --dir DIR token PERM` prints it, into
+ * out (cap bytes).  Returns 0, or -1 when the command fails or prints
+ * nothing.
+ */
+int devnet_util_token(char *out, size_t cap, const struct devnet_util_proc *p,
+		      const char *perm);
 
 #endif
