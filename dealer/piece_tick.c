@@ -131,7 +131,8 @@ static int insert_aggregate(int64_t *out, struct db *db,
 }
 
 /* Member i of l (m: the same commit) as a part of piece id, moved to
- * PIECED.  scratch holds the member's header and proof. */
+ * PIECED, once its inclusion proof verifies (the caller rolls back
+ * otherwise).  scratch holds the member's header and proof. */
 static int insert_member(struct db *db, int64_t id,
 			 const struct datasegment_layout *l, size_t i,
 			 const struct member *m, int64_t now,
@@ -158,8 +159,12 @@ static int insert_member(struct db *db, int64_t id,
 				     "header of %zu bytes, recorded %llu",
 				     (long long)m->commit_id, hlen,
 				     (unsigned long long)m->header_len);
-	if ((rc = datasegment_proof_make(&proof, l, i)) < 0 ||
-	    (rc = datasegment_proof_encode(scratch, &proof)) < 0 ||
+	if ((rc = datasegment_proof_make(&proof, l, i)) < 0)
+		return rc;
+	if (datasegment_proof_verify(&proof, &l->piece, &l->subs[i]) < 0)
+		return efs_error_set(EFS_ERROR, "piece: inclusion proof of "
+				     "sub-piece %zu does not verify", i);
+	if ((rc = datasegment_proof_encode(scratch, &proof)) < 0 ||
 	    (rc = db_stmt(&st, db, sql)) < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
@@ -245,23 +250,6 @@ static int lay_out(struct datasegment_layout *l, struct member *const *g,
 	return rc;
 }
 
-/* Check every member's proof against the aggregate. */
-static int proofs_check(const struct datasegment_layout *l)
-{
-	struct datasegment_proof p;
-	int rc;
-
-	for (size_t i = 0; i < l->n; i++) {
-		if ((rc = datasegment_proof_make(&p, l, i)) < 0)
-			return rc;
-		if (datasegment_proof_verify(&p, &l->piece, &l->subs[i]) < 0)
-			return efs_error_set(EFS_ERROR, "piece: inclusion proof"
-					     " of sub-piece %zu does not "
-					     "verify", i);
-	}
-	return 0;
-}
-
 static int close_group(struct piece_store *ps, struct member *v, size_t n,
 		       int64_t now)
 {
@@ -276,7 +264,6 @@ static int close_group(struct piece_store *ps, struct member *v, size_t n,
 		g[i] = &v[i];
 	qsort(g, n, sizeof(*g), by_size);
 	if ((rc = lay_out(&l, g, n, ps->lim.min_padded)) == 0 &&
-	    (rc = proofs_check(&l)) == 0 &&
 	    (rc = record(&id, ps->wdb, &l, g, now)) == 0 &&
 	    piece_test_stop(ps, PIECE_TEST_AGGREGATE))
 		rc = efs_error_set(EFS_ECANCELED, "piece: stopped (test)");
