@@ -22,8 +22,10 @@
 #include "cli/cli_i.h"
 #include "core/alloc.h"
 #include "core/bigint.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/filaddr.h"
+#include "core/mk12.h"
 #include "dealer/miners.h"
 
 #include "core/banned.h"
@@ -126,14 +128,6 @@ static int open_repo(struct miners **out)
 	return rc;
 }
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * MINERS_NS_PER_SEC + ts.tv_nsec;
-}
-
 /* "2025-06-15T16:26:40Z" (fmt "%Y-%m-%dT%H:%M:%SZ") */
 static void fmt_time(char *out, size_t cap, int64_t ns, const char *fmt)
 {
@@ -215,8 +209,7 @@ static void fmt_state(char *out, size_t cap, const struct miner_record *r,
 /* sealed of the settled proposals, as a percentage; -1 with none */
 static int success_pct(const struct miner_perf *p)
 {
-	uint64_t settled = p->sealed + p->failed + p->slashed + p->rejected +
-			   p->propose_errors;
+	uint64_t settled = miners_settled(p);
 
 	return settled ? (int)(p->sealed * 100 / settled) : -1;
 }
@@ -383,6 +376,7 @@ static void print_row(const struct miner_record *r, int64_t now)
 	char seal[16], speed[24], pct[16], state[FILADDR_STR_MAX + 256];
 	char deals[48], retr[48];
 	const struct miner_perf *p = &r->perf;
+	int success = success_pct(p);
 
 	addr_str(addr, &r->addr);
 	if (r->has_ask) {
@@ -398,10 +392,10 @@ static void print_row(const struct miner_record *r, int64_t now)
 	}
 	snprintf(deals, sizeof(deals), "%" PRIu64 "/%" PRIu64, p->sealed,
 		 p->proposed);
-	if (success_pct(p) < 0)
+	if (success < 0)
 		snprintf(pct, sizeof(pct), "-");
 	else
-		snprintf(pct, sizeof(pct), "%d%%", success_pct(p));
+		snprintf(pct, sizeof(pct), "%d%%", success);
 	if (p->seal_count)
 		fmt_secs(seal, sizeof(seal), p->seal_median_s);
 	else
@@ -448,7 +442,7 @@ static int run_miners(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct table t = { .now = now_ns() };
+	struct table t = { .now = efs_clock_real_ns() };
 	struct miners *m;
 	int c, rc;
 
@@ -481,24 +475,10 @@ static int run_miners(int argc, char **argv)
 
 /* ---- estuaryfs miner show ----------------------------------------------- */
 
-static void fmt_uuid(char out[37], const uint8_t u[16])
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t n = 0;
-
-	for (int i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[n++] = '-';
-		out[n++] = hex[u[i] >> 4];
-		out[n++] = hex[u[i] & 15];
-	}
-	out[n] = '\0';
-}
-
 static json_t *jevent(const struct miner_event *ev, bool *bad)
 {
 	json_t *o = json_object();
-	char uuid[37];
+	char uuid[MK12_UUID_STR_MAX];
 
 	if (!o) {
 		*bad = true;
@@ -512,7 +492,7 @@ static json_t *jevent(const struct miner_event *ev, bool *bad)
 	jset(o, "bytes_up", jint(ev->bytes_up), bad);
 	jset(o, "bytes_down", jint(ev->bytes_down), bad);
 	if (ev->has_deal_uuid)
-		fmt_uuid(uuid, ev->deal_uuid);
+		mk12_uuid_format(uuid, ev->deal_uuid);
 	jset(o, "deal_uuid", ev->has_deal_uuid ? json_string(uuid)
 					       : json_null(), bad);
 	jset(o, "piece_cid", jstr_or_null(ev->piece_cid), bad);
@@ -522,7 +502,8 @@ static json_t *jevent(const struct miner_event *ev, bool *bad)
 
 static void print_event(const struct miner_event *ev)
 {
-	char when[32], lat[32], up[16], down[16], uuid[37];
+	char when[32], lat[32], up[16], down[16];
+	char uuid[MK12_UUID_STR_MAX];
 
 	fmt_time(when, sizeof(when), ev->time_ns, "%Y-%m-%d %H:%M:%S");
 	if (ev->latency_us >= 10000000)
@@ -542,7 +523,7 @@ static void print_event(const struct miner_event *ev)
 	if (ev->piece_cid)
 		printf("%spiece %s", ev->detail ? "; " : "", ev->piece_cid);
 	if (ev->has_deal_uuid) {
-		fmt_uuid(uuid, ev->deal_uuid);
+		mk12_uuid_format(uuid, ev->deal_uuid);
 		printf("%sdeal %s", ev->detail || ev->piece_cid ? "; " : "",
 		       uuid);
 	}
@@ -639,7 +620,7 @@ static int show(struct miners *m, const struct filaddr *a, size_t limit,
 	struct show s = { .json = json };
 	struct miner_record r;
 	json_t *o = NULL;
-	int64_t now = now_ns();
+	int64_t now = efs_clock_real_ns();
 	int rc;
 
 	if (!m) {
@@ -719,6 +700,8 @@ struct bw {
 	json_t *arr;
 	bool bad;
 	size_t n;
+	uint64_t sent;     /* the total: every group summed */
+	uint64_t fetched;
 };
 
 static const char *const bw_keys[] = {
@@ -774,6 +757,8 @@ static int bw_cb(const struct miners_bw_row *row, void *payload)
 		cli_human_bytes(fetched, sizeof(fetched), row->fetched);
 		printf("%-12s %12s %12s\n", key, sent, fetched);
 	}
+	b->sent += row->sent;
+	b->fetched += row->fetched;
 	b->n++;
 	return 0;
 }
@@ -794,14 +779,12 @@ static int parse_by(enum miners_bw_by *out, const char *s)
 static int bandwidth(struct miners *m, struct bw *b)
 {
 	char sent[16], fetched[16];
-	uint64_t s = 0, f = 0;
-	int rc = 0;
+	int rc;
 
 	if (b->json && !(b->arr = json_array()))
 		return efs_error_set(EFS_ENOMEM, "out of memory");
-	if (m && ((rc = miners_bandwidth_foreach(m, b->by, NULL, bw_cb,
-						 b)) < 0 ||
-		  (rc = miners_bandwidth_sum(&s, &f, m, NULL)) < 0)) {
+	if (m && (rc = miners_bandwidth_foreach(m, b->by, NULL, bw_cb,
+						b)) < 0) {
 		json_decref(b->arr);
 		return rc;
 	}
@@ -812,8 +795,8 @@ static int bandwidth(struct miners *m, struct bw *b)
 				"providers yet\n");
 		return 0;
 	}
-	cli_human_bytes(sent, sizeof(sent), s);
-	cli_human_bytes(fetched, sizeof(fetched), f);
+	cli_human_bytes(sent, sizeof(sent), b->sent);
+	cli_human_bytes(fetched, sizeof(fetched), b->fetched);
 	printf("%-12s %12s %12s\n", "total", sent, fetched);
 	return 0;
 }

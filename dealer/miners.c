@@ -33,10 +33,10 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "dealer/miners_i.h"
 
@@ -166,14 +166,6 @@ int miners_err_unknown(const char *addr)
 			     "storage provider", addr);
 }
 
-static int64_t clock_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * MINERS_NS_PER_SEC + ts.tv_nsec;
-}
-
 int miners_check_writable(struct miners *m)
 {
 	if (m->opts.read_only || !m->db)
@@ -254,7 +246,8 @@ int miners_open(struct miners **out, const char *db_path,
 	pthread_mutex_init(&m->mu, NULL);
 	m->opts = *opts;
 	m->rng = opts->seed ? opts->seed
-			    : (uint64_t)clock_ns() ^ ((uint64_t)getpid() << 32);
+			    : (uint64_t)efs_clock_real_ns() ^
+				      ((uint64_t)getpid() << 32);
 	if (opts->read_only)
 		error = open_read_only(m, db_path);
 	else if ((error = db_open(&m->db, db_path, DB_OPEN_CREATE)) == 0 &&

@@ -82,7 +82,9 @@ struct miners_opts {
 	double backoff_jitter;          /* up to this share shorter: 0.2 */
 	uint32_t log_keep;              /* log rows kept per SP: 2000 */
 	int64_t log_max_age_ns;         /* log rows older are dropped: 90 d */
-	uint64_t seed;                  /* jitter's generator; 0: the clock */
+	uint64_t seed;                  /* the generator of backoff jitter
+					 * and of unseeded selections;
+					 * 0: the clock */
 };
 
 #define MINERS_NS_PER_SEC 1000000000LL
@@ -311,6 +313,9 @@ struct miner_perf {
 	int64_t last_fail_ns;     /* last one not ok, or failed/slashed fate */
 };
 
+/* Proposals whose fate is known: the score's "settled" (see above). */
+uint64_t miners_settled(const struct miner_perf *p);
+
 /* Everything known of one SP.  Strings are the record's own. */
 struct miner_record {
 	struct filaddr addr;
@@ -425,7 +430,8 @@ struct miners_query {
 					 * 0: do not check */
 	double explore;                 /* share picked among new SPs: 0.25 */
 	uint64_t new_below;             /* "new": fewer settled proposals */
-	uint64_t seed;                  /* 0: from the clock */
+	uint64_t seed;                  /* 0: drawn from the struct
+					 * miners' generator (opts.seed) */
 };
 
 /* Estuary's defaults: unverified at most 3e-8 FIL/GiB/epoch

@@ -19,7 +19,7 @@ struct miners {
 	pthread_mutex_t mu;    /* guards everything below */
 	struct db *db;         /* NULL: read-only and no tables yet */
 	struct miners_opts opts;
-	uint64_t rng;          /* backoff jitter (splitmix64 state) */
+	uint64_t rng;          /* jitter, unseeded selections (splitmix64) */
 };
 
 /* Longest url, peer ID and piece CID text accepted. */
@@ -49,32 +49,6 @@ int miners_addr_str(char out[FILADDR_STR_MAX], const struct filaddr *a,
 /* EFS_ENOTFOUND, "miners: f01234 is not a known storage provider". */
 int miners_err_unknown(const char *addr);
 
-/* Parse a stored address; ECORRUPT when it is not one. */
-int miners_addr_parse(struct filaddr *out, const char *s);
-
-/* The score of p (miners.h has the formula). */
-double miners_score(const struct miner_perf *p);
-
-/* Proposals whose fate is known (the score's "settled"). */
-uint64_t miners_settled(const struct miner_perf *p);
-
-/* Fill out from the columns of MINERS_RECORD_SQL's row (mu held). */
-int miners_row_read(struct miner_record *out, sqlite3_stmt *st);
-
-/* Every SP, ordered by ID, joined with its performance. */
-#define MINERS_RECORD_SQL                                                  \
-	"SELECT m.addr, m.url, m.peer_id, m.sector_size, m.source,"        \
-	" m.price, m.verified_price, m.min_piece, m.max_piece,"            \
-	" m.ask_time_ns, m.ask_expiry, m.reachable, m.first_seen_ns,"      \
-	" m.last_seen_ns, m.backoff_until_ns, m.fail_streak,"              \
-	" m.reject_streak, m.disabled, m.disabled_reason, m.log_rows,"     \
-	" p.proposed, p.accepted, p.rejected, p.propose_errors, p.sealed," \
-	" p.failed, p.slashed, p.expired, p.seal_count, p.seal_sum_s,"     \
-	" p.seal_recent, p.asks, p.asks_ok, p.retrievals,"                 \
-	" p.retrievals_ok, p.retrieved_bytes, p.retrieval_us,"             \
-	" p.last_ok_ns, p.last_fail_ns"                                    \
-	" FROM dealer_miners m JOIN dealer_miner_perf p USING (addr)"
-
 /*
  * Load every SP's record (mu held) into a new array *out of *n_out
  * (release each, then efs_free the array).  0 or an error.
@@ -84,8 +58,5 @@ int miners_load_all(struct miner_record **out, size_t *n_out,
 
 /* Release n records and free the array.  NULL is fine. */
 void miners_records_free(struct miner_record *v, size_t n);
-
-/* The median of the big-endian uint32 seconds in blob[0..len). */
-double miners_seal_median(const uint8_t *blob, size_t len);
 
 #endif

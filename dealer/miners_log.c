@@ -150,7 +150,8 @@ static int log_insert(struct miners *m, const char *addr,
 		return error;
 	sqlite3_bind_int64(st, 1, ev->time_ns);
 	sqlite3_bind_text(st, 2, addr, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, miners_action_name(ev->action), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, miners_action_name(ev->action), -1,
+			  SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, miners_outcome_name(ev->outcome), -1,
 			  SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, ev->latency_us);
@@ -401,7 +402,8 @@ static int log_locked(struct miners *m, const char *addr,
 	struct state_change c;
 	int error;
 
-	if ((error = miners_check_writable(m)) < 0 || (error = db_begin(m->db)) < 0)
+	if ((error = miners_check_writable(m)) < 0 ||
+	    (error = db_begin(m->db)) < 0)
 		return error;
 	if ((error = state_read(&s, m, addr)) < 0 ||
 	    (error = log_insert(m, addr, ev)) < 0)
@@ -522,7 +524,8 @@ static int prune_locked(struct miners *m, int64_t now_ns)
 	int64_t cutoff = now_ns - m->opts.log_max_age_ns;
 	int error;
 
-	if ((error = miners_check_writable(m)) < 0 || (error = db_begin(m->db)) < 0)
+	if ((error = miners_check_writable(m)) < 0 ||
+	    (error = db_begin(m->db)) < 0)
 		return error;
 	if ((error = db_run_ints(m->db, sql_age, &cutoff, 1)) < 0)
 		goto out;

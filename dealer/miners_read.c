@@ -5,8 +5,8 @@
  *
  * Design notes:
  * - Records are read with one join of dealer_miners and dealer_miner_perf
- *   (MINERS_RECORD_SQL); SPs are few (hundreds, a few thousand on
- *   mainnet), so selection loads them all and decides in memory.
+ *   (RECORD_SQL); SPs are few (hundreds, a few thousand on mainnet), so
+ *   selection loads them all and decides in memory.
  * - SPs are listed in ID order: "f0" then decimal digits without leading
  *   zeros, so ordering by (length, text) is numeric order.
  * - Values stored by this module are checked as they are read back
@@ -28,6 +28,20 @@
 
 #define ORDER_BY_ADDR " ORDER BY length(addr), addr"
 
+/* Every SP joined with its performance (the C_ columns below). */
+#define RECORD_SQL                                                         \
+	"SELECT m.addr, m.url, m.peer_id, m.sector_size, m.source,"        \
+	" m.price, m.verified_price, m.min_piece, m.max_piece,"            \
+	" m.ask_time_ns, m.ask_expiry, m.reachable, m.first_seen_ns,"      \
+	" m.last_seen_ns, m.backoff_until_ns, m.fail_streak,"              \
+	" m.reject_streak, m.disabled, m.disabled_reason, m.log_rows,"     \
+	" p.proposed, p.accepted, p.rejected, p.propose_errors, p.sealed," \
+	" p.failed, p.slashed, p.expired, p.seal_count, p.seal_sum_s,"     \
+	" p.seal_recent, p.asks, p.asks_ok, p.retrievals,"                 \
+	" p.retrievals_ok, p.retrieved_bytes, p.retrieval_us,"             \
+	" p.last_ok_ns, p.last_fail_ns"                                    \
+	" FROM dealer_miners m JOIN dealer_miner_perf p USING (addr)"
+
 /* ---- score ------------------------------------------------------------- */
 
 uint64_t miners_settled(const struct miner_perf *p)
@@ -36,7 +50,8 @@ uint64_t miners_settled(const struct miner_perf *p)
 	       p->propose_errors;
 }
 
-double miners_score(const struct miner_perf *p)
+/* The score of p (miners.h has the formula). */
+static double perf_score(const struct miner_perf *p)
 {
 	double deal = ((double)p->sealed + 1) /
 		      ((double)miners_settled(p) + 2);
@@ -54,7 +69,8 @@ double miners_score(const struct miner_perf *p)
 	return 0.60 * deal + 0.15 * seal + 0.15 * retr + 0.10 * speed;
 }
 
-double miners_seal_median(const uint8_t *blob, size_t len)
+/* The median of the big-endian uint32 seconds in blob[0..len). */
+static double seal_median(const uint8_t *blob, size_t len)
 {
 	uint32_t v[MINERS_SEAL_RECENT];
 	size_t n = 0;
@@ -78,7 +94,8 @@ double miners_seal_median(const uint8_t *blob, size_t len)
 
 /* ---- records ------------------------------------------------------------ */
 
-int miners_addr_parse(struct filaddr *out, const char *s)
+/* Parse a stored address; ECORRUPT when it is not one. */
+static int addr_parse(struct filaddr *out, const char *s)
 {
 	if (!s || filaddr_parse(out, NULL, s, strlen(s)) < 0 ||
 	    out->protocol != FILADDR_ID)
@@ -98,7 +115,7 @@ void miners_record_release(struct miner_record *r)
 	r->url = r->peer_id = r->disabled_reason = NULL;
 }
 
-/* Columns of MINERS_RECORD_SQL. */
+/* Columns of RECORD_SQL. */
 enum {
 	C_ADDR, C_URL, C_PEER, C_SECTOR, C_SOURCE, C_PRICE, C_VPRICE,
 	C_MIN, C_MAX, C_ASK_TIME, C_ASK_EXPIRY, C_REACHABLE, C_FIRST_SEEN,
@@ -173,7 +190,7 @@ static void read_perf(struct miner_perf *p, sqlite3_stmt *st)
 	p->expired = col_u64(st, C_EXPIRED);
 	p->seal_count = col_u64(st, C_SEAL_COUNT);
 	p->seal_mean_s = p->seal_count ? (double)seal_sum / p->seal_count : 0;
-	p->seal_median_s = miners_seal_median(
+	p->seal_median_s = seal_median(
 		sqlite3_column_blob(st, C_SEAL_RECENT),
 		(size_t)sqlite3_column_bytes(st, C_SEAL_RECENT));
 	p->asks = col_u64(st, C_ASKS);
@@ -190,14 +207,15 @@ static void read_perf(struct miner_perf *p, sqlite3_stmt *st)
 	p->last_fail_ns = sqlite3_column_int64(st, C_LAST_FAIL);
 }
 
-int miners_row_read(struct miner_record *out, sqlite3_stmt *st)
+/* Fill out from the columns of RECORD_SQL's row (mu held). */
+static int row_read(struct miner_record *out, sqlite3_stmt *st)
 {
 	const char *addr = (const char *)sqlite3_column_text(st, C_ADDR);
 	const char *source = (const char *)sqlite3_column_text(st, C_SOURCE);
 	int error;
 
 	memset(out, 0, sizeof(*out));
-	if ((error = miners_addr_parse(&out->addr, addr)) < 0 ||
+	if ((error = addr_parse(&out->addr, addr)) < 0 ||
 	    (error = read_ask(out, st, addr)) < 0)
 		return error;
 	out->sector_size = col_u64(st, C_SECTOR);
@@ -212,7 +230,7 @@ int miners_row_read(struct miner_record *out, sqlite3_stmt *st)
 	out->disabled = sqlite3_column_int(st, C_DISABLED) != 0;
 	out->log_rows = col_u64(st, C_LOG_ROWS);
 	read_perf(&out->perf, st);
-	out->score = miners_score(&out->perf);
+	out->score = perf_score(&out->perf);
 	if ((error = col_strdup(&out->url, st, C_URL)) < 0 ||
 	    (error = col_strdup(&out->peer_id, st, C_PEER)) < 0 ||
 	    (error = col_strdup(&out->disabled_reason, st, C_REASON)) < 0)
@@ -223,7 +241,7 @@ int miners_row_read(struct miner_record *out, sqlite3_stmt *st)
 static int get_locked(struct miner_record *out, struct miners *m,
 		      const char *addr)
 {
-	static const char sql[] = MINERS_RECORD_SQL " WHERE m.addr = ?1";
+	static const char sql[] = RECORD_SQL " WHERE m.addr = ?1";
 	sqlite3_stmt *st;
 	int error;
 
@@ -233,7 +251,7 @@ static int get_locked(struct miner_record *out, struct miners *m,
 		return error;
 	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
 	if ((error = db_step(m->db, st)) > 0)
-		error = miners_row_read(out, st);
+		error = row_read(out, st);
 	else if (error == 0)
 		error = miners_err_unknown(addr);
 	db_reset(st);
@@ -255,20 +273,20 @@ int miners_get(struct miner_record *out, struct miners *m,
 	return error;
 }
 
+static const char all_sql[] = RECORD_SQL ORDER_BY_ADDR;
+
 static int foreach_locked(struct miners *m, miners_cb cb, void *payload)
 {
-	static const char sql[] = MINERS_RECORD_SQL
-		" ORDER BY length(m.addr), m.addr";
 	struct miner_record r;
 	sqlite3_stmt *st;
 	int error;
 
 	if (!m->db)
 		return 0;
-	if ((error = db_stmt(&st, m->db, sql)) < 0)
+	if ((error = db_stmt(&st, m->db, all_sql)) < 0)
 		return error;
 	while ((error = db_step(m->db, st)) > 0) {
-		if ((error = miners_row_read(&r, st)) < 0)
+		if ((error = row_read(&r, st)) < 0)
 			break;
 		error = cb(&r, payload);
 		miners_record_release(&r);
@@ -296,54 +314,51 @@ void miners_records_free(struct miner_record *v, size_t n)
 	efs_free(v);
 }
 
-struct loader {
-	struct miner_record *v;
-	size_t n;
-	size_t cap;
-};
-
-static int load_cb(const struct miner_record *r, void *payload)
+/* Room in *v (of *cap records) for one past n. */
+static int records_grow(struct miner_record **v, size_t *cap, size_t n)
 {
-	struct loader *l = payload;
-	struct miner_record *rec;
+	struct miner_record *nv;
+	size_t ncap;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct miner_record *v = efs_reallocarray(l->v, cap,
-							  sizeof(*v));
-
-		if (!v)
-			return efs_error_set(EFS_ENOMEM, "miners: out of "
-					     "memory");
-		l->v = v;
-		l->cap = cap;
-	}
-	rec = &l->v[l->n];
-	*rec = *r;
-	rec->url = rec->peer_id = rec->disabled_reason = NULL;
-	l->n++;
-	if ((r->url && !(rec->url = efs_strdup(r->url))) ||
-	    (r->peer_id && !(rec->peer_id = efs_strdup(r->peer_id))) ||
-	    (r->disabled_reason &&
-	     !(rec->disabled_reason = efs_strdup(r->disabled_reason))))
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	if (!(nv = efs_reallocarray(*v, ncap, sizeof(*nv))))
 		return efs_error_set(EFS_ENOMEM, "miners: out of memory");
+	*v = nv;
+	*cap = ncap;
 	return 0;
 }
 
+/* Rows are read straight into the array (not through foreach_locked,
+ * whose records are borrowed and would need copying). */
 int miners_load_all(struct miner_record **out, size_t *n_out,
 		    struct miners *m)
 {
-	struct loader l = { 0 };
+	struct miner_record *v = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *st;
 	int error;
 
 	*out = NULL;
 	*n_out = 0;
-	if ((error = foreach_locked(m, load_cb, &l)) < 0) {
-		miners_records_free(l.v, l.n);
+	if (!m->db)
+		return 0;
+	if ((error = db_stmt(&st, m->db, all_sql)) < 0)
+		return error;
+	while ((error = db_step(m->db, st)) > 0) {
+		if ((error = records_grow(&v, &cap, n)) < 0 ||
+		    (error = row_read(&v[n], st)) < 0)
+			break;
+		n++;
+	}
+	db_reset(st);
+	if (error < 0) {
+		miners_records_free(v, n);
 		return error;
 	}
-	*out = l.v;
-	*n_out = l.n;
+	*out = v;
+	*n_out = n;
 	return 0;
 }
 
@@ -495,7 +510,7 @@ static int bw_row_read(struct miners_bw_row *out, sqlite3_stmt *st)
 	out->day = sqlite3_column_int64(st, 0);
 	out->has_addr = sqlite3_column_type(st, 1) != SQLITE_NULL;
 	if (out->has_addr &&
-	    (error = miners_addr_parse(&out->addr, (const char *)
+	    (error = addr_parse(&out->addr, (const char *)
 				       sqlite3_column_text(st, 1))) < 0)
 		return error;
 	out->commit_id = sqlite3_column_int64(st, 2);

@@ -260,16 +260,6 @@ static int check_query(const struct miners_query *q)
 	return 0;
 }
 
-static int load(struct miner_record **out, size_t *n_out, struct miners *m)
-{
-	int error;
-
-	pthread_mutex_lock(&m->mu);
-	error = miners_load_all(out, n_out, m);
-	pthread_mutex_unlock(&m->mu);
-	return error;
-}
-
 int miners_explain(struct miners *m, const struct miners_query *q,
 		   miners_verdict_cb cb, void *payload)
 {
@@ -279,7 +269,12 @@ int miners_explain(struct miners *m, const struct miners_query *q,
 	size_t n;
 	int error;
 
-	if ((error = check_query(q)) < 0 || (error = load(&v, &n, m)) < 0)
+	if ((error = check_query(q)) < 0)
+		return error;
+	pthread_mutex_lock(&m->mu);
+	error = miners_load_all(&v, &n, m);
+	pthread_mutex_unlock(&m->mu);
+	if (error < 0)
 		return error;
 	for (size_t i = 0; i < n; i++) {
 		vd.r = &v[i];
@@ -368,23 +363,16 @@ static size_t pick(struct filaddr *out, struct cand *c, size_t n,
 
 static int select_from(struct filaddr *out, size_t *n_out,
 		       struct miner_record *v, size_t n,
-		       const struct miners_query *q)
+		       const struct miners_query *q, uint64_t rng)
 {
 	struct cand *c = efs_calloc(n ? n : 1, sizeof(*c));
 	unsigned *why = efs_calloc(n ? n : 1, sizeof(*why));
-	uint64_t rng = q->seed;
 	size_t nc = 0, nnew = 0;
 	int error = 0;
 
 	if (!c || !why) {
 		error = efs_error_set(EFS_ENOMEM, "miners: out of memory");
 		goto out;
-	}
-	if (!rng) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		rng = (uint64_t)ts.tv_sec * 1000000007u + (uint64_t)ts.tv_nsec;
 	}
 	/* new eligible SPs first, then the others */
 	for (size_t i = 0; i < n; i++)
@@ -408,6 +396,7 @@ int miners_select(struct filaddr *out, size_t *n_out, struct miners *m,
 		  const struct miners_query *q)
 {
 	struct miner_record *v;
+	uint64_t rng = q->seed;
 	size_t n;
 	int error;
 
@@ -416,9 +405,14 @@ int miners_select(struct filaddr *out, size_t *n_out, struct miners *m,
 		return error;
 	if (q->want == 0)
 		return 0;
-	if ((error = load(&v, &n, m)) < 0)
+	pthread_mutex_lock(&m->mu);
+	error = miners_load_all(&v, &n, m);
+	if (!rng)
+		rng = miners_rand64(&m->rng);
+	pthread_mutex_unlock(&m->mu);
+	if (error < 0)
 		return error;
-	error = select_from(out, n_out, v, n, q);
+	error = select_from(out, n_out, v, n, q, rng);
 	miners_records_free(v, n);
 	return error;
 }

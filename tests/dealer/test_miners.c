@@ -285,6 +285,27 @@ static void test_miners__explore_share(void)
 		CU_ASSERT_EQUAL(na, nb);
 		CU_ASSERT(!memcmp(a, b, sizeof(a)));
 	}
+	/* unseeded: drawn from the generator opts.seed starts, so two opens
+	 * with the same opts.seed pick the same */
+	{
+		struct miners_opts o = MINERS_OPTS_INIT;
+		struct miners_query q = query(6);
+		struct filaddr a[6], b[6];
+		size_t na, nb;
+		struct miners *m2;
+
+		o.seed = 42;
+		q.seed = 0;
+		m2 = open_with(&o);
+		CU_ASSERT_EQUAL(miners_select(a, &na, m2, &q), 0);
+		miners_close(m2);
+		m2 = open_with(&o);
+		CU_ASSERT_EQUAL(miners_select(b, &nb, m2, &q), 0);
+		miners_close(m2);
+		CU_ASSERT_EQUAL(na, 6);
+		CU_ASSERT_EQUAL(nb, 6);
+		CU_ASSERT(!memcmp(a, b, sizeof(a)));
+	}
 	miners_close(m);
 }
 
