@@ -113,6 +113,10 @@ int cli_parse_cid_path(struct cid *out, const char **path_out,
  */
 int cli_repo_path(char **out);
 
+/* Its index, <repository>/index.db (whether there or not), as a malloc'd
+ * path in out.  Returns 0 or the errors of cli_repo_path. */
+int cli_repo_index_path(char **out);
+
 /*
  * The repository directory as cli_repo_path gives it, created (with its
  * parents, mode 0700 for each directory made) when missing.  Returns

@@ -162,6 +162,21 @@ int cli_repo_path(char **out)
 	return 0;
 }
 
+int cli_repo_index_path(char **out)
+{
+	char *repo;
+	size_t n;
+	int rc;
+
+	if ((rc = cli_repo_path(&repo)) < 0)
+		return rc;
+	n = strlen(repo) + sizeof("/index.db");
+	if ((*out = efs_malloc(n)))
+		snprintf(*out, n, "%s/index.db", repo);
+	efs_free(repo);
+	return *out ? 0 : efs_error_set(EFS_ENOMEM, "out of memory");
+}
+
 /* mkdir -p with mode 0700 for what it creates. */
 static int mkdir_p(char *path)
 {

@@ -190,8 +190,7 @@ static int run_commits(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct listing l = { 0 };
-	char *repo, *db;
-	size_t len;
+	char *db;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -201,20 +200,13 @@ static int run_commits(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage(&cli_cmd_commits, "takes no arguments");
-	if ((rc = cli_repo_path(&repo)) < 0)
+	if ((rc = cli_repo_index_path(&db)) < 0)
 		return cli_fail(rc);
-	len = strlen(repo) + sizeof("/index.db");
-	if (!(db = efs_malloc(len))) {
-		efs_free(repo);
-		return cli_fail(efs_error_set(EFS_ENOMEM, "out of memory"));
-	}
-	snprintf(db, len, "%s/index.db", repo);
 	if (l.json)
 		printf("[");
 	rc = commit_list(db, print_commit, &l);
 	if (l.json)
 		printf("%s]\n", l.n ? "\n" : "");
 	efs_free(db);
-	efs_free(repo);
 	return rc < 0 ? cli_fail(rc) : CLI_EXIT_OK;
 }

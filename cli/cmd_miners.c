@@ -106,25 +106,17 @@ enum { OPT_JSON = 256, OPT_LIMIT, OPT_BY };
 static int open_repo(struct miners **out)
 {
 	struct miners_opts opts = MINERS_OPTS_INIT;
-	char *repo, *db;
-	size_t len;
+	char *db;
 	int rc;
 
 	*out = NULL;
 	opts.read_only = true;
-	if ((rc = cli_repo_path(&repo)) < 0)
+	if ((rc = cli_repo_index_path(&db)) < 0)
 		return rc;
-	len = strlen(repo) + sizeof("/index.db");
-	if (!(db = efs_malloc(len))) {
-		efs_free(repo);
-		return efs_error_set(EFS_ENOMEM, "out of memory");
-	}
-	snprintf(db, len, "%s/index.db", repo);
 	rc = miners_open(out, db, &opts);
 	if (rc == EFS_ENOTFOUND)
 		rc = 0;
 	efs_free(db);
-	efs_free(repo);
 	return rc;
 }
 
