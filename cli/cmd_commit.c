@@ -22,6 +22,7 @@
 #include "cli/cli_i.h"
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "fs/commit.h"
 
@@ -161,9 +162,7 @@ static int print_commit(const struct commit_record *r, void *payload)
 {
 	struct listing *l = payload;
 	struct buf b = BUF_INIT(BUF_NOCAP);
-	time_t secs = (time_t)(r->time_ns / 1000000000);
 	char when[32], size[16], cid[CID_STR_MAX];
-	struct tm tm;
 	int rc;
 
 	if (l->json) {
@@ -173,8 +172,8 @@ static int print_commit(const struct commit_record *r, void *payload)
 		l->n++;
 		return rc;
 	}
-	gmtime_r(&secs, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	efs_clock_format(when, sizeof(when), r->time_ns,
+			 "%Y-%m-%d %H:%M:%S");
 	cli_human_bytes(size, sizeof(size), r->size);
 	printf("%-4" PRId64 " %s  %s  %9s  %6" PRIu64 " files  %s\n", r->id,
 	       when, cid_tostr(cid, &r->root), size, r->files, r->path);

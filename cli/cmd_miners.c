@@ -120,16 +120,6 @@ static int open_repo(struct miners **out)
 	return rc;
 }
 
-/* "2025-06-15T16:26:40Z" (fmt "%Y-%m-%dT%H:%M:%SZ") */
-static void fmt_time(char *out, size_t cap, int64_t ns, const char *fmt)
-{
-	time_t secs = (time_t)(ns / MINERS_NS_PER_SEC);
-	struct tm tm;
-
-	gmtime_r(&secs, &tm);
-	strftime(out, cap, fmt, &tm);
-}
-
 #define ISO "%Y-%m-%dT%H:%M:%SZ"
 
 /* "45 s", "12 min", "2.0 h", "3.1 d" */
@@ -189,7 +179,7 @@ static void fmt_state(char *out, size_t cap, const struct miner_record *r,
 		snprintf(out, cap, "disabled%s%s", r->disabled_reason ? ": "
 			 : "", r->disabled_reason ? r->disabled_reason : "");
 	} else if (r->backoff_until_ns > now) {
-		fmt_time(when, sizeof(when), r->backoff_until_ns, ISO);
+		efs_clock_format(when, sizeof(when), r->backoff_until_ns, ISO);
 		snprintf(out, cap, "backed off until %s", when);
 	} else if (!r->has_ask) {
 		snprintf(out, cap, "no ask");
@@ -221,7 +211,7 @@ static json_t *jtime(int64_t ns)
 
 	if (ns <= 0)
 		return json_null();
-	fmt_time(s, sizeof(s), ns, ISO);
+	efs_clock_format(s, sizeof(s), ns, ISO);
 	return json_string(s);
 }
 
@@ -497,7 +487,8 @@ static void print_event(const struct miner_event *ev)
 	char when[32], lat[32], up[16], down[16];
 	char uuid[MK12_UUID_STR_MAX];
 
-	fmt_time(when, sizeof(when), ev->time_ns, "%Y-%m-%d %H:%M:%S");
+	efs_clock_format(when, sizeof(when), ev->time_ns,
+			 "%Y-%m-%d %H:%M:%S");
 	if (ev->latency_us >= 10000000)
 		snprintf(lat, sizeof(lat), "%.1f s",
 			 (double)ev->latency_us / 1e6);
@@ -570,7 +561,7 @@ static void print_summary(const struct miner_record *r, int64_t now)
 		cli_human_bytes(y, sizeof(y), r->ask.max_piece);
 		printf("  ask:         %s/GiB/epoch (verified %s), pieces %s "
 		       "to %s", a, b, x, y);
-		fmt_time(x, sizeof(x), r->ask_time_ns, ISO);
+		efs_clock_format(x, sizeof(x), r->ask_time_ns, ISO);
 		printf(", fetched %s\n", x);
 	} else {
 		printf("  ask:         none yet\n");
@@ -709,8 +700,9 @@ static void bw_key(char *out, size_t cap, const struct miners_bw_row *row,
 	if (by == MINERS_BW_BY_SP)
 		filaddr_format(out, &row->addr, 'f');
 	else if (by == MINERS_BW_BY_DAY)
-		fmt_time(out, cap, row->day * 86400 * MINERS_NS_PER_SEC,
-			 "%Y-%m-%d");
+		efs_clock_format(out, cap,
+				 row->day * 86400 * MINERS_NS_PER_SEC,
+				 "%Y-%m-%d");
 	else if (row->commit_id > 0)
 		snprintf(out, cap, "%" PRId64, row->commit_id);
 	else

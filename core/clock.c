@@ -21,6 +21,19 @@ int64_t efs_clock_real_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+size_t efs_clock_format(char *out, size_t cap, int64_t ns, const char *fmt)
+{
+	time_t secs = (time_t)(ns / 1000000000);
+	struct tm tm;
+	size_t n = 0;
+
+	if (gmtime_r(&secs, &tm) && cap)
+		n = strftime(out, cap, fmt, &tm);
+	if (!n && cap)
+		out[0] = '\0';
+	return n;
+}
+
 double efs_clock_mono(void)
 {
 	struct timespec ts;

@@ -9,6 +9,7 @@
 #define EFS_CLOCK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -20,6 +21,13 @@ double efs_clock_mono(void);
 
 /* CLOCK_REALTIME in nanoseconds since 1970 (times stored in indexes). */
 int64_t efs_clock_real_ns(void);
+
+/*
+ * Format wall-clock ns (as efs_clock_real_ns gives) in UTC with
+ * strftime's fmt into out[0..cap): "%Y-%m-%dT%H:%M:%SZ".  Returns the
+ * length (0 when it does not fit; out is then "").
+ */
+size_t efs_clock_format(char *out, size_t cap, int64_t ns, const char *fmt);
 
 /* Whether a is earlier than b. */
 bool efs_clock_before(const struct timespec *a, const struct timespec *b);

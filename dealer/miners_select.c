@@ -28,6 +28,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "dealer/miners_i.h"
 
@@ -101,16 +102,6 @@ static const struct {
 
 #define NREASONS (sizeof(reasons) / sizeof(reasons[0]))
 
-/* "2026-03-01T12:00:00Z" */
-static void fmt_time(char *out, size_t cap, int64_t ns)
-{
-	time_t secs = (time_t)(ns / MINERS_NS_PER_SEC);
-	struct tm tm;
-
-	gmtime_r(&secs, &tm);
-	strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* "4 GiB" for whole binary units, else bytes. */
 static void fmt_size(char *out, size_t cap, uint64_t n)
 {
@@ -145,7 +136,8 @@ static int why_backoff(struct buf *b, const struct miner_record *r)
 {
 	char when[32];
 
-	fmt_time(when, sizeof(when), r->backoff_until_ns);
+	efs_clock_format(when, sizeof(when), r->backoff_until_ns,
+			 "%Y-%m-%dT%H:%M:%SZ");
 	if (r->fail_streak)
 		return buf_printf(b, "backed off until %s after %" PRIu32
 				  " failure%s", when, r->fail_streak,

@@ -118,14 +118,11 @@ static int json_str(struct buf *out, const char *s)
 
 int commit_record_json(struct buf *out, const struct commit_record *r)
 {
-	time_t secs = (time_t)(r->time_ns / 1000000000);
 	char cid[CID_STR_MAX];
 	char when[32];
-	struct tm tm;
 	int error;
 
-	gmtime_r(&secs, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	efs_clock_format(when, sizeof(when), r->time_ns, "%Y-%m-%dT%H:%M:%S");
 	error = buf_printf(out, "{\"id\":%" PRId64 ",\"cid\":\"%s\",\"path\":",
 			   r->id, cid_tostr(cid, &r->root));
 	if (error == 0)

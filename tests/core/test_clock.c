@@ -58,7 +58,23 @@ static void test_clock__real_ns(void)
 	CU_ASSERT(a / 1000000000 <= (int64_t)t + 1);
 }
 
+/* UTC formatting of stored times; too small a buffer gives "". */
+static void test_clock__format(void)
+{
+	char out[32];
+
+	CU_ASSERT_EQUAL(efs_clock_format(out, sizeof(out),
+					 1763714606123456789LL,
+					 "%Y-%m-%dT%H:%M:%SZ"), 20);
+	CU_ASSERT_STRING_EQUAL(out, "2025-11-21T08:43:26Z");
+	CU_ASSERT_EQUAL(efs_clock_format(out, sizeof(out), 0, "%Y-%m-%d"), 10);
+	CU_ASSERT_STRING_EQUAL(out, "1970-01-01");
+	CU_ASSERT_EQUAL(efs_clock_format(out, 5, 0, "%Y-%m-%d"), 0);
+	CU_ASSERT_STRING_EQUAL(out, "");
+}
+
 static CU_TestInfo clock_tests[] = {
+	{ "format", test_clock__format },
 	{ "real_ns", test_clock__real_ns },
 	{ "mono", test_clock__mono },
 	{ "add_ms", test_clock__add_ms },
