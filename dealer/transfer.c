@@ -54,7 +54,8 @@ static const char *const schema[] = {
 	"CREATE INDEX dealer_transfers_uuid ON dealer_transfers(deal_uuid);",
 };
 
-int64_t transfer_now(void)
+/* Unix seconds. */
+static int64_t now_sec(void)
 {
 	return (int64_t)time(NULL);
 }
@@ -113,7 +114,7 @@ int transfer_token_new(char out[TRANSFER_TOKEN_MAX], struct transfer *t,
 		"INSERT INTO dealer_transfers (token_hash, piece_id, "
 		"deal_uuid, miner, created, expires) VALUES (?1,?2,?3,?4,?5,?6)";
 	uint8_t raw[TRANSFER_TOKEN_BYTES], hash[TRANSFER_HASH_LEN];
-	int64_t now = transfer_now();
+	int64_t now = now_sec();
 	sqlite3_stmt *st;
 	int rc;
 
@@ -213,7 +214,7 @@ int transfer_stats(struct transfer *t, const uint8_t uuid[16],
 {
 	static const char sql[] =
 		"SELECT count(*), total(bytes_sent), total(requests),"
-		" max(last_at), max(done) FROM dealer_transfers"
+		" max(last_at) FROM dealer_transfers"
 		" WHERE deal_uuid = ?1";
 	sqlite3_stmt *st = NULL;
 	int rc;
@@ -269,7 +270,7 @@ int transfer_lookup(struct transfer_row *out, struct transfer *t,
 	static const char upd[] =
 		"UPDATE dealer_transfers SET requests = requests + 1,"
 		" last_at = ?2 WHERE token_hash = ?1";
-	int64_t now = transfer_now();
+	int64_t now = now_sec();
 	sqlite3_stmt *st;
 	const void *u;
 	const unsigned char *m;

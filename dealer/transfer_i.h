@@ -35,9 +35,6 @@ struct transfer_row {
 	char miner[TRANSFER_MINER_MAX + 1];
 };
 
-/* Unix seconds. */
-int64_t transfer_now(void);
-
 /* SHA-256 of the token's text.  0 or EFS_ERROR. */
 int transfer_hash(uint8_t out[TRANSFER_HASH_LEN], const char *token);
 

@@ -10,7 +10,10 @@
  * got a con_cls, whatever happened to the connection.
  *
  * Replies queued by the handler carry the headers it added with
- * http_resp_header.  Threads: one per connection
+ * http_resp_header.  A reply call that fails leaves the request
+ * unanswered, and on_access then answers 500 or closes the connection:
+ * while nothing is queued, MHD calls the access handler again at once,
+ * a busy loop until the client gives up.  Threads: one per connection
  * (MHD_USE_THREAD_PER_CONNECTION), so handlers may block.
  */
 #include "net/http.h"
@@ -283,7 +286,9 @@ int http_resp_header(struct http_req *r, const char *name, const char *value)
 	return 0;
 }
 
-/* Add the headers, queue resp, drop our reference. */
+/* Add the headers, queue resp (NULL: it could not be made), drop our
+ * reference.  Only a queued reply counts as one: after a failure the
+ * request stays unanswered, so on_access sends its 500 or closes. */
 static int queue(struct http_req *r, unsigned status, const char *ctype,
 		 struct MHD_Response *resp)
 {
@@ -300,9 +305,9 @@ static int queue(struct http_req *r, unsigned status, const char *ctype,
 	if (ok == MHD_YES)
 		ok = MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp);
-	r->replied = true;
 	if (ok != MHD_YES)
 		return efs_error_set(EFS_EIO, "http: cannot queue the reply");
+	r->replied = true;
 	return 0;
 }
 
@@ -356,11 +361,8 @@ int http_reply_fd(struct http_req *r, unsigned status, const char *ctype,
 	struct MHD_Response *resp;
 
 	resp = MHD_create_response_from_fd_at_offset64(len, fd, off);
-	if (!resp) {
+	if (!resp)
 		close(fd);
-		r->replied = true;
-		return efs_error_set(EFS_ENOMEM, "http: cannot make a reply");
-	}
 	return queue(r, status, ctype, resp);
 }
 
@@ -395,7 +397,6 @@ int http_reply_stream(struct http_req *r, unsigned status, const char *ctype,
 	if (!st) {
 		if (free_fn)
 			free_fn(cls);
-		r->replied = true;
 		return efs_error_set(EFS_ENOMEM, "http: out of memory");
 	}
 	st->fn = fn;
@@ -404,11 +405,8 @@ int http_reply_stream(struct http_req *r, unsigned status, const char *ctype,
 	resp = MHD_create_response_from_callback(
 		size == HTTP_SIZE_UNKNOWN ? MHD_SIZE_UNKNOWN : size,
 		64 * 1024, stream_read, st, stream_free);
-	if (!resp) {
+	if (!resp)
 		stream_free(st);
-		r->replied = true;
-		return efs_error_set(EFS_ENOMEM, "http: cannot make a reply");
-	}
 	return queue(r, status, ctype, resp);
 }
 

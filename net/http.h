@@ -9,7 +9,8 @@
  * a handler may block: sleep for a "slow" fault, wait on the chain clock.
  * The handler is called once per request, after the whole body arrived;
  * it must answer with exactly one http_reply* or http_drop call (if it
- * returns without one, the server answers 500).  A body longer than the
+ * returns without one, or the reply call failed, the server answers 500
+ * or, failing that too, closes the connection).  A body longer than the
  * server's cap is read and thrown away; the handler is then called with
  * http_req_body_too_big() true and an empty body.
  *

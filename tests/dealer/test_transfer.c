@@ -441,26 +441,30 @@ static void test_transfer__resume(void)
 	struct pull pl = { 0 };
 	uint64_t have, bytes = 0;
 
-	new_deal(url, tok, uuid, 4, SMALL_ID, 3600);
+	/* The big piece: the server hands bytes to socket buffers that can
+	 * hold tens of MiB on loopback (tcp_rmem), and a cut reply whose
+	 * every byte was handed out counts as done. */
+	new_deal(url, tok, uuid, 4, BIG_ID, 3600);
 	/* The SP gets cut off after about 1 MiB ... */
 	pl.stop_after = 1 << 20;
-	do_pull(&pl, "GET", url, "bytes=0-3145850", NULL);
+	snprintf(range, sizeof(range), "bytes=0-%llu",
+		 (unsigned long long)(BIG_SIZE - 1));
+	do_pull(&pl, "GET", url, range, NULL);
 	CU_ASSERT_EQUAL(pl.cc, CURLE_WRITE_ERROR);
 	CU_ASSERT(pl.bytes_ok);
 	have = pl.got;
-	CU_ASSERT(have > (1 << 20) && have < SMALL_SIZE);
+	CU_ASSERT(have > (1 << 20) && have < BIG_SIZE);
 	settle();
 	CU_ASSERT(!transfer_done(xfer, uuid));
 	/* ... and resumes where it stopped, as Curio does. */
 	pl.stop_after = 0;
 	snprintf(range, sizeof(range), "bytes=%llu-%llu",
-		 (unsigned long long)have,
-		 (unsigned long long)(SMALL_SIZE - 1));
+		 (unsigned long long)have, (unsigned long long)(BIG_SIZE - 1));
 	do_pull(&pl, "GET", url, range, NULL);
 	CU_ASSERT_EQUAL(pl.cc, CURLE_OK);
 	CU_ASSERT_EQUAL(pl.status, 206);
 	CU_ASSERT_EQUAL(pl.start, have);
-	CU_ASSERT_EQUAL(have + pl.got, SMALL_SIZE);
+	CU_ASSERT_EQUAL(have + pl.got, BIG_SIZE);
 	CU_ASSERT(pl.bytes_ok);
 	settle();
 	CU_ASSERT(transfer_done(xfer, uuid));
@@ -468,10 +472,10 @@ static void test_transfer__resume(void)
 	 * cut reply counts what was in flight in the socket buffers too,
 	 * never more than its whole length. */
 	CU_ASSERT_EQUAL(transfer_stats(xfer, uuid, &bytes, NULL, NULL), 0);
-	CU_ASSERT(bytes >= SMALL_SIZE);
-	CU_ASSERT(bytes <= SMALL_SIZE + (SMALL_SIZE - have));
+	CU_ASSERT(bytes >= BIG_SIZE);
+	CU_ASSERT(bytes <= BIG_SIZE + (BIG_SIZE - have));
 	fprintf(stderr, "resume: %llu bytes counted for %llu\n",
-		(unsigned long long)bytes, (unsigned long long)SMALL_SIZE);
+		(unsigned long long)bytes, (unsigned long long)BIG_SIZE);
 
 	/* The server's source fails mid-body: the connection is cut. */
 	new_deal(url, tok, uuid, 5, FAILING_ID, 3600);

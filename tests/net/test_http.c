@@ -3,8 +3,8 @@
  * client of net/httpc.h: replies from memory, fd and callback; HEAD
  * (headers and Content-Length, no body, and the stream callback never
  * asked for bytes); request bodies and their cap; query arguments and
- * headers; reply headers; a handler that gives no reply; dropped
- * connections.
+ * headers; reply headers; a handler that gives no reply, or whose reply
+ * fails; dropped connections.
  */
 #include "net/http.h"
 
@@ -22,15 +22,15 @@
 #include "core/error.h"
 #include "net/httpc.h"
 #include "tests/harness.h"
+#include "tests/net/netfx.h"
 
 #define STREAM_LEN ((size_t)1 << 20)
 
-static struct http_server *srv;
-static char base[64];
 static char *tmpdir;
 static char fdpath[512];
 static atomic_long stream_calls;
 static atomic_long stream_frees;
+static atomic_int failed_rc;
 
 static long stream_fn(void *cls, uint64_t pos, uint8_t *buf, size_t max)
 {
@@ -100,6 +100,16 @@ static void handle(struct http_req *req, void *payload)
 				http_req_method(req));
 	} else if (strcmp(p, "/noreply") == 0) {
 		/* nothing: the server answers 500 */
+	} else if (strcmp(p, "/badstatus") == 0) {
+		/* libmicrohttpd refuses the status: the server answers 500 */
+		atomic_store(&failed_rc, http_reply(req, 42, NULL, "x", 1));
+	} else if (strcmp(p, "/badheader") == 0) {
+		/* refused too, and so is the 500 carrying the same header:
+		 * the server closes the connection */
+		http_resp_header(req, "X-Bad", "a\r\nb");
+		atomic_store(&failed_rc,
+			     http_reply_stream(req, 200, NULL, STREAM_LEN,
+					       stream_fn, NULL, stream_free));
 	} else if (strcmp(p, "/drop") == 0) {
 		http_drop(req);
 	} else {
@@ -109,35 +119,19 @@ static void handle(struct http_req *req, void *payload)
 
 static int setup(void)
 {
-	if (httpc_global_init() < 0 || !(tmpdir = harness_tmpdir()))
+	if (!(tmpdir = harness_tmpdir()))
 		return -1;
 	snprintf(fdpath, sizeof(fdpath), "%s/f.txt", tmpdir);
 	if (harness_write_file(fdpath, "0123456789", 10) < 0)
 		return -1;
-	if (http_server_start(&srv, "127.0.0.1", 0, 1000, handle, NULL) < 0)
-		return -1;
-	snprintf(base, sizeof(base), "http://127.0.0.1:%u",
-		 (unsigned)http_server_port(srv));
-	return 0;
+	return netfx_start(1000, handle, NULL) < 0 ? -1 : 0;
 }
 
 static int teardown(void)
 {
-	http_server_stop(srv);
+	netfx_stop();
 	harness_tmpdir_free(tmpdir);
 	return 0;
-}
-
-static int call(struct httpc_resp *resp, const char *method,
-		const char *path, const void *body, size_t len)
-{
-	char url[256];
-	struct httpc_req req = HTTPC_REQ_INIT(method, url);
-
-	snprintf(url, sizeof(url), "%s%s", base, path);
-	req.body = body;
-	req.body_len = len;
-	return httpc_do(resp, &req);
 }
 
 static void test_http__stream(void)
@@ -145,7 +139,7 @@ static void test_http__stream(void)
 	struct httpc_resp resp;
 	bool ok = true;
 
-	CU_ASSERT_EQUAL_FATAL(call(&resp, "GET", "/stream", NULL, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(netfx_call(&resp, "GET", "/stream", NULL, 0), 0);
 	CU_ASSERT_EQUAL(resp.status, 200);
 	CU_ASSERT_EQUAL_FATAL(resp.body.len, STREAM_LEN);
 	for (size_t i = 0; i < STREAM_LEN && ok; i++)
@@ -156,7 +150,8 @@ static void test_http__stream(void)
 	CU_ASSERT(atomic_load(&stream_calls) > 0);
 
 	/* A stream that fails mid-body: the client sees a cut reply. */
-	CU_ASSERT_EQUAL(call(&resp, "GET", "/stream_fail", NULL, 0), EFS_EIO);
+	CU_ASSERT_EQUAL(netfx_call(&resp, "GET", "/stream_fail", NULL, 0),
+			EFS_EIO);
 	httpc_resp_release(&resp);
 }
 
@@ -170,7 +165,7 @@ static int raw_request(char *out, size_t cap, const char *request)
 	ssize_t r;
 	int fd;
 
-	sin.sin_port = htons(http_server_port(srv));
+	sin.sin_port = htons(netfx_port());
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return -1;
@@ -195,7 +190,7 @@ static void test_http__head(void)
 
 	atomic_store(&stream_calls, 0);
 	atomic_store(&stream_frees, 0);
-	CU_ASSERT_EQUAL_FATAL(call(&resp, "HEAD", "/stream", NULL, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(netfx_call(&resp, "HEAD", "/stream", NULL, 0), 0);
 	CU_ASSERT_EQUAL(resp.status, 200);
 	CU_ASSERT_EQUAL(resp.bytes_down, 0);
 	CU_ASSERT_STRING_EQUAL(resp.content_type, "application/vnd.ipld.car");
@@ -221,11 +216,11 @@ static void test_http__fd(void)
 {
 	struct httpc_resp resp;
 
-	CU_ASSERT_EQUAL_FATAL(call(&resp, "GET", "/fd", NULL, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(netfx_call(&resp, "GET", "/fd", NULL, 0), 0);
 	CU_ASSERT_EQUAL(resp.status, 206);
 	CU_ASSERT_STRING_EQUAL((char *)resp.body.ptr, "23456");
 	httpc_resp_release(&resp);
-	CU_ASSERT_EQUAL_FATAL(call(&resp, "HEAD", "/fd", NULL, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(netfx_call(&resp, "HEAD", "/fd", NULL, 0), 0);
 	CU_ASSERT_EQUAL(resp.status, 206);
 	CU_ASSERT_EQUAL(resp.body.len, 0);
 	httpc_resp_release(&resp);
@@ -237,13 +232,15 @@ static void test_http__body_cap(void)
 	char body[1001];
 
 	memset(body, 'a', sizeof(body));
-	CU_ASSERT_EQUAL_FATAL(call(&resp, "POST", "/body", body, 1000), 0);
+	CU_ASSERT_EQUAL_FATAL(netfx_call(&resp, "POST", "/body", body, 1000),
+			      0);
 	CU_ASSERT_STRING_EQUAL((char *)resp.body.ptr, "ok 1000 a");
 	httpc_resp_release(&resp);
-	CU_ASSERT_EQUAL_FATAL(call(&resp, "POST", "/body", body, 1001), 0);
+	CU_ASSERT_EQUAL_FATAL(netfx_call(&resp, "POST", "/body", body, 1001),
+			      0);
 	CU_ASSERT_STRING_EQUAL((char *)resp.body.ptr, "big 0 -");
 	httpc_resp_release(&resp);
-	CU_ASSERT_EQUAL_FATAL(call(&resp, "GET", "/body", NULL, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(netfx_call(&resp, "GET", "/body", NULL, 0), 0);
 	CU_ASSERT_STRING_EQUAL((char *)resp.body.ptr, "ok 0 -");
 	httpc_resp_release(&resp);
 }
@@ -252,23 +249,23 @@ static void test_http__request(void)
 {
 	struct httpc_resp resp;
 
-	CU_ASSERT_EQUAL_FATAL(call(&resp, "GET", "/query?a=x%20y&b", NULL, 0),
-			      0);
+	CU_ASSERT_EQUAL_FATAL(netfx_call(&resp, "GET", "/query?a=x%20y&b",
+					 NULL, 0), 0);
 	CU_ASSERT_STRING_EQUAL((char *)resp.body.ptr, "x y||(null)");
 	httpc_resp_release(&resp);
-	CU_ASSERT_EQUAL_FATAL(call(&resp, "DELETE", "/peer", NULL, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(netfx_call(&resp, "DELETE", "/peer", NULL, 0), 0);
 	CU_ASSERT_STRING_EQUAL((char *)resp.body.ptr, "127.0.0.1 DELETE");
 	httpc_resp_release(&resp);
-	CU_ASSERT_EQUAL_FATAL(call(&resp, "GET", "/json", NULL, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(netfx_call(&resp, "GET", "/json", NULL, 0), 0);
 	CU_ASSERT_STRING_EQUAL((char *)resp.body.ptr, "{\"n\":5}");
 	CU_ASSERT_STRING_EQUAL(resp.content_type, "application/json");
 	httpc_resp_release(&resp);
-	CU_ASSERT_EQUAL_FATAL(call(&resp, "GET", "/noreply", NULL, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(netfx_call(&resp, "GET", "/noreply", NULL, 0), 0);
 	CU_ASSERT_EQUAL(resp.status, 500);
 	httpc_resp_release(&resp);
-	CU_ASSERT_EQUAL(call(&resp, "GET", "/drop", NULL, 0), EFS_EIO);
+	CU_ASSERT_EQUAL(netfx_call(&resp, "GET", "/drop", NULL, 0), EFS_EIO);
 	httpc_resp_release(&resp);
-	CU_ASSERT_EQUAL_FATAL(call(&resp, "GET", "/nowhere", NULL, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(netfx_call(&resp, "GET", "/nowhere", NULL, 0), 0);
 	CU_ASSERT_EQUAL(resp.status, 404);
 	httpc_resp_release(&resp);
 }
@@ -280,11 +277,35 @@ static void test_http__bad_start(void)
 	CU_ASSERT_EQUAL(http_server_start(&s, "localhost", 0, 0, handle,
 					  NULL), EFS_EINVAL);
 	CU_ASSERT_PTR_NULL(s);
-	CU_ASSERT_EQUAL(http_server_start(&s, "127.0.0.1",
-					  http_server_port(srv), 0, handle,
-					  NULL), EFS_EIO);
+	CU_ASSERT_EQUAL(http_server_start(&s, "127.0.0.1", netfx_port(), 0,
+					  handle, NULL), EFS_EIO);
 	CU_ASSERT_PTR_NULL(s);
 	http_server_stop(NULL);
+}
+
+/* A reply that fails gets the handler's 500, or a closed connection,
+ * at once: libmicrohttpd must not be left spinning on an unanswered
+ * request until the client times out. */
+static void test_http__failed_reply(void)
+{
+	struct httpc_resp resp;
+	long frees = atomic_load(&stream_frees);
+
+	atomic_store(&failed_rc, 0);
+	CU_ASSERT_EQUAL_FATAL(netfx_call(&resp, "GET", "/badstatus", NULL, 0),
+			      0);
+	CU_ASSERT_EQUAL(resp.status, 500);
+	CU_ASSERT_EQUAL(atomic_load(&failed_rc), EFS_EIO);
+	CU_ASSERT(resp.total_us < 5000000);
+	httpc_resp_release(&resp);
+
+	atomic_store(&failed_rc, 0);
+	CU_ASSERT_EQUAL(netfx_call(&resp, "GET", "/badheader", NULL, 0),
+			EFS_EIO);
+	CU_ASSERT_EQUAL(atomic_load(&failed_rc), EFS_EIO);
+	CU_ASSERT(resp.total_us < 5000000);
+	CU_ASSERT_EQUAL(atomic_load(&stream_frees), frees + 1);
+	httpc_resp_release(&resp);
 }
 
 static CU_TestInfo http_tests[] = {
@@ -294,6 +315,7 @@ static CU_TestInfo http_tests[] = {
 	{ "body_cap", test_http__body_cap },
 	{ "request", test_http__request },
 	{ "bad_start", test_http__bad_start },
+	{ "failed_reply", test_http__failed_reply },
 	CU_TEST_INFO_NULL,
 };
 

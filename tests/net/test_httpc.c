@@ -17,11 +17,10 @@
 #include "core/error.h"
 #include "net/http.h"
 #include "tests/harness.h"
+#include "tests/net/netfx.h"
 
 #define BIG_LEN ((size_t)3 << 20)
 
-static struct http_server *srv;
-static char base[64];
 static uint8_t *big;
 
 static long stream_big(void *cls, uint64_t pos, uint8_t *buf, size_t max)
@@ -77,33 +76,22 @@ static void handle(struct http_req *req, void *payload)
 
 static int setup(void)
 {
-	if (httpc_global_init() < 0)
-		return -1;
 	if (!(big = malloc(BIG_LEN)))
 		return -1;
 	harness_fill_random(big, BIG_LEN, 7);
-	if (http_server_start(&srv, "127.0.0.1", 0, 4u << 20, handle,
-			      NULL) < 0)
-		return -1;
-	snprintf(base, sizeof(base), "http://127.0.0.1:%u",
-		 (unsigned)http_server_port(srv));
-	return 0;
+	return netfx_start(4u << 20, handle, NULL) < 0 ? -1 : 0;
 }
 
 static int teardown(void)
 {
-	http_server_stop(srv);
+	netfx_stop();
 	free(big);
 	return 0;
 }
 
 static int get(struct httpc_resp *resp, const char *method, const char *path)
 {
-	char url[128];
-	struct httpc_req req = HTTPC_REQ_INIT(method, url);
-
-	snprintf(url, sizeof(url), "%s%s", base, path);
-	return httpc_do(resp, &req);
+	return netfx_call(resp, method, path, NULL, 0);
 }
 
 static void test_httpc__status_body(void)
@@ -150,7 +138,7 @@ static void test_httpc__big_and_cap(void)
 	struct httpc_req req = HTTPC_REQ_INIT("GET", url);
 	struct httpc_resp resp;
 
-	snprintf(url, sizeof(url), "%s/big", base);
+	snprintf(url, sizeof(url), "%s/big", netfx_base());
 	CU_ASSERT_EQUAL_FATAL(httpc_do(&resp, &req), 0);
 	CU_ASSERT_EQUAL(resp.body.len, BIG_LEN);
 	CU_ASSERT(resp.body.ptr && !memcmp(resp.body.ptr, big, BIG_LEN));
@@ -163,7 +151,7 @@ static void test_httpc__big_and_cap(void)
 	CU_ASSERT(strncmp(efs_error_msg(), "http: GET http://127.0.0.1:",
 			  27) == 0);
 	httpc_resp_release(&resp);
-	snprintf(url, sizeof(url), "%s/chunked", base);
+	snprintf(url, sizeof(url), "%s/chunked", netfx_base());
 	CU_ASSERT_EQUAL(httpc_do(&resp, &req), EFS_ETOOBIG);
 	httpc_resp_release(&resp);
 	req.max_body = BIG_LEN;
@@ -200,7 +188,7 @@ static void test_httpc__sink(void)
 
 	for (size_t i = 0; i < BIG_LEN; i++)
 		want = want * 31 + big[i];
-	snprintf(url, sizeof(url), "%s/big", base);
+	snprintf(url, sizeof(url), "%s/big", netfx_base());
 	req.sink = sink;
 	req.sink_cls = &st;
 	req.max_body = 10; /* no cap on a sink */
@@ -235,7 +223,7 @@ static void test_httpc__timeout(void)
 	struct httpc_resp resp;
 	uint64_t t0 = now_ms();
 
-	snprintf(url, sizeof(url), "%s/sleep", base);
+	snprintf(url, sizeof(url), "%s/sleep", netfx_base());
 	req.timeout_ms = 200;
 	CU_ASSERT_EQUAL(httpc_do(&resp, &req), EFS_ETIMEDOUT);
 	CU_ASSERT(now_ms() - t0 < 900);
@@ -260,16 +248,12 @@ static void test_httpc__timeout(void)
 
 static void test_httpc__refused(void)
 {
-	struct http_server *s;
 	char url[128];
 	struct httpc_req req = HTTPC_REQ_INIT("GET", url);
 	struct httpc_resp resp;
-	uint16_t port;
+	uint16_t port = netfx_dead_port();
 
-	CU_ASSERT_EQUAL_FATAL(http_server_start(&s, "127.0.0.1", 0, 0,
-						handle, NULL), 0);
-	port = http_server_port(s);
-	http_server_stop(s);
+	CU_ASSERT_NOT_EQUAL_FATAL(port, 0);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/x", (unsigned)port);
 	CU_ASSERT_EQUAL(httpc_do(&resp, &req), EFS_EIO);
 	CU_ASSERT(strncmp(efs_error_msg(), "http: GET http://127.0.0.1:",
@@ -277,7 +261,7 @@ static void test_httpc__refused(void)
 	httpc_resp_release(&resp);
 
 	/* A server that closes without replying. */
-	snprintf(url, sizeof(url), "%s/drop", base);
+	snprintf(url, sizeof(url), "%s/drop", netfx_base());
 	CU_ASSERT_EQUAL(httpc_do(&resp, &req), EFS_EIO);
 	httpc_resp_release(&resp);
 }
@@ -303,7 +287,7 @@ static void test_httpc__post_echo(void)
 	struct httpc_resp resp;
 	size_t n = (size_t)2 << 20;
 
-	snprintf(url, sizeof(url), "%s/echo", base);
+	snprintf(url, sizeof(url), "%s/echo", netfx_base());
 	req.headers = hdrs;
 	req.body = big;
 	req.body_len = n;
@@ -330,7 +314,7 @@ static void test_httpc__post_echo(void)
 	httpc_resp_release(&resp);
 
 	/* Headers go out. */
-	snprintf(url, sizeof(url), "%s/header", base);
+	snprintf(url, sizeof(url), "%s/header", netfx_base());
 	req.method = "GET";
 	req.body = NULL;
 	req.body_len = 0;
@@ -341,40 +325,35 @@ static void test_httpc__post_echo(void)
 
 static void test_httpc__bad_args(void)
 {
-	struct httpc_req req = HTTPC_REQ_INIT("GET", "ftp://127.0.0.1/");
-	struct httpc_resp resp;
+	static const struct {
+		const char *method, *url;
+	} cases[] = {
+		{ "GET", "ftp://127.0.0.1/" },
+		{ "GET", "not a url" },
+		{ "get me", "http://127.0.0.1:1/" },
+		{ "", "http://127.0.0.1:1/" },
+		{ "GET", "http://[::1" },
+	};
 
-	CU_ASSERT_EQUAL(httpc_do(&resp, &req), EFS_EINVAL);
-	httpc_resp_release(&resp);
-	req.url = "not a url";
-	CU_ASSERT_EQUAL(httpc_do(&resp, &req), EFS_EINVAL);
-	httpc_resp_release(&resp);
-	req.url = "http://127.0.0.1:1/";
-	req.method = "get me";
-	CU_ASSERT_EQUAL(httpc_do(&resp, &req), EFS_EINVAL);
-	httpc_resp_release(&resp);
-	req.method = "";
-	CU_ASSERT_EQUAL(httpc_do(&resp, &req), EFS_EINVAL);
-	httpc_resp_release(&resp);
-	req.method = "GET";
-	req.url = "http://[::1";
-	CU_ASSERT_EQUAL(httpc_do(&resp, &req), EFS_EINVAL);
-	httpc_resp_release(&resp);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct httpc_req req = HTTPC_REQ_INIT(cases[i].method,
+						      cases[i].url);
+		struct httpc_resp resp;
+
+		CU_ASSERT_EQUAL(httpc_do(&resp, &req), EFS_EINVAL);
+		httpc_resp_release(&resp);
+	}
 }
 
 static void test_httpc__secrets(void)
 {
-	struct http_server *s;
 	char url[160];
 	const char *hdrs[] = { "Authorization: Bearer sekrit-token", NULL };
 	struct httpc_req req = HTTPC_REQ_INIT("POST", url);
 	struct httpc_resp resp;
-	uint16_t port;
+	uint16_t port = netfx_dead_port();
 
-	CU_ASSERT_EQUAL_FATAL(http_server_start(&s, "127.0.0.1", 0, 0,
-						handle, NULL), 0);
-	port = http_server_port(s);
-	http_server_stop(s);
+	CU_ASSERT_NOT_EQUAL_FATAL(port, 0);
 	snprintf(url, sizeof(url), "http://user:hunter2@127.0.0.1:%u/rpc/v1",
 		 (unsigned)port);
 	req.headers = hdrs;
