@@ -78,12 +78,10 @@ int lotus_open(struct lotus **out, const char *url, const char *token)
 	struct lotus *l;
 
 	*out = NULL;
-	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
+	if (!httpc_url_ok(url))
 		return efs_error_set(EFS_EINVAL, "lotus: endpoint '%.80s' is "
-				     "not an http(s) url", url);
-	if (!printable(url, false))
-		return efs_error_set(EFS_EINVAL, "lotus: endpoint url has "
-				     "spaces or control characters");
+				     "not an http(s) url without spaces",
+				     printable(url, false) ? url : "...");
 	if (token && (strlen(token) > LOTUS_TOKEN_MAX ||
 		      !printable(token, false)))
 		return efs_error_set(EFS_EINVAL, "lotus: the API token is "

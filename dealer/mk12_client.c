@@ -44,25 +44,13 @@ static const char *const mk12_headers[] = {
 
 /* ---- requests ---- */
 
-/* An http(s) URL of printable ASCII: what curl then fails to read is
- * the reply, not the URL. */
-static bool http_url_ok(const char *u)
-{
-	if (!u || (strncmp(u, "http://", 7) && strncmp(u, "https://", 8)))
-		return false;
-	for (; *u; u++)
-		if ((unsigned char)*u <= ' ' || (unsigned char)*u >= 0x7f)
-			return false;
-	return true;
-}
-
 /* <base>/market/mk12/<what>, without doubling a trailing slash. */
 static int endpoint(char *out, size_t cap, const struct dealproto_sp *sp,
 		    const char *what)
 {
 	size_t n;
 
-	if (!http_url_ok(sp->url))
+	if (!httpc_url_ok(sp->url))
 		return efs_error_set(EFS_EINVAL,
 				     "mk12: SP URL is not http(s): '%.40s'",
 				     sp->url ? sp->url : "");

@@ -29,14 +29,9 @@
 #include "core/commp.h"
 #include "core/error.h"
 #include "core/mk12_http.h"
+#include "net/httpc.h"
 
 #include "core/banned.h"
-
-static bool http_url_ok(const char *u)
-{
-	return u && (strncmp(u, "http://", 7) == 0 ||
-		     strncmp(u, "https://", 8) == 0);
-}
 
 /* ---- building the proposal ---- */
 
@@ -74,7 +69,7 @@ static int check_deal(const struct dealproto_deal *d)
 		return efs_error_set(EFS_EINVAL, "mk12: negative amount %s",
 				     a);
 	}
-	if (!http_url_ok(d->transfer_url))
+	if (!httpc_url_ok(d->transfer_url))
 		return efs_error_set(EFS_EINVAL,
 				     "mk12: transfer URL is not http(s)");
 	return 0;

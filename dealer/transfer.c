@@ -30,10 +30,11 @@
 
 #include "core/alloc.h"
 #include "core/db.h"
-#include "core/fdio.h"
-#include "core/mk12.h"
 #include "core/error.h"
+#include "core/fdio.h"
 #include "core/mbase.h"
+#include "core/mk12.h"
+#include "net/httpc.h"
 
 #include "core/banned.h"
 
@@ -157,8 +158,7 @@ static int url_base(struct buf *out, const char *base_url)
 	size_t n;
 	int rc;
 
-	if (!base_url || (strncmp(base_url, "http://", 7) != 0 &&
-			  strncmp(base_url, "https://", 8) != 0))
+	if (!httpc_url_ok(base_url))
 		return efs_error_set(EFS_EINVAL,
 				     "transfer: base url must be http(s)://...");
 	n = strlen(base_url);

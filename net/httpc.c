@@ -87,10 +87,14 @@ static bool method_ok(const char *m)
 	return true;
 }
 
-static bool url_ok(const char *u)
+bool httpc_url_ok(const char *u)
 {
-	return u && (strncmp(u, "http://", 7) == 0 ||
-		     strncmp(u, "https://", 8) == 0);
+	if (!u || (strncmp(u, "http://", 7) && strncmp(u, "https://", 8)))
+		return false;
+	for (; *u; u++)
+		if ((unsigned char)*u <= ' ' || (unsigned char)*u >= 0x7f)
+			return false;
+	return true;
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *cls)
@@ -259,7 +263,7 @@ int httpc_do(struct httpc_resp *out, const struct httpc_req *req)
 	buf_init(&out->body, req->max_body ? req->max_body : HTTPC_BODY_MAX);
 	if (!method_ok(req->method))
 		return efs_error_set(EFS_EINVAL, "http: bad method");
-	if (!url_ok(req->url))
+	if (!httpc_url_ok(req->url))
 		return efs_error_set(EFS_EINVAL,
 				     "http: %s: not an http(s) url",
 				     req->method);

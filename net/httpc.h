@@ -79,6 +79,13 @@ struct httpc_resp {
 	uint64_t total_us;      /* from start to the end */
 };
 
+/*
+ * Whether u is an http:// or https:// URL of printable ASCII without
+ * spaces: the one check of a URL given to us (endpoints, SP addresses,
+ * transfer bases), so that what curl then fails on is the server.
+ */
+bool httpc_url_ok(const char *u);
+
 /* Once per process, before threads (curl_global_init).  0 or EFS_ERROR. */
 int httpc_global_init(void);
 

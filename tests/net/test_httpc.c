@@ -416,7 +416,24 @@ static void test_httpc__alloc_failure(void)
 	CU_ASSERT(harness_alloc_loop(alloc_run, "/big") >= 2);
 }
 
+/* The URL check every module uses for the URLs it is given. */
+static void test_httpc__url_ok(void)
+{
+	static const char *const good[] = { "http://h", "https://h:1/x?a=b",
+					    "http://[::1]:8080/" };
+	static const char *const bad[] = { NULL, "", "ftp://h", "HTTP://h",
+					   "http://a b", "http://a\n",
+					   "http://a\x7f", "http://\xc3\xa9",
+					   "ws://h" };
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		CU_ASSERT(httpc_url_ok(good[i]));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CU_ASSERT_FALSE(httpc_url_ok(bad[i]));
+}
+
 static CU_TestInfo httpc_tests[] = {
+	{ "url_ok", test_httpc__url_ok },
 	{ "status_body", test_httpc__status_body },
 	{ "big_and_cap", test_httpc__big_and_cap },
 	{ "sink", test_httpc__sink },
