@@ -13,13 +13,10 @@
  */
 #include "dealer/lotus.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +28,7 @@
 #include "net/http.h"
 #include "net/httpc.h"
 #include "tests/devnet/devnet_util.h"
+#include "tests/net/netfx.h"
 #include "tests/harness.h"
 
 #define NSPS 2
@@ -54,23 +52,6 @@ static bool amount_is(const struct bigint *a, const char *dec)
 
 	return bigint_parse(&b, dec, strlen(dec)) == 0 &&
 	       bigint_cmp(a, &b) == 0;
-}
-
-/* A port nothing listens on (bound, then closed). */
-static unsigned dead_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	unsigned port = 0;
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
 }
 
 /* ---- suite ---- */
@@ -568,7 +549,7 @@ static void test_lotus__dead_endpoint(void)
 	json_t *v;
 	int64_t h;
 
-	snprintf(u, sizeof(u), "http://127.0.0.1:%u/rpc/v1", dead_port());
+	snprintf(u, sizeof(u), "http://127.0.0.1:%u/rpc/v1", netfx_dead_port());
 	CU_ASSERT_EQUAL_FATAL(lotus_open(&x, u, NULL), 0);
 	CU_ASSERT_EQUAL(lotus_chain_head(&h, x), EFS_EIO);
 	CU_ASSERT(strncmp(efs_error_msg(), "lotus: Filecoin.ChainHead: ",
