@@ -562,6 +562,57 @@ int deals_foreach_due(struct deals *ds, int64_t now, size_t limit,
 	return rc;
 }
 
+int deals_foreach_pending(struct deals *ds,
+			  int (*cb)(const struct deal *d, void *cls),
+			  void *cls)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	pthread_mutex_lock(&ds->lock);
+	if ((rc = db_stmt(&st, ds->db, "SELECT " COLUMNS
+			  " FROM dealer_deals WHERE state < 4 ORDER BY id"))
+	    == 0)
+		rc = select_rows(ds, st, NULL, cb, cls);
+	pthread_mutex_unlock(&ds->lock);
+	return rc;
+}
+
+int deals_reschedule(struct deals *ds, const int64_t *ids, size_t n,
+		     int64_t next_check, int64_t chain_at, int64_t now)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	pthread_mutex_lock(&ds->lock);
+	if ((rc = db_begin(ds->db)) < 0)
+		goto out;
+	if ((rc = db_stmt(&st, ds->db,
+			  "UPDATE dealer_deals SET next_check = ?,"
+			  " attempts = 0, chain_at = CASE WHEN ? > 0"
+			  " THEN ? ELSE chain_at END, updated = ?"
+			  " WHERE id = ?")) < 0)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_bind_int64(st, 1, next_check);
+		sqlite3_bind_int64(st, 2, chain_at);
+		sqlite3_bind_int64(st, 3, chain_at);
+		sqlite3_bind_int64(st, 4, now);
+		sqlite3_bind_int64(st, 5, ids[i]);
+		if ((rc = db_run(ds->db, st)) < 0)
+			goto fail;
+	}
+	if ((rc = db_commit(ds->db)) == 0)
+		goto out;
+fail:
+	db_rollback(ds->db);
+out:
+	pthread_mutex_unlock(&ds->lock);
+	return rc;
+}
+
 int deals_count(unsigned *counting, unsigned *active, struct deals *ds,
 		int64_t piece_id, int64_t head, int64_t renew_window)
 {

@@ -157,6 +157,22 @@ int deals_foreach(struct deals *ds, int64_t piece_id, bool live_only,
 int deals_foreach_due(struct deals *ds, int64_t now, size_t limit,
 		      int (*cb)(const struct deal *d, void *cls), void *cls);
 
+/* Deals not yet published (PROPOSING to PUBLISHING), in row order:
+ * what the escrow and DataCap will still have to cover.  Same callback
+ * rules. */
+int deals_foreach_pending(struct deals *ds,
+			  int (*cb)(const struct deal *d, void *cls),
+			  void *cls);
+
+/*
+ * Set the next check of deals ids[0..n) to next_check in one
+ * transaction, as a check that found nothing new does: their failed
+ * attempts are cleared and, when chain_at > 0, the time of their chain
+ * record is set to it.  Returns 0 or db errors.
+ */
+int deals_reschedule(struct deals *ds, const int64_t *ids, size_t n,
+		     int64_t next_check, int64_t chain_at, int64_t now);
+
 /*
  * How many deals of piece_id count toward replication at chain height
  * head (live, and ACTIVE ones not within renew_window of their end), and
