@@ -359,9 +359,16 @@ int dealer_cycle(struct dealer_cycle_stats *out, struct dealer *d)
 	keep_rc(d, dealer_sync_commits(d));
 	if (d->now >= d->next_discover)
 		keep_rc(d, dealer_discover(d));
-	keep_rc(d, dealer_funds(d));
+	/* Checks first: the funds and the reservations of deals not yet
+	 * published are then read at one moment. */
 	keep_rc(d, dealer_check(d));
+	keep_rc(d, dealer_funds(d));
 	keep_rc(d, dealer_replicate(d));
+	if (d->stopped) {
+		d->stopped = false;
+		rc = efs_error_set(EFS_ECANCELED, "dealer: test stop");
+		goto out;
+	}
 	keep_rc(d, save_state(d));
 out:
 	d->cur.duration_us = (uint64_t)(efs_clock_real_ns() - t0) / 1000;
@@ -439,6 +446,11 @@ int dealer_start(struct dealer *d)
 		       d->cfg->verified ? "verified" : "unverified",
 		       d->devnet ? "the local devnet" : lotus_url(d->lotus));
 	return 0;
+}
+
+void dealer_test_stop(struct dealer *d, enum dealer_test_point point)
+{
+	d->test_stop = point;
 }
 
 void dealer_wake(struct dealer *d)

@@ -20,13 +20,13 @@
  *     close the aggregates that are due (piece_tick);
  *  3. every discovery interval: list the SPs (chain or configured list),
  *     their miner info in one batch, and fetch the asks that are stale;
- *  4. read the funds (one batch); top the escrow up when the deals about
+ *  4. check the deals that are due: those with a deal ID against the
+ *     chain in batches, the others by asking their SP;
+ *  5. read the funds (one batch); top the escrow up when the deals about
  *     to be made need more (one message in flight at a time); check
  *     DataCap for verified deals and say so when it is short;
- *  5. for each ready piece with fewer than N counting deals, pick SPs
- *     (never one that holds or recently failed this piece) and propose;
- *  6. check the deals that are due: those with a deal ID against the
- *     chain in batches, the others by asking their SP.
+ *  6. for each ready piece with fewer than N counting deals, pick SPs
+ *     (never one that holds or recently failed this piece) and propose.
  *
  * Restart safety: a deal row (PROPOSING, with the signed proposal and
  * its UUID) is written before the proposal is sent; a PROPOSING row
@@ -189,5 +189,20 @@ int dealer_report_read(char **out, const char *db_path);
  */
 int dealer_piece_note(char **out, int64_t *time, const char *db_path,
 		      int64_t piece_id);
+
+/* ---- test hooks ---- */
+
+enum dealer_test_point {
+	DEALER_TEST_NONE = 0,
+	DEALER_TEST_RECORDED, /* a proposal's row is written, not sent */
+	DEALER_TEST_SENT,     /* the SP took it; its answer not recorded */
+};
+
+/*
+ * Make the next proposal that reaches point end the cycle there with
+ * EFS_ECANCELED, leaving the database as a kill -9 at that point would
+ * (every write is its own transaction), once.  DEALER_TEST_NONE cancels.
+ */
+void dealer_test_stop(struct dealer *d, enum dealer_test_point point);
 
 #endif

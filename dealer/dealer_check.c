@@ -117,7 +117,10 @@ static void move(struct dealer *d, const struct deal *dl, enum deal_state s,
 		     why ? ": " : "", why ? why : "");
 	if (!deal_state_live(s) || s == DEAL_ACTIVE)
 		transfer_revoke(d->tr, dl->uuid);
-	if (!deal_state_live(s))
+	/* A deal that ends wants a replacement; one that reaches the
+	 * chain frees what was reserved for it (escrow, DataCap). */
+	if (!deal_state_live(s) ||
+	    (s >= DEAL_PUBLISHED && dl->state < DEAL_PUBLISHED))
 		d->dirty = true;
 }
 

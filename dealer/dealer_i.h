@@ -110,6 +110,8 @@ struct dealer {
 	char blocked[DEALER_BLOCK_COUNT_][DEALER_MSG_MAX];
 	bool blocked_dirty;
 	struct dealer_cycle_stats cur;
+	enum dealer_test_point test_stop;
+	bool stopped;                /* test_stop was reached */
 
 	/* the thread */
 	pthread_t thread;

@@ -51,7 +51,18 @@ enum outcome {
 	NO_FUNDS,       /* escrow short: stop proposing this cycle */
 	NO_DATACAP,     /* DataCap short: stop verified proposals */
 	SKIPPED,        /* this SP cannot take it now */
+	STOPPED,        /* a test stop was reached */
 };
+
+/* Whether the test stop at point is reached now (then once only). */
+static bool test_stop(struct dealer *d, enum dealer_test_point point)
+{
+	if (d->test_stop != point)
+		return false;
+	d->test_stop = DEALER_TEST_NONE;
+	d->stopped = true;
+	return true;
+}
 
 int dealer_piece(struct piece_info *out, struct dealer *d, int64_t piece_id)
 {
@@ -267,6 +278,8 @@ static void send(struct dealer *d, const struct deal *dl,
 	dealer_miner_log(d, &dl->miner, MINERS_ACT_PROPOSE, &call, dl->uuid,
 			 piece);
 	d->cur.proposed++;
+	if (test_stop(d, DEALER_TEST_SENT))
+		return;
 	if (rc == 0 && call.outcome == DEALPROTO_OK) {
 		d->cur.accepted++;
 		d->cur.changed++;
@@ -383,10 +396,14 @@ static enum outcome propose(struct dealer *d, const struct piece_info *p,
 	if (dl.verified)
 		d->datacap_reserved += p->padded;
 	bigint_add(&d->escrow_reserved, &d->escrow_reserved, &cost);
+	if (test_stop(d, DEALER_TEST_RECORDED)) {
+		out = STOPPED;
+		goto out;
+	}
 	sp.addr = *miner;
 	sp.url = rec.url;
 	send(d, &dl, &dd, &sp);
-	out = SENT;
+	out = d->stopped ? STOPPED : SENT;
 out:
 	mk12_deal_params_release(&params);
 	buf_release(&dl.proposal);
@@ -527,7 +544,7 @@ static enum outcome replicate_one(struct dealer *d, const struct want *w,
 	for (size_t i = 0; i < n && d->cur.proposed < PROPOSALS_PER_CYCLE;
 	     i++) {
 		o = propose(d, &p, &picks[i]);
-		if (o == NO_FUNDS || o == NO_DATACAP)
+		if (o == NO_FUNDS || o == NO_DATACAP || o == STOPPED)
 			break;
 		sent += o == SENT;
 	}
@@ -564,7 +581,7 @@ int dealer_replicate(struct dealer *d)
 		o = replicate_one(d, &s.w[i], &no_sp);
 		funds |= o == NO_FUNDS;
 		datacap |= o == NO_DATACAP;
-		if (o == NO_FUNDS || o == NO_DATACAP)
+		if (o == NO_FUNDS || o == NO_DATACAP || o == STOPPED)
 			break;
 	}
 	if (!no_sp)

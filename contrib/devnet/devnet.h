@@ -73,6 +73,9 @@ struct devnet_fault {
 	unsigned http429_pct;     /* answer this share of requests 429 */
 	bool corrupt_retrieval;   /* flip bytes in /piece and /ipfs replies */
 	bool truncate_retrieval;  /* cut /piece and /ipfs replies short */
+	bool garbage_market;      /* answer /market/mk12 requests with an
+				   * HTML page (200), as a misconfigured
+				   * proxy in front of an SP does */
 	uint64_t min_piece;       /* not a fault: the ask's minimum piece
 				   * size (padded bytes) in place of the
 				   * miner's own; 0: its own */

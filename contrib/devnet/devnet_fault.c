@@ -110,6 +110,8 @@ static const struct fault_field {
 	  offsetof(struct devnet_fault, corrupt_retrieval) },
 	{ "truncate_retrieval", FAULT_BOOL,
 	  offsetof(struct devnet_fault, truncate_retrieval) },
+	{ "garbage_market", FAULT_BOOL,
+	  offsetof(struct devnet_fault, garbage_market) },
 	{ "min_piece", FAULT_SIZE, offsetof(struct devnet_fault, min_piece) },
 };
 

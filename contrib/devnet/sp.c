@@ -48,6 +48,8 @@
 #define SP_429_RETRIEVAL \
 	"Service temporarily unavailable: too many concurrent requests"
 #define SP_429_MARKET "Too Many Requests\n"
+/* What the garbage_market fault answers: a proxy's page, not CBOR. */
+#define SP_GARBAGE_PAGE "<html><body><h1>Welcome to nginx!</h1></body></html>\n"
 
 static pthread_once_t sp_curl_once = PTHREAD_ONCE_INIT;
 static CURLcode sp_curl_rc;
@@ -175,7 +177,10 @@ static void sp_serve(struct http_req *req, void *payload)
 			http_reply_text(req, 429, "%s", SP_429_MARKET);
 		return;
 	}
-	if (has_prefix(path, "/market/mk12/"))
+	if (has_prefix(path, "/market/mk12/") && f.garbage_market)
+		http_reply(req, 200, "text/html", SP_GARBAGE_PAGE,
+			   strlen(SP_GARBAGE_PAGE));
+	else if (has_prefix(path, "/market/mk12/"))
 		sp_mk12_serve(sp, req, path + strlen("/market/mk12"));
 	else if (has_prefix(path, "/piece/"))
 		sp_piece_serve(sp, req);

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "core/wallet.h"
 #include "dealer/dealer.h"
 #include "dealer/deals.h"
@@ -37,9 +39,11 @@ struct dfx {
 	struct dealer_config cfg;
 	struct dealer_opts o;
 	char base[64];               /* the transfer base URL */
+	uint16_t port;               /* its port, kept across restarts */
 	struct filaddr client;
 	struct dfx_commit c[DFX_COMMITS_MAX];
 	size_t nc;
+	unsigned transfer_delay_ms;  /* before serving each pull */
 };
 
 static inline int dfx_list(void *cls, int64_t after, dealer_commit_cb cb,
@@ -59,6 +63,8 @@ static inline void dfx_serve(struct http_req *req, void *cls)
 {
 	struct dfx *x = cls;
 
+	if (x->transfer_delay_ms)
+		usleep(x->transfer_delay_ms * 1000);
 	pthread_mutex_lock(&x->lock);
 	if (x->d && strncmp(http_req_path(req), TRANSFER_PATH_PREFIX,
 			    strlen(TRANSFER_PATH_PREFIX)) == 0)
@@ -110,6 +116,7 @@ static inline void dfx_open(struct dfx *x, unsigned nsps,
 	CU_ASSERT_FATAL(http_server_start(&x->http, "127.0.0.1", 0, 0,
 					  dfx_serve, x) == 0);
 	port = http_server_port(x->http);
+	x->port = port;
 	snprintf(x->base, sizeof(x->base), "http://127.0.0.1:%u", port);
 
 	config_defaults(&x->cfg);
@@ -137,7 +144,15 @@ static inline void dfx_open(struct dfx *x, unsigned nsps,
 static inline void dfx_dealer_open(struct dfx *x)
 {
 	struct dealer *d;
-	int rc = dealer_open(&d, &x->o, &x->cfg);
+	int rc;
+
+	/* After a restart the server comes back on its port: the SPs pull
+	 * from the URLs they were given. */
+	if (!x->http)
+		CU_ASSERT_FATAL(http_server_start(&x->http, "127.0.0.1",
+						  x->port, 0, dfx_serve,
+						  x) == 0);
+	rc = dealer_open(&d, &x->o, &x->cfg);
 
 	if (rc < 0)
 		fprintf(stderr, "dealer_open: %s\n", efs_error_msg());
@@ -147,10 +162,14 @@ static inline void dfx_dealer_open(struct dfx *x)
 	pthread_mutex_unlock(&x->lock);
 }
 
+/* Close the dealer as the daemon does: the HTTP server first (a pull
+ * streaming from the dealer's pieces must end before they close). */
 static inline void dfx_dealer_close(struct dfx *x)
 {
 	struct dealer *d;
 
+	http_server_stop(x->http);
+	x->http = NULL;
 	pthread_mutex_lock(&x->lock);
 	d = x->d;
 	x->d = NULL;
@@ -160,7 +179,6 @@ static inline void dfx_dealer_close(struct dfx *x)
 
 static inline void dfx_close(struct dfx *x)
 {
-	http_server_stop(x->http);
 	dfx_dealer_close(x);
 	CU_ASSERT_EQUAL(devnet_util_stop(&x->net, false), 0);
 	config_release(&x->cfg);
@@ -272,6 +290,32 @@ static inline void dfx_dump(struct dfx *x)
 		return;
 	deals_foreach(ds, -1, false, dfx_dump_cb, NULL);
 	deals_close(ds);
+}
+
+/* Set miner f0<id>'s devnet faults to json. */
+static inline void dfx_fault(struct dfx *x, unsigned id, const char *json)
+{
+	char params[512], out[1024];
+
+	snprintf(params, sizeof(params), "[\"f0%u\", %s]", id, json);
+	CU_ASSERT_EQUAL_FATAL(devnet_util_rpc(out, sizeof(out), &x->net,
+					      "Devnet.SetFault", params),
+			      0);
+}
+
+/* The dealer's report key as JSON (decref it), or NULL. */
+static inline json_t *dfx_report(struct dfx *x, const char *key)
+{
+	json_t *all, *v;
+	char *text;
+
+	if (dealer_report_read(&text, x->f.db) < 0)
+		return NULL;
+	all = json_loads(text, 0, NULL);
+	efs_free(text);
+	v = json_incref(json_object_get(all, key));
+	json_decref(all);
+	return v;
 }
 
 /*
