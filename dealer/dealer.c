@@ -251,6 +251,7 @@ static int load_state(struct dealer *d)
 	if (!v)
 		return 0;
 	d->commit_cursor = json_integer_value(json_object_get(v, "commits"));
+	d->scan_cursor = d->commit_cursor;
 	msg = json_string_value(json_object_get(v, "topup"));
 	if (msg && cid_parse(&d->topup_msg, msg) == 0) {
 		d->topup_pending = true;

@@ -88,7 +88,8 @@ struct dealer {
 	/* the cycle's state */
 	int64_t now;                 /* unix seconds, this cycle */
 	int64_t head;
-	int64_t commit_cursor;       /* commits up to it were taken */
+	int64_t commit_cursor;       /* commits up to it were taken (saved) */
+	int64_t scan_cursor;         /* commits up to it were tried */
 	struct dealer_retry *retries;
 	size_t nretries;
 	int64_t next_discover;       /* unix seconds */

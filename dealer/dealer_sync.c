@@ -112,7 +112,7 @@ static int take_cb(int64_t id, const struct cid *root, void *cls)
 
 int dealer_sync_commits(struct dealer *d)
 {
-	struct take_ctx t = { .d = d, .high = d->commit_cursor };
+	struct take_ctx t = { .d = d, .high = d->scan_cursor };
 	size_t closed = 0;
 	int rc = 0;
 
@@ -128,10 +128,12 @@ int dealer_sync_commits(struct dealer *d)
 		}
 	}
 	if (d->commits.list &&
-	    (rc = d->commits.list(d->commits.cls, d->commit_cursor, take_cb,
+	    (rc = d->commits.list(d->commits.cls, d->scan_cursor, take_cb,
 				  &t)) < 0)
 		efs_log_warn("dealer: listing commits: %s", efs_error_msg());
-	/* The cursor stops below the oldest commit still to retry. */
+	/* The saved cursor stops below the oldest commit still to retry,
+	 * so a restart tries it again. */
+	d->scan_cursor = t.high;
 	d->commit_cursor = t.high;
 	for (size_t i = 0; i < d->nretries; i++)
 		if (d->retries[i].id - 1 < d->commit_cursor)

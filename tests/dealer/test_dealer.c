@@ -46,6 +46,32 @@ static void test_dealer__replicates(void)
 	dfx_close(&x);
 }
 
+/* A commit whose root is not in the blockstore cannot be made into a
+ * piece: the report says so and the next commit is not held up. */
+static void test_dealer__bad_commit(void)
+{
+	struct dfx_piece v[32];
+	json_t *blocked;
+	const char *msg;
+	struct dfx x;
+
+	dfx_open(&x, 8, NULL, "100", "1073741824");
+	CU_ASSERT_FATAL(cid_hash(&x.c[0].root, 1, 0x70, 0x12, "gone", 4) ==
+			0);
+	x.c[0].id = 1;
+	x.nc = 1;
+	dfx_commit(&x, 1500000, 11);
+	dfx_dealer_open(&x);
+	CU_ASSERT_TRUE(dfx_run(&x, 6, 60, NULL));
+	CU_ASSERT_EQUAL(dfx_pieces(v, &x), 1);
+	blocked = dfx_report(&x, "blocked");
+	msg = json_string_value(json_object_get(blocked, "commits"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(msg);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "commit 1 "));
+	json_decref(blocked);
+	dfx_close(&x);
+}
+
 /* ---- faults ---- */
 
 /* The deal a poke looks for, and what it did. */
@@ -242,6 +268,53 @@ static void test_dealer__slashed(void)
 	dfx_close(&x);
 }
 
+static int64_t max_end;
+
+static int end_cb(const struct deal *d, void *cls)
+{
+	if (d->end_epoch > max_end)
+		max_end = d->end_epoch;
+	return 0;
+}
+
+/* Six active deals enter their renewal window: six new deals, with
+ * other SPs, are made while the old ones are still active. */
+static void test_dealer__renewal(void)
+{
+	struct dfx_piece v[32];
+	struct deals *ds;
+	json_t *head;
+	int64_t h;
+	struct dfx x;
+
+	dfx_open(&x, 14, NULL, "100", "1073741824");
+	dfx_commit(&x, 1500000, 10);
+	dfx_dealer_open(&x);
+	CU_ASSERT_TRUE_FATAL(dfx_run(&x, 6, 60, NULL));
+	usleep(500 * 1000);
+	dealer_cycle(NULL, x.d);
+	max_end = 0;
+	CU_ASSERT_FATAL(deals_open(&ds, x.f.db) == 0);
+	deals_foreach(ds, -1, false, end_cb, NULL);
+	deals_close(ds);
+	head = dfx_report(&x, "head");
+	h = json_integer_value(json_object_get(head, "height"));
+	json_decref(head);
+	CU_ASSERT_FATAL(h > 0 && max_end > h);
+	/* A window reaching just past the current deals' end: they stop
+	 * counting.  New deals last longer, so they count for long. */
+	dfx_dealer_close(&x);
+	x.cfg.renew_window = max_end - h + 5;
+	x.cfg.duration += 100000;
+	dfx_dealer_open(&x);
+	CU_ASSERT_TRUE(dfx_run(&x, 12, 60, NULL));
+	CU_ASSERT_EQUAL_FATAL(dfx_pieces(v, &x), 1);
+	CU_ASSERT_EQUAL(v[0].live, 12);
+	CU_ASSERT_EQUAL(v[0].active, 12);
+	CU_ASSERT_FALSE(v[0].dup);
+	dfx_close(&x);
+}
+
 /* ---- money ---- */
 
 /* Unverified deals at a price: the dealer tops the escrow up with a
@@ -335,9 +408,11 @@ static void test_dealer__crash(void)
 
 static CU_TestInfo tests[] = {
 	{ "replicates", test_dealer__replicates },
+	{ "bad_commit", test_dealer__bad_commit },
 	{ "faults", test_dealer__faults },
 	{ "garbage", test_dealer__garbage },
 	{ "slashed", test_dealer__slashed },
+	{ "renewal", test_dealer__renewal },
 	{ "escrow", test_dealer__escrow },
 	{ "datacap", test_dealer__datacap },
 	{ "crash", test_dealer__crash },
