@@ -86,7 +86,7 @@ static inline void dfx_commit(struct dfx *x, size_t len, uint64_t seed)
 /*
  * A devnet of nsps SPs (epochs of 50 ms, extra arguments), a repository
  * with a funded wallet (fil FIL, datacap bytes; "0" for none), and the
- * test configuration: replication 6, verified, start 400 epochs ahead,
+ * test configuration: replication 6, verified, start 1200 epochs (60 s) ahead,
  * pieces under 1 MiB aggregated at once.
  */
 static inline void dfx_open(struct dfx *x, unsigned nsps,
@@ -122,7 +122,7 @@ static inline void dfx_open(struct dfx *x, unsigned nsps,
 	config_defaults(&x->cfg);
 	x->cfg.devnet = false;
 	x->cfg.replication = 6;
-	x->cfg.start_delay = 400;
+	x->cfg.start_delay = 1200;
 	x->cfg.duration = CONFIG_DURATION_MIN;
 	x->cfg.check_interval = 2;
 	/* Half the devnet's SPs charge for verified deals. */

@@ -2,8 +2,10 @@
  * test_piece.c - commits into pieces: a commit's own piece, shards of a
  * big one, FRC-0058 aggregates of small ones (closed by age, by target
  * and by the largest piece), the stages and queries, idempotence, the
- * crash points of each step and a real kill -9, limits, and an
- * allocation-failure loop.
+ * crash points of each step and a real kill -9, limits, an
+ * allocation-failure loop, and the read-only store the CLI opens (its
+ * refusals, the commit list, eviction counts read from the blockstore's
+ * table for v1 and v0 CIDs).
  *
  * The DAGs are UnixFS files and directories imported into a blockstore
  * in a temp directory with small chunks (piece_test.h, the fixture), so a
@@ -869,6 +871,177 @@ static void test_piece__alloc(void)
 	fx_close(&f);
 }
 
+/* ---- read-only: the CLI's view beside a daemon ---- */
+
+struct evict {
+	struct fx *f;
+	size_t n;          /* blocks evicted */
+	uint64_t bytes;
+};
+
+/* Evict every block of a commit's CAR that may be (leaves). */
+static int evict_cb(const struct car_block_info *info, void *cls)
+{
+	struct evict *e = cls;
+
+	if (bstore_evict(e->f->bs, &info->id) == 0) {
+		e->n++;
+		e->bytes += info->block_len;
+	}
+	return 0;
+}
+
+static void evict_commit(struct evict *e, struct fx *f, const struct cid *root)
+{
+	struct blockio_source src = bstore_source(f->bs);
+	struct buf car = BUF_INIT(BUF_NOCAP);
+	struct car_writer *w;
+
+	memset(e, 0, sizeof(*e));
+	e->f = f;
+	CU_ASSERT_FATAL(car_writer_new_cb(&w, fx_to_buf, &car) == 0);
+	CU_ASSERT_FATAL(car_write_dag(w, &src, root, evict_cb, e) == 0);
+	car_writer_free(w);
+	buf_release(&car);
+}
+
+struct listed {
+	int64_t ids[8];
+	enum piece_stage stages[8];
+	size_t n;
+};
+
+static int listed_cb(const struct piece_commit_info *c, void *cls)
+{
+	struct listed *l = cls;
+
+	if (l->n == 8)
+		return EFS_ETOOBIG;
+	l->ids[l->n] = c->commit_id;
+	l->stages[l->n++] = c->stage;
+	return 0;
+}
+
+/* Opening read-only: what is refused, and why. */
+static void read_only_refusals(struct fx *f)
+{
+	char path[4200];
+	struct piece_store *ro = (struct piece_store *)1;
+	struct db *db;
+
+	snprintf(path, sizeof(path), "%s/none.db", f->dir);
+	CU_ASSERT_EQUAL(piece_store_open_ro(&ro, path, NULL), EFS_ENOTFOUND);
+	CU_ASSERT(ro == NULL);
+	/* an index without piece tables: the dealer never ran */
+	CU_ASSERT_FATAL(db_open(&db, path, DB_OPEN_CREATE) == 0);
+	CU_ASSERT_EQUAL(db_exec(db, "CREATE TABLE x (a);"), 0);
+	db_close(db);
+	CU_ASSERT_EQUAL(piece_store_open_ro(&ro, path, NULL), EFS_ENOTFOUND);
+	CU_ASSERT(strstr(efs_error_msg(), "dealer has not run") != NULL);
+	/* not a database */
+	CU_ASSERT_FATAL(harness_write_file(path, (const uint8_t *)
+					   "this is not sqlite at all, no", 29)
+			== 0);
+	CU_ASSERT_EQUAL(piece_store_open_ro(&ro, path, NULL), EFS_ECORRUPT);
+	CU_ASSERT(ro == NULL);
+}
+
+static void test_piece__read_only(void)
+{
+	struct piece_limits lim = { 64 << 10, 1 << 20, 300, 1 << 20 };
+	struct piece_commit_info ci;
+	struct piece_reader *r;
+	struct piece_store *ro;
+	struct piece_info info;
+	struct holding h;
+	struct listed l = { 0 };
+	struct evict e;
+	struct cid big, small;
+	uint64_t n, bytes;
+	size_t closed = 9;
+	struct fx f;
+
+	fx_open(&f, 64 << 10, 1 << 20, 60, 1 << 20);
+	read_only_refusals(&f);
+	make_file(&big, &f, 100000, 70, 1024, 8);
+	make_file(&small, &f, 3000, 71, 1024, 8);
+	CU_ASSERT_FATAL(piece_add_commit(f.ps, 7, &big) == 0);
+	CU_ASSERT_FATAL(piece_add_commit(f.ps, 9, &small) == 0);
+
+	/* beside the writer, with the limits the caller knows */
+	CU_ASSERT_FATAL(piece_store_open_ro(&ro, f.db, &lim) == 0);
+	CU_ASSERT_EQUAL(piece_commits_foreach(ro, listed_cb, &l), 0);
+	CU_ASSERT_EQUAL(l.n, 2);
+	CU_ASSERT(l.ids[0] == 7 && l.stages[0] == PIECE_STAGE_PIECED);
+	CU_ASSERT(l.ids[1] == 9 && l.stages[1] == PIECE_STAGE_WAITING);
+	CU_ASSERT_FATAL(piece_of_commit(&ci, ro, 9) == 0);
+	CU_ASSERT_EQUAL(ci.close_at, T0 + 300);
+	memset(&h, 0, sizeof(h));
+	CU_ASSERT_EQUAL(piece_commit_foreach(ro, 7, holding_cb, &h), 0);
+	CU_ASSERT_FATAL(h.n == 1);
+	CU_ASSERT_EQUAL(piece_get(&info, ro, h.ids[0]), 0);
+	CU_ASSERT(info.ready && info.commit_id == 7);
+
+	/* no writes, no blockstore */
+	CU_ASSERT_EQUAL(piece_add_commit(ro, 10, &big), EFS_EINVAL);
+	CU_ASSERT(strstr(efs_error_msg(), "read-only") != NULL);
+	CU_ASSERT_EQUAL(piece_tick(ro, T0 + 9999, &closed), EFS_EINVAL);
+	CU_ASSERT_EQUAL(closed, 0);
+	CU_ASSERT_EQUAL(piece_reader_open(&r, ro, h.ids[0]), EFS_EINVAL);
+	CU_ASSERT(r == NULL);
+
+	/* eviction, read from the blockstore's table */
+	CU_ASSERT_EQUAL(piece_commit_evicted(&n, &bytes, ro, 7), 0);
+	CU_ASSERT(n == 0 && bytes == 0);
+	evict_commit(&e, &f, &big);
+	CU_ASSERT(e.n > 50 && e.bytes >= e.n * 1000);
+	CU_ASSERT_EQUAL(piece_commit_evicted(&n, &bytes, ro, 7), 0);
+	CU_ASSERT_EQUAL(n, e.n);
+	CU_ASSERT_EQUAL(bytes, e.bytes);
+	CU_ASSERT_EQUAL(piece_commit_evicted(&n, &bytes, ro, 9), 0);
+	CU_ASSERT(n == 0 && bytes == 0);
+	CU_ASSERT_EQUAL(piece_commit_evicted(&n, &bytes, ro, 12345), 0);
+	CU_ASSERT(n == 0 && bytes == 0);
+	piece_store_close(ro);
+	fx_close(&f);
+}
+
+/* CIDv0 blocks (dag-pb leaves): their keys are the CIDs themselves. */
+static void test_piece__read_only_v0(void)
+{
+	struct blockio_sink sink;
+	struct importer_opts o;
+	struct piece_store *ro;
+	uint8_t data[30000];
+	char path[4200];
+	uint64_t n, bytes;
+	struct cid root;
+	struct evict e;
+	struct fx f;
+
+	fx_open(&f, 128, 1 << 20, 60, 1 << 20);
+	snprintf(path, sizeof(path), "%s/v0", f.dir);
+	harness_fill_random(data, sizeof(data), 72);
+	CU_ASSERT_FATAL(harness_write_file(path, data, sizeof(data)) == 0);
+	CU_ASSERT_FATAL(importer_opts_profile(&o, "unixfs-v0-2015") == 0);
+	o.chunk_size = 1024;
+	o.threads = 1;
+	sink = bstore_sink(f.bs);
+	CU_ASSERT_FATAL(importer_add_path(&root, NULL, path, &o, &sink, NULL,
+					  NULL) == 0);
+	CU_ASSERT_FATAL(bstore_sync(f.bs) == 0);
+	CU_ASSERT_FATAL(root.version == 0);
+	CU_ASSERT_FATAL(piece_add_commit(f.ps, 1, &root) == 0);
+	evict_commit(&e, &f, &root);
+	CU_ASSERT(e.n >= 29);
+	CU_ASSERT_FATAL(piece_store_open_ro(&ro, f.db, NULL) == 0);
+	CU_ASSERT_EQUAL(piece_commit_evicted(&n, &bytes, ro, 1), 0);
+	CU_ASSERT_EQUAL(n, e.n);
+	CU_ASSERT_EQUAL(bytes, e.bytes);
+	piece_store_close(ro);
+	fx_close(&f);
+}
+
 static CU_TestInfo piece_tests[] = {
 	{ "limits", test_piece__limits },
 	{ "car", test_piece__car },
@@ -883,6 +1056,8 @@ static CU_TestInfo piece_tests[] = {
 	{ "crash_points", test_piece__crash_points },
 	{ "kill9", test_piece__kill9 },
 	{ "alloc", test_piece__alloc },
+	{ "read_only", test_piece__read_only },
+	{ "read_only_v0", test_piece__read_only_v0 },
 	CU_TEST_INFO_NULL,
 };
 
