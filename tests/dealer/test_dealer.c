@@ -6,15 +6,44 @@
 
 #include <jansson.h>
 
+#include "core/datasegment.h"
 #include "dealer/miners.h"
 
 #include "core/banned.h"
 
+struct agg_check {
+	struct commp_piece aggregate;
+	unsigned members, verified;
+};
+
+/* An aggregate member's recorded proof holds for its sub-piece. */
+static int member_cb(const struct piece_member *m, void *cls)
+{
+	struct agg_check *a = cls;
+	struct datasegment_proof p;
+
+	a->members++;
+	if (m->has_sub &&
+	    datasegment_proof_decode(&p, m->proof, m->proof_len) == 0 &&
+	    datasegment_proof_verify(&p, &a->aggregate, &m->sub) == 0)
+		a->verified++;
+	return 0;
+}
+
 /* Three commits: one big enough for its own piece, two small ones that
- * go into an aggregate; all reach 6 active verified deals. */
+ * go into an aggregate; all reach 6 active verified deals.  The
+ * aggregate's members' inclusion proofs verify, and the bytes the SPs
+ * pulled are counted per SP and commit. */
 static void test_dealer__replicates(void)
 {
+	struct miners_bw_filter bw = MINERS_BW_FILTER_INIT;
 	struct dfx_piece v[32];
+	struct piece_store *ps;
+	struct piece_info p;
+	struct agg_check agg;
+	unsigned aggregates = 0;
+	uint64_t sent, fetched;
+	struct miners *m;
 	struct dfx x;
 	char *report;
 	json_t *j;
@@ -43,6 +72,32 @@ static void test_dealer__replicates(void)
 		json_object_get(j, "blocked"), "datacap")));
 	json_decref(j);
 	efs_free(report);
+
+	CU_ASSERT_FATAL(piece_store_open(&ps, x.f.db, x.f.bs, NULL) == 0);
+	for (size_t i = 0; i < n; i++) {
+		CU_ASSERT_FATAL(piece_get(&p, ps, v[i].id) == 0);
+		if (p.kind != PIECE_AGGREGATE)
+			continue;
+		memset(&agg, 0, sizeof(agg));
+		agg.aggregate = p.piece;
+		CU_ASSERT_EQUAL(piece_members(ps, p.id, member_cb, &agg), 0);
+		CU_ASSERT_EQUAL(agg.members, 2);
+		CU_ASSERT_EQUAL(agg.verified, 2);
+		aggregates++;
+	}
+	piece_store_close(ps);
+	CU_ASSERT_EQUAL(aggregates, 1);
+
+	/* Commit 1 went to 6 SPs in full; the aggregate's bytes are shared
+	 * by commits 2 and 3. */
+	CU_ASSERT_FATAL(miners_open(&m, x.f.db, NULL) == 0);
+	bw.commit_id = 1;
+	CU_ASSERT_EQUAL(miners_bandwidth_sum(&sent, &fetched, m, &bw), 0);
+	CU_ASSERT(sent >= 6 * 1500000);
+	bw.commit_id = 2;
+	CU_ASSERT_EQUAL(miners_bandwidth_sum(&sent, &fetched, m, &bw), 0);
+	CU_ASSERT(sent >= 6 * 20000);
+	miners_close(m);
 	dfx_close(&x);
 }
 
