@@ -34,6 +34,9 @@
 
 #include "core/banned.h"
 
+/* The storage providers of a new devnet. */
+#define LOCALNET_SPS "16"
+
 #define DEVNET_PROGRAM "estuaryfs-devnet"
 #define START_WAIT_MS 15000
 #define STOP_WAIT_MS 10000
@@ -160,8 +163,10 @@ static int spawn(struct localnet *ln, const char *prog)
 		}
 		if (nul >= 0)
 			dup2(nul, 0);
+		/* 16 SPs: half of the devnet's SPs charge for verified
+		 * deals, and 6 deals of a piece need 6 SPs that do not. */
 		execl(prog, prog, "--dir", ln->dir, "--listen", "127.0.0.1:0",
-		      (char *)NULL);
+		      "--sps", LOCALNET_SPS, (char *)NULL);
 		_exit(127);
 	}
 	ln->pid = pid;
