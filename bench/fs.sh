@@ -74,7 +74,8 @@ mount_all()
 	rm -rf "$work/repo" "$work/pt.src" "$work/dp.src" "$work/bare"
 	mkdir -p "$work/efs.mnt" "$work/pt.mnt" "$work/pt.src" "$work/bare" \
 		"$work/dp.mnt" "$work/dp.src"
-	ESTUARYFS_HOME=$work/repo "$efs" mount -f "$work/efs.mnt" \
+	# -o nodaemon: no HTTP server or dealer (and no devnet) in the way
+	ESTUARYFS_HOME=$work/repo "$efs" mount -f -o nodaemon "$work/efs.mnt" \
 		2>>"$work/daemon.log" &
 	EPID=$!
 	"$pt" -f -o source="$work/pt.src" "$work/pt.mnt" &

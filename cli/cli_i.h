@@ -52,6 +52,14 @@ extern const struct cli_cmd cli_cmd_wallet;
 extern const struct cli_cmd cli_cmd_miners;
 extern const struct cli_cmd cli_cmd_miner;
 extern const struct cli_cmd cli_cmd_bandwidth;
+/* What the dealer did for the commits (cmd_status.c, cmd_deals.c,
+ * cmd_estimate.c). */
+extern const struct cli_cmd cli_cmd_status;
+extern const struct cli_cmd cli_cmd_deals;
+extern const struct cli_cmd cli_cmd_deal;
+extern const struct cli_cmd cli_cmd_estimate;
+/* The daemon's services without a mount (cmd_daemon.c). */
+extern const struct cli_cmd cli_cmd_daemon;
 /* The filesystem's (cmd_mount.c, cmd_commit.c), built with fs/ when
  * libfuse3 is found (EFS_WITH_FS). */
 extern const struct cli_cmd cli_cmd_mount;

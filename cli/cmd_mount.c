@@ -2,6 +2,10 @@
  * cmd_mount.c - `estuaryfs mount DIR` and `estuaryfs unmount DIR`: serve
  * the repository as a filesystem (fs/mount.h) and stop serving it.
  *
+ * The mount's process also hosts the daemon's services (cli/services.h:
+ * the HTTP server and the dealer), as `estuaryfs daemon` does without a
+ * mount; -o nodaemon leaves them out.
+ *
  * mount daemonizes like sshfs: it returns once the filesystem is mounted,
  * or fails with the setup's own error; -f keeps it in the foreground
  * (logging to stderr), where SIGINT or SIGTERM unmount it cleanly.
@@ -13,10 +17,12 @@
 #include <stdlib.h>
 
 #include "cli/cli_i.h"
+#include "cli/services.h"
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "fs/mount.h"
+#include "net/httpc.h"
 
 #include "core/banned.h"
 
@@ -29,7 +35,9 @@ static const char mount_help[] =
 	"Mount the repository ($ESTUARYFS_HOME or ~/.estuaryfs, or -o repo=)\n"
 	"on DIR and serve it in the background until `estuaryfs unmount DIR`.\n"
 	"Files written there become UnixFS DAGs in the repository; `getfattr\n"
-	"-n user.estuary.cid PATH` shows any file's or directory's CID.\n"
+	"-n user.estuary.cid PATH` shows any file's or directory's CID.  The\n"
+	"mount also runs the daemon's HTTP server and dealer, configured in\n"
+	"the repository's config.json (see `estuaryfs help daemon`).\n"
 	"\n"
 	"options:\n"
 	"  -f            stay in the foreground, log to stderr\n"
@@ -48,6 +56,7 @@ static const char mount_help[] =
 	"     noclone_fd          one /dev/fuse descriptor for all threads\n"
 	"     writeback_cache     let the kernel cache writes (experimental)\n"
 	"     staging_max=SIZE    bytes of writes staged before writers wait\n"
+	"     nodaemon            no HTTP server and no dealer in this mount\n"
 	"     allow_other, ro, auto_unmount, ...  passed to FUSE\n"
 	"  -h, --help    this help\n"
 	"\n"
@@ -80,6 +89,28 @@ const struct cli_cmd cli_cmd_unmount = {
 	.help = unmount_help,
 	.run = run_unmount,
 };
+
+/* The services hook of fs/mount.h; a failure says how to do without. */
+static int services_start(void **state, void *cls, struct bstore *bs,
+			  const char *repo)
+{
+	struct efs_error_state err;
+	struct cli_services *s;
+	int rc = cli_services_start(&s, bs, repo);
+
+	*state = rc < 0 ? NULL : s;
+	if (rc < 0) {
+		efs_error_save(&err);
+		rc = efs_error_set(rc, "%s (-o nodaemon mounts without the "
+				   "HTTP server and the dealer)", err.msg);
+	}
+	return rc;
+}
+
+static void services_stop(void *state)
+{
+	cli_services_stop(state);
+}
 
 static int run_mount(int argc, char **argv)
 {
@@ -125,6 +156,13 @@ static int run_mount(int argc, char **argv)
 	}
 	if (!o.repo)
 		o.repo = repo;
+	o.services.start = services_start;
+	o.services.stop = services_stop;
+	/* before the fork, while no thread runs (net/httpc.h) */
+	if (!o.nodaemon && (rc = httpc_global_init()) < 0) {
+		rc = cli_fail(rc);
+		goto out;
+	}
 	rc = mount_run(&o);
 	rc = rc < 0 ? cli_fail(rc) : CLI_EXIT_OK;
 out:

@@ -2,6 +2,8 @@
  * cmd_wallet.c - `estuaryfs wallet`: the repository's secp256k1 keys
  * (core/wallet.h), with the subcommands and output of `lotus wallet`:
  *
+ *	show (or nothing)    address, balance, escrow, DataCap: the deal
+ *	                     client's funds (cmd_wallet_show.c)
  *	new                  make a key, print its f1 address
  *	list                 print the addresses, one a line
  *	default [ADDR]       print the default address, or set it
@@ -27,6 +29,7 @@
 #include <unistd.h>
 
 #include "cli/cli_i.h"
+#include "cli/cli_view.h"
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/filaddr.h"
@@ -38,7 +41,8 @@
 #include "core/banned.h"
 
 static const char help_text[] =
-	"usage: estuaryfs wallet new\n"
+	"usage: estuaryfs wallet [show] [--json] [--watch]\n"
+	"       estuaryfs wallet new\n"
 	"       estuaryfs wallet list\n"
 	"       estuaryfs wallet default [ADDR]\n"
 	"       estuaryfs wallet import [--as-default] [FILE|-]\n"
@@ -50,6 +54,14 @@ static const char help_text[] =
 	"($ESTUARYFS_HOME/wallet or ~/.estuaryfs/wallet, one file per key,\n"
 	"mode 0600).  The first key made or imported becomes the default.\n"
 	"\n"
+	"  show     (the default) the default address's balance, market\n"
+	"           escrow (total, locked by deals, available), DataCap and\n"
+	"           whether it is a verified client, read from the node the\n"
+	"           dealer uses (config.json's, or the devnet in the\n"
+	"           repository); the dealer's last reading, with its time,\n"
+	"           when the node does not answer.  --watch redraws every 2 s\n"
+	"           with the progress of the deals until every commit has\n"
+	"           its deals active (or Ctrl-C, exit 1)\n"
 	"  new      make a key and print its address\n"
 	"  list     print the addresses of the keys, one a line\n"
 	"  default  print the default address, or make ADDR the default\n"
@@ -63,6 +75,8 @@ static const char help_text[] =
 	"           prints valid or invalid (exit 4)\n"
 	"\n"
 	"options:\n"
+	"  --json        show: one JSON object\n"
+	"  --watch       show: follow the deals until they are active\n"
 	"  --as-default  import: make the key the default\n"
 	"  --raw         sign, verify: the bytes as they are, without the\n"
 	"                FRC-0102 envelope `lotus wallet sign` adds\n"
@@ -72,7 +86,7 @@ static int run(int argc, char **argv);
 
 const struct cli_cmd cli_cmd_wallet = {
 	.name = "wallet",
-	.summary = "manage the secp256k1 keys that sign deals",
+	.summary = "funds (balance, escrow, DataCap) and the keys that sign",
 	.help = help_text,
 	.run = run,
 };
@@ -82,11 +96,13 @@ const struct cli_cmd cli_cmd_wallet = {
 /* Longest HEXMSG accepted, in bytes. */
 #define MSG_MAX (1u << 20)
 
-enum { OPT_RAW = 256, OPT_AS_DEFAULT };
+enum { OPT_RAW = 256, OPT_AS_DEFAULT, OPT_JSON, OPT_WATCH };
 
 struct opts {
 	bool raw;
 	bool as_default;
+	bool json;
+	bool watch;
 };
 
 static int open_wallet(struct wallet **out)
@@ -344,7 +360,8 @@ static const struct {
 	const char *name;
 	int min_args, max_args;
 } subcommands[] = {
-	{ "new", 0, 0 },    { "list", 0, 0 },   { "default", 0, 1 },
+	{ "show", 0, 0 },   { "new", 0, 0 },    { "list", 0, 0 },
+	{ "default", 0, 1 },
 	{ "import", 0, 1 }, { "export", 1, 1 }, { "sign", 2, 2 },
 	{ "verify", 3, 3 },
 };
@@ -358,6 +375,8 @@ static int dispatch(const char *sub, char **args, int nargs,
 	/* verify needs no keys: it works without a repository */
 	if (strcmp(sub, "verify") == 0)
 		return do_verify(args, o);
+	if (strcmp(sub, "show") == 0)
+		return cli_wallet_show(o->json, o->watch);
 	if ((rc = open_wallet(&w)) < 0)
 		return rc;
 	if (strcmp(sub, "new") == 0)
@@ -394,6 +413,12 @@ static int check_usage(const char *sub, int nargs, const struct opts *o)
 	if (o->as_default && strcmp(sub, "import"))
 		return cli_usage(&cli_cmd_wallet, "--as-default is for "
 				 "import");
+	if ((o->json || o->watch) && strcmp(sub, "show"))
+		return cli_usage(&cli_cmd_wallet, "--json and --watch are for "
+				 "show");
+	if (o->json && o->watch)
+		return cli_usage(&cli_cmd_wallet, "--watch draws a display: "
+				 "not with --json");
 	return CLI_EXIT_OK;
 }
 
@@ -402,10 +427,12 @@ static int run(int argc, char **argv)
 	static const struct option options[] = {
 		{ "raw", no_argument, NULL, OPT_RAW },
 		{ "as-default", no_argument, NULL, OPT_AS_DEFAULT },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "watch", no_argument, NULL, OPT_WATCH },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { false, false };
+	struct opts o = { 0 };
 	const char *sub;
 	int c, rc, nargs;
 
@@ -417,14 +444,19 @@ static int run(int argc, char **argv)
 		case OPT_AS_DEFAULT:
 			o.as_default = true;
 			break;
+		case OPT_JSON:
+			o.json = true;
+			break;
+		case OPT_WATCH:
+			o.watch = true;
+			break;
 		default:
 			return cli_common_opt(&cli_cmd_wallet, c, argv);
 		}
 	}
-	if (optind >= argc)
-		return cli_usage(&cli_cmd_wallet, "which subcommand?");
-	sub = argv[optind];
-	nargs = argc - optind - 1;
+	/* plain `estuaryfs wallet` shows the funds */
+	sub = optind < argc ? argv[optind] : "show";
+	nargs = optind < argc ? argc - optind - 1 : 0;
 	if ((rc = check_usage(sub, nargs, &o)) != CLI_EXIT_OK)
 		return rc;
 	rc = dispatch(sub, argv + optind + 1, nargs, &o);

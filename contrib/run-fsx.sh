@@ -63,7 +63,8 @@ cleanup()
 }
 trap cleanup EXIT
 
-"$efs" mount -f "$M" -o repo="$T/repo${FSX_MOUNT_OPTS:+,$FSX_MOUNT_OPTS}" \
+"$efs" mount -f "$M" \
+	-o nodaemon,repo="$T/repo${FSX_MOUNT_OPTS:+,$FSX_MOUNT_OPTS}" \
 	>"$T/daemon.log" 2>&1 &
 pid=$!
 for ((i = 0; i < 200; i++)); do

@@ -44,7 +44,7 @@
  *   "head"     {"height":H,"time":T}
  *   "funds"    {"balance":"FIL","escrow":..,"locked":..,"available":..,
  *               "datacap":"bytes","verified_client":b,"height":H,
- *               "topup":"bafy..." (message in flight) or null}
+ *               "time":T,"topup":"bafy..." (message in flight) or null}
  *   "blocked"  {"funds":"msg"|null,"datacap":"msg"|null,
  *               "miners":"msg"|null,"commits":"msg"|null}
  *   "price"    {"fil_usd":"4.2","source":"url or config","time":T}

@@ -120,12 +120,13 @@ static json_t *funds_json(const struct dealer *d)
 	char cap[BIGINT_STR_MAX], msg[CID_STR_MAX];
 
 	bigint_format(cap, &f->datacap);
-	return json_pack("{s:o, s:o, s:o, s:o, s:s, s:b, s:I, s:s?}",
+	return json_pack("{s:o, s:o, s:o, s:o, s:s, s:b, s:I, s:I, s:s?}",
 			 "balance", fil(&f->balance), "escrow",
 			 fil(&f->escrow), "locked", fil(&f->locked),
 			 "available", fil(&f->available), "datacap", cap,
 			 "verified_client", f->verified_client, "height",
-			 (json_int_t)f->height, "topup",
+			 (json_int_t)f->height, "time", (json_int_t)d->now,
+			 "topup",
 			 d->topup_pending ? cid_tostr(msg, &d->topup_msg)
 					  : NULL);
 }

@@ -10,6 +10,7 @@
  */
 #include "dealer/deals.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -489,9 +490,12 @@ int deals_find(struct deal *out, struct deals *ds, const char *key)
 	long long n;
 	int rc;
 
+	/* A UUID's 32 hex digits may all be decimal digits: a deal ID
+	 * is never that long (it would overflow). */
+	errno = 0;
 	n = strtoll(key, &end, 10);
 	pthread_mutex_lock(&ds->lock);
-	if (*key && !*end && n >= 0) {
+	if (*key && !*end && n >= 0 && errno == 0) {
 		rc = db_stmt(&st, ds->db, "SELECT " COLUMNS
 			     " FROM dealer_deals WHERE deal_id = ?"
 			     " ORDER BY id DESC LIMIT 1");
@@ -532,9 +536,16 @@ int deals_foreach(struct deals *ds, int64_t piece_id, bool live_only,
 	int rc;
 
 	pthread_mutex_lock(&ds->lock);
-	if ((rc = db_stmt(&st, ds->db, "SELECT " COLUMNS
-			  " FROM dealer_deals WHERE (?1 < 0 OR piece_id = ?1)"
-			  " AND (?2 = 0 OR state <= 5) ORDER BY id")) == 0) {
+	/* Two statements: "?1 < 0 OR piece_id = ?1" would keep sqlite from
+	 * using the piece index, a full scan per piece. */
+	if ((rc = db_stmt(&st, ds->db,
+			  piece_id < 0
+				  ? "SELECT " COLUMNS " FROM dealer_deals"
+				    " WHERE ?1 < 0 AND (?2 = 0 OR state <= 5)"
+				    " ORDER BY id"
+				  : "SELECT " COLUMNS " FROM dealer_deals"
+				    " WHERE piece_id = ?1 AND (?2 = 0 OR"
+				    " state <= 5) ORDER BY id")) == 0) {
 		sqlite3_bind_int64(st, 1, piece_id);
 		sqlite3_bind_int(st, 2, live_only);
 		rc = select_rows(ds, st, NULL, cb, cls);

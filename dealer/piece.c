@@ -16,6 +16,7 @@
 
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/car.h"
@@ -181,6 +182,70 @@ int piece_store_open(struct piece_store **out, const char *db_path,
 fail:
 	piece_store_close(ps);
 	return rc;
+}
+
+/* The piece tables' version in db_path: 0 when there are none. */
+static int tables_version(int *out, struct piece_store *ps)
+{
+	struct db *db;
+	int rc = db_pool_get(&db, &ps->rpool);
+
+	if (rc < 0)
+		return rc;
+	rc = db_schema_version(out, db, "piece");
+	db_pool_put(&ps->rpool, db);
+	return rc;
+}
+
+int piece_store_open_ro(struct piece_store **out, const char *db_path,
+			const struct piece_limits *lim)
+{
+	static const struct piece_limits def = PIECE_LIMITS_INIT;
+	struct piece_store *ps;
+	int version, rc;
+
+	*out = NULL;
+	if (!lim)
+		lim = &def;
+	if ((rc = limits_check(lim)) < 0)
+		return rc;
+	/* sqlite would say "unable to open": say what it means here */
+	if (access(db_path, F_OK) < 0)
+		return efs_error_set(EFS_ENOTFOUND, "piece: no index %s",
+				     db_path);
+	if (!(ps = efs_calloc(1, sizeof(*ps))))
+		return efs_error_set(EFS_ENOMEM, "out of memory");
+	ps->lim = *lim;
+	ps->batch = PIECE_BATCH_DEFAULT;
+	pthread_mutex_init(&ps->mu, NULL);
+	pthread_mutex_init(&ps->mmu, NULL);
+	if (db_pool_init(&ps->rpool, db_path, PIECE_POOL_MAX) < 0) {
+		rc = efs_error_set(EFS_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((rc = tables_version(&version, ps)) < 0)
+		goto fail;
+	if (version == 0)
+		rc = efs_error_set(EFS_ENOTFOUND, "piece: no pieces yet: the "
+				   "dealer has not run in this repository");
+	else if (version > (int)(sizeof(schema) / sizeof(schema[0])))
+		rc = efs_error_set(EFS_EUNSUPPORTED, "piece: tables of a "
+				   "newer estuaryfs (version %d)", version);
+	if (rc < 0)
+		goto fail;
+	*out = ps;
+	return 0;
+fail:
+	piece_store_close(ps);
+	return rc;
+}
+
+int piece_check_writable(struct piece_store *ps, const char *what)
+{
+	if (ps->wdb)
+		return 0;
+	return efs_error_set(EFS_EINVAL, "piece: %s: the store is open "
+			     "read-only", what);
 }
 
 void piece_store_close(struct piece_store *ps)

@@ -135,6 +135,19 @@ const char *piece_stage_name(enum piece_stage s);
 int piece_store_open(struct piece_store **out, const char *db_path,
 		     struct bstore *bs, const struct piece_limits *lim);
 
+/*
+ * Open the piece tables of db_path read-only, for the CLI beside a daemon
+ * that holds the blockstore: no blockstore, no migration, no writes.
+ * The queries work (piece_get, the walks, piece_of_commit, whose close_at
+ * follows lim's agg_max_age_s; NULL: PIECE_LIMITS_INIT); piece_add_commit,
+ * piece_tick and readers are refused with EFS_EINVAL.  Returns 0,
+ * EFS_ENOTFOUND (no index file, or no piece tables in it: the dealer
+ * never ran), EFS_EUNSUPPORTED (tables of a newer build), EFS_EINVAL
+ * (bad limits), EFS_ENOMEM or db errors (EFS_ECORRUPT: not a database).
+ */
+int piece_store_open_ro(struct piece_store **out, const char *db_path,
+			const struct piece_limits *lim);
+
 /* Free the store (readers must be closed first).  NULL is fine. */
 void piece_store_close(struct piece_store *ps);
 
@@ -243,6 +256,28 @@ struct piece_commit_info {
  * EFS_ECORRUPT or db errors. */
 int piece_of_commit(struct piece_commit_info *out, struct piece_store *ps,
 		    int64_t commit_id);
+
+/*
+ * Call cb for every commit the store knows (any stage), in commit ID
+ * order, as piece_of_commit describes it (one read snapshot; cb's info
+ * is borrowed).  Same callback rules as piece_foreach_ready.  Returns 0,
+ * cb's value, EFS_ECORRUPT or db errors.
+ */
+typedef int (*piece_commit_cb)(const struct piece_commit_info *c, void *cls);
+int piece_commits_foreach(struct piece_store *ps, piece_commit_cb cb,
+			  void *cls);
+
+/*
+ * How many of commit_id's blocks (the sections of its CAR) the
+ * blockstore of the same index holds EVICTED, and their bytes: read from
+ * the blockstore's own table, so it works beside a daemon holding the
+ * blockstore.  0 and 0 for a commit never added (a commit still SIZING
+ * counts the blocks recorded so far).  Costs one lookup when nothing in
+ * the blockstore is evicted, else one per block of the commit.  Returns
+ * 0 or db errors.
+ */
+int piece_commit_evicted(uint64_t *blocks, uint64_t *bytes,
+			 struct piece_store *ps, int64_t commit_id);
 
 /* A commit's place in a piece. */
 struct piece_member {

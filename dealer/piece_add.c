@@ -533,8 +533,10 @@ static int add_locked(struct piece_store *ps, int64_t commit_id,
 int piece_add_commit(struct piece_store *ps, int64_t commit_id,
 		     const struct cid *root)
 {
-	int rc;
+	int rc = piece_check_writable(ps, "add");
 
+	if (rc < 0)
+		return rc;
 	pthread_mutex_lock(&ps->mu);
 	rc = add_locked(ps, commit_id, root);
 	pthread_mutex_unlock(&ps->mu);

@@ -71,10 +71,11 @@ enum piece_state {
 };
 
 struct piece_store {
-	struct bstore *bs;
+	struct bstore *bs;        /* NULL when read-only */
 
 	pthread_mutex_t mu;
-	struct db *wdb;           /* mu */
+	struct db *wdb;           /* mu; NULL when read-only
+				     (piece_store_open_ro) */
 	struct commp *cp;         /* mu: the hasher, threads kept */
 
 	pthread_mutex_t mmu;
@@ -97,6 +98,10 @@ uint64_t piece_padded_max(uint64_t payload);
 
 /* Rows per transaction. */
 size_t piece_batch(struct piece_store *ps);
+
+/* 0, or EFS_EINVAL naming what when ps was opened read-only (it has no
+ * write connection and no blockstore). */
+int piece_check_writable(struct piece_store *ps, const char *what);
 
 /* True (once) when the test hook asks to stop at point p. */
 bool piece_test_stop(struct piece_store *ps, enum piece_test_point p);

@@ -172,6 +172,82 @@ int piece_of_commit(struct piece_commit_info *out, struct piece_store *ps,
 	return rc;
 }
 
+int piece_commits_foreach(struct piece_store *ps, piece_commit_cb cb,
+			  void *cls)
+{
+	static const char sql[] =
+		"SELECT commit_id, root, stage, since, car_size, blocks,"
+		" padded, (SELECT count(*) FROM piece_part q"
+		"  WHERE q.commit_id = c.commit_id),"
+		" (SELECT min(since) FROM piece_commit WHERE stage = 1)"
+		" FROM piece_commit c ORDER BY commit_id";
+	struct piece_commit_info info;
+	struct piece_limits lim;
+	sqlite3_stmt *st;
+	struct db *db;
+	int rc = db_pool_get(&db, &ps->rpool);
+
+	if (rc < 0)
+		return rc;
+	piece_store_limits(&lim, ps);
+	if ((rc = db_stmt(&st, db, sql)) == 0) {
+		while ((rc = db_step(db, st)) > 0)
+			if ((rc = commit_read(&info, st,
+					      lim.agg_max_age_s)) < 0 ||
+			    (rc = cb(&info, cls)) != 0)
+				break;
+		db_reset(st);
+	}
+	db_pool_put(&ps->rpool, db);
+	return rc;
+}
+
+/*
+ * The multihash of a binary CID in a piece_block row, the key of the
+ * blockstore's blocks table (core/bstore.c): a v0 CID is its multihash;
+ * a v1 CID is 0x01, the codec's varint (1 to 3 bytes for any codec in
+ * use), then the multihash.
+ */
+#define BLOCK_MH                                                         \
+	"CASE WHEN substr(k.cid, 1, 1) != x'01' THEN k.cid"              \
+	" WHEN substr(k.cid, 2, 1) < x'80' THEN substr(k.cid, 3)"        \
+	" WHEN substr(k.cid, 3, 1) < x'80' THEN substr(k.cid, 4)"        \
+	" ELSE substr(k.cid, 5) END"
+
+int piece_commit_evicted(uint64_t *blocks, uint64_t *bytes,
+			 struct piece_store *ps, int64_t commit_id)
+{
+	/* state 1: BSTORE_EVICTED.  The totals row makes the common case,
+	 * nothing evicted anywhere, one lookup. */
+	static const char any[] = "SELECT count FROM totals WHERE state = 1";
+	static const char sql[] =
+		"SELECT count(*), coalesce(sum(b.len), 0) FROM piece_block k"
+		" JOIN blocks b ON b.mh = (" BLOCK_MH ")"
+		" WHERE k.commit_id = ?1 AND b.state = 1";
+	sqlite3_stmt *st;
+	struct db *db;
+	int64_t n = 0;
+	int rc = db_pool_get(&db, &ps->rpool);
+
+	*blocks = *bytes = 0;
+	if (rc < 0)
+		return rc;
+	if ((rc = db_query_int(&n, db, any, NULL, 0)) <= 0 || n == 0)
+		goto out;
+	if ((rc = db_stmt(&st, db, sql)) < 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, commit_id);
+	if ((rc = db_step(db, st)) > 0) {
+		*blocks = (uint64_t)sqlite3_column_int64(st, 0);
+		*bytes = (uint64_t)sqlite3_column_int64(st, 1);
+		rc = 0;
+	}
+	db_reset(st);
+out:
+	db_pool_put(&ps->rpool, db);
+	return rc < 0 ? rc : 0;
+}
+
 /* ---- members ---- */
 
 #define PART_COLS                                                        \

@@ -317,11 +317,14 @@ static int head_load(struct piece_reader *r)
 int piece_reader_open(struct piece_reader **out, struct piece_store *ps,
 		      int64_t piece_id)
 {
-	struct piece_reader *r = efs_calloc(1, sizeof(*r));
+	struct piece_reader *r;
 	int rc;
 
 	*out = NULL;
-	if (!r)
+	/* a read-only store has no blockstore to read blocks from */
+	if ((rc = piece_check_writable(ps, "reader")) < 0)
+		return rc;
+	if (!(r = efs_calloc(1, sizeof(*r))))
 		return efs_error_set(EFS_ENOMEM, "out of memory");
 	r->ps = ps;
 	r->piece_id = piece_id;

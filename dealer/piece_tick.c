@@ -327,8 +327,12 @@ out:
 int piece_tick(struct piece_store *ps, int64_t now, size_t *closed)
 {
 	size_t n = 0;
-	int rc;
+	int rc = piece_check_writable(ps, "tick");
 
+	if (closed)
+		*closed = 0;
+	if (rc < 0)
+		return rc;
 	pthread_mutex_lock(&ps->mu);
 	rc = tick_locked(ps, now, &n);
 	pthread_mutex_unlock(&ps->mu);

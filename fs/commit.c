@@ -296,16 +296,18 @@ int commit_last(struct commit_record *out, struct commit_state *cs,
 	return error;
 }
 
-static int list_on(struct db *db, commit_cb cb, void *payload)
+static int list_on(struct db *db, int64_t after, commit_cb cb,
+		   void *payload)
 {
-	static const char sql[] =
-		"SELECT " COMMIT_COLS " FROM fs_commits ORDER BY id";
+	static const char sql[] = "SELECT " COMMIT_COLS " FROM fs_commits"
+				  " WHERE id > ?1 ORDER BY id";
 	struct commit_record r;
 	sqlite3_stmt *st;
 	int error;
 
 	if ((error = db_stmt(&st, db, sql)) < 0)
 		return error;
+	sqlite3_bind_int64(st, 1, after);
 	while ((error = db_step(db, st)) > 0) {
 		if ((error = row_read(&r, st)) == 0)
 			error = cb(&r, payload);
@@ -319,6 +321,12 @@ static int list_on(struct db *db, commit_cb cb, void *payload)
 
 int commit_list(const char *db_path, commit_cb cb, void *payload)
 {
+	return commit_list_since(db_path, 0, cb, payload);
+}
+
+int commit_list_since(const char *db_path, int64_t after, commit_cb cb,
+		      void *payload)
+{
 	struct db *db;
 	int version;
 	int error;
@@ -329,7 +337,7 @@ int commit_list(const char *db_path, commit_cb cb, void *payload)
 		return error;
 	error = db_schema_version(&version, db, "fs_commits");
 	if (error == 0 && version > 0)
-		error = list_on(db, cb, payload);
+		error = list_on(db, after, cb, payload);
 	db_close(db);
 	return error;
 }
@@ -520,7 +528,7 @@ static void auto_round(struct commit_state *cs)
 {
 	pthread_mutex_lock(&cs->rmu);
 	if (!watch_get(cs, INODE_ROOT) ||
-	    list_on(cs->rdb, watch_add_cb, cs) < 0)
+	    list_on(cs->rdb, 0, watch_add_cb, cs) < 0)
 		efs_log_warn("auto-commit: %s", efs_error_msg());
 	pthread_mutex_unlock(&cs->rmu);
 	for (size_t i = 0; i < cs->nwatches; i++)

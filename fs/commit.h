@@ -96,6 +96,15 @@ typedef int (*commit_cb)(const struct commit_record *r, void *payload);
 int commit_list(const char *db_path, commit_cb cb, void *payload);
 
 /*
+ * As commit_list, only the commits whose id is above after, in id order:
+ * what the dealer has not seen yet (ids start at 1, so after 0 lists
+ * all).  Each call opens its own read-only connection, so any thread of
+ * any process may call it beside a mount that is committing.
+ */
+int commit_list_since(const char *db_path, int64_t after, commit_cb cb,
+		      void *payload);
+
+/*
  * Start auto-commit: directories idle for idle_seconds after a change are
  * committed (by a thread named "efs-autocommit"; it logs failures).
  * Returns 0, EFS_EINVAL (0 seconds) or EFS_EIO (thread).

@@ -9,9 +9,10 @@
  *   print the real error and exit non-zero, and no thread is lost to a
  *   fork (fuse_daemonize forks after the setup, which threads forbid).
  * - Shutdown order is the reverse of setup: the loop ends (unmount or
- *   signal), the session is unmounted so no request can come, the data
- *   path flushes what is staged, then commits, the inode table and the
- *   blockstore (its final sync) close.  Errors of the final flush are
+ *   signal), the session is unmounted so no request can come, the
+ *   services hosted beside the mount stop (mount_services: the daemon's
+ *   HTTP server and dealer), the data path flushes what is staged, then
+ *   commits, the inode table and the blockstore (its final sync) close.  Errors of the final flush are
  *   logged and make the daemon exit non-zero.
  * - The profile a repository's files are built with is fixed when the
  *   filesystem is created (fs_meta "profile"): reused chunks must all
@@ -172,6 +173,8 @@ static int parse_ours(struct mount_opts *o, const char *key, const char *v)
 		o->clone_fd = false;
 	} else if (strcmp(key, "writeback_cache") == 0 && !v) {
 		o->writeback_cache = true;
+	} else if (strcmp(key, "nodaemon") == 0 && !v) {
+		o->nodaemon = true;
 	} else {
 		return 1;
 	}
@@ -629,11 +632,31 @@ out:
 	return error;
 }
 
+/*
+ * The services hook (mount.h), after detach: they start threads that
+ * log, and the log's destination must not change under them.
+ */
+static int services_start(void **state, const struct mount_opts *o,
+			  struct efs_fs *fs)
+{
+	*state = NULL;
+	if (o->nodaemon || !o->services.start)
+		return 0;
+	return o->services.start(state, o->services.cls, fs->bs, o->repo);
+}
+
+static void services_stop(void *state, const struct mount_opts *o)
+{
+	if (state && o->services.stop)
+		o->services.stop(state);
+}
+
 /* Set up, report to the parent (fd; -1 in the foreground), serve. */
 static int serve(const struct mount_opts *o, int fd)
 {
 	unsigned level = o->log_level ? o->log_level : EFS_LOG_NOTICE;
 	struct fuse_session *se = NULL;
+	void *services = NULL;
 	struct efs_fs fs;
 	bool mounted = false;
 	int status = 0;
@@ -648,7 +671,8 @@ static int serve(const struct mount_opts *o, int fd)
 	}
 	mounted = true;
 	fs.se = se;
-	if (fd >= 0 && (error = detach(o->repo, level)) < 0) {
+	if ((fd >= 0 && (error = detach(o->repo, level)) < 0) ||
+	    (error = services_start(&services, o, &fs)) < 0) {
 		status_send(fd, error);
 		goto out;
 	}
@@ -659,6 +683,7 @@ static int serve(const struct mount_opts *o, int fd)
 out:
 	session_free(se, mounted);
 	fs.se = NULL;
+	services_stop(services, o);
 	status = error;
 	fs_close(&fs, &status);
 	return status;

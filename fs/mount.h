@@ -11,9 +11,10 @@
  *      │                   path), create the session, mount
  *      │ ◄── status ───────┘ (0, or the error message)
  *   exit 0 / error      child: stdio to /dev/null, log to
- *                       <repo>/logs/estuaryfs.log, serve until unmounted
+ *                       <repo>/logs/estuaryfs.log, start the services
+ *                       (struct mount_services), serve until unmounted
  *                       or signalled (SIGINT, SIGTERM, SIGHUP), then
- *                       unmount, flush, close.
+ *                       unmount, stop the services, flush, close.
  *
  * With foreground there is no fork and the log goes to stderr.  So every
  * error of the setup reaches the terminal that ran `estuaryfs mount`,
@@ -30,7 +31,24 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct bstore;
 struct efs_fs_opts;
+
+/*
+ * What else the serving process hosts (the daemon's HTTP server and
+ * dealer: cli/services.h); fs/ knows nothing of them.  start is called
+ * once the repository is open and the log has its final place, before
+ * the parent is told the mount is up (so its error fails the mount);
+ * stop after the session ended, before the blockstore closes.  bs and
+ * repo (absolute) are borrowed until stop.  start returns 0 or a
+ * negative efs code with its message.  A NULL start: nothing.
+ */
+struct mount_services {
+	int (*start)(void **state, void *cls, struct bstore *bs,
+		     const char *repo);
+	void (*stop)(void *state);
+	void *cls;
+};
 
 struct mount_opts {
 	const char *mountpoint;   /* borrowed */
@@ -54,6 +72,8 @@ struct mount_opts {
 	uint64_t staging_max;
 	unsigned autocommit;      /* seconds idle; 0 = off */
 	unsigned gc_interval;     /* seconds between gc runs; 0 = off */
+	bool nodaemon;            /* -o nodaemon: do not start services */
+	struct mount_services services;
 };
 
 /* Fill o with the defaults (entry/attr timeout 1 s, negative 1 s, 16
@@ -68,6 +88,7 @@ void mount_opts_release(struct mount_opts *o);
  *   profile=NAME  entry_timeout=S  attr_timeout=S  negative_timeout=S
  *   max_threads=N  clone_fd  noclone_fd  writeback_cache
  *   staging_max=SIZE  autocommit=S  gc_interval=S (0 = no gc)  repo=PATH
+ *   nodaemon (the services hook is not called)
  * (repo= points o->repo at a copy o owns).  Options mount(8) passes that
  * FUSE has no use for (defaults, auto, noauto, user, users, nofail,
  * _netdev, x-*, comment=) are dropped; the rest go to libfuse

@@ -12,9 +12,12 @@ vec() { sed -n "s/^$1 //p" "$V"; }
 W="$ESTUARYFS_HOME/wallet"
 
 expect 0 "wallet --help" -- efs wallet --help
-grep -q "^usage: estuaryfs wallet new" "$T/out" && pass "help: usage" ||
+grep -q "^usage: estuaryfs wallet \[show\]" "$T/out" && pass "help: usage" ||
 	fail "help: $(head -1 "$T/out")"
-expect 2 "no subcommand" -- efs wallet
+# no subcommand is `wallet show` (tests/cli/test_status.sh): with no key
+# and no dealer, there is no address to show
+expect 3 "no subcommand, no key" -- efs wallet
+check_err "no key: one line" "no key yet (estuaryfs wallet new)"
 expect 2 "unknown subcommand" -- efs wallet frobnicate
 check_err "unknown subcommand: one line" "no subcommand 'frobnicate'"
 expect 2 "export without an address" -- efs wallet export

@@ -12,8 +12,17 @@
 #   wait_for SECS CMD   run CMD every 0.1 s until it succeeds (1 if not)
 #
 # The EXIT trap unmounts whatever is still mounted before $T is removed.
+#
+# A mount hosts the daemon's services (the HTTP server and the dealer);
+# the repository's config.json here turns the dealer off (it would start
+# a devnet) and puts the HTTP server on a free port, so the mounts of
+# tests running side by side never fight over port 3004.
 
 . "$(dirname "${BASH_SOURCE[0]}")/../cli/lib.sh"
+
+mkdir -p "$ESTUARYFS_HOME"
+echo '{"dealer":{"enabled":false},"http":{"listen":"127.0.0.1:0"}}' \
+	>"$ESTUARYFS_HOME/config.json"
 
 M="$T/mnt"
 mkdir -p "$M"

@@ -199,6 +199,82 @@ static void test_commit__list_json(void)
 	cx_close(&c);
 }
 
+struct since {
+	int64_t ids[8];
+	int n;
+	int stop_at;           /* stop (return 7) at this many; 0: never */
+};
+
+static int since_cb(const struct commit_record *r, void *payload)
+{
+	struct since *l = payload;
+
+	if (l->n < 8)
+		l->ids[l->n] = r->id;
+	l->n++;
+	return l->n == l->stop_at ? 7 : 0;
+}
+
+/* Commit dir, which must record a new commit; its id. */
+static int64_t cx_commit(struct cx *c, uint64_t dir)
+{
+	struct commit_record r;
+	bool created = false;
+	int64_t id;
+
+	CU_ASSERT_EQUAL_FATAL(commit_dir(&r, &created, c->cs, dir), 0);
+	CU_ASSERT(created);
+	id = r.id;
+	commit_record_release(&r);
+	return id;
+}
+
+static void test_commit__list_since(void)
+{
+	struct since l = { .n = 0 };
+	int64_t ids[4];
+	struct cx c;
+
+	cx_open(&c);
+	/* no table yet, and no index at all */
+	CU_ASSERT_EQUAL(commit_list_since(c.f.db, 0, since_cb, &l), 0);
+	CU_ASSERT_EQUAL(commit_list_since("/nonexistent/index.db", 0,
+					  since_cb, &l),
+			0);
+	CU_ASSERT_EQUAL(l.n, 0);
+	ids[0] = cx_commit(&c, c.ino[3]);
+	ids[1] = cx_commit(&c, c.ino[2]);
+	ids[2] = cx_commit(&c, INODE_ROOT);
+	fsx_mk(&c.f, c.ino[2], "x", S_IFREG | 0644);
+	ids[3] = cx_commit(&c, c.ino[2]);
+	/* everything, in id order */
+	CU_ASSERT_EQUAL(commit_list_since(c.f.db, 0, since_cb, &l), 0);
+	CU_ASSERT_EQUAL_FATAL(l.n, 4);
+	for (int i = 0; i < 4; i++)
+		CU_ASSERT_EQUAL(l.ids[i], ids[i]);
+	/* only those above the cursor */
+	memset(&l, 0, sizeof(l));
+	CU_ASSERT_EQUAL(commit_list_since(c.f.db, ids[1], since_cb, &l), 0);
+	CU_ASSERT_EQUAL(l.n, 2);
+	CU_ASSERT_EQUAL(l.ids[0], ids[2]);
+	CU_ASSERT_EQUAL(l.ids[1], ids[3]);
+	memset(&l, 0, sizeof(l));
+	CU_ASSERT_EQUAL(commit_list_since(c.f.db, ids[3], since_cb, &l), 0);
+	CU_ASSERT_EQUAL(l.n, 0);
+	/* a negative cursor is all of them; cb's value stops the walk */
+	memset(&l, 0, sizeof(l));
+	l.stop_at = 2;
+	CU_ASSERT_EQUAL(commit_list_since(c.f.db, -5, since_cb, &l), 7);
+	CU_ASSERT_EQUAL(l.n, 2);
+	CU_ASSERT_EQUAL(l.ids[1], ids[1]);
+	/* commit_list is the same walk from the start */
+	memset(&l, 0, sizeof(l));
+	CU_ASSERT_EQUAL(commit_list(c.f.db, since_cb, &l), 0);
+	CU_ASSERT_EQUAL(l.n, 4);
+	CU_ASSERT_EQUAL(l.ids[3], ids[3]);
+	cx_close(&c);
+}
+
 static void test_commit__errors(void)
 {
 	struct commit_record r;
@@ -283,6 +359,7 @@ static CU_TestInfo commit_tests[] = {
 	{ "changes", test_commit__changes },
 	{ "unfinished_pin", test_commit__unfinished_pin },
 	{ "list_json", test_commit__list_json },
+	{ "list_since", test_commit__list_since },
 	{ "errors", test_commit__errors },
 	{ "auto", test_commit__auto },
 	{ "alloc_failures", test_commit__alloc_failures },

@@ -1,0 +1,822 @@
+/*
+ * cli_view.c - the dealer's state for the read-side commands (see
+ * cli_view.h): the read-only view of index.db, the DIR|CID argument, the
+ * commit list, each commit's replication and the shared formatting.
+ *
+ * Design notes:
+ * - The commit list is the union of two logs: the filesystem's commits
+ *   (what the user made, with paths) and the piece store's (what the
+ *   dealer took).  A commit in the first only is queued for the dealer;
+ *   one in the second only (a build without the filesystem, a test) has
+ *   no path.  Both are ordered by commit ID, so the union is a merge.
+ * - "What the dealer will do next" is derived here from the stage and the
+ *   deals (so a repository whose daemon is stopped still reads
+ *   sensibly), except for a piece short of deals with a note from the
+ *   dealer: the note says why (no eligible SP, funds, retries), which
+ *   only the dealer knows.  A note is written by the last cycle; the
+ *   deals' own states are fresher once deals are under way.
+ */
+#include "cli/cli_view.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "cli/cli_i.h"
+#include "core/alloc.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "dealer/dealer.h"
+#ifdef EFS_WITH_FS
+#include "fs/commit.h"
+#endif
+
+#include "core/banned.h"
+
+#define XATTR_COMMIT "user.estuary.commit"
+/* FUSE's statfs magic (as cmd_commit.c checks it). */
+#define FUSE_SUPER_MAGIC 0x65735546
+
+/* ---- the view ----------------------------------------------------------- */
+
+static int report_load(struct cli_view *v)
+{
+	json_error_t jerr;
+	json_t *head, *h;
+	char *text;
+	int rc = dealer_report_read(&text, v->db);
+
+	if (rc == EFS_ENOTFOUND)
+		return 0;
+	if (rc < 0)
+		return rc;
+	v->report = json_loads(text, 0, &jerr);
+	efs_free(text);
+	if (!json_is_object(v->report))
+		return efs_error_set(EFS_ECORRUPT, "status: the dealer's "
+				     "report in %s is not a JSON object",
+				     v->db);
+	head = json_object_get(v->report, "head");
+	h = json_object_get(head, "height");
+	if (json_is_integer(h))
+		v->head = json_integer_value(h);
+	return 0;
+}
+
+/*
+ * The PID holding repo's bstore.lock (core/bstore.c takes it with flock),
+ * from /proc/locks: 0 when none holds it, -1 when that cannot be told.
+ * Probing with flock itself could make a daemon starting at that very
+ * moment fail to take its lock; reading /proc/locks takes nothing.
+ */
+static long lock_holder(const char *repo)
+{
+	char path[4096], line[256], kind[16];
+	unsigned maj, min;
+	unsigned long ino;
+	struct stat st;
+	long pid, found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/bstore.lock", repo);
+	if (stat(path, &st) < 0)
+		return 0;
+	if (!(f = fopen("/proc/locks", "re")))
+		return -1;
+	while (!found && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*d: %15s %*s %*s %ld %x:%x:%lu", kind, &pid,
+			   &maj, &min, &ino) == 5 &&
+		    !strcmp(kind, "FLOCK") && maj == major(st.st_dev) &&
+		    min == minor(st.st_dev) && ino == st.st_ino)
+			found = pid;
+	fclose(f);
+	return found;
+}
+
+int cli_view_open(struct cli_view *v)
+{
+	struct piece_limits lim = PIECE_LIMITS_INIT;
+	size_t n;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	config_defaults(&v->cfg);
+	v->head = -1;
+	v->now = efs_clock_real_ns() / 1000000000;
+	if ((rc = cli_repo_path(&v->repo)) < 0)
+		return rc;
+	n = strlen(v->repo) + sizeof("/index.db");
+	if (!(v->db = efs_malloc(n)))
+		return efs_error_set(EFS_ENOMEM, "out of memory");
+	snprintf(v->db, n, "%s/index.db", v->repo);
+	if ((rc = config_load(&v->cfg, v->repo)) < 0)
+		return rc;
+	v->daemon_pid = lock_holder(v->repo);
+	v->has_index = access(v->db, F_OK) == 0;
+	if (!v->has_index)
+		return 0;
+	/* only close_at depends on the limits here */
+	lim.agg_max_age_s = v->cfg.aggregate_max_age;
+	if ((rc = deals_open_ro(&v->deals, v->db)) == EFS_ENOTFOUND)
+		rc = 0;
+	if (rc == 0 &&
+	    (rc = piece_store_open_ro(&v->ps, v->db, &lim)) == EFS_ENOTFOUND)
+		rc = 0;
+	if (rc == 0)
+		rc = report_load(v);
+	return rc;
+}
+
+void cli_view_release(struct cli_view *v)
+{
+	efs_free(v->live);
+	deals_close(v->deals);
+	piece_store_close(v->ps);
+	json_decref(v->report);
+	config_release(&v->cfg);
+	efs_free(v->repo);
+	efs_free(v->db);
+	memset(v, 0, sizeof(*v));
+}
+
+json_t *cli_view_report(const struct cli_view *v, const char *key)
+{
+	json_t *o = v->report ? json_object_get(v->report, key) : NULL;
+
+	return json_is_object(o) ? o : NULL;
+}
+
+int64_t cli_view_funds_time(const struct cli_view *v)
+{
+	json_t *f = cli_view_report(v, "funds");
+	json_t *head = cli_view_report(v, "head");
+	json_t *t = json_object_get(f, "time");
+	json_t *h = json_object_get(f, "height");
+
+	if (json_is_integer(t))
+		return json_integer_value(t);
+	if (json_is_integer(h) && json_equal(h, json_object_get(head, "height"))
+	    && json_is_integer(json_object_get(head, "time")))
+		return json_integer_value(json_object_get(head, "time"));
+	return 0;
+}
+
+/* ---- the DIR|CID argument ----------------------------------------------- */
+
+/*
+ * DIR's path inside its mount ("/a/b"): the part of its real path below
+ * the highest ancestor on the same filesystem.  For a directory never
+ * committed, whose commits below it are still its.
+ */
+static int mount_path(char **out, const char *dir)
+{
+	char *real = realpath(dir, NULL), *cut, *p;
+	struct stat st, up;
+	int rc = 0;
+
+	if (!real || stat(real, &st) < 0) {
+		rc = efs_error_set_errno(EFS_EIO, errno, "%s", dir);
+		goto out;
+	}
+	cut = real + strlen(real);
+	while (cut > real) {
+		p = cut;
+		while (p > real && p[-1] != '/')
+			p--;
+		/* the parent: real[0 .. p - 1) */
+		p[-1] = '\0';
+		rc = stat(p - 1 == real ? "/" : real, &up);
+		p[-1] = '/';
+		if (rc < 0 || up.st_dev != st.st_dev)
+			break;
+		cut = p - 1;
+	}
+	rc = 0;
+	if (!(*out = efs_strdup(*cut ? cut : "/")))
+		rc = efs_error_set(EFS_ENOMEM, "out of memory");
+out:
+	free(real);
+	return rc;
+}
+
+/* DIR's latest commit, from the xattr the filesystem serves; for a
+ * directory never committed, its path in the mount. */
+static int filter_dir(struct cli_filter *out, const char *dir)
+{
+	char value[8192];
+	json_error_t jerr;
+	struct statfs sf;
+	json_t *rec, *id, *path;
+	ssize_t n;
+	int rc = 0;
+
+	if (statfs(dir, &sf) < 0 || sf.f_type != FUSE_SUPER_MAGIC)
+		return efs_error_set(EFS_EINVAL, "%s is not a directory of a "
+				     "mounted estuaryfs", dir);
+	out->by_dir = true;
+	out->dir_commit = -1;
+	if ((n = getxattr(dir, XATTR_COMMIT, value, sizeof(value) - 1)) < 0) {
+		if (errno == ENODATA)
+			return mount_path(&out->dir_path, dir);
+		return efs_error_set(EFS_EINVAL, "%s is not a directory of a "
+				     "mounted estuaryfs", dir);
+	}
+	value[n] = '\0';
+	rec = json_loads(value, 0, &jerr);
+	id = json_object_get(rec, "id");
+	path = json_object_get(rec, "path");
+	if (!json_is_integer(id) || !json_is_string(path))
+		rc = efs_error_set(EFS_ECORRUPT, "%s: the filesystem's commit "
+				   "record is not what it should be", dir);
+	else if (!(out->dir_path = efs_strdup(json_string_value(path))))
+		rc = efs_error_set(EFS_ENOMEM, "out of memory");
+	else
+		out->dir_commit = json_integer_value(id);
+	json_decref(rec);
+	return rc;
+}
+
+int cli_filter_init(struct cli_filter *out, const char *arg)
+{
+	const char *rest;
+	struct stat st;
+
+	memset(out, 0, sizeof(*out));
+	out->arg = arg;
+	if (!arg)
+		return 0;
+	if (stat(arg, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			return efs_error_set(EFS_EINVAL, "%s is not a "
+					     "directory", arg);
+		return filter_dir(out, arg);
+	}
+	if (cli_parse_cid_path(&out->root, &rest, arg) == 0 && !*rest) {
+		out->by_root = true;
+		return 0;
+	}
+	return efs_error_set(EFS_EINVAL, "'%s' is neither a directory nor a "
+			     "CID", arg);
+}
+
+int cli_filter_none(const struct cli_filter *f, const char *cmd)
+{
+	if (f->by_dir && f->dir_commit < 0)
+		return efs_error_set(EFS_ENOTFOUND, "%s: %s has no commit yet "
+				     "(estuaryfs commit %s)", cmd, f->arg,
+				     f->arg);
+	return efs_error_set(EFS_ENOTFOUND, "%s: no commit of %s", cmd,
+			     f->arg);
+}
+
+void cli_filter_release(struct cli_filter *f)
+{
+	efs_free(f->dir_path);
+	memset(f, 0, sizeof(*f));
+}
+
+/* path is dir or inside it ("/" holds everything). */
+static bool path_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (n == 1 && dir[0] == '/')
+		return true;
+	return strncmp(path, dir, n) == 0 && (!path[n] || path[n] == '/');
+}
+
+static bool filter_match(const struct cli_filter *f, const struct cli_commit *c)
+{
+	if (f->by_root)
+		return cid_equal(&c->root, &f->root);
+	if (f->by_dir)
+		return c->id == f->dir_commit ||
+		       (c->path && path_under(c->path, f->dir_path));
+	return true;
+}
+
+/* ---- the commit list ---------------------------------------------------- */
+
+static struct cli_commit *commits_add(struct cli_commits *c)
+{
+	struct cli_commit *v;
+	size_t cap;
+
+	if (c->n == c->cap) {
+		cap = c->cap ? c->cap * 2 : 16;
+		if (!(v = efs_realloc(c->v, cap * sizeof(*v))))
+			return NULL;
+		c->v = v;
+		c->cap = cap;
+	}
+	v = &c->v[c->n++];
+	memset(v, 0, sizeof(*v));
+	return v;
+}
+
+void cli_commits_release(struct cli_commits *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		efs_free(c->v[i].path);
+	efs_free(c->v);
+	memset(c, 0, sizeof(*c));
+}
+
+#ifdef EFS_WITH_FS
+static int fs_cb(const struct commit_record *r, void *cls)
+{
+	struct cli_commits *c = cls;
+	struct cli_commit *e = commits_add(c);
+
+	if (!e || !(e->path = efs_strdup(r->path ? r->path : "")))
+		return efs_error_set(EFS_ENOMEM, "out of memory");
+	e->id = r->id;
+	e->root = r->root;
+	e->time = r->time_ns / 1000000000;
+	e->size = r->size;
+	return 0;
+}
+#endif
+
+static int by_id(const void *a, const void *b)
+{
+	const struct cli_commit *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static struct cli_commit *commits_find(struct cli_commits *c, int64_t id)
+{
+	struct cli_commit key = { .id = id };
+
+	return c->n ? bsearch(&key, c->v, c->n, sizeof(key), by_id) : NULL;
+}
+
+struct merge {
+	struct cli_commits *all;
+	size_t nfs;                 /* the filesystem's, sorted, first */
+};
+
+static int piece_cb(const struct piece_commit_info *pc, void *cls)
+{
+	struct merge *m = cls;
+	struct cli_commits fs = { m->all->v, m->nfs, m->nfs };
+	struct cli_commit *e = commits_find(&fs, pc->commit_id);
+
+	if (!e) {
+		if (!(e = commits_add(m->all)))
+			return efs_error_set(EFS_ENOMEM, "out of memory");
+		e->id = pc->commit_id;
+		e->root = pc->root;
+	}
+	e->in_store = true;
+	e->pc = *pc;
+	return 0;
+}
+
+/* Drop the commits f does not select, keeping the order. */
+static void commits_filter(struct cli_commits *c, const struct cli_filter *f)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < c->n; i++) {
+		if (filter_match(f, &c->v[i]))
+			c->v[k++] = c->v[i];
+		else
+			efs_free(c->v[i].path);
+	}
+	c->n = k;
+}
+
+int cli_view_commits(struct cli_commits *out, struct cli_view *v,
+		     const struct cli_filter *f)
+{
+	struct merge m = { out, 0 };
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!v->has_index)
+		return 0;
+#ifdef EFS_WITH_FS
+	if ((rc = commit_list(v->db, fs_cb, out)) < 0)
+		goto fail;
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), by_id);
+#endif
+	m.nfs = out->n;
+	if (v->ps && (rc = piece_commits_foreach(v->ps, piece_cb, &m)) < 0)
+		goto fail;
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), by_id);
+	commits_filter(out, f);
+	return 0;
+fail:
+	cli_commits_release(out);
+	return rc;
+}
+
+/* ---- a commit's replication --------------------------------------------- */
+
+struct collect {
+	struct cli_commit_state *s;
+	size_t cap;
+};
+
+static int holding_cb(const struct piece_info *p, const struct piece_member *m,
+		      void *cls)
+{
+	struct collect *c = cls;
+	struct cli_commit_state *s = c->s;
+	struct cli_piece *v;
+
+	if (s->npieces == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 4;
+		if (!(v = efs_realloc(s->pieces, c->cap * sizeof(*v))))
+			return efs_error_set(EFS_ENOMEM, "out of memory");
+		s->pieces = v;
+	}
+	v = &s->pieces[s->npieces++];
+	memset(v, 0, sizeof(*v));
+	v->info = *p;
+	v->share = m->has_sub ? m->seg_size : p->padded;
+	v->renew_epoch = -1;
+	return 0;
+}
+
+/* What the replication of a piece needs of one live deal. */
+struct cli_live {
+	int64_t piece_id;
+	enum deal_state state;
+	struct filaddr miner;
+	int64_t next_check;
+	int64_t end_epoch;
+};
+
+static int live_cb(const struct deal *d, void *cls)
+{
+	struct cli_view *v = cls;
+	struct cli_live *l;
+
+	if (v->nlive == v->live_cap) {
+		v->live_cap = v->live_cap ? v->live_cap * 2 : 64;
+		if (!(l = efs_realloc(v->live, v->live_cap * sizeof(*l))))
+			return efs_error_set(EFS_ENOMEM, "out of memory");
+		v->live = l;
+	}
+	l = &v->live[v->nlive++];
+	l->piece_id = d->piece_id;
+	l->state = d->state;
+	l->miner = d->miner;
+	l->next_check = d->next_check;
+	l->end_epoch = d->end_epoch;
+	return 0;
+}
+
+static int by_piece(const void *a, const void *b)
+{
+	const struct cli_live *x = a, *y = b;
+
+	return x->piece_id < y->piece_id ? -1 : x->piece_id > y->piece_id;
+}
+
+/*
+ * Read every live deal once: one scan of the deals table, where a query
+ * per piece would scan it per piece (deals_foreach of one piece does
+ * not use the piece index).
+ */
+static int live_read(struct cli_view *v)
+{
+	int rc;
+
+	if (v->live_read || !v->deals)
+		return 0;
+	if ((rc = deals_foreach(v->deals, -1, true, live_cb, v)) < 0)
+		return rc;
+	if (v->nlive)
+		qsort(v->live, v->nlive, sizeof(*v->live), by_piece);
+	v->live_read = true;
+	return 0;
+}
+
+/* The first live deal of piece_id (v->nlive when none). */
+static size_t live_first(const struct cli_view *v, int64_t piece_id)
+{
+	size_t lo = 0, hi = v->nlive;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v->live[mid].piece_id < piece_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void live_add(struct cli_piece *p, const struct cli_live *l,
+		     int64_t renew_window)
+{
+	int64_t renew = l->end_epoch - renew_window;
+
+	p->live++;
+	if (l->state == DEAL_ACTIVE) {
+		if (p->renew_epoch < 0 || renew < p->renew_epoch)
+			p->renew_epoch = renew;
+		return;
+	}
+	if (!p->has_wait || l->next_check < p->wait_check) {
+		p->has_wait = true;
+		p->wait_sp = l->miner;
+		p->wait_state = l->state;
+		p->wait_check = l->next_check;
+	}
+}
+
+static int piece_deals(struct cli_view *v, struct cli_piece *p)
+{
+	int rc;
+
+	if (v->report && !v->no_notes) {
+		rc = dealer_piece_note(&p->note, &p->note_time, v->db,
+				       p->info.id);
+		if (rc < 0 && rc != EFS_ENOTFOUND)
+			return rc;
+	}
+	if (!v->deals)
+		return 0;
+	if ((rc = deals_count(&p->counting, &p->active, v->deals, p->info.id,
+			      v->head > 0 ? v->head : 0,
+			      v->cfg.renew_window)) < 0 ||
+	    (rc = live_read(v)) < 0)
+		return rc;
+	for (size_t i = live_first(v, p->info.id);
+	     i < v->nlive && v->live[i].piece_id == p->info.id; i++)
+		live_add(p, &v->live[i], v->cfg.renew_window);
+	return 0;
+}
+
+/* The report's first blocking reason (funds, DataCap, SPs), or NULL. */
+static const char *blocked_reason(const struct cli_view *v)
+{
+	static const char *const keys[] = { "funds", "datacap", "miners" };
+	json_t *b = cli_view_report(v, "blocked"), *m;
+
+	for (size_t i = 0; b && i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (json_is_string(m = json_object_get(b, keys[i])))
+			return json_string_value(m);
+	return NULL;
+}
+
+/* What a live deal waits for: the text around the SP's address. */
+static const char *const waiting_for[][2] = {
+	[DEAL_PROPOSING] = { "waiting for ", " to answer the proposal" },
+	[DEAL_ACCEPTED] = { "waiting for ", " to fetch the data" },
+	[DEAL_TRANSFERRING] = { "", " is fetching the data" },
+	[DEAL_PUBLISHING] = { "waiting for ", " to publish the deal" },
+	[DEAL_PUBLISHED] = { "waiting for ", " to seal the data (activation)" },
+};
+
+/* What the dealer does next for piece p, derived from its deals. */
+static void next_of_piece(char *out, size_t cap, const struct cli_view *v,
+			  const struct cli_piece *p, unsigned want)
+{
+	char sp[FILADDR_STR_MAX], when[32];
+	const char *blocked = blocked_reason(v);
+	unsigned k = want - (p->counting < want ? p->counting : want);
+	int n;
+
+	if (!p->info.ready) {
+		snprintf(out, cap, "recording where its blocks lie; deals "
+			 "start after");
+	} else if (k) {
+		n = snprintf(out, cap, "propose %u more deal%s", k,
+			     k == 1 ? "" : "s");
+		if (blocked && n > 0 && (size_t)n < cap)
+			snprintf(out + n, cap - (size_t)n, "; BLOCKED: %s",
+				 blocked);
+	} else if (p->has_wait && p->wait_state <= DEAL_PUBLISHED) {
+		filaddr_format(sp, &p->wait_sp, 'f');
+		if (p->wait_check <= 0 ||
+		    !efs_clock_format(when, sizeof(when),
+				      p->wait_check * 1000000000, "%H:%M:%S"))
+			snprintf(when, sizeof(when), "-");
+		snprintf(out, cap, "%s%s%s (next check %s)",
+			 waiting_for[p->wait_state][0], sp,
+			 waiting_for[p->wait_state][1], when);
+	} else if (p->renew_epoch >= 0) {
+		snprintf(out, cap, "keep %u active; renew from epoch %" PRId64,
+			 want, p->renew_epoch);
+	} else {
+		snprintf(out, cap, "nothing: replicated");
+	}
+}
+
+/* The piece that needs the dealer most: short of deals, else waiting. */
+static const struct cli_piece *piece_first(const struct cli_commit_state *s)
+{
+	for (size_t i = 0; i < s->npieces; i++)
+		if (s->pieces[i].counting < s->want || !s->pieces[i].info.ready)
+			return &s->pieces[i];
+	for (size_t i = 0; i < s->npieces; i++)
+		if (s->pieces[i].has_wait)
+			return &s->pieces[i];
+	return s->npieces ? &s->pieces[0] : NULL;
+}
+
+static void next_of_commit(struct cli_commit_state *s,
+			   const struct cli_view *v, const struct cli_commit *c)
+{
+	const struct cli_piece *p;
+	char when[32], cid[CID_STR_MAX];
+	size_t n = 0;
+
+	if (!c->in_store) {
+		snprintf(s->next, sizeof(s->next), "waiting for the dealer to "
+			 "take it%s", v->report ? "" : " (it has not run in "
+			 "this repository)");
+		return;
+	}
+	if (c->pc.stage == PIECE_STAGE_SIZING) {
+		snprintf(s->next, sizeof(s->next), "making its CAR and piece "
+			 "CID");
+		return;
+	}
+	if (c->pc.stage == PIECE_STAGE_WAITING) {
+		cli_fmt_time(when, sizeof(when), c->pc.close_at);
+		snprintf(s->next, sizeof(s->next), "aggregate closes by %s "
+			 "(sooner once full)", when);
+		return;
+	}
+	if (!(p = piece_first(s))) {
+		snprintf(s->next, sizeof(s->next), "nothing: no piece holds "
+			 "it (see the dealer's log)");
+		return;
+	}
+	if (s->npieces > 1) {
+		cli_fmt_short(cid, sizeof(cid), cid_tostr(cid, &p->info.cid));
+		n = (size_t)snprintf(s->next, sizeof(s->next), "%s: ", cid);
+	}
+	/* the note says why the dealer is short of deals (no SP, funds);
+	 * once deals are under way, their own states are fresher */
+	if (p->note && p->info.ready && p->counting < s->want) {
+		snprintf(s->next + n, sizeof(s->next) - n, "%s", p->note);
+		s->next_from_dealer = true;
+	} else {
+		next_of_piece(s->next + n, sizeof(s->next) - n, v, p,
+			      s->want);
+	}
+}
+
+int cli_view_commit_state(struct cli_commit_state *out, struct cli_view *v,
+			  const struct cli_commit *c)
+{
+	struct collect col = { out, 0 };
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->want = v->cfg.replication;
+	if (c->in_store && c->pc.stage == PIECE_STAGE_PIECED && v->ps) {
+		if ((rc = piece_commit_foreach(v->ps, c->id, holding_cb,
+					       &col)) < 0 ||
+		    (rc = piece_commit_evicted(&out->evicted_blocks,
+					       &out->evicted_bytes, v->ps,
+					       c->id)) < 0)
+			return rc;
+	}
+	for (size_t i = 0; i < out->npieces; i++) {
+		struct cli_piece *p = &out->pieces[i];
+
+		if ((rc = piece_deals(v, p)) < 0)
+			return rc;
+		if (i == 0 || p->active < out->active)
+			out->active = p->active;
+		if (i == 0 || p->counting < out->counting)
+			out->counting = p->counting;
+	}
+	next_of_commit(out, v, c);
+	return 0;
+}
+
+void cli_commit_state_release(struct cli_commit_state *s)
+{
+	for (size_t i = 0; i < s->npieces; i++)
+		efs_free(s->pieces[i].note);
+	efs_free(s->pieces);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- formatting --------------------------------------------------------- */
+
+void cli_fmt_time(char *out, size_t cap, int64_t t)
+{
+	if (t <= 0 || !efs_clock_format(out, cap, t * 1000000000,
+					"%Y-%m-%d %H:%M:%S"))
+		snprintf(out, cap, "-");
+}
+
+void cli_fmt_rel(char *out, size_t cap, int64_t t, int64_t now)
+{
+	int64_t d = t > now ? t - now : now - t;
+	const char *ago = t > now ? "" : " ago", *in = t > now ? "in " : "";
+
+	if (d == 0)
+		snprintf(out, cap, "now");
+	else if (d < 120)
+		snprintf(out, cap, "%s%" PRId64 " s%s", in, d, ago);
+	else if (d < 7200)
+		snprintf(out, cap, "%s%" PRId64 " min%s", in, d / 60, ago);
+	else if (d < 172800)
+		snprintf(out, cap, "%s%.1f h%s", in, (double)d / 3600, ago);
+	else
+		snprintf(out, cap, "%s%.1f d%s", in, (double)d / 86400, ago);
+}
+
+void cli_fmt_short(char *out, size_t cap, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n <= 16)
+		snprintf(out, cap, "%s", s);
+	else
+		snprintf(out, cap, "%.8s...%s", s, s + n - 4);
+}
+
+void cli_fmt_fil(char *out, size_t cap, const struct bigint *a)
+{
+	char s[BIGINT_STR_MAX + 8];
+	size_t n = bigint_format_fil(s, a);
+
+	if (n > 4 && !strcmp(s + n - 4, " FIL"))
+		s[n - 4] = '\0';
+	snprintf(out, cap, "%s", s);
+}
+
+void cli_jset(json_t *o, const char *key, json_t *v, bool *bad)
+{
+	if (!v || json_object_set_new(o, key, v) < 0)
+		*bad = true;
+}
+
+json_t *cli_jtime(int64_t t)
+{
+	char s[32];
+
+	if (t <= 0 || !efs_clock_format(s, sizeof(s), t * 1000000000,
+					"%Y-%m-%dT%H:%M:%SZ"))
+		return json_null();
+	return json_string(s);
+}
+
+json_t *cli_jstr(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+json_t *cli_jint(uint64_t v)
+{
+	return json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
+json_t *cli_jcid(const struct cid *id)
+{
+	char s[CID_STR_MAX];
+
+	return json_string(cid_tostr(s, id));
+}
+
+json_t *cli_jamount(const struct bigint *a, bool *bad)
+{
+	char atto[BIGINT_STR_MAX], fil[BIGINT_STR_MAX + 8];
+	json_t *o = json_object();
+
+	if (!o) {
+		*bad = true;
+		return NULL;
+	}
+	bigint_format(atto, a);
+	bigint_format_fil(fil, a);
+	cli_jset(o, "attofil", json_string(atto), bad);
+	cli_jset(o, "fil", json_string(fil), bad);
+	return o;
+}
+
+int cli_json_print(json_t *v, bool bad)
+{
+	int rc = 0;
+
+	if (bad || !v || json_dumpf(v, stdout, JSON_INDENT(2) |
+				    JSON_REAL_PRECISION(15)) < 0)
+		rc = efs_error_set(EFS_ENOMEM, "out of memory");
+	else
+		putchar('\n');
+	json_decref(v);
+	return rc;
+}

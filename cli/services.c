@@ -1,0 +1,228 @@
+/*
+ * services.c - the daemon's services, started and stopped the same way
+ * by `estuaryfs daemon` and by a mount (services.h).
+ *
+ * Design notes:
+ * - Order: the HTTP server first, because the dealer's transfer URLs
+ *   name it (its URL when no http.public_url is configured, which with
+ *   port 0 is known only once it listens); the dealer is handed to the
+ *   server once it runs, and until then /transfer/ answers 503.  Stop is
+ *   the reverse: no request may be under way when the dealer closes.
+ * - The dealer learns of commits from the filesystem's commit log,
+ *   read-only on its own connections (fs/commit.h commit_list_since), so
+ *   it needs no mount: the daemon alone replicates what earlier mounts
+ *   committed.  Without fs/ (no libfuse3) there are no commits.
+ * - A configuration error stops the host from starting at all: a typo
+ *   must not silently run the dealer with defaults that spend money.
+ */
+#define LOG_TOPIC "daemon"
+
+#include "cli/services.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/api_server.h"
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/error.h"
+#include "core/fdio.h"
+#include "core/log.h"
+#include "dealer/config.h"
+#include "dealer/dealer.h"
+#ifdef EFS_WITH_FS
+#include "fs/commit.h"
+#endif
+
+#include "core/banned.h"
+
+struct cli_services {
+	char *repo;
+	char *db_path;                  /* <repo>/index.db */
+	struct dealer_config cfg;       /* as loaded; outlives the dealer */
+	struct api_server *api;
+	struct dealer *dealer;          /* NULL: disabled */
+};
+
+/* ---- the commit source -------------------------------------------- */
+
+struct commit_walk {
+	dealer_commit_cb cb;
+	void *cb_cls;
+};
+
+#ifdef EFS_WITH_FS
+static int commit_one(const struct commit_record *r, void *payload)
+{
+	struct commit_walk *w = payload;
+
+	return w->cb(r->id, &r->root, w->cb_cls);
+}
+#endif
+
+static int commits_list(void *cls, int64_t after, dealer_commit_cb cb,
+			void *cb_cls)
+{
+	struct commit_walk w = { cb, cb_cls };
+	struct cli_services *s = cls;
+
+#ifdef EFS_WITH_FS
+	return commit_list_since(s->db_path, after, commit_one, &w);
+#else
+	(void)w;
+	(void)s;
+	return 0; /* built without the filesystem: nothing is committed */
+#endif
+}
+
+/* ---- api.url ------------------------------------------------------- */
+
+/*
+ * Replace <repo>/<name> with text (written to a temporary file first, so
+ * a reader sees the old file or the new one, never half of one).
+ */
+static int note_write(const char *repo, const char *name, const char *text)
+{
+	struct buf path = BUF_INIT(BUF_NOCAP), tmp = BUF_INIT(BUF_NOCAP);
+	int fd = -1;
+	int rc;
+
+	if ((rc = buf_printf(&path, "%s/%s%c", repo, name, '\0')) < 0 ||
+	    (rc = buf_printf(&tmp, "%s/.%s.tmp%c", repo, name, '\0')) < 0)
+		goto out;
+	fd = open((const char *)tmp.ptr,
+		  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || fdio_write(fd, text, strlen(text)) < 0 ||
+	    rename((const char *)tmp.ptr, (const char *)path.ptr) < 0)
+		rc = efs_error_set_errno(EFS_EIO, errno, "daemon: writing %s",
+					 (const char *)path.ptr);
+	if (rc < 0)
+		unlink((const char *)tmp.ptr);
+out:
+	if (fd >= 0)
+		close(fd);
+	buf_release(&path);
+	buf_release(&tmp);
+	return rc;
+}
+
+static void note_remove(const char *repo, const char *name)
+{
+	struct buf path = BUF_INIT(BUF_NOCAP);
+
+	if (buf_printf(&path, "%s/%s%c", repo, name, '\0') == 0 &&
+	    unlink((const char *)path.ptr) < 0 && errno != ENOENT)
+		efs_log_warn("cannot remove %s", (const char *)path.ptr);
+	buf_release(&path);
+}
+
+/* ---- start and stop ----------------------------------------------- */
+
+/* Say what to change when the listen address fails. */
+static int http_failed(int rc, const char *repo)
+{
+	struct efs_error_state err;
+
+	efs_error_save(&err);
+	return efs_error_set(rc, "%s (set http.listen in %s/config.json)",
+			     err.msg, repo);
+}
+
+static int http_start(struct cli_services *s)
+{
+	const char *listen = s->cfg.listen ? s->cfg.listen
+					   : API_LISTEN_DEFAULT;
+	int rc;
+
+	if ((rc = api_server_start(&s->api, listen, NULL)) < 0)
+		return http_failed(rc, s->repo);
+	efs_log_notice("http: listening on %s", api_server_url(s->api));
+	return 0;
+}
+
+static int dealer_up(struct cli_services *s, struct bstore *bs)
+{
+	struct dealer_opts o = {
+		.repo = s->repo,
+		.bs = bs,
+		.commits = { commits_list, s },
+		.transfer_base = s->cfg.public_url ? s->cfg.public_url
+						   : api_server_url(s->api),
+	};
+	int rc;
+
+	if (!s->cfg.enabled) {
+		efs_log_notice("dealer disabled in config.json: serving "
+			       "HTTP only");
+		return 0;
+	}
+	if ((rc = dealer_open(&s->dealer, &o, &s->cfg)) < 0)
+		return rc;
+	/* before the first proposal, so no pull of it gets 503 */
+	api_server_set_dealer(s->api, s->dealer);
+	if ((rc = dealer_start(s->dealer)) < 0)
+		return rc;
+	efs_log_notice("dealer: storage providers pull CARs from %s/",
+		       o.transfer_base);
+	return 0;
+}
+
+int cli_services_start(struct cli_services **out, struct bstore *bs,
+		       const char *repo)
+{
+	struct cli_services *s;
+	char line[128];
+	int rc;
+
+	*out = NULL;
+	if (!(s = efs_calloc(1, sizeof(*s))))
+		return efs_error_set(EFS_ENOMEM, "out of memory");
+	config_defaults(&s->cfg);
+	if (!(s->repo = efs_strdup(repo)) ||
+	    !(s->db_path = efs_malloc(strlen(repo) + sizeof("/index.db")))) {
+		rc = efs_error_set(EFS_ENOMEM, "out of memory");
+		goto fail;
+	}
+	snprintf(s->db_path, strlen(repo) + sizeof("/index.db"),
+		 "%s/index.db", repo);
+	if ((rc = config_load(&s->cfg, repo)) < 0 ||
+	    (rc = http_start(s)) < 0 || (rc = dealer_up(s, bs)) < 0)
+		goto fail;
+	/* last: api.url says the services are up */
+	snprintf(line, sizeof(line), "%s\n", api_server_url(s->api));
+	if ((rc = note_write(s->repo, "api.url", line)) < 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	cli_services_stop(s);
+	return rc;
+}
+
+const char *cli_services_url(const struct cli_services *s)
+{
+	return api_server_url(s->api);
+}
+
+void cli_services_stop(struct cli_services *s)
+{
+	struct efs_error_state err;
+
+	if (!s)
+		return;
+	/* a failed start's error is the caller's to report */
+	efs_error_save(&err);
+	if (s->api) {
+		note_remove(s->repo, "api.url");
+		api_server_stop(s->api);
+	}
+	dealer_close(s->dealer);
+	config_release(&s->cfg);
+	efs_free(s->db_path);
+	efs_free(s->repo);
+	efs_free(s);
+	efs_error_restore(&err);
+}

@@ -1,0 +1,49 @@
+/*
+ * services.h - the daemon's services, one code path for both of their
+ * hosts: `estuaryfs daemon` (no mount) and a mount (fs/mount.h's
+ * services hook).  They are the HTTP server (api/api_server.h) and the
+ * dealer (dealer/dealer.h), set up from <repo>/config.json:
+ *
+ *   config_load ─► api_server_start(http.listen) ─► <repo>/api.url
+ *       │
+ *       └─ dealer.enabled ─► dealer_open(transfer base = http.public_url
+ *                             or the server's URL; commits from the
+ *                             filesystem's log) ─► dealer_start ─►
+ *                             api_server_set_dealer
+ *
+ * <repo>/api.url holds the server's base URL ("http://127.0.0.1:3004")
+ * and a newline while the services run, so other processes (the CLI,
+ * tests with port 0) find them: it is written once all of them are up
+ * and removed first when they stop.
+ *
+ * Both functions run on the host's main thread; the caller holds the
+ * repository open (its blockstore lock) from before start to after stop.
+ */
+#ifndef EFS_CLI_SERVICES_H
+#define EFS_CLI_SERVICES_H
+
+struct bstore;
+struct cli_services;
+
+/*
+ * Start the services over the repository repo (an absolute path) whose
+ * blockstore bs is open (borrowed until cli_services_stop).  Logs where
+ * HTTP listens and what the dealer does (or "dealer disabled in
+ * config.json").  Returns 0, the errors of config_load ("config.json:
+ * ..."), of api_server_start (the message says to change http.listen),
+ * of dealer_open, EFS_EIO (api.url) or EFS_ENOMEM.  *out is the
+ * caller's (cli_services_stop).
+ */
+int cli_services_start(struct cli_services **out, struct bstore *bs,
+		       const char *repo);
+
+/* The HTTP server's base URL.  Borrowed. */
+const char *cli_services_url(const struct cli_services *s);
+
+/*
+ * Stop the HTTP server, then the dealer (its cycle under way finishes),
+ * remove api.url and free.  NULL is fine.
+ */
+void cli_services_stop(struct cli_services *s);
+
+#endif
