@@ -344,6 +344,25 @@ static int check(const struct dealer_config *c)
 	return 0;
 }
 
+/*
+ * On the devnet, aggregation sized for mainnet (1 GiB pieces, 8 hours)
+ * would hold every commit back for hours: its SPs take pieces from 256
+ * bytes, or 1 MiB.  Keys the user set (in dealer, of root) stay.
+ */
+static void devnet_defaults(struct dealer_config *c, const json_t *root)
+{
+	const json_t *dl = json_object_get(root, "dealer");
+
+	if (!c->devnet)
+		return;
+	if (!json_object_get(dl, "aggregate_below"))
+		c->aggregate_below = CONFIG_DEVNET_AGGREGATE_BELOW;
+	if (!json_object_get(dl, "aggregate_target"))
+		c->aggregate_target = CONFIG_DEVNET_AGGREGATE_TARGET;
+	if (!json_object_get(dl, "aggregate_max_age_s"))
+		c->aggregate_max_age = CONFIG_DEVNET_AGGREGATE_AGE;
+}
+
 int config_parse(struct dealer_config *out, const char *text, size_t len)
 {
 	json_error_t jerr;
@@ -364,9 +383,11 @@ int config_parse(struct dealer_config *out, const char *text, size_t len)
 		if ((rc = section(out, k, v)) < 0)
 			break;
 	}
-	json_decref(root);
 	if (rc == 0 && out->lotus_url)
 		out->devnet = false;
+	if (rc == 0)
+		devnet_defaults(out, root);
+	json_decref(root);
 	return rc < 0 ? rc : check(out);
 }
 
@@ -380,6 +401,7 @@ int config_load(struct dealer_config *out, const char *repo)
 		goto out;
 	rc = fdio_read_file(&text, (const char *)path.ptr);
 	if (rc == EFS_ENOTFOUND) {
+		devnet_defaults(out, NULL);
 		rc = 0;
 		goto out;
 	}

@@ -51,6 +51,11 @@
 
 /* About one year: 365.25 days of 30 s epochs (the default). */
 #define CONFIG_DURATION_DEFAULT 1051200
+/* Aggregation on the devnet, unless config.json says otherwise: 1 MiB
+ * (its SPs' largest minimum piece), 16 MiB, 30 s. */
+#define CONFIG_DEVNET_AGGREGATE_BELOW ((uint64_t)1 << 20)
+#define CONFIG_DEVNET_AGGREGATE_TARGET ((uint64_t)16 << 20)
+#define CONFIG_DEVNET_AGGREGATE_AGE 30
 /* Filecoin's shortest deal: 180 days. */
 #define CONFIG_DURATION_MIN 518400
 #define CONFIG_REPLICATION_MAX 64

@@ -162,7 +162,40 @@ static void test_config__alloc(void)
 		" \"miners\": [\"f01000\"]}, \"http\": {\"listen\": \"a\"}}");
 }
 
+/* The devnet aggregates small; a configured network and explicit keys
+ * keep theirs. */
+static void test_config__devnet_aggregation(void)
+{
+	static const char lotus[] =
+		"{\"network\": {\"lotus\": \"http://h/rpc/v1\"}}";
+	static const char own[] =
+		"{\"dealer\": {\"aggregate_below\": \"2MiB\"}}";
+	struct dealer_config c;
+
+	config_defaults(&c);
+	CU_ASSERT_EQUAL_FATAL(config_parse(&c, "{}", 2), 0);
+	CU_ASSERT_TRUE(c.devnet);
+	CU_ASSERT_EQUAL(c.aggregate_below, CONFIG_DEVNET_AGGREGATE_BELOW);
+	CU_ASSERT_EQUAL(c.aggregate_target, CONFIG_DEVNET_AGGREGATE_TARGET);
+	CU_ASSERT_EQUAL(c.aggregate_max_age, CONFIG_DEVNET_AGGREGATE_AGE);
+	config_release(&c);
+
+	config_defaults(&c);
+	CU_ASSERT_EQUAL_FATAL(config_parse(&c, lotus, strlen(lotus)), 0);
+	CU_ASSERT_FALSE(c.devnet);
+	CU_ASSERT_EQUAL(c.aggregate_below, 1ull << 30);
+	CU_ASSERT_EQUAL(c.aggregate_max_age, 8 * 3600);
+	config_release(&c);
+
+	config_defaults(&c);
+	CU_ASSERT_EQUAL_FATAL(config_parse(&c, own, strlen(own)), 0);
+	CU_ASSERT_EQUAL(c.aggregate_below, 2u << 20);
+	CU_ASSERT_EQUAL(c.aggregate_max_age, CONFIG_DEVNET_AGGREGATE_AGE);
+	config_release(&c);
+}
+
 static CU_TestInfo tests[] = {
+	{ "devnet_aggregation", test_config__devnet_aggregation },
 	{ "defaults", test_config__defaults },
 	{ "full", test_config__full },
 	{ "errors", test_config__errors },
