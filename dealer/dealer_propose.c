@@ -470,10 +470,73 @@ struct want {
 	unsigned missing, counting, active;
 };
 
+/*
+ * The pieces seen by one scan, by CommP: two commits of the same tree
+ * (a directory committed, deleted, copied back) make two pieces of one
+ * piece CID, and SPs must not get the same piece twice.  The first
+ * (oldest) piece of a CID is the one deals are made for.  Open
+ * addressing over the CommP's first bytes (already uniform).
+ */
+struct seen {
+	struct seen_slot {
+		uint8_t root[COMMP_NODE_SIZE];
+		uint64_t padded;
+		int64_t piece_id;       /* 0: empty */
+	} *slot;
+	size_t cap, n;
+};
+
+/* The piece first seen with p's CommP, or 0 when p is the first. */
+static int seen_add(int64_t *first, struct seen *s,
+		    const struct piece_info *p)
+{
+	struct seen_slot *old = s->slot, *e;
+	size_t oldcap = s->cap, i;
+	uint64_t h;
+
+	if (2 * (s->n + 1) > s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 1024;
+		if (!(s->slot = efs_calloc(s->cap, sizeof(*s->slot)))) {
+			s->slot = old;
+			s->cap = oldcap;
+			return EFS_ENOMEM;
+		}
+		s->n = 0;
+		for (i = 0; i < oldcap; i++)
+			if (old[i].piece_id) {
+				memcpy(&h, old[i].root, sizeof(h));
+				for (h %= s->cap; s->slot[h].piece_id;
+				     h = (h + 1) % s->cap)
+					;
+				s->slot[h] = old[i];
+				s->n++;
+			}
+		efs_free(old);
+	}
+	memcpy(&h, p->piece.root, sizeof(h));
+	for (h %= s->cap;; h = (h + 1) % s->cap) {
+		e = &s->slot[h];
+		if (!e->piece_id)
+			break;
+		if (e->padded == p->padded &&
+		    memcmp(e->root, p->piece.root, COMMP_NODE_SIZE) == 0) {
+			*first = e->piece_id;
+			return 0;
+		}
+	}
+	memcpy(e->root, p->piece.root, COMMP_NODE_SIZE);
+	e->padded = p->padded;
+	e->piece_id = p->id;
+	s->n++;
+	*first = 0;
+	return 0;
+}
+
 struct scan {
 	struct dealer *d;
 	struct want *w;
 	size_t n, cap;
+	struct seen seen;
 	int rc;
 };
 
@@ -481,9 +544,19 @@ static int scan_cb(const struct piece_info *p, void *cls)
 {
 	struct scan *s = cls;
 	unsigned counting, active;
+	int64_t first;
 	struct want *w;
 	int rc;
 
+	if ((rc = seen_add(&first, &s->seen, p)) < 0)
+		return rc;
+	if (first) {
+		dealer_note(s->d, p->id,
+			    "the same data as piece %lld, whose deals "
+			    "replicate it",
+			    (long long)first);
+		return 0;
+	}
 	if ((rc = deals_count(&counting, &active, s->d->deals, p->id,
 			      s->d->head, s->d->cfg->renew_window)) < 0)
 		return rc;
@@ -591,6 +664,7 @@ int dealer_replicate(struct dealer *d)
 	if (!funds && !d->topup_pending)
 		dealer_block(d, DEALER_BLOCK_FUNDS, NULL);
 out:
+	efs_free(s.seen.slot);
 	efs_free(s.w);
 	return rc;
 }

@@ -127,6 +127,40 @@ static void test_dealer__bad_commit(void)
 	dfx_close(&x);
 }
 
+/* The same tree committed twice makes two pieces of one piece CID: the
+ * SPs get it once, and the second piece's note says why it has none. */
+static void test_dealer__same_data(void)
+{
+	struct dfx_piece v[32];
+	struct dfx_count c;
+	int64_t t;
+	char *note;
+	struct dfx x;
+
+	dfx_open(&x, 8, NULL, "100", "1073741824");
+	dfx_commit(&x, 1500000, 12);
+	dfx_commit(&x, 1500000, 12);
+	CU_ASSERT_EQUAL(cid_compare(&x.c[0].root, &x.c[1].root), 0);
+	dfx_dealer_open(&x);
+	for (int i = 0; i < 100; i++) {
+		dealer_cycle(NULL, x.d);
+		dfx_pieces(v, &x);
+		if (v[0].active == 6)
+			break;
+		usleep(100 * 1000);
+	}
+	CU_ASSERT_EQUAL_FATAL(dfx_pieces(v, &x), 2);
+	CU_ASSERT_EQUAL(v[0].active, 6);
+	CU_ASSERT_EQUAL(v[1].live, 0);
+	dfx_count(&c, &x, -1);
+	CU_ASSERT_EQUAL(c.total, 6);
+	CU_ASSERT_EQUAL_FATAL(dealer_piece_note(&note, &t, x.f.db, v[1].id),
+			      0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(note, "the same data as piece"));
+	efs_free(note);
+	dfx_close(&x);
+}
+
 /* ---- faults ---- */
 
 /* The deal a poke looks for, and what it did. */
@@ -491,6 +525,7 @@ static void test_dealer__crash(void)
 static CU_TestInfo tests[] = {
 	{ "replicates", test_dealer__replicates },
 	{ "bad_commit", test_dealer__bad_commit },
+	{ "same_data", test_dealer__same_data },
 	{ "faults", test_dealer__faults },
 	{ "garbage", test_dealer__garbage },
 	{ "slashed", test_dealer__slashed },
