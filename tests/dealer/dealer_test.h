@@ -8,6 +8,7 @@
 #define EFS_DEALER_TEST_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -45,6 +46,19 @@ struct dfx {
 	size_t nc;
 	unsigned transfer_delay_ms;  /* before serving each pull */
 };
+
+/*
+ * The devnet of the test running (0: none yet, -1: stopped): stopped at
+ * exit, or by the next test, when a fatal assertion left the test before
+ * dfx_close (CUnit longjmps out).
+ */
+static pid_t dfx_devnet_pid;
+
+static inline void dfx_atexit(void)
+{
+	if (dfx_devnet_pid > 0)
+		kill(dfx_devnet_pid, SIGKILL);
+}
 
 static inline int dfx_list(void *cls, int64_t after, dealer_commit_cb cb,
 			   void *cb_cls)
@@ -104,6 +118,11 @@ static inline void dfx_open(struct dfx *x, unsigned nsps,
 	x->f.ps = NULL;
 	CU_ASSERT_FATAL(devnet_util_start(&x->net, x->f.dir, "50ms", nsps,
 					  extra) == 0);
+	if (dfx_devnet_pid > 0)
+		kill(dfx_devnet_pid, SIGKILL); /* a test that failed */
+	if (!dfx_devnet_pid)
+		atexit(dfx_atexit);
+	dfx_devnet_pid = x->net.pid;
 	CU_ASSERT_FATAL(wallet_open(&w, x->f.dir) == 0);
 	CU_ASSERT_FATAL(wallet_new(&x->client, w) == 0);
 	CU_ASSERT_FATAL(wallet_set_default(w, &x->client) == 0);
@@ -181,6 +200,7 @@ static inline void dfx_close(struct dfx *x)
 {
 	dfx_dealer_close(x);
 	CU_ASSERT_EQUAL(devnet_util_stop(&x->net, false), 0);
+	dfx_devnet_pid = -1;
 	config_release(&x->cfg);
 	fx_close(&x->f);
 	pthread_mutex_destroy(&x->lock);
