@@ -136,6 +136,9 @@ int cli_view_open(struct cli_view *v)
 
 void cli_view_release(struct cli_view *v)
 {
+	for (size_t i = 0; i < v->nnotes; i++)
+		efs_free(v->notes[i].text);
+	efs_free(v->notes);
 	efs_free(v->live);
 	deals_close(v->deals);
 	piece_store_close(v->ps);
@@ -540,16 +543,60 @@ static void live_add(struct cli_piece *p, const struct cli_live *l,
 	}
 }
 
+static int note_cb(int64_t piece_id, const char *note, int64_t time,
+		   void *cls)
+{
+	struct cli_view *v = cls;
+	struct cli_note *n;
+
+	if (v->nnotes == v->notes_cap) {
+		v->notes_cap = v->notes_cap ? 2 * v->notes_cap : 64;
+		if (!(n = efs_realloc(v->notes,
+				      v->notes_cap * sizeof(*n))))
+			return EFS_ENOMEM;
+		v->notes = n;
+	}
+	n = &v->notes[v->nnotes];
+	if (!(n->text = efs_strdup(note)))
+		return EFS_ENOMEM;
+	n->piece_id = piece_id;
+	n->time = time;
+	v->nnotes++;
+	return 0;
+}
+
+/* The dealer's note of piece_id into p (a copy), if it wrote one. */
+static int piece_note(struct cli_view *v, struct cli_piece *p)
+{
+	size_t lo = 0, hi;
+	int rc;
+
+	if (!v->notes_read) {
+		v->notes_read = true;
+		rc = dealer_piece_notes(v->db, note_cb, v);
+		if (rc < 0 && rc != EFS_ENOTFOUND)
+			return rc;
+	}
+	for (hi = v->nnotes; lo < hi;) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v->notes[mid].piece_id < p->info.id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == v->nnotes || v->notes[lo].piece_id != p->info.id)
+		return 0;
+	p->note_time = v->notes[lo].time;
+	return (p->note = efs_strdup(v->notes[lo].text)) ? 0 : EFS_ENOMEM;
+}
+
 static int piece_deals(struct cli_view *v, struct cli_piece *p)
 {
 	int rc;
 
-	if (v->report && !v->no_notes) {
-		rc = dealer_piece_note(&p->note, &p->note_time, v->db,
-				       p->info.id);
-		if (rc < 0 && rc != EFS_ENOTFOUND)
-			return rc;
-	}
+	if (v->report && !v->no_notes && (rc = piece_note(v, p)) < 0)
+		return rc;
 	if (!v->deals)
 		return 0;
 	if ((rc = deals_count(&p->counting, &p->active, v->deals, p->info.id,

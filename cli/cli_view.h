@@ -33,6 +33,12 @@
 #include "dealer/deals.h"
 #include "dealer/piece.h"
 
+struct cli_note {
+	int64_t piece_id;
+	int64_t time;
+	char *text;
+};
+
 struct cli_view {
 	char *repo;                 /* the repository directory */
 	char *db;                   /* its index.db */
@@ -47,8 +53,13 @@ struct cli_view {
 	int64_t now;                /* unix seconds, for the whole command */
 	long daemon_pid;            /* the process holding the blockstore (the
 				       daemon, a mount): 0 none, -1 unknown */
-	bool no_notes;              /* skip the dealer's notes (one open of
-				       index.db each: --watch needs none) */
+	bool no_notes;              /* skip the dealer's notes (--watch
+				       needs none) */
+	/* the dealer's notes, read in one scan when first needed, by
+	 * piece ID */
+	struct cli_note *notes;
+	size_t nnotes, notes_cap;
+	bool notes_read;
 	/* the live deals, read in one scan when first needed and sorted
 	 * by piece (cli_view.c) */
 	struct cli_live *live;

@@ -64,6 +64,13 @@ int64_t dealer_ask_refresh(const struct dealer *d)
 	return 900;
 }
 
+int64_t dealer_published_interval(const struct dealer *d)
+{
+	int64_t s = dealer_epochs_s(d, 1);
+
+	return s < 1 ? 1 : s;
+}
+
 int64_t dealer_pending_interval(const struct dealer *d)
 {
 	int64_t s = d->cfg->check_interval / 10;

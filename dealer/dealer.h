@@ -190,6 +190,16 @@ int dealer_report_read(char **out, const char *db_path);
 int dealer_piece_note(char **out, int64_t *time, const char *db_path,
 		      int64_t piece_id);
 
+/*
+ * Call cb for the note of every piece, by piece ID, in one read (for a
+ * listing of many pieces).  cb's note is borrowed for the call; a
+ * non-zero return stops the walk and is returned.  Returns 0,
+ * EFS_ENOTFOUND (the dealer never ran), EFS_ENOMEM or db errors.
+ */
+typedef int (*dealer_note_cb)(int64_t piece_id, const char *note,
+			      int64_t time, void *cls);
+int dealer_piece_notes(const char *db_path, dealer_note_cb cb, void *cls);
+
 /* ---- test hooks ---- */
 
 enum dealer_test_point {

@@ -260,7 +260,7 @@ static bool chain_one(struct dealer *d, const struct deal *dl, int rc,
 	record_chain(d, dl, m);
 	transfer_logged(d, dl, DEAL_PUBLISHED);
 	move(d, dl, DEAL_PUBLISHED, "published, waiting for its sector",
-	     pending);
+	     d->now + dealer_published_interval(d));
 	return false;
 }
 
@@ -301,11 +301,13 @@ static int check_chain(struct dealer *d, struct deal **v, size_t n)
 		else
 			pending[np++] = v[i]->id;
 	}
+	/* Published deals are watched every epoch: one batched request
+	 * for all of them tells when their sectors land. */
 	if ((rc = deals_reschedule(d->deals, active, na,
 				   d->now + d->cfg->check_interval, d->now,
 				   d->now)) == 0)
 		rc = deals_reschedule(d->deals, pending, np,
-				      d->now + dealer_pending_interval(d),
+				      d->now + dealer_published_interval(d),
 				      d->now, d->now);
 out:
 	efs_free(m);
@@ -351,7 +353,7 @@ static void no_answer(struct dealer *d, const struct deal *dl,
 
 	if (dl->attempts + 1 >= ATTEMPTS_MAX) {
 		snprintf(why, sizeof(why), "the SP did not answer %d checks: "
-			 "%s", ATTEMPTS_MAX, detail);
+			 "%.400s", ATTEMPTS_MAX, detail);
 		if (dl->state >= DEAL_ACCEPTED)
 			fate(d, dl, MINERS_FATE_FAILED, why);
 		move(d, dl, DEAL_FAILED, why, d->now);

@@ -130,8 +130,10 @@ int64_t dealer_now(const struct dealer *d);
 /* Seconds that n epochs last. */
 int64_t dealer_epochs_s(const struct dealer *d, int64_t n);
 
-/* How often deals still on their way are checked: seconds. */
+/* How often deals still on their way are checked: seconds.  Those
+ * with a deal ID (the chain, batched) every epoch. */
 int64_t dealer_pending_interval(const struct dealer *d);
+int64_t dealer_published_interval(const struct dealer *d);
 
 /* Seconds between discovery rounds, and the age at which an ask is
  * fetched again. */

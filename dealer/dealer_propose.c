@@ -25,6 +25,7 @@
 
 #include "core/alloc.h"
 #include "core/clock.h"
+#include "core/db.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/mk12.h"
@@ -169,8 +170,9 @@ static void topup(struct dealer *d, const struct bigint *shortfall)
 	}
 	d->topup_pending = true;
 	d->topup_at = d->now;
+	cid_tostr(msg, &d->topup_msg);
 	efs_log_notice("dealer: adding %s to the market escrow (message %s)",
-		       fil, cid_tostr(msg, &d->topup_msg));
+		       fil, msg);
 	dealer_block(d, DEALER_BLOCK_FUNDS,
 		     "waiting for escrow top-up of %s (%s) to land", fil, msg);
 }
@@ -644,7 +646,14 @@ int dealer_replicate(struct dealer *d)
 		return 0;
 	d->dirty = false;
 	d->next_scan = d->now + dealer_discover_interval(d);
-	if ((rc = piece_foreach_ready(d->ps, scan_cb, &s)) < 0)
+	/* The scan's notes in one transaction: one sync, not one a piece. */
+	if ((rc = db_begin(d->rdb)) < 0)
+		goto out;
+	if ((rc = piece_foreach_ready(d->ps, scan_cb, &s)) < 0) {
+		db_rollback(d->rdb);
+		goto out;
+	}
+	if ((rc = db_commit(d->rdb)) < 0)
 		goto out;
 	for (size_t i = 0; i < s.n; i++) {
 		if (d->cur.proposed >= PROPOSALS_PER_CYCLE) {

@@ -240,6 +240,28 @@ out:
 	return rc < 0 ? rc : 0;
 }
 
+int dealer_piece_notes(const char *db_path, dealer_note_cb cb, void *cls)
+{
+	sqlite3_stmt *st;
+	struct db *db;
+	int rc, cbrc = 0;
+
+	if ((rc = open_ro(&db, db_path)) < 0)
+		return rc;
+	if ((rc = db_stmt(&st, db, "SELECT piece_id, note, time FROM"
+				   " dealer_piece_notes ORDER BY piece_id")) ==
+	    0) {
+		while ((rc = db_step(db, st)) == 1 &&
+		       (cbrc = cb(sqlite3_column_int64(st, 0),
+				  (const char *)sqlite3_column_text(st, 1),
+				  sqlite3_column_int64(st, 2), cls)) == 0)
+			;
+		db_reset(st);
+	}
+	db_close(db);
+	return cbrc ? cbrc : rc < 0 ? rc : 0;
+}
+
 int dealer_piece_note(char **out, int64_t *time, const char *db_path,
 		      int64_t piece_id)
 {
