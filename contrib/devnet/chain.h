@@ -220,4 +220,50 @@ int market_withdraw_locked(struct devnet *d, uint64_t from,
 			   const uint8_t *params, size_t len,
 			   struct buf *ret);
 
+/* ---- bulk injection (market.c; Devnet.InjectDeals) ---- */
+
+/* Most deals one market_inject call makes. */
+#define MARKET_INJECT_MAX 100000
+/* The term of an injected deal when none is given: about a year. */
+#define MARKET_INJECT_TERM 1051200
+
+struct market_inject_piece {
+	struct cid cid;              /* piece CID v1 (baga...) */
+	uint64_t size;               /* padded bytes, a power of two */
+	const char *label;           /* DealLabel text (borrowed), may be
+				      * NULL: "" */
+	size_t label_len;
+};
+
+struct market_inject {
+	struct filaddr client;       /* f1 (made an account if new) or f0 */
+	const uint64_t *providers;   /* miner actor IDs, distinct */
+	size_t nproviders;
+	const struct market_inject_piece *pieces;
+	size_t npieces;
+	bool has_start;              /* else StartEpoch = the head */
+	int64_t start;
+	int64_t end;                 /* 0: start + MARKET_INJECT_TERM */
+	bool verified;
+};
+
+/*
+ * Make npieces x nproviders deals that are active at once (for load
+ * tests): one per piece and provider, piece-major (deal i * nproviders
+ * + j is piece i with provider j), each as a published proposal of the
+ * client's with price and collaterals 0 (no escrow is locked and no
+ * DataCap taken, so their settlement moves nothing), SectorStartEpoch
+ * the head and sector number its deal ID.  Their proposal CIDs are
+ * mk12_proposal_cid of those proposals, so a deal that exists already
+ * is refused as PublishStorageDeals refuses it.  All or nothing, in one
+ * transaction under the chain lock.  ids (npieces x nproviders) gets
+ * their IDs, *head the SectorStartEpoch.  Returns 0, EFS_EINVAL (a
+ * provider that is not a miner or given twice, a bad piece size or
+ * label, end not after start and the head, too many deals; the message
+ * says which), EFS_EEXISTS (a duplicate), EFS_ENOTFOUND (an unknown f0
+ * client) or db errors.
+ */
+int market_inject(struct devnet *d, uint64_t *ids, int64_t *head,
+		  const struct market_inject *in);
+
 #endif

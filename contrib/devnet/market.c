@@ -23,6 +23,10 @@
  * its padded size from the client's DataCap (given back when the deal
  * is never activated).
  *
+ * For load tests, market_inject (Devnet.InjectDeals) makes deals active
+ * at once in bulk, free of charge: no escrow, collateral or DataCap
+ * moves for them, then or when they end.
+ *
  * Invariants: for every actor 0 <= locked <= escrow (enforced by
  * chain_escrow_put_locked); locked is the sum over its live deals of
  * what publication locked.
@@ -722,4 +726,122 @@ int market_withdraw_locked(struct devnet *d, uint64_t from,
 	if (cbor_put_bytes(ret, bytes, bigint_to_bytes(bytes, &amount)) < 0)
 		return efs_error_set(EFS_ENOMEM, "out of memory");
 	return EXIT_OK;
+}
+
+/* ---- bulk injection ---- */
+
+static int inject_check(struct devnet *d, const struct market_inject *in,
+			int64_t start, int64_t end)
+{
+	const struct market_inject_piece *p;
+
+	if (in->nproviders == 0 || in->npieces == 0 ||
+	    in->npieces > MARKET_INJECT_MAX / in->nproviders)
+		return efs_error_set(EFS_EINVAL, "between 1 and %d deals at "
+				     "once", MARKET_INJECT_MAX);
+	for (size_t i = 0; i < in->nproviders; i++) {
+		if (!devnet_miner_find(d, in->providers[i]))
+			return efs_error_set(EFS_EINVAL, "provider f0%llu is "
+					     "not a miner",
+					     (unsigned long long)
+						     in->providers[i]);
+		for (size_t j = 0; j < i; j++)
+			if (in->providers[j] == in->providers[i])
+				return efs_error_set(
+					EFS_EINVAL, "provider f0%llu given "
+					"twice",
+					(unsigned long long)in->providers[i]);
+	}
+	for (size_t i = 0; i < in->npieces; i++) {
+		p = &in->pieces[i];
+		if (!is_pow2(p->size) || p->size < 128)
+			return efs_error_set(EFS_EINVAL, "piece %zu: size "
+					     "%llu is invalid", i,
+					     (unsigned long long)p->size);
+		if (p->label_len > DEVNET_LABEL_MAX)
+			return efs_error_set(EFS_EINVAL, "piece %zu: label "
+					     "longer than %d bytes", i,
+					     DEVNET_LABEL_MAX);
+	}
+	if (end <= start || end <= d->head)
+		return efs_error_set(EFS_EINVAL, "end epoch %lld is not after "
+				     "the start %lld and the head %lld",
+				     (long long)end, (long long)start,
+				     (long long)d->head);
+	return 0;
+}
+
+/* One deal of piece pc with provider, active at the head. */
+static int inject_one(struct devnet *d, uint64_t *id,
+		      const struct market_inject *in,
+		      const struct market_inject_piece *pc, uint64_t provider,
+		      uint64_t client_id, int64_t start, int64_t end)
+{
+	struct mk12_proposal p;
+	struct cid pcid;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p.piece_cid = pc->cid;
+	p.piece_size = pc->size;
+	p.verified = in->verified;
+	p.client = in->client;
+	filaddr_init_id(&p.provider, provider);
+	/* Only read: the proposal is encoded, never changed or freed. */
+	p.label.data.ptr = (uint8_t *)(uintptr_t)pc->label;
+	p.label.data.len = pc->label ? pc->label_len : 0;
+	p.start_epoch = start;
+	p.end_epoch = end;
+	if ((rc = mk12_proposal_cid(&pcid, &p)) < 0)
+		return rc;
+	rc = deal_insert(d, id, &p, &pcid, client_id);
+	if (rc == EFS_EEXISTS)
+		return efs_error_set(EFS_EEXISTS, "cannot publish duplicate "
+				     "deal proposal (piece %zu, provider "
+				     "f0%llu)", (size_t)(pc - in->pieces),
+				     (unsigned long long)provider);
+	if (rc < 0)
+		return rc;
+	return deal_update(d, "UPDATE devnet_deals SET sector_start = ?,"
+			      " sector = ? WHERE id = ?",
+			   d->head, (int64_t)*id, *id);
+}
+
+static int inject_locked(struct devnet *d, uint64_t *ids,
+			 const struct market_inject *in)
+{
+	int64_t start = in->has_start ? in->start : d->head;
+	int64_t end = in->end ? in->end : start + MARKET_INJECT_TERM;
+	struct chain_actor client;
+	size_t k = 0;
+	int rc;
+
+	if ((rc = inject_check(d, in, start, end)) < 0)
+		return rc;
+	if ((rc = db_begin(d->db)) < 0)
+		return rc;
+	if ((rc = chain_actor_ensure_locked(d, &client, &in->client)) < 0)
+		goto fail;
+	for (size_t i = 0; i < in->npieces; i++)
+		for (size_t j = 0; j < in->nproviders; j++, k++)
+			if ((rc = inject_one(d, &ids[k], in, &in->pieces[i],
+					     in->providers[j], client.id,
+					     start, end)) < 0)
+				goto fail;
+	return db_commit(d->db);
+fail:
+	db_rollback(d->db);
+	return rc;
+}
+
+int market_inject(struct devnet *d, uint64_t *ids, int64_t *head,
+		  const struct market_inject *in)
+{
+	int rc;
+
+	pthread_mutex_lock(&d->lock);
+	*head = d->head;
+	rc = inject_locked(d, ids, in);
+	pthread_mutex_unlock(&d->lock);
+	return rc;
 }

@@ -88,6 +88,8 @@ static const struct rpc_method methods[] = {
 	{ "Devnet.SetPrice", VALL, JWT_ADMIN, "j", rpc_devnet_set_price },
 	{ "Devnet.Miners", VALL, JWT_READ, "", rpc_devnet_miners },
 	{ "Devnet.Mine", VALL, JWT_ADMIN, "u", rpc_devnet_mine },
+	{ "Devnet.InjectDeals", VALL, JWT_ADMIN, "j",
+	  rpc_devnet_inject_deals },
 };
 
 #define NMETHODS (sizeof(methods) / sizeof(methods[0]))

@@ -136,5 +136,6 @@ int rpc_devnet_get_fault(struct rpc_call *c, json_t **out);
 int rpc_devnet_set_price(struct rpc_call *c, json_t **out);
 int rpc_devnet_miners(struct rpc_call *c, json_t **out);
 int rpc_devnet_mine(struct rpc_call *c, json_t **out);
+int rpc_devnet_inject_deals(struct rpc_call *c, json_t **out);
 
 #endif

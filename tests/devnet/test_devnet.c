@@ -3,8 +3,9 @@
  * on 127.0.0.1 with an ephemeral port in a temporary directory ($DEVNET_BIN,
  * --epoch 100ms), and every Lotus method, the JSON-RPC envelope, tokens
  * and permissions, the admin methods, the faucet command, a signed
- * AddBalance through MpoolPush and StateWaitMsg, and a restart are
- * checked through its API.  The process is always ended by its PID.
+ * AddBalance through MpoolPush and StateWaitMsg, bulk deal injection
+ * and a restart are checked through its API.  The process is always
+ * ended by its PID.
  *
  * Expected messages and codes are Lotus' and go-jsonrpc's (see
  * contrib/devnet/rpc_i.h); HTTP statuses as go-jsonrpc's ServeHTTP sends
@@ -30,6 +31,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/commp.h"
 #include "core/error.h"
 #include "core/filjson.h"
 #include "core/mbase.h"
@@ -737,6 +739,164 @@ static void test_devnet__admin(void)
 	fails(1, admin, "Devnet.Mine", "[1000000]", 200, 1, "at most");
 }
 
+/* A deal injected by test_devnet__inject_deals, checked after restart. */
+static int64_t injected_id;
+
+/* The text form of a piece CID v1 whose CommP is 32 bytes of b. */
+static void piece_cid_str(char *out, uint8_t b, uint64_t size)
+{
+	uint8_t root[COMMP_NODE_SIZE];
+	struct commp_piece cp;
+	struct cid c;
+
+	memset(root, b, sizeof(root));
+	root[COMMP_NODE_SIZE - 1] &= 0x3f;
+	CU_ASSERT_FATAL(commp_piece_init(&cp, root, size, 0) == 0);
+	commp_cid_v1(&c, &cp);
+	cid_tostr(out, &c);
+}
+
+/* The market deal id, which must exist. */
+static json_t *market_deal(int64_t id)
+{
+	char params[64];
+
+	snprintf(params, sizeof(params), "[%lld, null]", (long long)id);
+	return ok("Filecoin.StateMarketStorageDeal", params);
+}
+
+static int64_t id_at(const json_t *res, size_t i)
+{
+	return json_integer_value(
+		json_array_get(json_object_get(res, "DealIDs"), i));
+}
+
+/*
+ * Devnet.InjectDeals: deals active at once, piece-major, free of
+ * charge; all or nothing; admin only; the request checked.
+ */
+static void test_devnet__inject_deals(void)
+{
+	char p0[CID_STR_MAX], p1[CID_STR_MAX], req[2048], params[64];
+	json_t *res, *v, *prop, *st;
+	int64_t head, last;
+
+	piece_cid_str(p0, 1, 2048);
+	piece_cid_str(p1, 2, 4096);
+	snprintf(req, sizeof(req),
+		 "[{\"client\":\"%s\",\"providers\":[\"f01000\",\"f01001\"],"
+		 "\"pieces\":[{\"cid\":\"%s\",\"size\":2048,\"label\":\"one\"},"
+		 "{\"cid\":{\"/\":\"%s\"},\"size\":4096}]}]",
+		 client_addr, p0, p1);
+	res = ok("Devnet.InjectDeals", req);
+	CU_ASSERT_EQUAL_FATAL(json_array_size(json_object_get(res, "DealIDs")),
+			      4);
+	head = json_integer_value(json_object_get(res, "SectorStartEpoch"));
+	CU_ASSERT(head >= 0);
+	/* piece 0 with f01001 */
+	v = market_deal(id_at(res, 1));
+	prop = json_object_get(v, "Proposal");
+	st = json_object_get(v, "State");
+	CU_ASSERT_STRING_EQUAL(str(prop, "Provider"), "f01001");
+	CU_ASSERT_STRING_EQUAL(str(json_object_get(prop, "PieceCID"), "/"),
+			       p0);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(prop,
+							   "PieceSize")),
+			2048);
+	CU_ASSERT_STRING_EQUAL(str(prop, "Label"), "one");
+	CU_ASSERT_STRING_EQUAL(str(prop, "StoragePricePerEpoch"), "0");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(prop,
+							   "StartEpoch")),
+			head);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(prop, "EndEpoch")),
+			head + 1051200);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(
+				st, "SectorStartEpoch")),
+			head);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(st, "SlashEpoch")),
+			-1);
+	json_decref(v);
+	/* piece 1 with f01000 */
+	v = market_deal(id_at(res, 2));
+	prop = json_object_get(v, "Proposal");
+	CU_ASSERT_STRING_EQUAL(str(prop, "Provider"), "f01000");
+	CU_ASSERT_STRING_EQUAL(str(json_object_get(prop, "PieceCID"), "/"),
+			       p1);
+	json_decref(v);
+	injected_id = id_at(res, 3);
+	json_decref(res);
+
+	/* generated pieces, given epochs */
+	snprintf(req, sizeof(req),
+		 "[{\"client\":\"%s\",\"providers\":[\"f01001\"],\"count\":3,"
+		 "\"size\":2048,\"start\":%lld,\"end\":%lld,"
+		 "\"verified\":true}]",
+		 client_addr, (long long)head + 100, (long long)head + 600000);
+	res = ok("Devnet.InjectDeals", req);
+	CU_ASSERT_EQUAL_FATAL(json_array_size(json_object_get(res, "DealIDs")),
+			      3);
+	last = id_at(res, 2);
+	v = market_deal(last);
+	prop = json_object_get(v, "Proposal");
+	CU_ASSERT_TRUE(json_is_true(json_object_get(prop, "VerifiedDeal")));
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(prop,
+							   "StartEpoch")),
+			head + 100);
+	CU_ASSERT_NOT_EQUAL(strcmp(str(json_object_get(prop, "PieceCID"),
+				       "/"), p0), 0);
+	json_decref(v);
+	json_decref(res);
+
+	/* a new piece then a duplicate: nothing of the call is kept */
+	piece_cid_str(p1, 3, 2048);
+	snprintf(req, sizeof(req),
+		 "[{\"client\":\"%s\",\"providers\":[\"f01000\"],"
+		 "\"pieces\":[{\"cid\":\"%s\",\"size\":2048},"
+		 "{\"cid\":\"%s\",\"size\":2048,\"label\":\"one\"}]}]",
+		 client_addr, p1, p0);
+	fails(1, admin, "Devnet.InjectDeals", req, 200, 1,
+	      "duplicate deal proposal (piece 1, provider f01000)");
+	snprintf(params, sizeof(params), "[%lld, null]", (long long)last + 1);
+	fails(1, NULL, "Filecoin.StateMarketStorageDeal", params, 200, 1,
+	      "not found");
+
+	/* the request checked; admin only */
+	snprintf(req, sizeof(req),
+		 "[{\"client\":\"%s\",\"providers\":[\"f01000\"],\"count\":1,"
+		 "\"size\":2048,\"nope\":1}]", client_addr);
+	fails(1, admin, "Devnet.InjectDeals", req, 200, 1,
+	      "unknown field 'nope'");
+	fails(1, admin, "Devnet.InjectDeals",
+	      "[{\"client\":\"f01100\",\"providers\":[\"f01009\"],"
+	      "\"count\":1,\"size\":2048}]", 200, 1,
+	      "provider f01009 is not a miner");
+	fails(1, admin, "Devnet.InjectDeals",
+	      "[{\"client\":\"f01100\",\"providers\":[\"f01000\",\"f01000\"],"
+	      "\"count\":1,\"size\":2048}]", 200, 1, "given twice");
+	fails(1, admin, "Devnet.InjectDeals",
+	      "[{\"client\":\"f01100\",\"providers\":[\"f01000\"],"
+	      "\"count\":1,\"size\":1000}]", 200, 1, "not a piece size");
+	fails(1, admin, "Devnet.InjectDeals",
+	      "[{\"client\":\"f01100\",\"providers\":[\"f01000\"],"
+	      "\"count\":1,\"size\":2048,\"pieces\":[]}]", 200, 1,
+	      "not both");
+	fails(1, admin, "Devnet.InjectDeals",
+	      "[{\"client\":\"f01100\",\"providers\":[\"f01000\"],"
+	      "\"pieces\":[{\"cid\":\"bafkqaaa\",\"size\":2048}]}]", 200, 1,
+	      "not a piece CID v1");
+	fails(1, admin, "Devnet.InjectDeals",
+	      "[{\"client\":\"f01100\",\"providers\":[\"f01000\"],"
+	      "\"count\":1,\"size\":2048,\"end\":1}]", 200, 1,
+	      "is not after");
+	fails(1, admin, "Devnet.InjectDeals",
+	      "[{\"client\":\"f01100\",\"providers\":[\"f01000\"],"
+	      "\"count\":100001,\"size\":2048}]", 200, 1, "count");
+	fails(1, readtok, "Devnet.InjectDeals",
+	      "[{\"client\":\"f01100\",\"providers\":[\"f01000\"],"
+	      "\"count\":1,\"size\":2048}]", 200, 1,
+	      "missing permission to invoke 'InjectDeals' (need 'admin')");
+}
+
 /* SIGTERM, start again: same port, miners, balances; the head moves on. */
 static void test_devnet__restart(void)
 {
@@ -767,6 +927,11 @@ static void test_devnet__restart(void)
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(v, "reject_pct")),
 			100);
 	json_decref(v);
+	/* injected deals are kept, still active */
+	v = market_deal(injected_id);
+	CU_ASSERT(json_integer_value(json_object_get(
+			  json_object_get(v, "State"), "SectorStartEpoch")) >= 0);
+	json_decref(v);
 }
 
 static CU_TestInfo devnet_tests[] = {
@@ -778,6 +943,7 @@ static CU_TestInfo devnet_tests[] = {
 	{ "faucet_and_balances", test_devnet__faucet_and_balances },
 	{ "mpool", test_devnet__mpool },
 	{ "admin", test_devnet__admin },
+	{ "inject_deals", test_devnet__inject_deals },
 	{ "restart", test_devnet__restart },
 	CU_TEST_INFO_NULL,
 };
