@@ -273,11 +273,11 @@ static int lat_run(struct lat *x, struct lotus *l)
 }
 
 /* The pending deals' check interval, as dealer_pending_interval makes
- * it: a tenth of check_interval (600 s), at most 4 epochs, at least
- * 1 s. */
+ * it: a tenth of check_interval (600 s), at most 2 epochs, at least
+ * 1 s; those with a deal ID are checked on chain every epoch. */
 static double pending_s(double epoch)
 {
-	return 60 < 4 * epoch ? 60 : 4 * epoch < 1 ? 1 : 4 * epoch;
+	return 60 < 2 * epoch ? 60 : 2 * epoch < 1 ? 1 : 2 * epoch;
 }
 
 /* Where the time went (see the top). */
@@ -500,8 +500,9 @@ static int latency(struct opts *o, const char *tmp)
 	       "after its\n"
 	       "  seal_delay: at most %lld epochs of %.2f s); noticing: the "
 	       "last activation\n"
-	       "  -> the dealer seeing it (it checks deals on their way every "
-	       "%.0f s)\n",
+	       "  -> the dealer seeing it (it asks SPs about deals on their "
+	       "way every %.0f s,\n  the chain about published ones every "
+	       "epoch)\n",
 	       (long long)seal, epoch, pending_s(epoch));
 	return 0;
 }

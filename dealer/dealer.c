@@ -75,9 +75,11 @@ int64_t dealer_pending_interval(const struct dealer *d)
 {
 	int64_t s = d->cfg->check_interval / 10;
 
-	/* A few epochs: nothing on chain moves faster. */
-	if (s > dealer_epochs_s(d, 4))
-		s = dealer_epochs_s(d, 4);
+	/* Two epochs: the SP's side moves no faster than the chain's
+	 * (publication, sealing), and a deal waits at most that long to
+	 * be seen moving. */
+	if (s > dealer_epochs_s(d, 2))
+		s = dealer_epochs_s(d, 2);
 	return s < 1 ? 1 : s;
 }
 
