@@ -106,6 +106,29 @@ static void route_transfer(struct http_req *req, struct api_server *s)
 	transfer_handle(req, dealer_transfer(d));
 }
 
+/* The dealer's report (dealer.h): the network, funds, what blocks it
+ * (DataCap, escrow, SPs: said loudly here too), its last cycle. */
+static void route_dealer(struct http_req *req, struct api_server *s)
+{
+	struct dealer *d = atomic_load(&s->dealer);
+	char *text = NULL;
+	int rc;
+
+	if (!d) {
+		http_resp_header(req, "Retry-After", API_RETRY_AFTER);
+		reply_error(req, 503, "UNAVAILABLE",
+			    "the dealer is not running");
+		return;
+	}
+	if ((rc = dealer_report(&text, d)) == EFS_ENOTFOUND)
+		reply_error(req, 404, "NOT_FOUND", "%s", efs_error_msg());
+	else if (rc < 0)
+		reply_error(req, 500, "INTERNAL", "%s", efs_error_msg());
+	else
+		http_reply(req, 200, "application/json", text, strlen(text));
+	efs_free(text);
+}
+
 struct api_route {
 	const char *method;    /* NULL: any (the route judges) */
 	const char *path;      /* exact, or a prefix when it ends in '/' */
@@ -117,6 +140,7 @@ struct api_route {
 static const struct api_route routes[] = {
 	{ NULL, TRANSFER_PATH_PREFIX, route_transfer },
 	{ "GET", "/health", route_health },
+	{ "GET", "/dealer", route_dealer },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

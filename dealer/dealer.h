@@ -183,6 +183,9 @@ void dealer_close(struct dealer *d);
  */
 int dealer_report_read(char **out, const char *db_path);
 
+/* dealer_report_read of d's own index. */
+int dealer_report(char **out, struct dealer *d);
+
 /*
  * The note of piece_id (efs_free it), and when it was written (unix
  * seconds).  Returns 0, EFS_ENOTFOUND, EFS_ENOMEM or db errors.

@@ -240,6 +240,11 @@ out:
 	return rc < 0 ? rc : 0;
 }
 
+int dealer_report(char **out, struct dealer *d)
+{
+	return dealer_report_read(out, d->db_path);
+}
+
 int dealer_piece_notes(const char *db_path, dealer_note_cb cb, void *cls)
 {
 	sqlite3_stmt *st;

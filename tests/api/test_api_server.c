@@ -164,6 +164,9 @@ static void test_server__transfer_before_dealer(void)
 	CU_ASSERT_EQUAL(call(&resp, s, "HEAD", "/transfer/abcdef"), 0);
 	CU_ASSERT_EQUAL(resp.status, 503);
 	httpc_resp_release(&resp);
+	CU_ASSERT_EQUAL(call(&resp, s, "GET", "/dealer"), 0);
+	check_error(&resp, 503, "UNAVAILABLE");
+	httpc_resp_release(&resp);
 	api_server_stop(s);
 }
 

@@ -218,6 +218,11 @@ if wait_for 30 '[ -s "$R3/api.url" ] || ! kill -0 $DPID 2>/dev/null' &&
 	check_eq "dealer on: GET /health" "$(get /health)" 200
 	body | grep -q '"dealer":true' && pass "dealer on: /health says so" ||
 		fail "dealer on: /health says '$(body)'"
+	wait_for 30 '[ "$(get /dealer)" = 200 ] && body | grep -q "\"cycle\""' &&
+		pass "dealer on: GET /dealer, its report" ||
+		fail "dealer on: /dealer says '$(body)'"
+	body | grep -q '"kind":"devnet"' && pass "dealer on: /dealer names the devnet" ||
+		fail "dealer on: /dealer says '$(body)'"
 	# served by the dealer's transfers now: an unknown token is a 404
 	check_eq "dealer on: GET /transfer/<unknown>" \
 		"$(get /transfer/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA)" 404
