@@ -44,6 +44,7 @@
 #include "core/alloc.h"
 #include "core/bstore.h"
 #include "core/buf.h"
+#include "core/daemonize.h"
 #include "core/error.h"
 #include "core/fdio.h"
 #include "core/log.h"
@@ -214,74 +215,13 @@ static bool pid_gone(long pid)
 
 /* ---- the daemon process ------------------------------------------- */
 
-/* The setup's outcome to the parent (fd; -1 in the foreground). */
-static void status_send(int fd, int code)
-{
-	struct efs_error_state st;
-
-	if (fd < 0)
-		return;
-	efs_error_save(&st);
-	st.code = code;
-	if (write(fd, &st, sizeof(st)) < 0)
-		efs_log_warn("cannot report to the parent");
-	close(fd);
-}
-
-static int status_wait(int fd, pid_t child)
-{
-	struct efs_error_state st;
-	ssize_t n;
-
-	do {
-		n = read(fd, &st, sizeof(st));
-	} while (n < 0 && errno == EINTR);
-	close(fd);
-	if (n != (ssize_t)sizeof(st)) {
-		int wst = 0;
-
-		waitpid(child, &wst, 0);
-		return efs_error_set(EFS_EIO, "daemon: died during setup "
-					      "(status %d)", wst);
-	}
-	st.msg[sizeof(st.msg) - 1] = '\0';
-	return efs_error_restore(&st);
-}
-
-/* stdio to /dev/null, the log to <repo>/logs/daemon.log. */
-static int detach(const char *repo, unsigned level)
+/* The log to <repo>/logs/daemon.log, stdio to /dev/null. */
+static int daemon_detach(const char *repo, unsigned level)
 {
 	char *dir = repo_file(repo, "logs");
-	char *file = dir ? repo_file(dir, "daemon.log") : NULL;
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	int log = -1;
-	int rc = 0;
+	int rc = dir ? daemonize_detach(dir, "daemon.log", level, "daemon")
+		     : EFS_ENOMEM;
 
-	if (!file || null < 0) {
-		rc = efs_error_set(EFS_EIO, "daemon: cannot detach");
-		goto out;
-	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		rc = efs_error_set_errno(EFS_EIO, errno, "daemon: mkdir %s",
-					 dir);
-		goto out;
-	}
-	log = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (log < 0) {
-		rc = efs_error_set_errno(EFS_EIO, errno, "daemon: open %s",
-					 file);
-		goto out;
-	}
-	efs_log_setup(level, log);
-	dup2(null, 0);
-	dup2(null, 1);
-	dup2(null, 2);
-	if (chdir("/") < 0)
-		efs_log_warn("chdir /: failed");
-out:
-	if (null >= 0)
-		close(null);
-	efs_free(file);
 	efs_free(dir);
 	return rc;
 }
@@ -346,8 +286,8 @@ static int serve(const char *repo, unsigned level, int fd)
 
 	signals_block(&set);
 	efs_log_setup(level, 2);
-	if (fd >= 0 && (rc = detach(repo, level)) < 0) {
-		status_send(fd, rc);
+	if (fd >= 0 && (rc = daemon_detach(repo, level)) < 0) {
+		daemonize_status(fd, rc);
 		goto out;
 	}
 	if ((rc = repo_open(&bs, repo)) < 0 ||
@@ -356,10 +296,10 @@ static int serve(const char *repo, unsigned level, int fd)
 		/* the terminal gets it from the parent; the log keeps it */
 		if (fd >= 0)
 			efs_log_err("did not start: %s", efs_error_msg());
-		status_send(fd, rc);
+		daemonize_status(fd, rc);
 		goto out;
 	}
-	status_send(fd, 0);
+	daemonize_status(fd, 0);
 	efs_log_notice("serving %s (pid %ld)", repo, (long)getpid());
 	while (sigwait(&set, &sig) != 0)
 		;
@@ -374,26 +314,15 @@ out:
 /* Run in the background (fork, the child reports its setup) or not. */
 static int start(const char *repo, unsigned level, bool foreground)
 {
-	int fds[2];
-	pid_t pid;
+	bool child;
+	int fd, rc;
 
 	if (foreground)
 		return serve(repo, level, -1);
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return efs_error_set_errno(EFS_EIO, errno, "daemon: pipe");
-	if ((pid = fork()) < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return efs_error_set_errno(EFS_EIO, errno, "daemon: fork");
-	}
-	if (pid > 0) {
-		close(fds[1]);
-		return status_wait(fds[0], pid);
-	}
-	close(fds[0]);
-	setsid();
+	if ((rc = daemonize_fork(&child, &fd, "daemon")) < 0 || !child)
+		return rc;
 	/* the child never returns to the command: it exits here */
-	_exit(serve(repo, level, fds[1]) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK);
+	_exit(serve(repo, level, fd) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK);
 }
 
 /* ---- daemon stop ---------------------------------------------------- */

@@ -54,6 +54,7 @@
 #include "core/bstore.h"
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/daemonize.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/units.h"
@@ -562,72 +563,13 @@ static void raise_nofile(void)
 	}
 }
 
-/* What the child tells the parent: the code, then the message. */
-static void status_send(int fd, int code)
-{
-	struct efs_error_state st;
-
-	if (fd < 0)
-		return;
-	efs_error_save(&st);
-	st.code = code;
-	if (write(fd, &st, sizeof(st)) < 0)
-		efs_log_warn("cannot report to the parent");
-	close(fd);
-}
-
-/* The parent: wait for the child's status. */
-static int status_wait(int fd, pid_t child)
-{
-	struct efs_error_state st;
-	ssize_t n;
-
-	do {
-		n = read(fd, &st, sizeof(st));
-	} while (n < 0 && errno == EINTR);
-	close(fd);
-	if (n != (ssize_t)sizeof(st)) {
-		int wst = 0;
-
-		waitpid(child, &wst, 0);
-		return efs_error_set(EFS_EIO, "mount: the daemon died during "
-					      "setup (status %d)", wst);
-	}
-	st.msg[sizeof(st.msg) - 1] = '\0';
-	return efs_error_restore(&st);
-}
-
-/* stdio to /dev/null, the log to <repo>/logs/estuaryfs.log. */
+/* The log to <repo>/logs/estuaryfs.log, stdio to /dev/null. */
 static int detach(const char *repo, unsigned level)
 {
 	char *dir = path_join(repo, "logs");
-	char *file = dir ? path_join(dir, "estuaryfs.log") : NULL;
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	int log;
-	int error = 0;
+	int error = dir ? daemonize_detach(dir, "estuaryfs.log", level, "mount")
+			: EFS_ENOMEM;
 
-	if (!file || null < 0) {
-		error = efs_error_set(EFS_EIO, "mount: cannot detach");
-		goto out;
-	}
-	if ((error = mkdir_one(dir)) < 0)
-		goto out;
-	log = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (log < 0) {
-		error = efs_error_set_errno(EFS_EIO, errno, "mount: open %s",
-					    file);
-		goto out;
-	}
-	efs_log_setup(level, log);
-	dup2(null, 0);
-	dup2(null, 1);
-	dup2(null, 2);
-	if (chdir("/") < 0)
-		efs_log_warn("chdir /: failed");
-out:
-	if (null >= 0)
-		close(null);
-	efs_free(file);
 	efs_free(dir);
 	return error;
 }
@@ -666,17 +608,17 @@ static int serve(const struct mount_opts *o, int fd)
 	efs_log_setup(o->debug ? EFS_LOG_DEBUG : level, 2);
 	if ((error = fs_open(&fs, o)) < 0 ||
 	    (error = session_new(&se, &fs, o)) < 0) {
-		status_send(fd, error);
+		daemonize_status(fd, error);
 		goto out;
 	}
 	mounted = true;
 	fs.se = se;
 	if ((fd >= 0 && (error = detach(o->repo, level)) < 0) ||
 	    (error = services_start(&services, o, &fs)) < 0) {
-		status_send(fd, error);
+		daemonize_status(fd, error);
 		goto out;
 	}
-	status_send(fd, 0);
+	daemonize_status(fd, 0);
 	efs_log_notice("mounted %s on %s", o->repo, o->mountpoint);
 	error = session_loop(se, o);
 	efs_log_notice("unmounting %s", o->mountpoint);
@@ -716,26 +658,15 @@ static int abs_dir(char **out, const char *path)
 
 static int run(const struct mount_opts *o)
 {
-	int fds[2];
-	pid_t pid;
+	bool child;
+	int fd, error;
 
 	if (o->foreground || o->debug)
 		return serve(o, -1);
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return efs_error_set_errno(EFS_EIO, errno, "mount: pipe");
-	if ((pid = fork()) < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return efs_error_set_errno(EFS_EIO, errno, "mount: fork");
-	}
-	if (pid > 0) {
-		close(fds[1]);
-		return status_wait(fds[0], pid);
-	}
-	close(fds[0]);
-	setsid();
+	if ((error = daemonize_fork(&child, &fd, "mount")) < 0 || !child)
+		return error;
 	/* the child never returns to the command: it exits here */
-	_exit(serve(o, fds[1]) < 0 ? 1 : 0);
+	_exit(serve(o, fd) < 0 ? 1 : 0);
 }
 
 int mount_run(const struct mount_opts *o)
