@@ -391,7 +391,8 @@ static void print_row(const struct miner_record *r, int64_t now)
 		snprintf(speed, sizeof(speed), "-");
 	}
 	fmt_state(state, sizeof(state), r, now);
-	printf("%-10s %-12s %-12s %-21s %-9s %-5s %-8s %-9s %-12s %s\n",
+	/* Prices per GiB per epoch run to 20 characters (1 attoFIL). */
+	printf("%-10s %-20s %-20s %-21s %-9s %-5s %-8s %-9s %-12s %s\n",
 	       addr, price, vprice, sizes, deals, pct, seal, retr, speed,
 	       state);
 }
@@ -407,7 +408,7 @@ static int table_cb(const struct miner_record *r, void *payload)
 			t->bad = true;
 	} else {
 		if (t->n == 0)
-			printf("%-10s %-12s %-12s %-21s %-9s %-5s %-8s %-9s "
+			printf("%-10s %-20s %-20s %-21s %-9s %-5s %-8s %-9s "
 			       "%-12s %s\n", "SP", "PRICE", "VERIFIED",
 			       "PIECES", "SEAL/PROP", "OK", "MED SEAL",
 			       "RETRIEVED", "SPEED", "STATE");
