@@ -759,7 +759,7 @@ int fileio_new(struct fileio **out, struct staging *st, const struct cid *root,
 		return efs_error_set(EFS_ENOMEM, "fileio: out of memory");
 	f->st = st;
 	f->bs = staging_bstore(st);
-	f->src = bstore_source(f->bs);
+	f->src = staging_source(st);
 	f->cs = staging_importer_opts(st)->chunk_size;
 	f->mark = bstore_errseq(f->bs);
 	pthread_mutex_init(&f->lock, NULL);

@@ -47,6 +47,7 @@
 #include "core/bstore.h"
 #include "core/importer.h"
 #include "fs/inode.h"
+#include "fs/staging.h"
 
 /* Options of one mount, parsed by mount.c from -o and the command line. */
 struct efs_fs_opts {
@@ -159,6 +160,11 @@ void fsops_stat_fill(struct stat *out, const struct inode_attr *a);
  */
 int fsops_data_init(struct efs_fs *fs);
 int fsops_data_destroy(struct efs_fs *fs);
+
+/* Read evicted blocks of files back through fetch (staging_set_fetch);
+ * NULL stops it (waiting for fetches under way). */
+void fsops_data_set_fetch(struct efs_fs *fs, staging_fetch_fn fetch,
+			  void *cls);
 
 /*
  * Open the inode a create() just made (a regular file of size 0): set

@@ -427,6 +427,13 @@ int fsops_data_init(struct efs_fs *fs)
 	return 0;
 }
 
+void fsops_data_set_fetch(struct efs_fs *fs, staging_fetch_fn fetch,
+			  void *cls)
+{
+	if (fs->data)
+		staging_set_fetch(fs->data->st, fetch, cls);
+}
+
 int fsops_data_destroy(struct efs_fs *fs)
 {
 	struct fsdata *d = fs->data;

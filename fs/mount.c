@@ -581,15 +581,39 @@ static int detach(const char *repo, unsigned level)
 static int services_start(void **state, const struct mount_opts *o,
 			  struct efs_fs *fs)
 {
+	int error;
+
 	*state = NULL;
 	if (o->nodaemon || !o->services.start)
 		return 0;
-	return o->services.start(state, o->services.cls, fs->bs, o->repo);
+	if ((error = o->services.start(state, o->services.cls, fs->bs,
+				       o->repo)) < 0)
+		return error;
+	/* Reads of evicted blocks go through the services' retrieval. */
+	if (*state && o->services.fetch)
+		fsops_data_set_fetch(fs, o->services.fetch, *state);
+	return 0;
 }
 
-static void services_stop(void *state, const struct mount_opts *o)
+/*
+ * Stop the services.  The files' final flushes may read evicted blocks
+ * (a file partly rewritten keeps the rest of its old DAG), so they run
+ * first, while retrieval still works; then the fetch hook is cleared
+ * (waiting for fetches under way) before the services go.
+ */
+static void services_stop(void *state, const struct mount_opts *o,
+			  struct efs_fs *fs, int *status)
 {
-	if (state && o->services.stop)
+	int error;
+
+	if (!state)
+		return;
+	if (fs->data && (error = fsops_data_destroy(fs)) < 0) {
+		efs_log_err("final flush: %s", efs_error_msg());
+		*status = error;
+	}
+	fsops_data_set_fetch(fs, NULL, NULL);
+	if (o->services.stop)
 		o->services.stop(state);
 }
 
@@ -625,8 +649,8 @@ static int serve(const struct mount_opts *o, int fd)
 out:
 	session_free(se, mounted);
 	fs.se = NULL;
-	services_stop(services, o);
 	status = error;
+	services_stop(services, o, &fs, &status);
 	fs_close(&fs, &status);
 	return status;
 }

@@ -31,6 +31,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct cid;
+
 struct bstore;
 struct efs_fs_opts;
 
@@ -47,6 +49,9 @@ struct mount_services {
 	int (*start)(void **state, void *cls, struct bstore *bs,
 		     const char *repo);
 	void (*stop)(void *state);
+	/* Bring an evicted block back (staging_fetch_fn's contract), with
+	 * start's state; NULL: the services do not retrieve. */
+	int (*fetch)(void *state, const struct cid *id);
 	void *cls;
 };
 

@@ -48,6 +48,9 @@ struct worker {
 struct staging {
 	char *dir;
 	struct bstore *bs;
+	pthread_rwlock_t fetch_lock;  /* fetch and fetch_cls */
+	staging_fetch_fn fetch;
+	void *fetch_cls;
 	struct importer_opts opts;
 	uint64_t mem_max, disk_max, cache_max;
 	uint8_t *zeros; /* chunk_size zero bytes (never written) */
@@ -379,6 +382,7 @@ int staging_new(struct staging **out, const char *dir, struct bstore *bs,
 	st->cache_max = so.cache_max ? so.cache_max : STAGING_CACHE_DEFAULT;
 	st->nworkers = worker_count(so.workers);
 	pthread_mutex_init(&st->lock, NULL);
+	pthread_rwlock_init(&st->fetch_lock, NULL);
 	pthread_cond_init(&st->work, NULL);
 	st->dir = efs_strdup(dir);
 	st->zeros = efs_calloc(1, opts->chunk_size);
@@ -403,6 +407,7 @@ void staging_free(struct staging *st)
 		stop_workers(st);
 	pthread_cond_destroy(&st->work);
 	pthread_mutex_destroy(&st->lock);
+	pthread_rwlock_destroy(&st->fetch_lock);
 	efs_free(st->workers);
 	efs_free(st->zeros);
 	efs_free(st->dir);
@@ -417,4 +422,31 @@ const struct importer_opts *staging_importer_opts(const struct staging *st)
 struct bstore *staging_bstore(const struct staging *st)
 {
 	return st->bs;
+}
+
+void staging_set_fetch(struct staging *st, staging_fetch_fn fetch, void *cls)
+{
+	pthread_rwlock_wrlock(&st->fetch_lock);
+	st->fetch = fetch;
+	st->fetch_cls = cls;
+	pthread_rwlock_unlock(&st->fetch_lock);
+}
+
+static int source_get(void *payload, const struct cid *id, struct buf *out)
+{
+	struct staging *st = payload;
+	int rc = bstore_get(st->bs, id, out);
+
+	if (rc != EFS_EEVICTED)
+		return rc;
+	pthread_rwlock_rdlock(&st->fetch_lock);
+	if (st->fetch)
+		rc = st->fetch(st->fetch_cls, id);
+	pthread_rwlock_unlock(&st->fetch_lock);
+	return rc == 0 ? bstore_get(st->bs, id, out) : rc;
+}
+
+struct blockio_source staging_source(struct staging *st)
+{
+	return (struct blockio_source){ .get = source_get, .payload = st };
 }

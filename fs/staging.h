@@ -23,6 +23,7 @@
 
 #include "core/bstore.h"
 #include "core/cid.h"
+#include "core/blockio.h"
 #include "core/importer.h"
 
 struct staging;
@@ -72,6 +73,29 @@ const struct importer_opts *staging_importer_opts(const struct staging *st);
 
 /* The blockstore; borrowed. */
 struct bstore *staging_bstore(const struct staging *st);
+
+/*
+ * Bring an evicted block back into the blockstore (the daemon's
+ * retrieval): 0 once it is LOCAL again, or an error (EFS_ETIMEDOUT after
+ * the retrieval's own deadline, EFS_EIO, EFS_ENOTFOUND).  It may block on
+ * the network; it must return in bounded time.
+ */
+typedef int (*staging_fetch_fn)(void *cls, const struct cid *id);
+
+/*
+ * Read file data through fetch from now on (NULL: evicted blocks stay
+ * EFS_EEVICTED, reads of them EIO).  Clearing waits for the fetches under
+ * way to end, so cls may be freed once it returns.
+ */
+void staging_set_fetch(struct staging *st, staging_fetch_fn fetch, void *cls);
+
+/*
+ * The source files read their blocks through: the blockstore, and for
+ * an evicted block the fetch set above, then the blockstore again (so
+ * every byte served was verified and stored first).  Valid as long as
+ * st.
+ */
+struct blockio_source staging_source(struct staging *st);
 
 /*
  * Open a new anonymous file in the staging directory for a file's staged
