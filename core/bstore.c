@@ -74,6 +74,9 @@ static const char *const schema[] = {
 	" count INTEGER NOT NULL,"
 	" bytes INTEGER NOT NULL);"
 	"INSERT INTO totals VALUES (0, 0, 0), (1, 0, 0), (2, 0, 0);",
+	/* 2: retrieval's read-ahead asks which blocks follow one in its
+	 * piece (bstore_locations_range) */
+	"CREATE INDEX locations_piece ON locations(piece, off);",
 };
 
 const char bstore_sql_row_get[] =

@@ -273,6 +273,22 @@ int bstore_locations(struct bstore *bs, const struct cid *id,
 		     void *payload);
 
 /*
+ * Call cb for each location recorded in piece whose offset lies in
+ * [from, to), by offset, with its block's state as bstore_has sees it (a
+ * block put but not yet synced is LOCAL; an ABSENT one is passed over).
+ * Retrieval's read-ahead: the blocks that follow one in its piece.  Uses
+ * the index locations(piece, off).  Returns 0, what cb returned
+ * (non-zero stops), EFS_ECORRUPT (a malformed row) or db errors.  Safe
+ * to call from any thread; cb must not call back into the blockstore's
+ * writers (it runs on a read connection, no lock held).
+ */
+int bstore_locations_range(struct bstore *bs, const struct cid *piece,
+			   uint64_t from, uint64_t to,
+			   int (*cb)(const struct bstore_location *loc,
+				     enum bstore_state state, void *payload),
+			   void *payload);
+
+/*
  * Free the bytes of id and mark it EVICTED.  Evicting an EVICTED block is
  * a no-op.  Returns 0, EFS_ENOTFOUND, EFS_EINVAL (no location recorded, or
  * the block has links: invariant 3), EFS_EMISMATCH (its bytes are already

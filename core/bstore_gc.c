@@ -607,6 +607,94 @@ int bstore_locations(struct bstore *bs, const struct cid *id,
 	return error;
 }
 
+/* The state of a location's block in a range walk: pending is LOCAL. */
+static enum bstore_state range_state(struct bstore *bs, int state,
+				     const uint8_t *mh, size_t mh_len)
+{
+	bool pending;
+
+	if (state != BSTORE_EVICTED)
+		return (enum bstore_state)state;
+	pthread_mutex_lock(&bs->mu);
+	pending = bstore_pending_locked(bs, mh, mh_len) != NULL;
+	pthread_mutex_unlock(&bs->mu);
+	return pending ? BSTORE_LOCAL : BSTORE_EVICTED;
+}
+
+static int range_walk(struct bstore *bs, struct db *db, const uint8_t *piece,
+		      size_t piece_len, const struct cid *piece_id,
+		      uint64_t from, uint64_t to,
+		      int (*cb)(const struct bstore_location *loc,
+				enum bstore_state state, void *payload),
+		      void *payload)
+{
+	static const char sql[] =
+		"SELECT l.mh, b.codec, b.state, l.off, l.len"
+		" FROM locations l JOIN blocks b ON b.mh = l.mh"
+		" WHERE l.piece = ?1 AND l.off >= ?2 AND l.off < ?3"
+		" ORDER BY l.off";
+	struct bstore_location loc;
+	sqlite3_stmt *st;
+	int error;
+
+	if ((error = db_stmt(&st, db, sql)) < 0)
+		return error;
+	sqlite3_bind_blob(st, 1, piece, (int)piece_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)from);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)to);
+	loc.piece = *piece_id;
+	while ((error = db_step(db, st)) > 0) {
+		const uint8_t *mh = sqlite3_column_blob(st, 0);
+		size_t mh_len = (size_t)sqlite3_column_bytes(st, 0);
+		int64_t codec = sqlite3_column_int64(st, 1);
+		int state = sqlite3_column_int(st, 2);
+
+		if (state == BSTORE_ABSENT)
+			continue;
+		if (codec < 0 || state < 0 || state >= BSTORE_NSTATES ||
+		    sqlite3_column_int64(st, 3) < 0 ||
+		    sqlite3_column_int64(st, 4) < 0) {
+			error = efs_error_set(EFS_ECORRUPT,
+					      "bstore: malformed location row");
+			break;
+		}
+		if ((error = bstore_cid_from_mh(&loc.block, (uint64_t)codec,
+						mh, mh_len)) < 0)
+			break;
+		loc.offset = (uint64_t)sqlite3_column_int64(st, 3);
+		loc.length = (uint64_t)sqlite3_column_int64(st, 4);
+		if ((error = cb(&loc, range_state(bs, state, mh, mh_len),
+				payload)) != 0)
+			break;
+	}
+	db_reset(st);
+	return error;
+}
+
+int bstore_locations_range(struct bstore *bs, const struct cid *piece,
+			   uint64_t from, uint64_t to,
+			   int (*cb)(const struct bstore_location *loc,
+				     enum bstore_state state, void *payload),
+			   void *payload)
+{
+	uint8_t key[CID_BYTES_MAX];
+	size_t n = cid_to_bytes(key, piece);
+	struct db *db;
+	int error;
+
+	if (from > INT64_MAX)
+		return 0;
+	if (to > INT64_MAX)
+		to = INT64_MAX;
+	if (from >= to)
+		return 0;
+	if ((error = db_pool_get(&db, &bs->rpool)) < 0)
+		return error;
+	error = range_walk(bs, db, key, n, piece, from, to, cb, payload);
+	db_pool_put(&bs->rpool, db);
+	return error;
+}
+
 /* ---- evict ---- */
 
 int bstore_has_location(struct db *db, const uint8_t *mh, size_t mh_len)

@@ -554,6 +554,26 @@ int deals_foreach(struct deals *ds, int64_t piece_id, bool live_only,
 	return rc;
 }
 
+int deals_foreach_piece_cid(struct deals *ds, const struct cid *piece_cid,
+			    enum deal_state state,
+			    int (*cb)(const struct deal *d, void *cls),
+			    void *cls)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	pthread_mutex_lock(&ds->lock);
+	if ((rc = db_stmt(&st, ds->db, "SELECT " COLUMNS
+			  " FROM dealer_deals WHERE piece_cid = ?1 AND"
+			  " state = ?2 ORDER BY id")) == 0) {
+		bind_cid(st, 1, piece_cid);
+		sqlite3_bind_int(st, 2, (int)state);
+		rc = select_rows(ds, st, NULL, cb, cls);
+	}
+	pthread_mutex_unlock(&ds->lock);
+	return rc;
+}
+
 int deals_foreach_due(struct deals *ds, int64_t now, size_t limit,
 		      int (*cb)(const struct deal *d, void *cls), void *cls)
 {

@@ -152,6 +152,18 @@ int deals_find(struct deal *out, struct deals *ds, const char *key);
 int deals_foreach(struct deals *ds, int64_t piece_id, bool live_only,
 		  int (*cb)(const struct deal *d, void *cls), void *cls);
 
+/*
+ * Call cb for the deals in state of the piece whose CID is piece_cid (as
+ * the deals record it: v1, baga...), by row id: retrieval's question,
+ * which SPs hold this piece (state DEAL_ACTIVE).  The CID is not
+ * indexed: this reads the whole table, so callers cache the answer.
+ * Same callback rules.
+ */
+int deals_foreach_piece_cid(struct deals *ds, const struct cid *piece_cid,
+			    enum deal_state state,
+			    int (*cb)(const struct deal *d, void *cls),
+			    void *cls);
+
 /* Live deals whose next check is due at now, oldest first, at most
  * limit; same callback rules. */
 int deals_foreach_due(struct deals *ds, int64_t now, size_t limit,

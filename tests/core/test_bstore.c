@@ -1335,6 +1335,147 @@ static void test_bstore__evict(void)
 	buf_release(&node);
 }
 
+/* ---- locations by piece ---- */
+
+struct range_seen {
+	struct cid ids[8];
+	uint64_t off[8];
+	enum bstore_state state[8];
+	int n;
+	int stop_at;              /* return 7 at this call (0: never) */
+};
+
+static int see_range(const struct bstore_location *loc,
+		     enum bstore_state state, void *payload)
+{
+	struct range_seen *s = payload;
+
+	if (s->n >= 8)
+		return -1;
+	s->ids[s->n] = loc->block;
+	s->off[s->n] = loc->offset;
+	s->state[s->n] = state;
+	s->n++;
+	return s->n == s->stop_at ? 7 : 0;
+}
+
+/* Four blocks at offsets 100, 200, 300, 400 of piece 1 (the last also
+ * in piece 2); the range walk gives those in [from, to) by offset with
+ * their states; a put-back block not yet synced is LOCAL; an index made
+ * before migration step 2 gets it at open. */
+static void test_bstore__locations_range(void)
+{
+	struct bstore_opts o = small_opts();
+	char *path = repo("locrange");
+	struct bstore *bs = open_store(path, &o);
+	struct buf data[4];
+	struct bstore_location loc[5];
+	struct range_seen seen;
+	struct cid ids[4];
+	struct cid p1 = piece_cid(1);
+	struct cid p2 = piece_cid(2);
+	struct db *db;
+	char dbp[4200];
+	size_t n;
+	int v;
+
+	/* inserted out of order: the walk sorts by offset */
+	for (int i = 0; i < 4; i++) {
+		buf_init(&data[i], BUF_NOCAP);
+		make_raw(&data[i], &ids[i], 90 + (uint64_t)i, 1000);
+		put_ok(bs, &ids[i], &data[i]);
+	}
+	CU_ASSERT_EQUAL_FATAL(bstore_sync(bs), 0);
+	for (int i = 0; i < 4; i++) {
+		loc[i].block = ids[3 - i];
+		loc[i].piece = p1;
+		loc[i].offset = 100 * (uint64_t)(4 - i);
+		loc[i].length = 1000;
+	}
+	loc[4] = loc[0];
+	loc[4].piece = p2;
+	loc[4].offset = 7;
+	CU_ASSERT_EQUAL_FATAL(bstore_locations_add(bs, loc, 5), 0);
+	CU_ASSERT_EQUAL(bstore_evict_many(&n, bs, &ids[1], 2), 0);
+	CU_ASSERT_EQUAL(n, 2);
+
+	memset(&seen, 0, sizeof(seen));
+	CU_ASSERT_EQUAL(bstore_locations_range(bs, &p1, 200, 401, see_range,
+					       &seen), 0);
+	CU_ASSERT_EQUAL_FATAL(seen.n, 3);
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT(cid_equal(&seen.ids[i], &ids[i + 1]));
+		CU_ASSERT_EQUAL(seen.off[i], 200 + 100 * (uint64_t)i);
+	}
+	CU_ASSERT_EQUAL(seen.state[0], BSTORE_EVICTED);
+	CU_ASSERT_EQUAL(seen.state[1], BSTORE_EVICTED);
+	CU_ASSERT_EQUAL(seen.state[2], BSTORE_LOCAL);
+
+	/* [from, to): 400 is not below 400; an empty range is nothing */
+	memset(&seen, 0, sizeof(seen));
+	CU_ASSERT_EQUAL(bstore_locations_range(bs, &p1, 0, 400, see_range,
+					       &seen), 0);
+	CU_ASSERT_EQUAL(seen.n, 3);
+	memset(&seen, 0, sizeof(seen));
+	CU_ASSERT_EQUAL(bstore_locations_range(bs, &p1, 300, 300, see_range,
+					       &seen), 0);
+	CU_ASSERT_EQUAL(seen.n, 0);
+	CU_ASSERT_EQUAL(bstore_locations_range(bs, &p1, UINT64_MAX, UINT64_MAX,
+					       see_range, &seen), 0);
+	CU_ASSERT_EQUAL(seen.n, 0);
+
+	/* the other piece holds only its own block, at its own offset */
+	memset(&seen, 0, sizeof(seen));
+	CU_ASSERT_EQUAL(bstore_locations_range(bs, &p2, 0, UINT64_MAX,
+					       see_range, &seen), 0);
+	CU_ASSERT_EQUAL_FATAL(seen.n, 1);
+	CU_ASSERT(cid_equal(&seen.ids[0], &ids[3]));
+	CU_ASSERT_EQUAL(seen.off[0], 7);
+
+	/* a non-zero return stops the walk and comes back */
+	memset(&seen, 0, sizeof(seen));
+	seen.stop_at = 2;
+	CU_ASSERT_EQUAL(bstore_locations_range(bs, &p1, 0, 1000, see_range,
+					       &seen), 7);
+	CU_ASSERT_EQUAL(seen.n, 2);
+
+	/* put back, not yet synced: LOCAL as bstore_has sees it */
+	put_ok(bs, &ids[1], &data[1]);
+	memset(&seen, 0, sizeof(seen));
+	CU_ASSERT_EQUAL(bstore_locations_range(bs, &p1, 200, 300, see_range,
+					       &seen), 0);
+	CU_ASSERT_EQUAL_FATAL(seen.n, 1);
+	CU_ASSERT_EQUAL(seen.state[0], BSTORE_LOCAL);
+	CU_ASSERT_EQUAL(bstore_sync(bs), 0);
+	fsck_clean(bs);
+	CU_ASSERT_EQUAL(bstore_close(bs), 0);
+
+	/* an index of schema 1 (no locations_piece) is migrated at open */
+	index_exec(path, "DROP INDEX locations_piece;"
+			 "UPDATE db_schema SET version = 1"
+			 " WHERE module = 'bstore';");
+	bs = open_store(path, &o);
+	CU_ASSERT_EQUAL(bstore_close(bs), 0);
+	snprintf(dbp, sizeof(dbp), "%s/index.db", path);
+	CU_ASSERT_EQUAL_FATAL(db_open(&db, dbp, 0), 0);
+	CU_ASSERT_EQUAL(db_schema_version(&v, db, "bstore"), 0);
+	CU_ASSERT_EQUAL(v, 2);
+	{
+		sqlite3_stmt *st;
+
+		CU_ASSERT_EQUAL_FATAL(db_stmt(&st, db, "SELECT count(*) FROM"
+						       " sqlite_master WHERE name"
+						       " = 'locations_piece'"),
+				      0);
+		CU_ASSERT_EQUAL(db_step(db, st), 1);
+		CU_ASSERT_EQUAL(sqlite3_column_int(st, 0), 1);
+		db_reset(st);
+	}
+	db_close(db);
+	for (int i = 0; i < 4; i++)
+		buf_release(&data[i]);
+}
+
 /* ---- LRU ---- */
 
 struct lru_seen {
@@ -1852,6 +1993,7 @@ static CU_TestInfo bstore_tests[] = {
 	{ "pins_absent", test_bstore__pins_absent },
 	{ "pins_list", test_bstore__pins_list },
 	{ "evict", test_bstore__evict },
+	{ "locations_range", test_bstore__locations_range },
 	{ "lru", test_bstore__lru },
 	{ "enospc_write", test_bstore__enospc_write },
 	{ "enospc_sync", test_bstore__enospc_sync },

@@ -2,7 +2,7 @@
  * test_deals.c - the deal records: insert and read back every field,
  * state changes with their history, lookups by ID, UUID and both
  * proposal CIDs, replication counts with the renewal window, the
- * per-miner exclusion, due checks, a duplicate UUID, reopening, and the
+ * per-miner exclusion, deals by piece CID, due checks, a duplicate UUID, reopening, and the
  * read-only open the CLI uses.
  */
 #include "dealer/deals.h"
@@ -182,6 +182,23 @@ static void test_deals__lifecycle(void)
 	s.n = 0;
 	CU_ASSERT_EQUAL(deals_foreach(ds, 7, true, count_cb, &s), 0);
 	CU_ASSERT_EQUAL(s.n, 1);
+	/* by piece CID and state: what retrieval asks (d was released) */
+	make(&d, 7, 0xc3, "f01002", DEAL_PROPOSING, 5000);
+	s.n = 0;
+	CU_ASSERT_EQUAL(deals_foreach_piece_cid(ds, &d.piece_cid, DEAL_ACTIVE,
+						count_cb, &s), 0);
+	CU_ASSERT_EQUAL(s.n, 1);
+	CU_ASSERT_EQUAL(s.last, DEAL_ACTIVE);
+	s.n = 0;
+	CU_ASSERT_EQUAL(deals_foreach_piece_cid(ds, &d.piece_cid,
+						DEAL_REJECTED, count_cb, &s),
+			0);
+	CU_ASSERT_EQUAL(s.n, 1);
+	s.n = 0;
+	CU_ASSERT_EQUAL(deals_foreach_piece_cid(ds, &d.proposal_cid,
+						DEAL_ACTIVE, count_cb, &s), 0);
+	CU_ASSERT_EQUAL(s.n, 0);
+	deals_release(&d);
 	s.n = 0;
 	CU_ASSERT_EQUAL(deals_foreach_due(ds, 1999, 10, count_cb, &s), 0);
 	CU_ASSERT_EQUAL(s.n, 0);
