@@ -13,7 +13,11 @@
  *   server's URL for its transfer base), so it is an atomic pointer:
  *   requests for /transfer/ before it is set get 503 with Retry-After.
  *   It is never taken away while the server runs; stopping the server
- *   waits for every request, after which the dealer may close.
+ *   waits for every request, after which the dealer may close.  The
+ *   evictor is set the same way.
+ * - Routes marked auth change the repository: they need the bearer
+ *   token (api_token.h), checked before anything else of the request is
+ *   looked at; its value is never logged or echoed.
  */
 #define LOG_TOPIC "api"
 
@@ -30,10 +34,12 @@
 
 #include <jansson.h>
 
+#include "api/api_token.h"
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "dealer/dealer.h"
+#include "dealer/evict.h"
 #include "dealer/transfer.h"
 #include "efs_config.h"
 #include "net/http.h"
@@ -46,7 +52,9 @@
 struct api_server {
 	struct http_server *http;
 	_Atomic(struct dealer *) dealer;
+	_Atomic(struct evict *) evict;
 	char url[48];                  /* "http://HOST:PORT" */
+	char token[API_TOKEN_SIZE];    /* "": no POST route is allowed */
 };
 
 /* ---- replies ------------------------------------------------------- */
@@ -129,18 +137,154 @@ static void route_dealer(struct http_req *req, struct api_server *s)
 	efs_free(text);
 }
 
+/* ---- the evictor's routes: POST /evict, /pin, /unpin --------------- */
+
+/* The body's JSON object, with its optional "target" (a CID) and
+ * "name"; false (and the reply sent) when it is not that. */
+static bool evict_args(json_t **out, struct cid *target, bool *has_target,
+		       const char **name, struct http_req *req)
+{
+	const uint8_t *body;
+	json_t *v, *t, *n;
+	size_t len;
+
+	body = http_req_body(req, &len);
+	v = len ? json_loadb((const char *)body, len, 0, NULL) : json_object();
+	t = json_object_get(v, "target");
+	n = json_object_get(v, "name");
+	if (!json_is_object(v) || (t && !json_is_string(t)) ||
+	    (n && !json_is_string(n))) {
+		reply_error(req, 400, "BAD_REQUEST", "want a JSON object "
+			    "{\"target\": \"CID\", \"name\": \"...\"}");
+		json_decref(v);
+		return false;
+	}
+	*has_target = t != NULL;
+	if (t && cid_parse(target, json_string_value(t)) < 0) {
+		reply_error(req, 400, "BAD_REQUEST", "target: %s",
+			    efs_error_msg());
+		json_decref(v);
+		return false;
+	}
+	*name = n ? json_string_value(n) : NULL;
+	*out = v;
+	return true;
+}
+
+/* The evictor, or NULL with 503 sent. */
+static struct evict *evictor(struct http_req *req, struct api_server *s)
+{
+	struct evict *e = atomic_load(&s->evict);
+
+	if (!e) {
+		http_resp_header(req, "Retry-After", API_RETRY_AFTER);
+		reply_error(req, 503, "UNAVAILABLE",
+			    "the evictor is not running");
+	}
+	return e;
+}
+
+/* Reply with v (stolen), or the error of rc. */
+static void reply_result(struct http_req *req, int rc, json_t *v)
+{
+	if (rc == EFS_ENOTFOUND)
+		reply_error(req, 404, "NOT_FOUND", "%s", efs_error_msg());
+	else if (rc == EFS_EINVAL)
+		reply_error(req, 400, "BAD_REQUEST", "%s", efs_error_msg());
+	else if (rc < 0)
+		reply_error(req, 500, "INTERNAL", "%s", efs_error_msg());
+	else if (!v)
+		reply_error(req, 500, "INTERNAL", "out of memory");
+	else
+		http_reply_json(req, 200, v);
+	json_decref(v);
+}
+
+static void route_evict(struct http_req *req, struct api_server *s)
+{
+	struct evict *e = evictor(req, s);
+	struct evict_result r;
+	struct cid target;
+	const char *name;
+	bool has_target;
+	json_t *args;
+	int rc;
+
+	if (!e || !evict_args(&args, &target, &has_target, &name, req))
+		return;
+	rc = has_target ? evict_commit(&r, e, &target) : evict_run(&r, e);
+	if (rc == 0 && r.blocks)
+		efs_log_notice("evicted %llu blocks on request",
+			       (unsigned long long)r.blocks);
+	reply_result(req, rc, rc == 0 ? evict_result_json(&r) : NULL);
+	json_decref(args);
+}
+
+static void route_pin(struct http_req *req, struct api_server *s)
+{
+	struct evict *e = evictor(req, s);
+	char label[CID_STR_MAX];
+	struct evict_pin_info p;
+	struct cid target;
+	const char *name;
+	bool has_target;
+	json_t *args;
+	int rc;
+
+	if (!e || !evict_args(&args, &target, &has_target, &name, req))
+		return;
+	if (!has_target) {
+		reply_error(req, 400, "BAD_REQUEST", "pin: no target");
+	} else {
+		rc = evict_pin(&p, e, &target,
+			       name ? name : cid_tostr(label, &target));
+		reply_result(req, rc, rc == 0 ? evict_pin_json(&p) : NULL);
+	}
+	json_decref(args);
+}
+
+static void route_unpin(struct http_req *req, struct api_server *s)
+{
+	struct evict *e = evictor(req, s);
+	struct cid target;
+	const char *name;
+	bool has_target;
+	size_t removed;
+	json_t *args;
+	int rc;
+
+	if (!e || !evict_args(&args, &target, &has_target, &name, req))
+		return;
+	if (!has_target && !name) {
+		reply_error(req, 400, "BAD_REQUEST", "unpin: no target or "
+			    "name");
+	} else {
+		rc = evict_unpin(&removed, e, has_target ? &target : NULL,
+				 name);
+		reply_result(req, rc, rc == 0 ? json_pack("{s:I}", "removed",
+					(json_int_t)removed) : NULL);
+	}
+	json_decref(args);
+}
+
+/* ---- the route table ---------------------------------------------- */
+
 struct api_route {
 	const char *method;    /* NULL: any (the route judges) */
 	const char *path;      /* exact, or a prefix when it ends in '/' */
 	void (*handle)(struct http_req *req, struct api_server *s);
+	bool auth;             /* needs the bearer token */
 };
 
 /* Issue 7 adds the gateway (/ipfs/), the pinning API (/pins), /stats and
  * the dashboard here. */
 static const struct api_route routes[] = {
-	{ NULL, TRANSFER_PATH_PREFIX, route_transfer },
-	{ "GET", "/health", route_health },
-	{ "GET", "/dealer", route_dealer },
+	{ NULL, TRANSFER_PATH_PREFIX, route_transfer, false },
+	{ "GET", "/health", route_health, false },
+	{ "GET", "/dealer", route_dealer, false },
+	{ "POST", "/evict", route_evict, true },
+	{ "POST", "/pin", route_pin, true },
+	{ "POST", "/unpin", route_unpin, true },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -163,6 +307,7 @@ static bool method_matches(const char *want, const char *method)
 
 static void handle(struct http_req *req, void *payload)
 {
+	struct api_server *srv = payload;
 	const char *method = http_req_method(req);
 	const char *path = http_req_path(req);
 	const struct api_route *r;
@@ -179,11 +324,17 @@ static void handle(struct http_req *req, void *payload)
 						       : r->method);
 		reply_error(req, 405, "METHOD_NOT_ALLOWED",
 			    "%s is not allowed on %s", method, path);
+	} else if (r->auth &&
+		   !api_token_check(srv->token,
+				    http_req_header(req, "Authorization"))) {
+		http_resp_header(req, "WWW-Authenticate", "Bearer");
+		reply_error(req, 401, "UNAUTHORIZED", "%s needs the bearer "
+			    "token of the daemon's api.token", path);
 	} else if (http_req_body_too_big(req)) {
 		reply_error(req, 413, "TOO_LARGE",
 			    "the request body is too large");
 	} else {
-		r->handle(req, payload);
+		r->handle(req, srv);
 	}
 }
 
@@ -239,6 +390,9 @@ int api_server_start(struct api_server **out, const char *listen,
 	if (!(s = efs_calloc(1, sizeof(*s))))
 		return efs_error_set(EFS_ENOMEM, "api: out of memory");
 	atomic_init(&s->dealer, NULL);
+	atomic_init(&s->evict, NULL);
+	if (opts && opts->token)
+		snprintf(s->token, sizeof(s->token), "%s", opts->token);
 	rc = http_server_start(&s->http, host, port,
 			       opts ? opts->max_body : 0, handle, s);
 	if (rc < 0) {
@@ -271,10 +425,16 @@ void api_server_set_dealer(struct api_server *s, struct dealer *d)
 	atomic_store(&s->dealer, d);
 }
 
+void api_server_set_evictor(struct api_server *s, struct evict *e)
+{
+	atomic_store(&s->evict, e);
+}
+
 void api_server_stop(struct api_server *s)
 {
 	if (!s)
 		return;
 	http_server_stop(s->http);
+	explicit_bzero(s->token, sizeof(s->token));
 	efs_free(s);
 }

@@ -6,12 +6,25 @@
  *	/transfer/...   the deal CARs storage providers pull
  *	                (dealer/transfer.h); 503 until a dealer is set
  *	GET /health     200 {"ok":true,"version":"0.1.0","dealer":bool}
+ *	POST /evict     {"target":"CID"}: evict what is safe of that DAG;
+ *	                {}: a pass over the cache (dealer/evict.h); 200
+ *	                with evict_result_json
+ *	POST /pin       {"target":"CID","name":"/dir"}: keep it local
+ *	                (evict_pin; name defaults to the CID); 200 with
+ *	                evict_pin_json
+ *	POST /unpin     {"target":"CID"} or {"name":"/dir"}: 200
+ *	                {"removed":N}
  *	anything else   404
+ *
+ * The POST routes change the repository: they need the header
+ * "Authorization: Bearer <token>" with the token of api_server_opts
+ * (api/api_token.h), or answer 401 (UNAUTHORIZED); without an evictor
+ * set they answer 503.  GET routes are open.
  *
  * Errors are JSON in the form of the IPFS Pinning Service API, so every
  * route answers alike: {"error":{"reason":"NOT_FOUND","details":"..."}}
- * (reasons NOT_FOUND 404, METHOD_NOT_ALLOWED 405, TOO_LARGE 413,
- * UNAVAILABLE 503).
+ * (reasons BAD_REQUEST 400, UNAUTHORIZED 401, NOT_FOUND 404,
+ * METHOD_NOT_ALLOWED 405, TOO_LARGE 413, INTERNAL 500, UNAVAILABLE 503).
  *
  * The routes are a table in api_server.c (method, path or path prefix,
  * handler): the gateway, the pinning API, /stats and the dashboard of
@@ -36,12 +49,15 @@
 
 struct api_server;
 struct dealer;
+struct evict;
 
 /* The listen address when the configuration names none. */
 #define API_LISTEN_DEFAULT "127.0.0.1:3004"
 
 struct api_server_opts {
 	size_t max_body;        /* cap on request bodies; 0: HTTP_BODY_MAX */
+	const char *token;      /* the bearer token of the POST routes
+				   (copied); NULL: they always answer 401 */
 };
 
 /*
@@ -71,6 +87,13 @@ const char *api_server_url(const struct api_server *s);
  * before closing d.  Requests before this call get 503.
  */
 void api_server_set_dealer(struct api_server *s, struct dealer *d);
+
+/*
+ * Serve /evict, /pin and /unpin with e from now on; e stays the
+ * caller's and must outlive the server (stop the server before
+ * evict_close).  Requests before this call get 503.  Any thread.
+ */
+void api_server_set_evictor(struct api_server *s, struct evict *e);
 
 /*
  * Stop listening, wait for the requests under way and free s.  NULL is

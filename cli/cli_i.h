@@ -58,6 +58,10 @@ extern const struct cli_cmd cli_cmd_status;
 extern const struct cli_cmd cli_cmd_deals;
 extern const struct cli_cmd cli_cmd_deal;
 extern const struct cli_cmd cli_cmd_estimate;
+/* The local cache: evict, pin, unpin (cmd_evict.c). */
+extern const struct cli_cmd cli_cmd_evict;
+extern const struct cli_cmd cli_cmd_pin;
+extern const struct cli_cmd cli_cmd_unpin;
 /* The daemon's services without a mount (cmd_daemon.c). */
 extern const struct cli_cmd cli_cmd_daemon;
 /* The filesystem's (cmd_mount.c, cmd_commit.c), built with fs/ when

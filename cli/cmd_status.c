@@ -18,6 +18,7 @@
 #include "cli/cli_view.h"
 #include "core/alloc.h"
 #include "core/error.h"
+#include "dealer/evict.h"
 
 #include "core/banned.h"
 
@@ -42,6 +43,10 @@ static const char help_text[] =
 	"                  active, outside the renewal window)\n"
 	"  DATA            local, or how many of its blocks are evicted\n"
 	"  NEXT            what the dealer will do next for it\n"
+	"\n"
+	"The header also gives the local cache: bytes of blocks kept here,\n"
+	"bytes evicted (held by storage providers, fetched back on read),\n"
+	"and the cache size the evictor keeps the local bytes under.\n"
 	"\n"
 	"It reads the repository's index only, beside a running daemon.\n"
 	"\n"
@@ -193,12 +198,33 @@ static void print_cycle(const struct cli_view *v)
 		       ? "; the dealer seems stuck (see the daemon's log)" : "");
 }
 
+/* Local and evicted bytes of the blockstore, and the cache size. */
+static void print_cache(const struct cli_view *v)
+{
+	char local[32], evicted[32], size[32];
+	struct evict_totals t;
+
+	if (!v->has_index || evict_totals_read(&t, v->db) < 0) {
+		efs_error_clear();
+		return;
+	}
+	cli_human_bytes(local, sizeof(local), t.local_bytes);
+	cli_human_bytes(evicted, sizeof(evicted), t.evicted_bytes);
+	cli_human_bytes(size, sizeof(size), config_cache_size(&v->cfg, v->repo));
+	printf("cache:       %s local (%" PRIu64 " blocks), %s evicted (%"
+	       PRIu64 " blocks); cache size %s%s; evicts blocks of commits "
+	       "with %u active deals\n", local, t.local_blocks, evicted,
+	       t.evicted_blocks, size, v->cfg.cache_size ? ""
+	       : " (a quarter of the disk)", config_min_active(&v->cfg));
+}
+
 static void print_header(const struct cli_view *v)
 {
 	print_network(v);
 	print_funds(v);
 	print_blocked(v);
 	print_cycle(v);
+	print_cache(v);
 	printf("wanted:      %u %sdeals of %" PRId64 " epochs per commit\n",
 	       v->cfg.replication, v->cfg.verified ? "verified " : "",
 	       v->cfg.duration);
@@ -305,6 +331,30 @@ static json_t *jcommit(const struct cli_commit *c,
 
 /* ---- the whole ---------------------------------------------------------- */
 
+/* The local cache: {"local_blocks","local_bytes","evicted_blocks",
+ * "evicted_bytes","size","min_active"}; counts 0 without an index. */
+static json_t *jcache(const struct cli_view *v, bool *bad)
+{
+	struct evict_totals t = { 0 };
+	json_t *o = json_object();
+
+	if (!o) {
+		*bad = true;
+		return NULL;
+	}
+	if (v->has_index && evict_totals_read(&t, v->db) < 0)
+		efs_error_clear();
+	cli_jset(o, "local_blocks", cli_jint(t.local_blocks), bad);
+	cli_jset(o, "local_bytes", cli_jint(t.local_bytes), bad);
+	cli_jset(o, "evicted_blocks", cli_jint(t.evicted_blocks), bad);
+	cli_jset(o, "evicted_bytes", cli_jint(t.evicted_bytes), bad);
+	cli_jset(o, "size", cli_jint(config_cache_size(&v->cfg, v->repo)),
+		 bad);
+	cli_jset(o, "min_active", json_integer(config_min_active(&v->cfg)),
+		 bad);
+	return o;
+}
+
 /* The header as JSON: the report's own objects, and what is wanted. */
 static json_t *jheader(const struct cli_view *v, bool *bad)
 {
@@ -331,6 +381,7 @@ static json_t *jheader(const struct cli_view *v, bool *bad)
 	cli_jset(w, "duration_epochs", json_integer(v->cfg.duration), bad);
 	cli_jset(w, "verified", json_boolean(v->cfg.verified), bad);
 	cli_jset(o, "wanted", w, bad);
+	cli_jset(o, "cache", jcache(v, bad), bad);
 	return o;
 }
 

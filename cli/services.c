@@ -14,6 +14,10 @@
  *   committed.  Without fs/ (no libfuse3) there are no commits.
  * - A configuration error stops the host from starting at all: a typo
  *   must not silently run the dealer with defaults that spend money.
+ * - The evictor (dealer/evict.h, config.json "cache") runs on its own
+ *   thread beside the dealer and serves POST /evict, /pin and /unpin;
+ *   those routes need the bearer token written to <repo>/api.token at
+ *   each start (api/api_token.h), which the CLI reads.
  */
 #define LOG_TOPIC "daemon"
 
@@ -26,6 +30,7 @@
 #include <unistd.h>
 
 #include "api/api_server.h"
+#include "api/api_token.h"
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/error.h"
@@ -33,6 +38,8 @@
 #include "core/log.h"
 #include "dealer/config.h"
 #include "dealer/dealer.h"
+#include "dealer/evict.h"
+#include "retrieval/retriever.h"
 #ifdef EFS_WITH_FS
 #include "fs/commit.h"
 #endif
@@ -45,6 +52,9 @@ struct cli_services {
 	struct dealer_config cfg;       /* as loaded; outlives the dealer */
 	struct api_server *api;
 	struct dealer *dealer;          /* NULL: disabled */
+	struct evict *evict;            /* the cache's evictor */
+	struct retriever *retr;         /* evicted blocks back on read */
+	char token[API_TOKEN_SIZE];     /* the API's bearer token */
 };
 
 /* ---- the commit source -------------------------------------------- */
@@ -119,6 +129,54 @@ static void note_remove(const char *repo, const char *name)
 	buf_release(&path);
 }
 
+/* ---- the evictor -------------------------------------------------- */
+
+static int evictor_up(struct cli_services *s, struct bstore *bs)
+{
+	struct evict_opts o = EVICT_OPTS_INIT;
+	int rc;
+
+	o.cache_size = config_cache_size(&s->cfg, s->repo);
+	o.min_active = config_min_active(&s->cfg);
+	o.commits.list = commits_list;
+	o.commits.cls = s;
+	if ((rc = evict_open(&s->evict, bs, s->db_path, &o)) < 0 ||
+	    (rc = evict_start(s->evict, s->cfg.cache_interval)) < 0)
+		return rc;
+	api_server_set_evictor(s->api, s->evict);
+	efs_log_notice("evict: cache of %llu MiB%s; a block goes once every "
+		       "commit holding it has %u active deals",
+		       (unsigned long long)(o.cache_size >> 20),
+		       s->cfg.cache_size ? "" : " (a quarter of the disk)",
+		       o.min_active);
+	return 0;
+}
+
+/* ---- retrieval ----------------------------------------------------- */
+
+static int retriever_up(struct cli_services *s, struct bstore *bs)
+{
+	struct retriever_opts o = RETRIEVER_OPTS_INIT;
+	int rc;
+
+	o.timeout_ms = (unsigned)s->cfg.retrieval_timeout * 1000;
+	o.readahead = s->cfg.retrieval_readahead;
+	o.ipni_url = s->cfg.ipni_url;
+	if ((rc = retriever_open(&s->retr, bs, s->db_path, &o)) < 0)
+		return rc;
+	efs_log_notice("retrieval: evicted blocks come back from the SPs "
+		       "holding them (a read waits up to %llds)",
+		       (long long)s->cfg.retrieval_timeout);
+	return 0;
+}
+
+int cli_services_fetch(void *state, const struct cid *id)
+{
+	struct cli_services *s = state;
+
+	return retriever_fetch(s->retr, id, 0);
+}
+
 /* ---- start and stop ----------------------------------------------- */
 
 /* Say what to change when the listen address fails. */
@@ -135,9 +193,12 @@ static int http_start(struct cli_services *s)
 {
 	const char *listen = s->cfg.listen ? s->cfg.listen
 					   : API_LISTEN_DEFAULT;
+	struct api_server_opts opts = { .token = s->token };
 	int rc;
 
-	if ((rc = api_server_start(&s->api, listen, NULL)) < 0)
+	if ((rc = api_token_create(s->token, s->repo)) < 0)
+		return rc;
+	if ((rc = api_server_start(&s->api, listen, &opts)) < 0)
 		return http_failed(rc, s->repo);
 	efs_log_notice("http: listening on %s", api_server_url(s->api));
 	return 0;
@@ -189,7 +250,8 @@ int cli_services_start(struct cli_services **out, struct bstore *bs,
 	snprintf(s->db_path, strlen(repo) + sizeof("/index.db"),
 		 "%s/index.db", repo);
 	if ((rc = config_load(&s->cfg, repo)) < 0 ||
-	    (rc = http_start(s)) < 0 || (rc = dealer_up(s, bs)) < 0)
+	    (rc = http_start(s)) < 0 || (rc = dealer_up(s, bs)) < 0 ||
+	    (rc = evictor_up(s, bs)) < 0 || (rc = retriever_up(s, bs)) < 0)
 		goto fail;
 	/* last: api.url says the services are up */
 	snprintf(line, sizeof(line), "%s\n", api_server_url(s->api));
@@ -219,6 +281,11 @@ void cli_services_stop(struct cli_services *s)
 		note_remove(s->repo, "api.url");
 		api_server_stop(s->api);
 	}
+	if (s->token[0])
+		api_token_remove(s->repo);
+	explicit_bzero(s->token, sizeof(s->token));
+	retriever_close(s->retr);
+	evict_close(s->evict);
 	dealer_close(s->dealer);
 	config_release(&s->cfg);
 	efs_free(s->db_path);

@@ -10,6 +10,9 @@
  *                             or the server's URL; commits from the
  *                             filesystem's log) ─► dealer_start ─►
  *                             api_server_set_dealer
+ *       └─ evict_open(cache.*) ─► evict_start ─► api_server_set_evictor
+ *          (POST /evict, /pin, /unpin, with the token of <repo>/api.token,
+ *          made before the server starts and removed when it stops)
  *
  * <repo>/api.url holds the server's base URL ("http://127.0.0.1:3004")
  * and a newline while the services run, so other processes (the CLI,
@@ -36,6 +39,15 @@ struct cli_services;
  */
 int cli_services_start(struct cli_services **out, struct bstore *bs,
 		       const char *repo);
+
+/*
+ * Bring an evicted block back through the services' retrieval (a mount's
+ * fetch hook, fs/mount.h; state is the struct cli_services): 0 once it
+ * is local, or retriever_fetch's errors (EFS_ETIMEDOUT after
+ * retrieval.timeout_s).
+ */
+struct cid;
+int cli_services_fetch(void *state, const struct cid *id);
 
 /* The HTTP server's base URL.  Borrowed. */
 const char *cli_services_url(const struct cli_services *s);

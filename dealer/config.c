@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include <jansson.h>
 
@@ -20,6 +21,7 @@
 #include "core/fdio.h"
 #include "core/units.h"
 #include "dealer/lotus.h"
+#include "net/httpc.h"
 
 #include "core/banned.h"
 
@@ -47,6 +49,9 @@ void config_defaults(struct dealer_config *out)
 	out->max_payload = 32 * GIB / 128 * 127 / 10 * 9;
 	bigint_from_u64(&out->escrow_margin, 100000000000000000ULL);
 	out->check_interval = 600;
+	out->cache_interval = CONFIG_CACHE_INTERVAL;
+	out->retrieval_timeout = CONFIG_RETRIEVAL_TIMEOUT;
+	out->retrieval_readahead = CONFIG_RETRIEVAL_READAHEAD;
 }
 
 void config_release(struct dealer_config *c)
@@ -61,7 +66,27 @@ void config_release(struct dealer_config *c)
 	efs_free(c->public_url);
 	efs_free(c->price_url);
 	efs_free(c->fil_usd);
+	efs_free(c->ipni_url);
 	memset(c, 0, sizeof(*c));
+}
+
+uint64_t config_cache_size(const struct dealer_config *c, const char *repo)
+{
+	struct statvfs sv;
+	uint64_t total;
+
+	if (c->cache_size)
+		return c->cache_size;
+	if (statvfs(repo, &sv) < 0)
+		return CONFIG_CACHE_FALLBACK;
+	total = (uint64_t)sv.f_blocks * sv.f_frsize;
+	return total >= CONFIG_CACHE_SHARE ? total / CONFIG_CACHE_SHARE
+					   : CONFIG_CACHE_FALLBACK;
+}
+
+unsigned config_min_active(const struct dealer_config *c)
+{
+	return c->cache_min_active ? c->cache_min_active : c->replication;
 }
 
 bool config_excluded(const struct dealer_config *c, const struct filaddr *a)
@@ -284,6 +309,41 @@ static int price_key(struct dealer_config *c, const char *k, json_t *v)
 	return EFS_ENOTFOUND;
 }
 
+static int cache_key(struct dealer_config *c, const char *k, json_t *v)
+{
+	int64_t n;
+	int rc;
+
+	if (strcmp(k, "size") == 0)
+		return get_size(&c->cache_size, v, "cache.size");
+	if (strcmp(k, "min_active") == 0) {
+		if ((rc = get_int(&n, v, "cache.min_active", 1,
+				  CONFIG_REPLICATION_MAX)) == 0)
+			c->cache_min_active = (unsigned)n;
+		return rc;
+	}
+	if (strcmp(k, "interval_s") == 0)
+		return get_int(&c->cache_interval, v, "cache.interval_s", 1,
+			       INT32_MAX);
+	return EFS_ENOTFOUND;
+}
+
+static int retrieval_key(struct dealer_config *c, const char *k, json_t *v)
+{
+	if (strcmp(k, "timeout_s") == 0)
+		return get_int(&c->retrieval_timeout, v, "retrieval.timeout_s",
+			       1, 3600);
+	if (strcmp(k, "readahead") == 0)
+		return get_size(&c->retrieval_readahead, v,
+				"retrieval.readahead");
+	if (strcmp(k, "ipni") == 0) {
+		if (!json_is_string(v) || !httpc_url_ok(json_string_value(v)))
+			return bad("retrieval.ipni", "must be an http(s) URL");
+		return get_string(&c->ipni_url, v, "retrieval.ipni");
+	}
+	return EFS_ENOTFOUND;
+}
+
 static const struct {
 	const char *name;
 	int (*key)(struct dealer_config *c, const char *k, json_t *v);
@@ -292,6 +352,8 @@ static const struct {
 	{ "dealer", dealer_key },
 	{ "http", http_key },
 	{ "price", price_key },
+	{ "cache", cache_key },
+	{ "retrieval", retrieval_key },
 };
 
 static int section(struct dealer_config *c, const char *name, json_t *obj)
@@ -341,6 +403,10 @@ static int check(const struct dealer_config *c)
 	if (c->renew_window >= c->duration)
 		return bad("dealer.renew_window_epochs",
 			   "must be shorter than dealer.duration_epochs");
+	/* the dealer never makes more: nothing would ever be evicted */
+	if (c->cache_min_active > c->replication)
+		return bad("cache.min_active",
+			   "must not be above dealer.replication");
 	return 0;
 }
 

@@ -27,11 +27,21 @@
  *	  },
  *	  "http": { "listen": "127.0.0.1:3004",
  *	            "public_url": "http://203.0.113.7:3004" },
- *	  "price": { "url": "https://...", "fil_usd": "4.2" }
+ *	  "price": { "url": "https://...", "fil_usd": "4.2" },
+ *	  "cache": { "size": "20GiB",       // local blocks kept (evictor)
+ *	             "min_active": 6,       // before a block may go
+ *	             "interval_s": 60 },
+ *	  "retrieval": { "timeout_s": 30,   // a read's wait for a block
+ *	                 "readahead": "8MiB",
+ *	                 "ipni": "https://cid.contact" }
  *	}
  *
  * With no "network" section the daemon runs the local devnet
  * (contrib/devnet) in <repo>/devnet and says so in its log and status.
+ * The cache section drives the evictor (dealer/evict.h): without
+ * "size", a quarter of the filesystem holding the repository
+ * (config_cache_size); without "min_active", dealer.replication.
+ *
  * Sizes take K/M/G/T suffixes (powers of 1024) or plain bytes; FIL
  * amounts are Lotus's ParseFIL text.  An unknown key is an error (a
  * typo must not silently fall back to a default that spends money).
@@ -56,6 +66,17 @@
 #define CONFIG_DEVNET_AGGREGATE_BELOW ((uint64_t)1 << 20)
 #define CONFIG_DEVNET_AGGREGATE_TARGET ((uint64_t)16 << 20)
 #define CONFIG_DEVNET_AGGREGATE_AGE 30
+/* Retrieval: a read waits 30 s for an evicted block, and 8 MiB of its
+ * piece come with it. */
+#define CONFIG_RETRIEVAL_TIMEOUT 30
+#define CONFIG_RETRIEVAL_READAHEAD ((uint64_t)8 << 20)
+
+/* The cache: the share of the repository's filesystem kept when
+ * config.json names no size (1/4), what is kept when that filesystem
+ * cannot be measured, and the evictor's default interval. */
+#define CONFIG_CACHE_SHARE 4
+#define CONFIG_CACHE_FALLBACK ((uint64_t)20 << 30)
+#define CONFIG_CACHE_INTERVAL 60
 /* Filecoin's shortest deal: 180 days. */
 #define CONFIG_DURATION_MIN 518400
 #define CONFIG_REPLICATION_MAX 64
@@ -93,6 +114,18 @@ struct dealer_config {
 	/* price */
 	char *price_url;            /* FIL/USD source; NULL: none */
 	char *fil_usd;              /* fixed rate; NULL: none */
+
+	/* cache (the evictor) */
+	uint64_t cache_size;        /* bytes of local blocks; 0: not set,
+				       see config_cache_size */
+	unsigned cache_min_active;  /* 0: not set, see config_min_active */
+	int64_t cache_interval;     /* seconds between evictor passes */
+
+	/* retrieval (reading evicted blocks back) */
+	int64_t retrieval_timeout;  /* seconds a read waits for a block */
+	uint64_t retrieval_readahead; /* bytes of a piece fetched with a
+					 block */
+	char *ipni_url;             /* an IPNI indexer, or NULL */
 };
 
 /* The defaults (devnet, 6 verified one-year deals, ...). */
@@ -111,6 +144,16 @@ int config_load(struct dealer_config *out, const char *repo);
 int config_parse(struct dealer_config *out, const char *text, size_t len);
 
 void config_release(struct dealer_config *c);
+
+/*
+ * The cache size: cache.size, or a quarter of the filesystem holding
+ * repo (statvfs), or CONFIG_CACHE_FALLBACK when that cannot be read.
+ */
+uint64_t config_cache_size(const struct dealer_config *c, const char *repo);
+
+/* ACTIVE deals every piece of a commit needs before the evictor frees
+ * its blocks: cache.min_active, or dealer.replication. */
+unsigned config_min_active(const struct dealer_config *c);
 
 /* True when addr is in the exclude list. */
 bool config_excluded(const struct dealer_config *c, const struct filaddr *a);

@@ -75,6 +75,10 @@ static const char *const schema[] = {
 	" proof BLOB,"
 	" PRIMARY KEY (piece_id, off)) WITHOUT ROWID;"
 	"CREATE INDEX piece_part_commit ON piece_part(commit_id, piece_id);",
+	/* 1 -> 2: the commits holding a block, by the blockstore's key
+	 * (the evictor asks it of every candidate: dealer/evict.h) */
+	"CREATE INDEX piece_block_mh ON piece_block(" PIECE_BLOCK_MH("cid")
+	");",
 };
 
 const char *piece_kind_name(enum piece_kind k)

@@ -279,6 +279,19 @@ int piece_commits_foreach(struct piece_store *ps, piece_commit_cb cb,
 int piece_commit_evicted(uint64_t *blocks, uint64_t *bytes,
 			 struct piece_store *ps, int64_t commit_id);
 
+/*
+ * Call cb for every commit whose CAR holds block (any stage; matched by
+ * multihash, so the block's v0 and v1 CIDs, and its bytes under another
+ * codec, are one block, as in the blockstore), in commit ID order: what
+ * the evictor asks before it frees a block (DESIGN.md invariant 2).  One
+ * index search (index piece_block_mh); read-only stores too.  Same
+ * callback rules as piece_foreach_ready.  Returns 0, cb's value or db
+ * errors.
+ */
+typedef int (*piece_block_commit_cb)(int64_t commit_id, void *cls);
+int piece_block_commits(struct piece_store *ps, const struct cid *block,
+			piece_block_commit_cb cb, void *cls);
+
 /* A commit's place in a piece. */
 struct piece_member {
 	int64_t piece_id;

@@ -87,6 +87,19 @@ struct piece_store {
 	enum piece_test_point stop; /* mmu */
 };
 
+/*
+ * The multihash of a binary CID column c of piece_block, the key of the
+ * blockstore's blocks table (core/bstore.c): a v0 CID is its multihash;
+ * a v1 CID is 0x01, the codec's varint (1 to 3 bytes for any codec in
+ * use), then the multihash.  The index piece_block_mh is on this
+ * expression: a query uses it only when it spells it the same way.
+ */
+#define PIECE_BLOCK_MH(c)                                                \
+	"CASE WHEN substr(" c ", 1, 1) != x'01' THEN " c                 \
+	" WHEN substr(" c ", 2, 1) < x'80' THEN substr(" c ", 3)"        \
+	" WHEN substr(" c ", 3, 1) < x'80' THEN substr(" c ", 4)"        \
+	" ELSE substr(" c ", 5) END"
+
 /* piece.c */
 
 /* The clock of add (unix seconds; the test clock when set). */

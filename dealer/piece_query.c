@@ -202,17 +202,8 @@ int piece_commits_foreach(struct piece_store *ps, piece_commit_cb cb,
 	return rc;
 }
 
-/*
- * The multihash of a binary CID in a piece_block row, the key of the
- * blockstore's blocks table (core/bstore.c): a v0 CID is its multihash;
- * a v1 CID is 0x01, the codec's varint (1 to 3 bytes for any codec in
- * use), then the multihash.
- */
-#define BLOCK_MH                                                         \
-	"CASE WHEN substr(k.cid, 1, 1) != x'01' THEN k.cid"              \
-	" WHEN substr(k.cid, 2, 1) < x'80' THEN substr(k.cid, 3)"        \
-	" WHEN substr(k.cid, 3, 1) < x'80' THEN substr(k.cid, 4)"        \
-	" ELSE substr(k.cid, 5) END"
+/* The multihash of a piece_block row's CID (piece_i.h). */
+#define BLOCK_MH PIECE_BLOCK_MH("k.cid")
 
 int piece_commit_evicted(uint64_t *blocks, uint64_t *bytes,
 			 struct piece_store *ps, int64_t commit_id)
@@ -246,6 +237,32 @@ int piece_commit_evicted(uint64_t *blocks, uint64_t *bytes,
 out:
 	db_pool_put(&ps->rpool, db);
 	return rc < 0 ? rc : 0;
+}
+
+int piece_block_commits(struct piece_store *ps, const struct cid *block,
+			piece_block_commit_cb cb, void *cls)
+{
+	/* the expression of the index piece_block_mh: one index search */
+	static const char sql[] = "SELECT DISTINCT k.commit_id"
+				  " FROM piece_block k WHERE " BLOCK_MH
+				  " = ?1 ORDER BY k.commit_id";
+	uint8_t mh[CID_MH_BYTES_MAX];
+	size_t n = cid_mh_to_bytes(mh, block);
+	sqlite3_stmt *st;
+	struct db *db;
+	int rc;
+
+	if ((rc = db_pool_get(&db, &ps->rpool)) < 0)
+		return rc;
+	if ((rc = db_stmt(&st, db, sql)) == 0) {
+		sqlite3_bind_blob(st, 1, mh, (int)n, SQLITE_STATIC);
+		while ((rc = db_step(db, st)) > 0)
+			if ((rc = cb(sqlite3_column_int64(st, 0), cls)) != 0)
+				break;
+		db_reset(st);
+	}
+	db_pool_put(&ps->rpool, db);
+	return rc;
 }
 
 /* ---- members ---- */

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "core/error.h"
 #include "tests/harness.h"
@@ -194,8 +195,96 @@ static void test_config__devnet_aggregation(void)
 	config_release(&c);
 }
 
+/* The cache section: its keys, its defaults (a quarter of the
+ * repository's filesystem; the replication) and its errors. */
+static void test_config__cache(void)
+{
+	static const struct {
+		const char *text;
+		const char *msg;
+	} errors[] = {
+		{ "{\"cache\": {\"size\": \"lots\"}}", "cache.size" },
+		{ "{\"cache\": {\"size\": 0}}", "cache.size" },
+		{ "{\"cache\": {\"min_active\": 0}}",
+		  "cache.min_active: must be 1 to 64" },
+		{ "{\"cache\": {\"min_active\": 7}}",
+		  "cache.min_active: must not be above dealer.replication" },
+		{ "{\"cache\": {\"interval_s\": -1}}", "cache.interval_s" },
+		{ "{\"cache\": {\"sise\": \"1G\"}}", "unknown key cache.sise" },
+	};
+	static const char full[] =
+		"{\"dealer\": {\"replication\": 3},"
+		" \"cache\": {\"size\": \"20GiB\", \"min_active\": 2,"
+		" \"interval_s\": 5}}";
+	struct dealer_config c;
+	struct statvfs sv;
+	char *dir = harness_tmpdir();
+
+	CU_ASSERT_FATAL(dir != NULL);
+	CU_ASSERT_FATAL(statvfs(dir, &sv) == 0);
+	CU_ASSERT_EQUAL(config_load(&c, dir), 0);
+	CU_ASSERT_EQUAL(c.cache_size, 0);
+	CU_ASSERT_EQUAL(config_cache_size(&c, dir),
+			(uint64_t)sv.f_blocks * sv.f_frsize / 4);
+	CU_ASSERT_EQUAL(config_cache_size(&c, "/nonexistent/repo"),
+			CONFIG_CACHE_FALLBACK);
+	CU_ASSERT_EQUAL(config_min_active(&c), 6);
+	CU_ASSERT_EQUAL(c.cache_interval, 60);
+	config_release(&c);
+
+	config_defaults(&c);
+	CU_ASSERT_EQUAL_FATAL(config_parse(&c, full, strlen(full)), 0);
+	CU_ASSERT_EQUAL(config_cache_size(&c, dir), 20ull << 30);
+	CU_ASSERT_EQUAL(config_min_active(&c), 2);
+	CU_ASSERT_EQUAL(c.cache_interval, 5);
+	CU_ASSERT_EQUAL(parse(&c, "{\"cache\": {\"size\": 4096}}"), 0);
+	CU_ASSERT_EQUAL(c.cache_size, 4096);
+	for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
+		CU_ASSERT_EQUAL(parse(&c, errors[i].text), EFS_EINVAL);
+		if (!strstr(efs_error_msg(), errors[i].msg))
+			fprintf(stderr, "cache case %zu: message '%s'\n", i,
+				efs_error_msg());
+		CU_ASSERT_PTR_NOT_NULL(strstr(efs_error_msg(), errors[i].msg));
+	}
+	config_release(&c);
+	harness_tmpdir_free(dir);
+}
+
+/* The retrieval section: defaults, values, bad values. */
+static void test_config__retrieval(void)
+{
+	static const char ok[] =
+		"{\"retrieval\": {\"timeout_s\": 5, \"readahead\": \"1MiB\","
+		" \"ipni\": \"https://cid.contact\"}}";
+	static const char *const bad[] = {
+		"{\"retrieval\": {\"timeout_s\": 0}}",
+		"{\"retrieval\": {\"ipni\": \"ftp://x\"}}",
+		"{\"retrieval\": {\"readahead\": \"lots\"}}",
+		"{\"retrieval\": {\"speed\": 1}}",
+	};
+	struct dealer_config c;
+
+	config_defaults(&c);
+	CU_ASSERT_EQUAL(c.retrieval_timeout, CONFIG_RETRIEVAL_TIMEOUT);
+	CU_ASSERT_EQUAL(c.retrieval_readahead, CONFIG_RETRIEVAL_READAHEAD);
+	CU_ASSERT_PTR_NULL(c.ipni_url);
+	CU_ASSERT_EQUAL_FATAL(config_parse(&c, ok, strlen(ok)), 0);
+	CU_ASSERT_EQUAL(c.retrieval_timeout, 5);
+	CU_ASSERT_EQUAL(c.retrieval_readahead, 1u << 20);
+	CU_ASSERT_STRING_EQUAL(c.ipni_url, "https://cid.contact");
+	config_release(&c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		config_defaults(&c);
+		CU_ASSERT_EQUAL(config_parse(&c, bad[i], strlen(bad[i])),
+				EFS_EINVAL);
+		config_release(&c);
+	}
+}
+
 static CU_TestInfo tests[] = {
+	{ "retrieval", test_config__retrieval },
 	{ "devnet_aggregation", test_config__devnet_aggregation },
+	{ "cache", test_config__cache },
 	{ "defaults", test_config__defaults },
 	{ "full", test_config__full },
 	{ "errors", test_config__errors },

@@ -92,7 +92,7 @@ cp -a "$M/data" "$T/copy" && (cd "$T/copy" && sha256sum -c --quiet "$T/sums") &&
 	pass "cp -a of the tree" || fail "cp -a"
 
 # Most SPs offline: the one left serves.
-expect 0 "evict again" -- efs evict "$M/data"
+expect 0 "evict again" -- efs evict "$M/data" || cat "$T/out" >&2
 cold
 set -- $sps
 fault "${*:1:$(($# - 1))}" '{"offline": true}'
@@ -125,10 +125,14 @@ expect 0 "evict for the readers" -- efs evict "$M/data"
 cold
 before=$(efs miners --json | python3 -c 'import json,sys
 print(sum(m["performance"]["retrievals"] for m in json.load(sys.stdin)))')
+readers=()
 for i in $(seq 16); do
-	(sha256sum "$M/data/big" >"$T/r$i") &
+	(timeout 60 sha256sum "$M/data/big" >"$T/r$i" 2>&1) &
+	readers+=($!)
 done
-wait
+wait "${readers[@]}"
+grep -q "$(awk '/big$/ {print $1}' "$T/sums")" "$T/r1" &&
+	pass "the readers read the right bytes" || fail "reader 1: $(cat "$T/r1")"
 check_eq "16 readers agree" "$(cat "$T"/r* | awk '{print $1}' | sort -u | wc -l)" 1
 after=$(efs miners --json | python3 -c 'import json,sys
 print(sum(m["performance"]["retrievals"] for m in json.load(sys.stdin)))')
