@@ -204,12 +204,24 @@ static int http_start(struct cli_services *s)
 	return 0;
 }
 
+/* The dealer's fetch_dag: a re-commit's evicted blocks come back. */
+static int fetch_dag(void *cls, const struct cid *root)
+{
+	struct cli_services *s = cls;
+
+	if (!s->retr)
+		return efs_error_set(EFS_ECANCELED, "retrieval is not running");
+	return retriever_retrieve_dag(s->retr, root, NULL, NULL);
+}
+
 static int dealer_up(struct cli_services *s, struct bstore *bs)
 {
 	struct dealer_opts o = {
 		.repo = s->repo,
 		.bs = bs,
 		.commits = { commits_list, s },
+		.fetch_dag = fetch_dag,
+		.fetch_cls = s,
 		.transfer_base = s->cfg.public_url ? s->cfg.public_url
 						   : api_server_url(s->api),
 	};
@@ -250,8 +262,8 @@ int cli_services_start(struct cli_services **out, struct bstore *bs,
 	snprintf(s->db_path, strlen(repo) + sizeof("/index.db"),
 		 "%s/index.db", repo);
 	if ((rc = config_load(&s->cfg, repo)) < 0 ||
-	    (rc = http_start(s)) < 0 || (rc = dealer_up(s, bs)) < 0 ||
-	    (rc = evictor_up(s, bs)) < 0 || (rc = retriever_up(s, bs)) < 0)
+	    (rc = http_start(s)) < 0 || (rc = retriever_up(s, bs)) < 0 ||
+	    (rc = dealer_up(s, bs)) < 0 || (rc = evictor_up(s, bs)) < 0)
 		goto fail;
 	/* last: api.url says the services are up */
 	snprintf(line, sizeof(line), "%s\n", api_server_url(s->api));
@@ -284,9 +296,10 @@ void cli_services_stop(struct cli_services *s)
 	if (s->token[0])
 		api_token_remove(s->repo);
 	explicit_bzero(s->token, sizeof(s->token));
-	retriever_close(s->retr);
+	/* the dealer may be fetching a re-commit's blocks: it goes first */
 	evict_close(s->evict);
 	dealer_close(s->dealer);
+	retriever_close(s->retr);
 	config_release(&s->cfg);
 	efs_free(s->db_path);
 	efs_free(s->repo);

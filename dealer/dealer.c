@@ -306,6 +306,8 @@ int dealer_open(struct dealer **out, const struct dealer_opts *o,
 	d->cfg = cfg;
 	d->bs = o->bs;
 	d->commits = o->commits;
+	d->fetch_dag = o->fetch_dag;
+	d->fetch_cls = o->fetch_cls;
 	d->tick_ms = o->tick_ms ? o->tick_ms : TICK_MS_DEFAULT;
 	d->test_now = o->test_now;
 	d->now = dealer_now(d);

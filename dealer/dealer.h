@@ -99,6 +99,15 @@ struct dealer_opts {
 	const char *transfer_base;
 	unsigned tick_ms;            /* between cycles; 0: 1000 */
 	/*
+	 * Bring the evicted blocks of the DAG under root back into the
+	 * blockstore (the daemon's retrieval), for a commit that shares
+	 * blocks with one evicted since (a directory committed again);
+	 * NULL: such a commit waits, reported as blocked.  Called on the
+	 * dealer's thread.
+	 */
+	int (*fetch_dag)(void *cls, const struct cid *root);
+	void *fetch_cls;
+	/*
 	 * Seconds an epoch lasts, for turning epochs into waits (token
 	 * expiry, retry times); 0: 30 (mainnet), or the devnet's.
 	 */

@@ -62,6 +62,8 @@ struct dealer {
 	char *db_path;
 	struct bstore *bs;
 	struct dealer_commit_source commits;
+	int (*fetch_dag)(void *cls, const struct cid *root);
+	void *fetch_cls;
 	char *transfer_base;
 	const struct dealer_config *cfg;
 	unsigned tick_ms;

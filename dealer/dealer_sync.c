@@ -81,7 +81,15 @@ static int take(struct dealer *d, int64_t id, const struct cid *root)
 	char s[CID_STR_MAX];
 	int rc;
 
-	if ((rc = piece_add_commit(d->ps, id, root)) < 0) {
+	rc = piece_add_commit(d->ps, id, root);
+	/* A commit sharing blocks evicted since: fetch them back, once. */
+	if (rc == EFS_EEVICTED && d->fetch_dag) {
+		efs_log_info("dealer: commit %lld shares evicted blocks: "
+			     "fetching them back", (long long)id);
+		if ((rc = d->fetch_dag(d->fetch_cls, root)) == 0)
+			rc = piece_add_commit(d->ps, id, root);
+	}
+	if (rc < 0) {
 		dealer_block(d, DEALER_BLOCK_COMMITS,
 			     "commit %lld (%s) cannot be made into a piece: "
 			     "%s; trying again later",

@@ -5,8 +5,9 @@
 # (sha256sum, cp -a); with most SPs offline another one serves; with all
 # of them offline a read fails with EIO within the timeout while ls -lR
 # and files still local keep working; 16 concurrent readers of one
-# evicted file share the fetches.  Exits 77 (SKIP) when FUSE cannot be
-# used here.
+# evicted file share the fetches; a directory committed again after its
+# blocks were evicted gets its piece (the dealer fetches them back).
+# Exits 77 (SKIP) when FUSE cannot be used here.
 . "$(dirname "$0")/lib.sh"
 
 fs_require
@@ -140,6 +141,20 @@ fetches=$((after - before))
 echo "# 16 readers of a 5 MB file: $fetches fetches"
 [ "$fetches" -le 4 ] && pass "16 readers share the fetches ($fetches)" ||
 	fail "16 readers made $fetches fetches"
+
+# A directory committed again after its blocks were evicted: the dealer
+# fetches them back to make the new commit's piece.
+expect 0 "evict before the re-commit" -- efs evict "$M/data"
+echo "new" >"$M/data/new.txt"
+expect 0 "commit again" -- efs commit "$M/data"
+pieced()
+{
+	efs status --json | python3 -c 'import json, sys
+c = json.load(sys.stdin)["commits"]
+sys.exit(0 if c and c[-1]["stage"] == "pieced" else 1)'
+}
+wait_for 60 pieced && pass "a re-commit of evicted data is pieced" ||
+	fail "re-commit: $(efs status | tail -3)"
 
 fs_stop
 finish
