@@ -35,12 +35,10 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/fdio.h"
+#include "cli/services.h"
 #include "dealer/config.h"
 #include "dealer/evict.h"
 #include "net/httpc.h"
-#ifdef EFS_WITH_FS
-#include "fs/commit.h"
-#endif
 
 #include "core/banned.h"
 
@@ -212,36 +210,6 @@ static int local_op(json_t **out, struct evict *e, enum op op,
 	return rc;
 }
 
-/* ---- the commit log, for the evictor's rule on unpieced commits ---- */
-
-struct commit_walk {
-	dealer_commit_cb cb;
-	void *cb_cls;
-};
-
-#ifdef EFS_WITH_FS
-static int commit_one(const struct commit_record *r, void *payload)
-{
-	struct commit_walk *w = payload;
-
-	return w->cb(r->id, &r->root, w->cb_cls);
-}
-#endif
-
-/* The filesystem's commits (none in a build without it). */
-static int commits_list(void *cls, int64_t after, dealer_commit_cb cb,
-			void *cb_cls)
-{
-	struct commit_walk w = { cb, cb_cls };
-
-#ifdef EFS_WITH_FS
-	return commit_list_since(cls, after, commit_one, &w);
-#else
-	(void)w;
-	(void)cls;
-	return 0;
-#endif
-}
 
 /* With the repository open here: config.json's cache settings. */
 static int local_run(json_t **out, struct bstore *bs, const char *repo,
@@ -257,7 +225,7 @@ static int local_run(json_t **out, struct bstore *bs, const char *repo,
 	    (rc = buf_printf(&db, "%s/index.db%c", repo, '\0')) == 0) {
 		o.cache_size = config_cache_size(&cfg, repo);
 		o.min_active = config_min_active(&cfg);
-		o.commits.list = commits_list;
+		o.commits.list = cli_commits_list;
 		o.commits.cls = db.ptr;
 		rc = evict_open(&e, bs, (const char *)db.ptr, &o);
 	}

@@ -73,17 +73,16 @@ static int commit_one(const struct commit_record *r, void *payload)
 }
 #endif
 
-static int commits_list(void *cls, int64_t after, dealer_commit_cb cb,
-			void *cb_cls)
+int cli_commits_list(void *db_path, int64_t after, dealer_commit_cb cb,
+		     void *cb_cls)
 {
 	struct commit_walk w = { cb, cb_cls };
-	struct cli_services *s = cls;
 
 #ifdef EFS_WITH_FS
-	return commit_list_since(s->db_path, after, commit_one, &w);
+	return commit_list_since(db_path, after, commit_one, &w);
 #else
 	(void)w;
-	(void)s;
+	(void)db_path;
 	return 0; /* built without the filesystem: nothing is committed */
 #endif
 }
@@ -138,8 +137,8 @@ static int evictor_up(struct cli_services *s, struct bstore *bs)
 
 	o.cache_size = config_cache_size(&s->cfg, s->repo);
 	o.min_active = config_min_active(&s->cfg);
-	o.commits.list = commits_list;
-	o.commits.cls = s;
+	o.commits.list = cli_commits_list;
+	o.commits.cls = s->db_path;
 	if ((rc = evict_open(&s->evict, bs, s->db_path, &o)) < 0 ||
 	    (rc = evict_start(s->evict, s->cfg.cache_interval)) < 0)
 		return rc;
@@ -219,7 +218,7 @@ static int dealer_up(struct cli_services *s, struct bstore *bs)
 	struct dealer_opts o = {
 		.repo = s->repo,
 		.bs = bs,
-		.commits = { commits_list, s },
+		.commits = { cli_commits_list, s->db_path },
 		.fetch_dag = fetch_dag,
 		.fetch_cls = s,
 		.transfer_base = s->cfg.public_url ? s->cfg.public_url

@@ -25,6 +25,8 @@
 #ifndef EFS_CLI_SERVICES_H
 #define EFS_CLI_SERVICES_H
 
+#include "dealer/dealer.h"
+
 struct bstore;
 struct cli_services;
 
@@ -48,6 +50,14 @@ int cli_services_start(struct cli_services **out, struct bstore *bs,
  */
 struct cid;
 int cli_services_fetch(void *state, const struct cid *id);
+
+/*
+ * The filesystem's commit log as a dealer_commit_source's list (the
+ * dealer's and the evictor's commits): cls is the repository's index.db
+ * path.  A build without the filesystem has no commits.
+ */
+int cli_commits_list(void *db_path, int64_t after, dealer_commit_cb cb,
+		     void *cb_cls);
 
 /* The HTTP server's base URL.  Borrowed. */
 const char *cli_services_url(const struct cli_services *s);
