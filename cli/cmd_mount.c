@@ -157,7 +157,7 @@ static int run_mount(int argc, char **argv)
 	if (!o.repo)
 		o.repo = repo;
 	o.services.start = services_start;
-	o.services.fetch = cli_services_fetch;
+	o.services.source = cli_services_source;
 	o.services.stop = services_stop;
 	/* before the fork, while no thread runs (net/httpc.h) */
 	if (!o.nodaemon && (rc = httpc_global_init()) < 0) {

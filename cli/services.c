@@ -169,11 +169,11 @@ static int retriever_up(struct cli_services *s, struct bstore *bs)
 	return 0;
 }
 
-int cli_services_fetch(void *state, const struct cid *id)
+struct blockio_source cli_services_source(void *state)
 {
 	struct cli_services *s = state;
 
-	return retriever_fetch(s->retr, id, 0);
+	return retriever_source(s->retr);
 }
 
 /* ---- start and stop ----------------------------------------------- */

@@ -25,6 +25,7 @@
 #ifndef EFS_CLI_SERVICES_H
 #define EFS_CLI_SERVICES_H
 
+#include "core/blockio.h"
 #include "dealer/dealer.h"
 
 struct bstore;
@@ -43,13 +44,12 @@ int cli_services_start(struct cli_services **out, struct bstore *bs,
 		       const char *repo);
 
 /*
- * Bring an evicted block back through the services' retrieval (a mount's
- * fetch hook, fs/mount.h; state is the struct cli_services): 0 once it
- * is local, or retriever_fetch's errors (EFS_ETIMEDOUT after
- * retrieval.timeout_s).
+ * The blockstore as a source that brings evicted blocks back through the
+ * services' retrieval (retriever_source: a mount's source hook,
+ * fs/mount.h; state is the struct cli_services): a get of an evicted
+ * block fails after retrieval.timeout_s with EFS_ETIMEDOUT.
  */
-struct cid;
-int cli_services_fetch(void *state, const struct cid *id);
+struct blockio_source cli_services_source(void *state);
 
 /*
  * The filesystem's commit log as a dealer_commit_source's list (the

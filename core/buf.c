@@ -112,6 +112,23 @@ void buf_truncate(struct buf *b, size_t n)
 	}
 }
 
+int buf_attach(struct buf *b, uint8_t *p, size_t len, size_t asize)
+{
+	int error = 0;
+
+	if (b->len == 0 && len < asize && len <= b->max) {
+		efs_free(b->ptr);
+		b->ptr = p;
+		b->len = len;
+		b->asize = asize;
+		b->ptr[len] = '\0';
+		return 0;
+	}
+	error = buf_add(b, p, len);
+	efs_free(p);
+	return error;
+}
+
 uint8_t *buf_detach(struct buf *b, size_t *len_out)
 {
 	uint8_t *p = b->ptr;

@@ -59,4 +59,13 @@ void buf_truncate(struct buf *b, size_t n);
  */
 uint8_t *buf_detach(struct buf *b, size_t *len_out);
 
+/*
+ * Append the len bytes at p, an efs_malloc'd block of asize bytes that is
+ * given to b (and freed, whatever happens, if b does not keep it).  When
+ * b is empty, len < asize (room for the NUL) and len is within the cap,
+ * p becomes b's storage without a copy; otherwise the bytes are added as
+ * by buf_add and p is freed.  Returns 0 or buf_add's errors.
+ */
+int buf_attach(struct buf *b, uint8_t *p, size_t len, size_t asize);
+
 #endif

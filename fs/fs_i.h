@@ -161,10 +161,10 @@ void fsops_stat_fill(struct stat *out, const struct inode_attr *a);
 int fsops_data_init(struct efs_fs *fs);
 int fsops_data_destroy(struct efs_fs *fs);
 
-/* Read evicted blocks of files back through fetch (staging_set_fetch);
- * NULL stops it (waiting for fetches under way). */
-void fsops_data_set_fetch(struct efs_fs *fs, staging_fetch_fn fetch,
-			  void *cls);
+/* Read file data through src (staging_set_source); NULL: the blockstore
+ * alone again, once the reads under way ended. */
+void fsops_data_set_source(struct efs_fs *fs,
+			   const struct blockio_source *src);
 
 /*
  * Open the inode a create() just made (a regular file of size 0): set

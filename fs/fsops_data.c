@@ -427,11 +427,10 @@ int fsops_data_init(struct efs_fs *fs)
 	return 0;
 }
 
-void fsops_data_set_fetch(struct efs_fs *fs, staging_fetch_fn fetch,
-			  void *cls)
+void fsops_data_set_source(struct efs_fs *fs, const struct blockio_source *src)
 {
 	if (fs->data)
-		staging_set_fetch(fs->data->st, fetch, cls);
+		staging_set_source(fs->data->st, src);
 }
 
 int fsops_data_destroy(struct efs_fs *fs)

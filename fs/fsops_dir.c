@@ -177,14 +177,29 @@ void fsops_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 	errmap_reply_err(req, inode_sync(fs_from_req(req)->itab));
 }
 
+/* Bytes in units of frsize, rounded up. */
+static fsblkcnt_t fs_units(uint64_t bytes, unsigned long frsize)
+{
+	return (fsblkcnt_t)((bytes + frsize - 1) / frsize);
+}
+
 /*
- * Space is the repository disk's (that is where blocks go); files are
- * ours plus what the disk could still hold.
+ * Space: what can still be written is the repository disk's free space
+ * (that is where blocks go), and the blocks held locally and the blocks
+ * evicted (kept by storage providers only) are told apart the way ext4
+ * tells its reserved blocks: total = local + evicted + free, free =
+ * evicted + free, available = free.  So df shows the local bytes as
+ * Used, what can be written as Avail, and a Size that counts the evicted
+ * bytes too (Size - Used - Avail); `stat -f` shows the evicted bytes as
+ * Free - Available.  Files are ours plus what the disk could still hold.
  */
 void fsops_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct efs_fs *fs = fs_from_req(req);
+	struct bstore_totals t;
 	struct statvfs st;
+	fsblkcnt_t local, evicted;
+	int error;
 
 	if (statvfs(fs->repo, &st) < 0) {
 		errmap_reply_err(req, efs_error_set_errno(EFS_EIO, errno,
@@ -192,6 +207,16 @@ void fsops_statfs(fuse_req_t req, fuse_ino_t ino)
 							  fs->repo));
 		return;
 	}
+	if ((error = bstore_stat_totals(&t, fs->bs)) < 0) {
+		errmap_reply_err(req, error);
+		return;
+	}
+	if (!st.f_frsize)
+		st.f_frsize = st.f_bsize ? st.f_bsize : 4096;
+	local = fs_units(t.bytes[BSTORE_LOCAL] + t.pending_bytes, st.f_frsize);
+	evicted = fs_units(t.bytes[BSTORE_EVICTED], st.f_frsize);
+	st.f_bfree = st.f_bavail + evicted;
+	st.f_blocks = st.f_bavail + evicted + local;
 	st.f_files = inode_count(fs->itab) + st.f_ffree;
 	st.f_favail = st.f_ffree;
 	st.f_namemax = INODE_NAME_MAX;

@@ -590,16 +590,19 @@ static int services_start(void **state, const struct mount_opts *o,
 				       o->repo)) < 0)
 		return error;
 	/* Reads of evicted blocks go through the services' retrieval. */
-	if (*state && o->services.fetch)
-		fsops_data_set_fetch(fs, o->services.fetch, *state);
+	if (*state && o->services.source) {
+		struct blockio_source src = o->services.source(*state);
+
+		fsops_data_set_source(fs, &src);
+	}
 	return 0;
 }
 
 /*
  * Stop the services.  The files' final flushes may read evicted blocks
  * (a file partly rewritten keeps the rest of its old DAG), so they run
- * first, while retrieval still works; then the fetch hook is cleared
- * (waiting for fetches under way) before the services go.
+ * first, while retrieval still works; then the services' source is
+ * dropped (waiting for the reads under way) before the services go.
  */
 static void services_stop(void *state, const struct mount_opts *o,
 			  struct efs_fs *fs, int *status)
@@ -612,7 +615,7 @@ static void services_stop(void *state, const struct mount_opts *o,
 		efs_log_err("final flush: %s", efs_error_msg());
 		*status = error;
 	}
-	fsops_data_set_fetch(fs, NULL, NULL);
+	fsops_data_set_source(fs, NULL);
 	if (o->services.stop)
 		o->services.stop(state);
 }

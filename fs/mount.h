@@ -31,7 +31,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct cid;
+#include "core/blockio.h"
 
 struct bstore;
 struct efs_fs_opts;
@@ -49,9 +49,11 @@ struct mount_services {
 	int (*start)(void **state, void *cls, struct bstore *bs,
 		     const char *repo);
 	void (*stop)(void *state);
-	/* Bring an evicted block back (staging_fetch_fn's contract), with
-	 * start's state; NULL: the services do not retrieve. */
-	int (*fetch)(void *state, const struct cid *id);
+	/* The source file data is read through while they run: the
+	 * blockstore, with evicted blocks brought back (staging_set_source's
+	 * contract), from start's state; NULL: the services do not
+	 * retrieve. */
+	struct blockio_source (*source)(void *state);
 	void *cls;
 };
 

@@ -48,9 +48,9 @@ struct worker {
 struct staging {
 	char *dir;
 	struct bstore *bs;
-	pthread_rwlock_t fetch_lock;  /* fetch and fetch_cls */
-	staging_fetch_fn fetch;
-	void *fetch_cls;
+	pthread_rwlock_t src_lock;    /* src and has_src */
+	struct blockio_source src;
+	bool has_src;
 	struct importer_opts opts;
 	uint64_t mem_max, disk_max, cache_max;
 	uint8_t *zeros; /* chunk_size zero bytes (never written) */
@@ -382,7 +382,7 @@ int staging_new(struct staging **out, const char *dir, struct bstore *bs,
 	st->cache_max = so.cache_max ? so.cache_max : STAGING_CACHE_DEFAULT;
 	st->nworkers = worker_count(so.workers);
 	pthread_mutex_init(&st->lock, NULL);
-	pthread_rwlock_init(&st->fetch_lock, NULL);
+	pthread_rwlock_init(&st->src_lock, NULL);
 	pthread_cond_init(&st->work, NULL);
 	st->dir = efs_strdup(dir);
 	st->zeros = efs_calloc(1, opts->chunk_size);
@@ -407,7 +407,7 @@ void staging_free(struct staging *st)
 		stop_workers(st);
 	pthread_cond_destroy(&st->work);
 	pthread_mutex_destroy(&st->lock);
-	pthread_rwlock_destroy(&st->fetch_lock);
+	pthread_rwlock_destroy(&st->src_lock);
 	efs_free(st->workers);
 	efs_free(st->zeros);
 	efs_free(st->dir);
@@ -424,26 +424,35 @@ struct bstore *staging_bstore(const struct staging *st)
 	return st->bs;
 }
 
-void staging_set_fetch(struct staging *st, staging_fetch_fn fetch, void *cls)
+void staging_set_source(struct staging *st, const struct blockio_source *src)
 {
-	pthread_rwlock_wrlock(&st->fetch_lock);
-	st->fetch = fetch;
-	st->fetch_cls = cls;
-	pthread_rwlock_unlock(&st->fetch_lock);
+	pthread_rwlock_wrlock(&st->src_lock);
+	st->has_src = src != NULL;
+	if (src)
+		st->src = *src;
+	pthread_rwlock_unlock(&st->src_lock);
 }
 
 static int source_get(void *payload, const struct cid *id, struct buf *out)
 {
 	struct staging *st = payload;
-	int rc = bstore_get(st->bs, id, out);
+	int rc;
 
-	if (rc != EFS_EEVICTED)
-		return rc;
-	pthread_rwlock_rdlock(&st->fetch_lock);
-	if (st->fetch)
-		rc = st->fetch(st->fetch_cls, id);
-	pthread_rwlock_unlock(&st->fetch_lock);
-	return rc == 0 ? bstore_get(st->bs, id, out) : rc;
+	pthread_rwlock_rdlock(&st->src_lock);
+	if (st->has_src)
+		rc = st->src.get(st->src.payload, id, out);
+	else
+		rc = bstore_get(st->bs, id, out);
+	pthread_rwlock_unlock(&st->src_lock);
+	if (rc == EFS_ENOTFOUND) {
+		/* A block of a file nobody has (not here, no provider): an
+		 * I/O error to the reader (R1), not ENOENT. */
+		struct efs_error_state e;
+
+		efs_error_save(&e);
+		rc = efs_error_set(EFS_EIO, "%s", e.msg);
+	}
+	return rc;
 }
 
 struct blockio_source staging_source(struct staging *st)

@@ -75,25 +75,21 @@ const struct importer_opts *staging_importer_opts(const struct staging *st);
 struct bstore *staging_bstore(const struct staging *st);
 
 /*
- * Bring an evicted block back into the blockstore (the daemon's
- * retrieval): 0 once it is LOCAL again, or an error (EFS_ETIMEDOUT after
- * the retrieval's own deadline, EFS_EIO, EFS_ENOTFOUND).  It may block on
- * the network; it must return in bounded time.
+ * Read file data through src from now on instead of the blockstore
+ * alone: the daemon's retrieving source (retriever_source), which gets a
+ * block from the blockstore and brings an evicted one back, verified and
+ * stored, within bounded time (else EFS_ETIMEDOUT, EFS_EIO,
+ * EFS_ENOTFOUND).  src is copied; NULL goes back to the blockstore alone
+ * (evicted blocks EFS_EEVICTED, reads of them EIO), waiting for the gets
+ * under way to end, so src's payload may be freed once it returns.
  */
-typedef int (*staging_fetch_fn)(void *cls, const struct cid *id);
+void staging_set_source(struct staging *st, const struct blockio_source *src);
 
 /*
- * Read file data through fetch from now on (NULL: evicted blocks stay
- * EFS_EEVICTED, reads of them EIO).  Clearing waits for the fetches under
- * way to end, so cls may be freed once it returns.
- */
-void staging_set_fetch(struct staging *st, staging_fetch_fn fetch, void *cls);
-
-/*
- * The source files read their blocks through: the blockstore, and for
- * an evicted block the fetch set above, then the blockstore again (so
- * every byte served was verified and stored first).  Valid as long as
- * st.
+ * The source files read their blocks through: the one set above, else
+ * the blockstore; a block it does not find (EFS_ENOTFOUND: absent, or
+ * evicted and no provider has it) is EFS_EIO, the error a read of a
+ * file's data gets.  Valid as long as st.
  */
 struct blockio_source staging_source(struct staging *st);
 

@@ -82,16 +82,18 @@ uint8_t *retriever_buf_get(struct retriever *r, size_t len, size_t *cap)
 
 	pthread_mutex_lock(&r->cmu);
 	/* A buffer at most twice the size asked: blocks are mostly of the
-	 * chunk size, and a big one is not spent on a small block. */
+	 * chunk size, and a big one is not spent on a small block.  One
+	 * byte more than asked, so that a reader's struct buf can take it
+	 * over (buf_attach keeps a NUL after the bytes). */
 	for (size_t i = 0; i < r->npool && !p; i++)
-		if (r->pool[i].cap >= len && r->pool[i].cap / 2 <= len) {
+		if (r->pool[i].cap > len && r->pool[i].cap / 2 <= len) {
 			p = r->pool[i].p;
 			*cap = r->pool[i].cap;
 			r->pool[i] = r->pool[--r->npool];
 		}
 	pthread_mutex_unlock(&r->cmu);
-	if (!p && (p = efs_malloc(len ? len : 1)))
-		*cap = len ? len : 1;
+	if (!p && (p = efs_malloc(len + 1)))
+		*cap = len + 1;
 	return p;
 }
 
@@ -189,8 +191,9 @@ int retriever_cache_take(struct retriever *r, const struct cid *id,
 	pthread_mutex_unlock(&r->cmu);
 	if (!c)
 		return EFS_ENOTFOUND;
-	rc = buf_add(out, c->data, c->len);
-	cached_free(r, c);
+	/* the reader takes the buffer over: no copy */
+	rc = buf_attach(out, c->data, c->len, c->cap);
+	efs_free(c);
 	return rc;
 }
 

@@ -346,14 +346,15 @@ void retriever_cache_put(struct retriever *r, const struct cid *id,
 void retriever_cache_adopt(struct retriever *r, const struct cid *id,
 			   uint8_t *data, size_t len, size_t cap);
 
-/* A block buffer of at least len bytes (its size to *cap), from the pool
+/* A block buffer of more than len bytes (its size to *cap), from the pool
  * or malloc; NULL out of memory.  Give it back with retriever_buf_put
  * (NULL is fine). */
 uint8_t *retriever_buf_get(struct retriever *r, size_t len, size_t *cap);
 void retriever_buf_put(struct retriever *r, uint8_t *p, size_t cap);
 
 /* Append the kept block id to out and forget it: 0, EFS_ENOTFOUND (not
- * kept) or buf errors (then it is forgotten too). */
+ * kept) or buf errors (then it is forgotten too).  An empty out takes
+ * the block's buffer over (buf_attach) instead of a copy. */
 int retriever_cache_take(struct retriever *r, const struct cid *id,
 			 struct buf *out);
 

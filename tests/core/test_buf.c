@@ -173,6 +173,43 @@ static void test_buf__detach(void)
 	efs_free(p);
 }
 
+static void test_buf__attach(void)
+{
+	struct buf b = BUF_INIT(8);
+	uint8_t *p = efs_malloc(16);
+
+	/* empty: p becomes the storage, NUL-terminated */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	memcpy(p, "abcdefgh", 8);
+	CU_ASSERT_EQUAL(buf_adds(&b, "x"), 0);
+	buf_reset(&b);
+	CU_ASSERT_EQUAL(buf_attach(&b, p, 5, 16), 0);
+	CU_ASSERT_PTR_EQUAL(b.ptr, p);
+	CU_ASSERT_EQUAL(b.len, 5);
+	CU_ASSERT_EQUAL(b.asize, 16);
+	CU_ASSERT_STRING_EQUAL((char *)b.ptr, "abcde");
+	/* not empty: copied after what is there, p freed */
+	p = efs_malloc(2);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	memcpy(p, "yz", 2);
+	CU_ASSERT_EQUAL(buf_attach(&b, p, 2, 2), 0);
+	CU_ASSERT_STRING_EQUAL((char *)b.ptr, "abcdeyz");
+	/* no room for the NUL: copied; past the cap: refused, p freed */
+	buf_release(&b);
+	p = efs_malloc(3);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	memcpy(p, "123", 3);
+	CU_ASSERT_EQUAL(buf_attach(&b, p, 3, 3), 0);
+	CU_ASSERT_STRING_EQUAL((char *)b.ptr, "123");
+	CU_ASSERT_EQUAL(b.asize > 3, true);
+	buf_release(&b);
+	p = efs_malloc(32);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_EQUAL(buf_attach(&b, p, 9, 32), EFS_ETOOBIG);
+	CU_ASSERT_PTR_NULL(b.ptr);
+	CU_ASSERT_EQUAL(b.len, 0);
+}
+
 static void test_buf__cap(void)
 {
 	struct buf b = BUF_INIT(10);
@@ -282,6 +319,7 @@ static CU_TestInfo buf_tests[] = {
 	{ "printf", test_buf__printf },
 	{ "truncate_reset", test_buf__truncate_reset },
 	{ "detach", test_buf__detach },
+	{ "attach", test_buf__attach },
 	{ "cap", test_buf__cap },
 	{ "nocap_overflow", test_buf__nocap_overflow },
 	{ "nomem", test_buf__nomem },

@@ -120,6 +120,16 @@ read -r blocks avail <<<"$(stat -f -c '%b %a' "$M")"
 [ "$(stat -f -c %c "$M")" -gt 10 ] && pass "statfs has files" ||
 	fail "statfs files"
 check_eq "name max" "$(stat -f -c %l "$M")" "255"
+# used (total - free) is what the blockstore holds locally: 4 MiB of
+# random bytes, fsynced, count; nothing is evicted, so free = available
+head -c 4194304 /dev/urandom >"$M/statfs.bin"
+sync "$M/statfs.bin"
+read -r bs blocks free avail <<<"$(stat -f -c '%S %b %f %a' "$M")"
+used=$(((blocks - free) * bs))
+[ "$used" -ge 4194304 ] && pass "statfs counts local blocks as used" ||
+	fail "statfs: $used bytes used after a 4 MiB file"
+check_eq "statfs: nothing evicted (free = available)" "$free" "$avail"
+rm "$M/statfs.bin"
 
 # ---- commits ----
 expect 0 "commit" -- "$EFS" commit "$M/a"
