@@ -1,6 +1,6 @@
 /*
  * api_server.c - the daemon's HTTP server (api_server.h): the listen
- * address, the route table and the routes of issue 5.
+ * address, the route table and the routes of issues 5 and 6.
  *
  * Design notes:
  * - One net/http.h server; its handler walks a table of routes, the
@@ -14,7 +14,12 @@
  *   requests for /transfer/ before it is set get 503 with Retry-After.
  *   It is never taken away while the server runs; stopping the server
  *   waits for every request, after which the dealer may close.  The
- *   evictor is set the same way.
+ *   evictor, the retriever and the blockstore are set the same way.
+ * - POST /evict, /pin, /unpin and /retrieve share one reading of their
+ *   body (evict_request: the evictor, "target" and "name" checked
+ *   against what the route needs); /retrieve then streams from a
+ *   thread of its own (api_retrieve.c), which the server's stop cuts
+ *   (the stopping flag) and waits for.
  * - Routes marked auth change the repository: they need the bearer
  *   token (api_token.h), checked before anything else of the request is
  *   looked at; its value is never logged or echoed.
@@ -34,8 +39,10 @@
 
 #include <jansson.h>
 
+#include "api/api_retrieve.h"
 #include "api/api_token.h"
 #include "core/alloc.h"
+#include "core/bstore.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "dealer/dealer.h"
@@ -53,6 +60,9 @@ struct api_server {
 	struct http_server *http;
 	_Atomic(struct dealer *) dealer;
 	_Atomic(struct evict *) evict;
+	_Atomic(struct retriever *) retr;
+	_Atomic(struct bstore *) bs;
+	atomic_bool stopping;          /* cuts /retrieve's streams */
 	char url[48];                  /* "http://HOST:PORT" */
 	char token[API_TOKEN_SIZE];    /* "": no POST route is allowed */
 };
@@ -137,39 +147,25 @@ static void route_dealer(struct http_req *req, struct api_server *s)
 	efs_free(text);
 }
 
-/* ---- the evictor's routes: POST /evict, /pin, /unpin --------------- */
+/* ---- the evictor's routes: POST /evict, /pin, /unpin ---------------- */
 
-/* The body's JSON object, with its optional "target" (a CID) and
- * "name"; false (and the reply sent) when it is not that. */
-static bool evict_args(json_t **out, struct cid *target, bool *has_target,
-		       const char **name, struct http_req *req)
-{
-	const uint8_t *body;
-	json_t *v, *t, *n;
-	size_t len;
+/* Which of "target" and "name" a route needs. */
+enum args_need {
+	ARGS_ANY,             /* /evict: none ({} is a pass) */
+	ARGS_TARGET,          /* /pin, /retrieve */
+	ARGS_TARGET_OR_NAME,  /* /unpin */
+};
 
-	body = http_req_body(req, &len);
-	v = len ? json_loadb((const char *)body, len, 0, NULL) : json_object();
-	t = json_object_get(v, "target");
-	n = json_object_get(v, "name");
-	if (!json_is_object(v) || (t && !json_is_string(t)) ||
-	    (n && !json_is_string(n))) {
-		reply_error(req, 400, "BAD_REQUEST", "want a JSON object "
-			    "{\"target\": \"CID\", \"name\": \"...\"}");
-		json_decref(v);
-		return false;
-	}
-	*has_target = t != NULL;
-	if (t && cid_parse(target, json_string_value(t)) < 0) {
-		reply_error(req, 400, "BAD_REQUEST", "target: %s",
-			    efs_error_msg());
-		json_decref(v);
-		return false;
-	}
-	*name = n ? json_string_value(n) : NULL;
-	*out = v;
-	return true;
-}
+/* A POST body {"target":"CID","name":"..."}, checked, and the evictor. */
+struct evict_args {
+	struct evict *e;
+	bool has_target;
+	struct cid target;
+	const char *name;            /* NULL, or name_buf */
+	const char *label;           /* name, else the target as text */
+	char name_buf[4096];
+	char target_str[CID_STR_MAX];
+};
 
 /* The evictor, or NULL with 503 sent. */
 static struct evict *evictor(struct http_req *req, struct api_server *s)
@@ -182,6 +178,58 @@ static struct evict *evictor(struct http_req *req, struct api_server *s)
 			    "the evictor is not running");
 	}
 	return e;
+}
+
+/* The body's "target" and "name" into a (false, with 400 sent, when
+ * they are not what the route needs). */
+static bool args_parse(struct evict_args *a, struct http_req *req,
+		       enum args_need need)
+{
+	const char *what = http_req_path(req) + 1;
+	const uint8_t *body;
+	json_t *v, *t, *n;
+	bool ok = false;
+	size_t len;
+
+	body = http_req_body(req, &len);
+	v = len ? json_loadb((const char *)body, len, 0, NULL) : json_object();
+	t = json_object_get(v, "target");
+	n = json_object_get(v, "name");
+	if (!json_is_object(v) || (t && !json_is_string(t)) ||
+	    (n && !json_is_string(n)))
+		reply_error(req, 400, "BAD_REQUEST", "want a JSON object "
+			    "{\"target\": \"CID\", \"name\": \"...\"}");
+	else if (t && cid_parse(&a->target, json_string_value(t)) < 0)
+		reply_error(req, 400, "BAD_REQUEST", "target: %s",
+			    efs_error_msg());
+	else if (n && (size_t)snprintf(a->name_buf, sizeof(a->name_buf), "%s",
+				       json_string_value(n)) >=
+			      sizeof(a->name_buf))
+		reply_error(req, 400, "BAD_REQUEST", "name: too long");
+	else if ((need == ARGS_TARGET && !t) ||
+		 (need == ARGS_TARGET_OR_NAME && !t && !n))
+		reply_error(req, 400, "BAD_REQUEST", "%s: no target%s", what,
+			    need == ARGS_TARGET ? "" : " or name");
+	else
+		ok = true;
+	if (ok) {
+		a->has_target = t != NULL;
+		a->name = n ? a->name_buf : NULL;
+		if (t)
+			cid_tostr(a->target_str, &a->target);
+		a->label = n ? a->name_buf : a->target_str;
+	}
+	json_decref(v);
+	return ok;
+}
+
+/* The evictor and the request's arguments: false when the reply (503 or
+ * 400) is sent already. */
+static bool evict_request(struct evict_args *a, struct http_req *req,
+			  struct api_server *s, enum args_need need)
+{
+	memset(a, 0, sizeof(*a));
+	return (a->e = evictor(req, s)) && args_parse(a, req, need);
 }
 
 /* Reply with v (stolen), or the error of rc. */
@@ -202,69 +250,97 @@ static void reply_result(struct http_req *req, int rc, json_t *v)
 
 static void route_evict(struct http_req *req, struct api_server *s)
 {
-	struct evict *e = evictor(req, s);
 	struct evict_result r;
-	struct cid target;
-	const char *name;
-	bool has_target;
-	json_t *args;
+	struct evict_args a;
 	int rc;
 
-	if (!e || !evict_args(&args, &target, &has_target, &name, req))
+	if (!evict_request(&a, req, s, ARGS_ANY))
 		return;
-	rc = has_target ? evict_commit(&r, e, &target) : evict_run(&r, e);
+	rc = a.has_target ? evict_commit(&r, a.e, &a.target)
+			  : evict_run(&r, a.e);
 	if (rc == 0 && r.blocks)
 		efs_log_notice("evicted %llu blocks on request",
 			       (unsigned long long)r.blocks);
 	reply_result(req, rc, rc == 0 ? evict_result_json(&r) : NULL);
-	json_decref(args);
 }
 
 static void route_pin(struct http_req *req, struct api_server *s)
 {
-	struct evict *e = evictor(req, s);
-	char label[CID_STR_MAX];
 	struct evict_pin_info p;
-	struct cid target;
-	const char *name;
-	bool has_target;
-	json_t *args;
+	struct evict_args a;
 	int rc;
 
-	if (!e || !evict_args(&args, &target, &has_target, &name, req))
+	if (!evict_request(&a, req, s, ARGS_TARGET))
 		return;
-	if (!has_target) {
-		reply_error(req, 400, "BAD_REQUEST", "pin: no target");
-	} else {
-		rc = evict_pin(&p, e, &target,
-			       name ? name : cid_tostr(label, &target));
-		reply_result(req, rc, rc == 0 ? evict_pin_json(&p) : NULL);
-	}
-	json_decref(args);
+	rc = evict_pin(&p, a.e, &a.target, a.label);
+	reply_result(req, rc, rc == 0 ? evict_pin_json(&p) : NULL);
 }
 
 static void route_unpin(struct http_req *req, struct api_server *s)
 {
-	struct evict *e = evictor(req, s);
-	struct cid target;
-	const char *name;
-	bool has_target;
+	struct evict_args a;
 	size_t removed;
-	json_t *args;
 	int rc;
 
-	if (!e || !evict_args(&args, &target, &has_target, &name, req))
+	if (!evict_request(&a, req, s, ARGS_TARGET_OR_NAME))
 		return;
-	if (!has_target && !name) {
-		reply_error(req, 400, "BAD_REQUEST", "unpin: no target or "
-			    "name");
-	} else {
-		rc = evict_unpin(&removed, e, has_target ? &target : NULL,
-				 name);
-		reply_result(req, rc, rc == 0 ? json_pack("{s:I}", "removed",
-					(json_int_t)removed) : NULL);
+	rc = evict_unpin(&removed, a.e, a.has_target ? &a.target : NULL,
+			 a.name);
+	reply_result(req, rc, rc == 0 ? json_pack("{s:I}", "removed",
+						  (json_int_t)removed)
+				      : NULL);
+}
+
+/* ---- POST /retrieve, POST /gc --------------------------------------- */
+
+/* The DAG under "target" fetched and pinned (name: the pin's label),
+ * with its progress streamed (api_retrieve.h). */
+static void route_retrieve(struct http_req *req, struct api_server *s)
+{
+	struct retriever *r = atomic_load(&s->retr);
+	struct evict_args a;
+
+	if (!r) {
+		http_resp_header(req, "Retry-After", API_RETRY_AFTER);
+		reply_error(req, 503, "UNAVAILABLE",
+			    "retrieval is not running");
+		return;
 	}
-	json_decref(args);
+	if (!evict_request(&a, req, s, ARGS_TARGET))
+		return;
+	if (cid_is_identity(&a.target)) {
+		reply_error(req, 400, "BAD_REQUEST", "%s is an identity CID: "
+			    "its bytes are the CID itself", a.target_str);
+		return;
+	}
+	api_retrieve_reply(req, r, a.e, &a.target, a.label, &s->stopping);
+}
+
+/* The blockstore's garbage collected now, as the mount's "efs-gc"
+ * thread does it (bstore_gc, the store's grace period). */
+static void route_gc(struct http_req *req, struct api_server *s)
+{
+	struct bstore *bs = atomic_load(&s->bs);
+	struct bstore_gc_result r = { 0 };
+	int rc;
+
+	if (!bs) {
+		http_resp_header(req, "Retry-After", API_RETRY_AFTER);
+		reply_error(req, 503, "UNAVAILABLE",
+			    "the blockstore is not open yet");
+		return;
+	}
+	rc = bstore_gc(&r, bs);
+	if (rc == 0)
+		efs_log_notice("gc on request: freed %llu blocks, %llu bytes",
+			       (unsigned long long)r.blocks,
+			       (unsigned long long)r.bytes);
+	reply_result(req, rc, rc == 0 ? json_pack("{s:I,s:I,s:I}", "blocks",
+						  (json_int_t)r.blocks, "bytes",
+						  (json_int_t)r.bytes,
+						  "unverified",
+						  (json_int_t)r.unverified)
+				      : NULL);
 }
 
 /* ---- the route table ---------------------------------------------- */
@@ -285,6 +361,8 @@ static const struct api_route routes[] = {
 	{ "POST", "/evict", route_evict, true },
 	{ "POST", "/pin", route_pin, true },
 	{ "POST", "/unpin", route_unpin, true },
+	{ "POST", "/retrieve", route_retrieve, true },
+	{ "POST", "/gc", route_gc, true },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -391,6 +469,9 @@ int api_server_start(struct api_server **out, const char *listen,
 		return efs_error_set(EFS_ENOMEM, "api: out of memory");
 	atomic_init(&s->dealer, NULL);
 	atomic_init(&s->evict, NULL);
+	atomic_init(&s->retr, NULL);
+	atomic_init(&s->bs, NULL);
+	atomic_init(&s->stopping, false);
 	if (opts && opts->token)
 		snprintf(s->token, sizeof(s->token), "%s", opts->token);
 	rc = http_server_start(&s->http, host, port,
@@ -430,10 +511,21 @@ void api_server_set_evictor(struct api_server *s, struct evict *e)
 	atomic_store(&s->evict, e);
 }
 
+void api_server_set_retriever(struct api_server *s, struct retriever *r)
+{
+	atomic_store(&s->retr, r);
+}
+
+void api_server_set_bstore(struct api_server *s, struct bstore *bs)
+{
+	atomic_store(&s->bs, bs);
+}
+
 void api_server_stop(struct api_server *s)
 {
 	if (!s)
 		return;
+	atomic_store(&s->stopping, true);
 	http_server_stop(s->http);
 	explicit_bzero(s->token, sizeof(s->token));
 	efs_free(s);

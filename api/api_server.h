@@ -14,17 +14,27 @@
  *	                evict_pin_json
  *	POST /unpin     {"target":"CID"} or {"name":"/dir"}: 200
  *	                {"removed":N}
+ *	POST /retrieve  {"target":"CID","name":"/dir"}: fetch the whole
+ *	                DAG into the blockstore and pin it as /pin does;
+ *	                200 with a stream of progress lines, ending in
+ *	                its result or error (api/api_retrieve.h)
+ *	POST /gc        collect the blockstore's garbage now (bstore_gc,
+ *	                with the store's grace period); 200
+ *	                {"blocks":N,"bytes":N,"unverified":N}
  *	anything else   404
  *
  * The POST routes change the repository: they need the header
  * "Authorization: Bearer <token>" with the token of api_server_opts
- * (api/api_token.h), or answer 401 (UNAUTHORIZED); without an evictor
- * set they answer 503.  GET routes are open.
+ * (api/api_token.h), or answer 401 (UNAUTHORIZED); before what they
+ * use is set (the evictor; for /retrieve the retriever too; for /gc
+ * the blockstore) they answer 503.  GET routes are open.
  *
  * Errors are JSON in the form of the IPFS Pinning Service API, so every
  * route answers alike: {"error":{"reason":"NOT_FOUND","details":"..."}}
  * (reasons BAD_REQUEST 400, UNAUTHORIZED 401, NOT_FOUND 404,
- * METHOD_NOT_ALLOWED 405, TOO_LARGE 413, INTERNAL 500, UNAVAILABLE 503).
+ * METHOD_NOT_ALLOWED 405, TOO_LARGE 413, INTERNAL 500, UNAVAILABLE 503;
+ * the last line of a /retrieve stream, sent after its 200, may also say
+ * TIMEOUT, CORRUPT or BAD_GATEWAY: api/api_retrieve.h).
  *
  * The routes are a table in api_server.c (method, path or path prefix,
  * handler): the gateway, the pinning API, /stats and the dashboard of
@@ -37,8 +47,8 @@
  *	api_server_stop(srv);                  // then dealer_close(d)
  *
  * Threads: the server answers each connection on its own thread
- * (net/http.h).  api_server_set_dealer may be called from any thread
- * while the server runs; the other functions belong to the thread that
+ * (net/http.h).  The api_server_set_* functions may be called from any
+ * thread while the server runs; the others belong to the thread that
  * started it.
  */
 #ifndef EFS_API_API_SERVER_H
@@ -48,8 +58,10 @@
 #include <stdint.h>
 
 struct api_server;
+struct bstore;
 struct dealer;
 struct evict;
+struct retriever;
 
 /* The listen address when the configuration names none. */
 #define API_LISTEN_DEFAULT "127.0.0.1:3004"
@@ -96,7 +108,21 @@ void api_server_set_dealer(struct api_server *s, struct dealer *d);
 void api_server_set_evictor(struct api_server *s, struct evict *e);
 
 /*
- * Stop listening, wait for the requests under way and free s.  NULL is
+ * Serve /retrieve with r (and the evictor, which pins what it fetched)
+ * from now on; r stays the caller's and must outlive the server.  Any
+ * thread.
+ */
+void api_server_set_retriever(struct api_server *s, struct retriever *r);
+
+/*
+ * Serve /gc on bs from now on; bs stays the caller's and must outlive
+ * the server.  Any thread.
+ */
+void api_server_set_bstore(struct api_server *s, struct bstore *bs);
+
+/*
+ * Stop listening, cut the /retrieve streams (their walks stop at their
+ * next block), wait for the requests under way and free s.  NULL is
  * fine.
  */
 void api_server_stop(struct api_server *s);

@@ -62,6 +62,8 @@ extern const struct cli_cmd cli_cmd_estimate;
 extern const struct cli_cmd cli_cmd_evict;
 extern const struct cli_cmd cli_cmd_pin;
 extern const struct cli_cmd cli_cmd_unpin;
+/* Any CID's DAG into the repository, pinned (cmd_retrieve.c). */
+extern const struct cli_cmd cli_cmd_retrieve;
 /* The daemon's services without a mount (cmd_daemon.c). */
 extern const struct cli_cmd cli_cmd_daemon;
 /* The filesystem's (cmd_mount.c, cmd_commit.c), built with fs/ when

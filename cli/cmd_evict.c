@@ -27,14 +27,13 @@
 
 #include <jansson.h>
 
-#include "api/api_token.h"
+#include "cli/cli_api.h"
 #include "cli/cli_i.h"
 #include "cli/cli_view.h"
 #include "core/alloc.h"
 #include "core/bstore.h"
 #include "core/buf.h"
 #include "core/error.h"
-#include "core/fdio.h"
 #include "cli/services.h"
 #include "dealer/config.h"
 #include "dealer/evict.h"
@@ -89,9 +88,10 @@ static const char pin_help[] =
 static const char unpin_help[] =
 	"usage: estuaryfs unpin [--json] DIR|CID\n"
 	"\n"
-	"Drop what `estuaryfs pin` made for DIR or CID: its blocks may be\n"
-	"evicted again once their commits are replicated.  Exits 3 when\n"
-	"there was no such pin.\n"
+	"Drop what `estuaryfs pin` or `estuaryfs retrieve` made for DIR or\n"
+	"CID: its blocks may be evicted again once their commits are\n"
+	"replicated, and gc may delete what nothing else keeps.  Exits 3\n"
+	"when there was no such pin.\n"
 	"\n"
 	"options:\n"
 	"  --json      {\"removed\": N}\n"
@@ -237,94 +237,19 @@ static int local_run(json_t **out, struct bstore *bs, const char *repo,
 	return rc;
 }
 
-/* <repo>/api.url, the running daemon's base URL, into out. */
-static int daemon_url(struct buf *out, const char *repo)
-{
-	struct buf path = BUF_INIT(BUF_NOCAP);
-	int rc = buf_printf(&path, "%s/api.url%c", repo, '\0');
-
-	if (rc == 0)
-		rc = fdio_read_file(out, (const char *)path.ptr);
-	if (rc == EFS_ENOTFOUND)
-		rc = efs_error_set(EFS_EIO, "the repository is in use by a "
-				   "process that serves no API (a mount with "
-				   "-o nodaemon?): unmount it, or mount with "
-				   "the daemon");
-	while (rc == 0 && out->len && strchr("\n ", out->ptr[out->len - 1]))
-		out->ptr[--out->len] = '\0';
-	buf_release(&path);
-	return rc;
-}
-
-/* A failed reply's status and error details as an efs error. */
-static int daemon_error(long status, const struct buf *body)
-{
-	json_t *v = json_loadb((const char *)body->ptr, body->len, 0, NULL);
-	json_t *d = json_object_get(json_object_get(v, "error"), "details");
-	char msg[512];
-	int code;
-
-	snprintf(msg, sizeof(msg), "%s", json_is_string(d)
-		 ? json_string_value(d) : "no details");
-	json_decref(v);
-	if (status == 401)
-		return efs_error_set(EFS_EINVAL, "the daemon refused the "
-				     "token of api.token (was it restarted "
-				     "meanwhile? try again)");
-	code = status == 404 ? EFS_ENOTFOUND
-	       : status == 400 ? EFS_EINVAL : EFS_EIO;
-	return efs_error_set(code, "%s (the daemon answered %ld)", msg,
-			     status);
-}
-
 static int daemon_run(json_t **out, const char *repo, enum op op,
 		      const struct target *t)
 {
-	char tok[API_TOKEN_SIZE], auth[32 + API_TOKEN_SIZE], s[CID_STR_MAX];
-	const char *headers[] = { auth, "Content-Type: application/json",
-				  NULL };
-	struct buf url = BUF_INIT(4096);
-	struct httpc_req req = HTTPC_REQ_INIT("POST", NULL);
-	struct httpc_resp resp = { 0 };
-	char *body = NULL;
+	char s[CID_STR_MAX];
 	json_t *args;
 	int rc;
 
-	if ((rc = daemon_url(&url, repo)) < 0 ||
-	    (rc = api_token_read(tok, repo)) < 0 ||
-	    (rc = buf_printf(&url, "%s%c", op_path[op], '\0')) < 0)
-		goto out;
 	args = t ? json_pack("{s:s,s:s}", "target", cid_tostr(s, &t->id),
 			     "name", t->label) : json_object();
-	body = args ? json_dumps(args, JSON_COMPACT) : NULL;
+	if (!args)
+		return efs_error_set(EFS_ENOMEM, "out of memory");
+	rc = cli_api_post(out, repo, op_path[op], args, EVICT_HTTP_TIMEOUT_MS);
 	json_decref(args);
-	if (!body) {
-		rc = efs_error_set(EFS_ENOMEM, "out of memory");
-		goto out;
-	}
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
-	req.url = (const char *)url.ptr;
-	req.headers = headers;
-	req.body = body;
-	req.body_len = strlen(body);
-	req.timeout_ms = EVICT_HTTP_TIMEOUT_MS;
-	if ((rc = httpc_do(&resp, &req)) < 0)
-		goto out;
-	if (resp.status != 200) {
-		rc = daemon_error(resp.status, &resp.body);
-		goto out;
-	}
-	*out = json_loadb((const char *)resp.body.ptr, resp.body.len, 0,
-			  NULL);
-	if (!json_is_object(*out))
-		rc = efs_error_set(EFS_ECORRUPT, "the daemon's answer is not "
-				   "JSON");
-out:
-	explicit_bzero(tok, sizeof(tok));
-	explicit_bzero(auth, sizeof(auth));
-	free(body);
-	httpc_resp_release(&resp);
-	buf_release(&url);
 	return rc;
 }
 

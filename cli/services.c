@@ -16,8 +16,10 @@
  *   must not silently run the dealer with defaults that spend money.
  * - The evictor (dealer/evict.h, config.json "cache") runs on its own
  *   thread beside the dealer and serves POST /evict, /pin and /unpin;
- *   those routes need the bearer token written to <repo>/api.token at
- *   each start (api/api_token.h), which the CLI reads.
+ *   the retriever serves POST /retrieve (with the evictor, which pins
+ *   what it fetched) and the blockstore POST /gc.  Those routes need
+ *   the bearer token written to <repo>/api.token at each start
+ *   (api/api_token.h), which the CLI reads.
  */
 #define LOG_TOPIC "daemon"
 
@@ -153,16 +155,24 @@ static int evictor_up(struct cli_services *s, struct bstore *bs)
 
 /* ---- retrieval ----------------------------------------------------- */
 
+void cli_retriever_opts(struct retriever_opts *out,
+			const struct dealer_config *cfg)
+{
+	*out = (struct retriever_opts)RETRIEVER_OPTS_INIT;
+	out->timeout_ms = (unsigned)cfg->retrieval_timeout * 1000;
+	out->readahead = cfg->retrieval_readahead;
+	out->ipni_url = cfg->ipni_url;
+}
+
 static int retriever_up(struct cli_services *s, struct bstore *bs)
 {
-	struct retriever_opts o = RETRIEVER_OPTS_INIT;
+	struct retriever_opts o;
 	int rc;
 
-	o.timeout_ms = (unsigned)s->cfg.retrieval_timeout * 1000;
-	o.readahead = s->cfg.retrieval_readahead;
-	o.ipni_url = s->cfg.ipni_url;
+	cli_retriever_opts(&o, &s->cfg);
 	if ((rc = retriever_open(&s->retr, bs, s->db_path, &o)) < 0)
 		return rc;
+	api_server_set_retriever(s->api, s->retr);
 	efs_log_notice("retrieval: evicted blocks come back from the SPs "
 		       "holding them (a read waits up to %llds)",
 		       (long long)s->cfg.retrieval_timeout);
@@ -188,7 +198,7 @@ static int http_failed(int rc, const char *repo)
 			     err.msg, repo);
 }
 
-static int http_start(struct cli_services *s)
+static int http_start(struct cli_services *s, struct bstore *bs)
 {
 	const char *listen = s->cfg.listen ? s->cfg.listen
 					   : API_LISTEN_DEFAULT;
@@ -199,6 +209,7 @@ static int http_start(struct cli_services *s)
 		return rc;
 	if ((rc = api_server_start(&s->api, listen, &opts)) < 0)
 		return http_failed(rc, s->repo);
+	api_server_set_bstore(s->api, bs);
 	efs_log_notice("http: listening on %s", api_server_url(s->api));
 	return 0;
 }
@@ -261,7 +272,7 @@ int cli_services_start(struct cli_services **out, struct bstore *bs,
 	snprintf(s->db_path, strlen(repo) + sizeof("/index.db"),
 		 "%s/index.db", repo);
 	if ((rc = config_load(&s->cfg, repo)) < 0 ||
-	    (rc = http_start(s)) < 0 || (rc = retriever_up(s, bs)) < 0 ||
+	    (rc = http_start(s, bs)) < 0 || (rc = retriever_up(s, bs)) < 0 ||
 	    (rc = dealer_up(s, bs)) < 0 || (rc = evictor_up(s, bs)) < 0)
 		goto fail;
 	/* last: api.url says the services are up */

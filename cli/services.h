@@ -13,6 +13,8 @@
  *       └─ evict_open(cache.*) ─► evict_start ─► api_server_set_evictor
  *          (POST /evict, /pin, /unpin, with the token of <repo>/api.token,
  *          made before the server starts and removed when it stops)
+ *       └─ retriever_open(retrieval.*) ─► api_server_set_retriever
+ *          (POST /retrieve; POST /gc runs on the blockstore given)
  *
  * <repo>/api.url holds the server's base URL ("http://127.0.0.1:3004")
  * and a newline while the services run, so other processes (the CLI,
@@ -58,6 +60,15 @@ struct blockio_source cli_services_source(void *state);
  */
 int cli_commits_list(void *db_path, int64_t after, dealer_commit_cb cb,
 		     void *cb_cls);
+
+/*
+ * The retriever's options from a loaded configuration (retrieval.*):
+ * the daemon's, and `estuaryfs retrieve`'s without a daemon.  out's
+ * ipni_url is borrowed from cfg.
+ */
+struct retriever_opts;
+void cli_retriever_opts(struct retriever_opts *out,
+			const struct dealer_config *cfg);
 
 /* The HTTP server's base URL.  Borrowed. */
 const char *cli_services_url(const struct cli_services *s);

@@ -138,15 +138,22 @@ static void bulk(struct walk *w, const struct cid *id)
 	efs_error_clear();
 }
 
-/* id is not here (EVICTED, or never stored: absent): get it. */
-static int obtain(struct walk *w, const struct cid *id, bool absent)
+/*
+ * id is not here (EVICTED, or never stored: absent): get it.  *alone:
+ * it was fetched by itself, and its bytes are the caller's to count (a
+ * whole-DAG request counted what it brought).
+ */
+static int obtain(struct walk *w, const struct cid *id, bool absent,
+		  bool *alone)
 {
+	*alone = false;
 	if (absent && w->bulk_left) {
 		w->bulk_left--;
 		bulk(w, id);
 		if (bstore_has(w->r->bs, id))
 			return 0;
 	}
+	*alone = true;
 	w->p.fetched++;
 	return retriever_fetch(w->r, id, 0);
 }
@@ -157,16 +164,16 @@ static int visit_raw(struct walk *w, const struct cid *id)
 	struct bstore_stat st;
 	int rc = bstore_stat(&st, w->r->bs, id);
 	bool here = rc == 0 && (st.state == BSTORE_LOCAL || st.pending);
-	uint64_t before = w->p.fetched;
+	bool alone;
 
 	if (rc < 0 && rc != EFS_ENOTFOUND)
 		return rc;
 	if (!here) {
-		if ((rc = obtain(w, id, rc < 0 ||
-					    st.state == BSTORE_ABSENT)) < 0 ||
+		if ((rc = obtain(w, id, rc < 0 || st.state == BSTORE_ABSENT,
+				 &alone)) < 0 ||
 		    (rc = bstore_stat(&st, w->r->bs, id)) < 0)
 			return rc;
-		if (w->p.fetched != before)
+		if (alone)
 			w->p.fetched_bytes += st.size;
 	}
 	w->p.blocks++;
@@ -176,7 +183,7 @@ static int visit_raw(struct walk *w, const struct cid *id)
 
 static int visit(struct walk *w, const struct cid *id, struct buf *data)
 {
-	uint64_t before = w->p.fetched;
+	bool alone = false;
 	int rc;
 
 	if (id->codec == CID_CODEC_RAW)
@@ -184,13 +191,13 @@ static int visit(struct walk *w, const struct cid *id, struct buf *data)
 	buf_reset(data);
 	rc = bstore_get(w->r->bs, id, data);
 	if (rc == EFS_EEVICTED || rc == EFS_ENOTFOUND) {
-		if ((rc = obtain(w, id, rc == EFS_ENOTFOUND)) < 0)
+		if ((rc = obtain(w, id, rc == EFS_ENOTFOUND, &alone)) < 0)
 			return rc;
 		rc = bstore_get(w->r->bs, id, data);
 	}
 	if (rc < 0)
 		return rc;
-	if (w->p.fetched != before)
+	if (alone)
 		w->p.fetched_bytes += data->len;
 	w->p.blocks++;
 	w->p.bytes += data->len;

@@ -1,9 +1,12 @@
 #!/bin/bash
-# test_gc.sh - `estuaryfs gc` on a repository that is not mounted: --help,
-# usage errors, a new repository (nothing to free), pinned content kept
-# (cat and fsck still pass after gc --grace 0), and the one-line error
-# when another process (a mount daemon) holds the repository's lock.
-# Freeing real garbage is tested through the mount (tests/fs/test_gc.sh).
+# test_gc.sh - `estuaryfs gc`: --help, usage errors, a new repository
+# (nothing to free), pinned content kept (cat and fsck still pass after
+# gc --grace 0), --json; one-line errors when the process holding the
+# repository serves no API or does not answer; and gc through a running
+# `estuaryfs daemon` (POST /gc): the same output, --grace refused, a
+# refused token.  Freeing real garbage is tested through the mount
+# (tests/fs/test_gc.sh) and retrieved content kept by its pin in
+# tests/cli/test_retrieve.sh.
 . "$(dirname "$0")/lib.sh"
 
 expect 0 "gc --help" -- efs gc --help
@@ -26,18 +29,63 @@ cmp -s "$T/out" "$T/seq" && pass "cat after gc: same bytes" ||
 	fail "cat after gc: bytes differ"
 expect 0 "fsck after gc" -- efs fsck
 
-# Another holder of the lock (as the mount daemon): one clear line.
-if command -v flock >/dev/null; then
-	flock "$ESTUARYFS_HOME/bstore.lock" sleep 5 &
-	holder=$!
-	sleep 0.5
-	expect 1 "gc of a locked repository fails" -- efs gc
-	check_eq "locked: one line" "$(wc -l <"$T/err")" 1
-	grep -q "mount daemon collects garbage itself" "$T/err" &&
-		pass "locked: says the daemon collects" ||
-		fail "locked: $(cat "$T/err")"
-	kill "$holder" 2>/dev/null
-	wait "$holder" 2>/dev/null
-fi
+# Another holder of the lock that serves no API (a mount with -o
+# nodaemon): one clear line.  Then one whose daemon does not answer.
+# (One process holds the lock, so that killing it releases it.)
+python3 -c 'import fcntl, sys, time
+f = open(sys.argv[1], "a"); fcntl.flock(f, fcntl.LOCK_EX)
+open(sys.argv[2], "w").close(); time.sleep(30)' \
+	"$ESTUARYFS_HOME/bstore.lock" "$T/locked" &
+holder=$!
+for ((i = 0; i < 50; i++)); do
+	[ -e "$T/locked" ] && break
+	sleep 0.1
+done
+expect 5 "gc of a locked repository without an API fails" -- efs gc
+check_err "locked: one line" "serves no API"
+echo "http://127.0.0.1:9" >"$ESTUARYFS_HOME/api.url"
+printf '%064d\n' 0 >"$ESTUARYFS_HOME/api.token"
+expect 5 "gc when the daemon does not answer" -- efs gc
+check_err "unreachable: one line" \
+	"daemon holding the repository does not answer"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+rm -f "$ESTUARYFS_HOME/api.url" "$ESTUARYFS_HOME/api.token"
+
+# A daemon holding the repository: gc runs in it (POST /gc), with the
+# same output; its grace period is its own.
+echo '{"dealer":{"enabled":false},"http":{"listen":"127.0.0.1:0"}}' \
+	>"$ESTUARYFS_HOME/config.json"
+"$EFS" daemon -f >"$T/daemon.log" 2>&1 &
+dpid=$!
+for ((i = 0; i < 100; i++)); do
+	[ -s "$ESTUARYFS_HOME/api.url" ] && break
+	sleep 0.1
+done
+[ -s "$ESTUARYFS_HOME/api.url" ] ||
+	fail "the daemon did not start: $(tail -3 "$T/daemon.log")"
+expect 0 "gc through the daemon" -- efs gc
+check_eq "gc through the daemon: the same output" "$(cat "$T/out")" \
+	"freed: 0 blocks, 0 bytes (0 B)"
+expect 0 "gc --json through the daemon" -- efs gc --json
+python3 -c 'import json, sys
+v = json.load(open(sys.argv[1]))
+assert v == {"blocks": 0, "bytes": 0, "unverified": 0}, v' "$T/out" &&
+	pass "gc --json: the counts" || fail "gc --json: $(cat "$T/out")"
+expect 2 "gc --grace beside the daemon: refused" -- efs gc --grace 0
+check_err "--grace: one line" "own grace period"
+good=$(cat "$ESTUARYFS_HOME/api.token")
+printf '%064d\n' 0 >"$ESTUARYFS_HOME/api.token"
+expect 2 "gc with a token the daemon refuses" -- efs gc
+check_err "refused token: one line" "refused the token"
+echo "$good" >"$ESTUARYFS_HOME/api.token"
+grep -q "gc on request: freed 0 blocks" "$T/daemon.log" &&
+	pass "the daemon logs the collection" ||
+	fail "daemon log: $(tail -3 "$T/daemon.log")"
+kill "$dpid"
+wait "$dpid" || fail "the daemon exited with $?"
+expect 0 "cat once the daemon is gone" -- efs cat "$root"
+cmp -s "$T/out" "$T/seq" && pass "the pinned content stayed" ||
+	fail "cat after the daemon's gc: bytes differ"
 
 finish

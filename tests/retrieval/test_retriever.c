@@ -593,6 +593,7 @@ static void test_retriever__retrieve_dag(void)
 	struct retriever_stats st;
 	struct blockio_source src;
 	struct prog g = { .calls = 0 };
+	struct bstore_stat one;
 	struct retriever *r2;
 	struct bstore *bs2;
 	char *dir2, db2[4200];
@@ -625,9 +626,11 @@ static void test_retriever__retrieve_dag(void)
 	retriever_stats(&st, r2);
 	CU_ASSERT_EQUAL(st.ipni_requests, 1);
 	CU_ASSERT_EQUAL(st.gateway_requests, 1);
-	/* and the whole DAG in one CAR */
+	/* and the whole DAG in one CAR, each block counted once */
 	CU_ASSERT_EQUAL(retriever_retrieve_dag(r2, &t.root, prog_cb, &g), 0);
 	CU_ASSERT_EQUAL(g.last.fetched, g.last.blocks - 1);
+	CU_ASSERT_EQUAL_FATAL(bstore_stat(&one, bs2, &t.leaves[1]), 0);
+	CU_ASSERT_EQUAL(g.last.fetched_bytes, g.last.bytes - one.size);
 	retriever_stats(&st, r2);
 	CU_ASSERT_EQUAL(st.ipni_requests, 2);
 	CU_ASSERT_EQUAL(st.gateway_requests, 2);
