@@ -3,12 +3,11 @@
  * address, the route table and the routes of issues 5 and 6.
  *
  * Design notes:
- * - One net/http.h server; its handler walks a table of routes, the
- *   first whose path matches wins.  A path ending in '/' is a prefix;
- *   the method is checked after the path, so a known path with the
- *   wrong method is 405 (with Allow), not 404.  A NULL method leaves the
- *   method to the route (transfer_handle answers 405 itself).  GET
- *   routes answer HEAD too (net/http.h sends the headers only).
+ * - One net/http.h server; its handler walks the route tables (api_i.h:
+ *   this file's, then each route module's), the first whose path
+ *   matches wins; then the method (405 with Allow), the scope (401 or
+ *   403) and the body's size (413) are checked, in that order, before
+ *   the route's handler runs.
  * - The dealer is set after the server starts (the dealer needs the
  *   server's URL for its transfer base), so it is an atomic pointer:
  *   requests for /transfer/ before it is set get 503 with Retry-After.
@@ -20,9 +19,9 @@
  *   against what the route needs); /retrieve then streams from a
  *   thread of its own (api_retrieve.c), which the server's stop cuts
  *   (the stopping flag) and waits for.
- * - Routes marked auth change the repository: they need the bearer
- *   token (api_token.h), checked before anything else of the request is
- *   looked at; its value is never logged or echoed.
+ * - Routes above PUBLIC scope need credentials: today the daemon's
+ *   bearer token (api_token.h), which has every scope; checked before
+ *   the body is looked at; its value is never logged or echoed.
  */
 #define LOG_TOPIC "api"
 
@@ -39,6 +38,7 @@
 
 #include <jansson.h>
 
+#include "api/api_i.h"
 #include "api/api_retrieve.h"
 #include "api/api_token.h"
 #include "core/alloc.h"
@@ -56,31 +56,11 @@
 /* Seconds a client is told to wait before asking again (503). */
 #define API_RETRY_AFTER "10"
 
-struct api_server {
-	struct http_server *http;
-	_Atomic(struct dealer *) dealer;
-	_Atomic(struct evict *) evict;
-	_Atomic(struct retriever *) retr;
-	_Atomic(struct bstore *) bs;
-	atomic_bool stopping;          /* cuts /retrieve's streams */
-	char url[48];                  /* "http://HOST:PORT" */
-	char token[API_TOKEN_SIZE];    /* "": no POST route is allowed */
-};
-
 /* ---- replies ------------------------------------------------------- */
 
-/*
- * The error body every route uses (the Pinning Service API's form):
- * {"error":{"reason":"NOT_FOUND","details":"..."}}.  A details text that
- * is not UTF-8 (a percent-decoded path) is left out rather than sent
- * broken.
- */
-static void reply_error(struct http_req *req, unsigned status,
-			const char *reason, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void reply_error(struct http_req *req, unsigned status,
-			const char *reason, const char *fmt, ...)
+/* The error body every route uses (api_i.h). */
+void api_reply_error(struct http_req *req, unsigned status,
+		     const char *reason, const char *fmt, ...)
 {
 	char details[512];
 	json_t *v;
@@ -113,35 +93,26 @@ static void route_health(struct http_req *req, struct api_server *s)
 
 static void route_transfer(struct http_req *req, struct api_server *s)
 {
-	struct dealer *d = atomic_load(&s->dealer);
+	struct dealer *d = api_need_dealer(req, s);
 
-	if (!d) {
-		http_resp_header(req, "Retry-After", API_RETRY_AFTER);
-		reply_error(req, 503, "UNAVAILABLE",
-			    "the dealer is not running");
-		return;
-	}
-	transfer_handle(req, dealer_transfer(d));
+	if (d)
+		transfer_handle(req, dealer_transfer(d));
 }
 
 /* The dealer's report (dealer.h): the network, funds, what blocks it
  * (DataCap, escrow, SPs: said loudly here too), its last cycle. */
 static void route_dealer(struct http_req *req, struct api_server *s)
 {
-	struct dealer *d = atomic_load(&s->dealer);
+	struct dealer *d = api_need_dealer(req, s);
 	char *text = NULL;
 	int rc;
 
-	if (!d) {
-		http_resp_header(req, "Retry-After", API_RETRY_AFTER);
-		reply_error(req, 503, "UNAVAILABLE",
-			    "the dealer is not running");
+	if (!d)
 		return;
-	}
 	if ((rc = dealer_report(&text, d)) == EFS_ENOTFOUND)
-		reply_error(req, 404, "NOT_FOUND", "%s", efs_error_msg());
+		api_reply_error(req, 404, "NOT_FOUND", "%s", efs_error_msg());
 	else if (rc < 0)
-		reply_error(req, 500, "INTERNAL", "%s", efs_error_msg());
+		api_reply_error(req, 500, "INTERNAL", "%s", efs_error_msg());
 	else
 		http_reply(req, 200, "application/json", text, strlen(text));
 	efs_free(text);
@@ -167,19 +138,6 @@ struct evict_args {
 	char target_str[CID_STR_MAX];
 };
 
-/* The evictor, or NULL with 503 sent. */
-static struct evict *evictor(struct http_req *req, struct api_server *s)
-{
-	struct evict *e = atomic_load(&s->evict);
-
-	if (!e) {
-		http_resp_header(req, "Retry-After", API_RETRY_AFTER);
-		reply_error(req, 503, "UNAVAILABLE",
-			    "the evictor is not running");
-	}
-	return e;
-}
-
 /* The body's "target" and "name" into a (false, with 400 sent, when
  * they are not what the route needs). */
 static bool args_parse(struct evict_args *a, struct http_req *req,
@@ -197,18 +155,18 @@ static bool args_parse(struct evict_args *a, struct http_req *req,
 	n = json_object_get(v, "name");
 	if (!json_is_object(v) || (t && !json_is_string(t)) ||
 	    (n && !json_is_string(n)))
-		reply_error(req, 400, "BAD_REQUEST", "want a JSON object "
+		api_reply_error(req, 400, "BAD_REQUEST", "want a JSON object "
 			    "{\"target\": \"CID\", \"name\": \"...\"}");
 	else if (t && cid_parse(&a->target, json_string_value(t)) < 0)
-		reply_error(req, 400, "BAD_REQUEST", "target: %s",
+		api_reply_error(req, 400, "BAD_REQUEST", "target: %s",
 			    efs_error_msg());
 	else if (n && (size_t)snprintf(a->name_buf, sizeof(a->name_buf), "%s",
 				       json_string_value(n)) >=
 			      sizeof(a->name_buf))
-		reply_error(req, 400, "BAD_REQUEST", "name: too long");
+		api_reply_error(req, 400, "BAD_REQUEST", "name: too long");
 	else if ((need == ARGS_TARGET && !t) ||
 		 (need == ARGS_TARGET_OR_NAME && !t && !n))
-		reply_error(req, 400, "BAD_REQUEST", "%s: no target%s", what,
+		api_reply_error(req, 400, "BAD_REQUEST", "%s: no target%s", what,
 			    need == ARGS_TARGET ? "" : " or name");
 	else
 		ok = true;
@@ -229,20 +187,21 @@ static bool evict_request(struct evict_args *a, struct http_req *req,
 			  struct api_server *s, enum args_need need)
 {
 	memset(a, 0, sizeof(*a));
-	return (a->e = evictor(req, s)) && args_parse(a, req, need);
+	return (a->e = api_need_evictor(req, s)) &&
+	       args_parse(a, req, need);
 }
 
 /* Reply with v (stolen), or the error of rc. */
-static void reply_result(struct http_req *req, int rc, json_t *v)
+void api_reply_result(struct http_req *req, int rc, json_t *v)
 {
 	if (rc == EFS_ENOTFOUND)
-		reply_error(req, 404, "NOT_FOUND", "%s", efs_error_msg());
+		api_reply_error(req, 404, "NOT_FOUND", "%s", efs_error_msg());
 	else if (rc == EFS_EINVAL)
-		reply_error(req, 400, "BAD_REQUEST", "%s", efs_error_msg());
+		api_reply_error(req, 400, "BAD_REQUEST", "%s", efs_error_msg());
 	else if (rc < 0)
-		reply_error(req, 500, "INTERNAL", "%s", efs_error_msg());
+		api_reply_error(req, 500, "INTERNAL", "%s", efs_error_msg());
 	else if (!v)
-		reply_error(req, 500, "INTERNAL", "out of memory");
+		api_reply_error(req, 500, "INTERNAL", "out of memory");
 	else
 		http_reply_json(req, 200, v);
 	json_decref(v);
@@ -261,7 +220,7 @@ static void route_evict(struct http_req *req, struct api_server *s)
 	if (rc == 0 && r.blocks)
 		efs_log_notice("evicted %llu blocks on request",
 			       (unsigned long long)r.blocks);
-	reply_result(req, rc, rc == 0 ? evict_result_json(&r) : NULL);
+	api_reply_result(req, rc, rc == 0 ? evict_result_json(&r) : NULL);
 }
 
 static void route_pin(struct http_req *req, struct api_server *s)
@@ -273,7 +232,7 @@ static void route_pin(struct http_req *req, struct api_server *s)
 	if (!evict_request(&a, req, s, ARGS_TARGET))
 		return;
 	rc = evict_pin(&p, a.e, &a.target, a.label);
-	reply_result(req, rc, rc == 0 ? evict_pin_json(&p) : NULL);
+	api_reply_result(req, rc, rc == 0 ? evict_pin_json(&p) : NULL);
 }
 
 static void route_unpin(struct http_req *req, struct api_server *s)
@@ -286,7 +245,7 @@ static void route_unpin(struct http_req *req, struct api_server *s)
 		return;
 	rc = evict_unpin(&removed, a.e, a.has_target ? &a.target : NULL,
 			 a.name);
-	reply_result(req, rc, rc == 0 ? json_pack("{s:I}", "removed",
+	api_reply_result(req, rc, rc == 0 ? json_pack("{s:I}", "removed",
 						  (json_int_t)removed)
 				      : NULL);
 }
@@ -297,19 +256,13 @@ static void route_unpin(struct http_req *req, struct api_server *s)
  * with its progress streamed (api_retrieve.h). */
 static void route_retrieve(struct http_req *req, struct api_server *s)
 {
-	struct retriever *r = atomic_load(&s->retr);
+	struct retriever *r = api_need_retriever(req, s);
 	struct evict_args a;
 
-	if (!r) {
-		http_resp_header(req, "Retry-After", API_RETRY_AFTER);
-		reply_error(req, 503, "UNAVAILABLE",
-			    "retrieval is not running");
-		return;
-	}
-	if (!evict_request(&a, req, s, ARGS_TARGET))
+	if (!r || !evict_request(&a, req, s, ARGS_TARGET))
 		return;
 	if (cid_is_identity(&a.target)) {
-		reply_error(req, 400, "BAD_REQUEST", "%s is an identity CID: "
+		api_reply_error(req, 400, "BAD_REQUEST", "%s is an identity CID: "
 			    "its bytes are the CID itself", a.target_str);
 		return;
 	}
@@ -320,22 +273,18 @@ static void route_retrieve(struct http_req *req, struct api_server *s)
  * thread does it (bstore_gc, the store's grace period). */
 static void route_gc(struct http_req *req, struct api_server *s)
 {
-	struct bstore *bs = atomic_load(&s->bs);
+	struct bstore *bs = api_need_bstore(req, s);
 	struct bstore_gc_result r = { 0 };
 	int rc;
 
-	if (!bs) {
-		http_resp_header(req, "Retry-After", API_RETRY_AFTER);
-		reply_error(req, 503, "UNAVAILABLE",
-			    "the blockstore is not open yet");
+	if (!bs)
 		return;
-	}
 	rc = bstore_gc(&r, bs);
 	if (rc == 0)
 		efs_log_notice("gc on request: freed %llu blocks, %llu bytes",
 			       (unsigned long long)r.blocks,
 			       (unsigned long long)r.bytes);
-	reply_result(req, rc, rc == 0 ? json_pack("{s:I,s:I,s:I}", "blocks",
+	api_reply_result(req, rc, rc == 0 ? json_pack("{s:I,s:I,s:I}", "blocks",
 						  (json_int_t)r.blocks, "bytes",
 						  (json_int_t)r.bytes,
 						  "unverified",
@@ -343,29 +292,33 @@ static void route_gc(struct http_req *req, struct api_server *s)
 				      : NULL);
 }
 
-/* ---- the route table ---------------------------------------------- */
+/* ---- the route tables ---------------------------------------------- */
 
-struct api_route {
-	const char *method;    /* NULL: any (the route judges) */
-	const char *path;      /* exact, or a prefix when it ends in '/' */
-	void (*handle)(struct http_req *req, struct api_server *s);
-	bool auth;             /* needs the bearer token */
+/* The routes of issues 5 and 6. */
+const struct api_route api_core_routes[] = {
+	{ NULL, TRANSFER_PATH_PREFIX, route_transfer, API_PUBLIC },
+	{ "GET", "/health", route_health, API_PUBLIC },
+	{ "GET", "/dealer", route_dealer, API_PUBLIC },
+	{ "POST", "/evict", route_evict, API_WRITE },
+	{ "POST", "/pin", route_pin, API_WRITE },
+	{ "POST", "/unpin", route_unpin, API_WRITE },
+	{ "POST", "/retrieve", route_retrieve, API_WRITE },
+	{ "POST", "/gc", route_gc, API_WRITE },
+};
+const size_t api_core_nroutes =
+	sizeof(api_core_routes) / sizeof(api_core_routes[0]);
+
+/* Every table served, in the order they are searched (api_i.h).  The
+ * route modules of issue 7 add a line each. */
+static const struct {
+	const struct api_route *v;
+	const size_t *n;
+} tables[] = {
+	{ api_core_routes, &api_core_nroutes },
+	/* issue 7 route tables */
 };
 
-/* Issue 7 adds the gateway (/ipfs/), the pinning API (/pins), /stats and
- * the dashboard here. */
-static const struct api_route routes[] = {
-	{ NULL, TRANSFER_PATH_PREFIX, route_transfer, false },
-	{ "GET", "/health", route_health, false },
-	{ "GET", "/dealer", route_dealer, false },
-	{ "POST", "/evict", route_evict, true },
-	{ "POST", "/pin", route_pin, true },
-	{ "POST", "/unpin", route_unpin, true },
-	{ "POST", "/retrieve", route_retrieve, true },
-	{ "POST", "/gc", route_gc, true },
-};
-
-#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+#define NTABLES (sizeof(tables) / sizeof(tables[0]))
 
 static bool path_matches(const char *pattern, const char *path)
 {
@@ -383,37 +336,133 @@ static bool method_matches(const char *want, const char *method)
 	return strcmp(want, "GET") == 0 && strcmp(method, "HEAD") == 0;
 }
 
+static const struct api_route *route_find(const char *path)
+{
+	for (size_t t = 0; t < NTABLES; t++)
+		for (size_t i = 0; i < *tables[t].n; i++)
+			if (path_matches(tables[t].v[i].path, path))
+				return &tables[t].v[i];
+	return NULL;
+}
+
+/*
+ * What the request's credentials allow: ADMIN with the daemon's token;
+ * PUBLIC without valid credentials (none, or unknown).
+ */
+static enum api_scope request_scope(struct api_server *s,
+				    struct http_req *req)
+{
+	const char *auth = http_req_header(req, "Authorization");
+
+	if (auth && api_token_check(s->token, auth))
+		return API_ADMIN;
+	return API_PUBLIC;
+}
+
+/* The request may go on to its route: else 401 (no valid credentials)
+ * or 403 (valid, but not enough) is sent. */
+static bool allowed(const struct api_route *r, struct api_server *s,
+		    struct http_req *req)
+{
+	enum api_scope have;
+
+	if (r->scope == API_PUBLIC)
+		return true;
+	have = request_scope(s, req);
+	if (have >= r->scope)
+		return true;
+	if (have != API_PUBLIC) {
+		api_reply_error(req, 403, "FORBIDDEN",
+				"%s needs a key with the %s scope",
+				http_req_path(req), api_scope_name(r->scope));
+		return false;
+	}
+	http_resp_header(req, "WWW-Authenticate", "Bearer");
+	api_reply_error(req, 401, "UNAUTHORIZED",
+			"%s needs the bearer token of the daemon's api.token",
+			http_req_path(req));
+	return false;
+}
+
 static void handle(struct http_req *req, void *payload)
 {
 	struct api_server *srv = payload;
 	const char *method = http_req_method(req);
 	const char *path = http_req_path(req);
-	const struct api_route *r;
+	const struct api_route *r = route_find(path);
 
-	for (r = routes; r < routes + NROUTES; r++)
-		if (path_matches(r->path, path))
-			break;
-	if (r == routes + NROUTES) {
-		reply_error(req, 404, "NOT_FOUND", "no route for %s %s", method,
-			    path);
+	if (!r) {
+		api_reply_error(req, 404, "NOT_FOUND", "no route for %s %s",
+				method, path);
 	} else if (!method_matches(r->method, method)) {
 		http_resp_header(req, "Allow", strcmp(r->method, "GET") == 0
 						       ? "GET, HEAD"
 						       : r->method);
-		reply_error(req, 405, "METHOD_NOT_ALLOWED",
-			    "%s is not allowed on %s", method, path);
-	} else if (r->auth &&
-		   !api_token_check(srv->token,
-				    http_req_header(req, "Authorization"))) {
-		http_resp_header(req, "WWW-Authenticate", "Bearer");
-		reply_error(req, 401, "UNAUTHORIZED", "%s needs the bearer "
-			    "token of the daemon's api.token", path);
+		api_reply_error(req, 405, "METHOD_NOT_ALLOWED",
+				"%s is not allowed on %s", method, path);
+	} else if (!allowed(r, srv, req)) {
+		return;
 	} else if (http_req_body_too_big(req)) {
-		reply_error(req, 413, "TOO_LARGE",
-			    "the request body is too large");
+		api_reply_error(req, 413, "TOO_LARGE",
+				"the request body is too large");
 	} else {
 		r->handle(req, srv);
 	}
+}
+
+/* ---- what the routes use (api_i.h) ---------------------------------- */
+
+const char *api_scope_name(enum api_scope scope)
+{
+	static const char *const names[] = { "public", "read", "write",
+					     "admin" };
+
+	return (size_t)scope < sizeof(names) / sizeof(names[0])
+		       ? names[scope]
+		       : "?";
+}
+
+/* 503 with Retry-After: what the route needs is not running (yet). */
+static void *unavailable(struct http_req *req, const char *what)
+{
+	http_resp_header(req, "Retry-After", API_RETRY_AFTER);
+	api_reply_error(req, 503, "UNAVAILABLE", "%s", what);
+	return NULL;
+}
+
+struct dealer *api_need_dealer(struct http_req *req, struct api_server *s)
+{
+	struct dealer *d = atomic_load(&s->dealer);
+
+	return d ? d : unavailable(req, "the dealer is not running");
+}
+
+struct evict *api_need_evictor(struct http_req *req, struct api_server *s)
+{
+	struct evict *e = atomic_load(&s->evict);
+
+	return e ? e : unavailable(req, "the evictor is not running");
+}
+
+struct retriever *api_need_retriever(struct http_req *req,
+				     struct api_server *s)
+{
+	struct retriever *r = atomic_load(&s->retr);
+
+	return r ? r : unavailable(req, "retrieval is not running");
+}
+
+struct bstore *api_need_bstore(struct http_req *req, struct api_server *s)
+{
+	struct bstore *bs = atomic_load(&s->bs);
+
+	return bs ? bs : unavailable(req, "the blockstore is not open yet");
+}
+
+const char *api_need_repo(struct http_req *req, struct api_server *s)
+{
+	return s->repo ? s->repo
+		       : unavailable(req, "the daemon serves no repository");
 }
 
 /* ---- the server ---------------------------------------------------- */
@@ -474,9 +523,14 @@ int api_server_start(struct api_server **out, const char *listen,
 	atomic_init(&s->stopping, false);
 	if (opts && opts->token)
 		snprintf(s->token, sizeof(s->token), "%s", opts->token);
+	if (opts && opts->repo && !(s->repo = efs_strdup(opts->repo))) {
+		efs_free(s);
+		return efs_error_set(EFS_ENOMEM, "api: out of memory");
+	}
 	rc = http_server_start(&s->http, host, port,
 			       opts ? opts->max_body : 0, handle, s);
 	if (rc < 0) {
+		efs_free(s->repo);
 		efs_free(s);
 		return rc;
 	}
@@ -528,5 +582,6 @@ void api_server_stop(struct api_server *s)
 	atomic_store(&s->stopping, true);
 	http_server_stop(s->http);
 	explicit_bzero(s->token, sizeof(s->token));
+	efs_free(s->repo);
 	efs_free(s);
 }

@@ -31,14 +31,15 @@
  *
  * Errors are JSON in the form of the IPFS Pinning Service API, so every
  * route answers alike: {"error":{"reason":"NOT_FOUND","details":"..."}}
- * (reasons BAD_REQUEST 400, UNAUTHORIZED 401, NOT_FOUND 404,
- * METHOD_NOT_ALLOWED 405, TOO_LARGE 413, INTERNAL 500, UNAVAILABLE 503;
+ * (reasons BAD_REQUEST 400, UNAUTHORIZED 401, FORBIDDEN 403,
+ * NOT_FOUND 404, METHOD_NOT_ALLOWED 405, TOO_LARGE 413, INTERNAL 500,
+ * UNAVAILABLE 503;
  * the last line of a /retrieve stream, sent after its 200, may also say
  * TIMEOUT, CORRUPT or BAD_GATEWAY: api/api_retrieve.h).
  *
- * The routes are a table in api_server.c (method, path or path prefix,
- * handler): the gateway, the pinning API, /stats and the dashboard of
- * issue 7 are rows added there.
+ * The routes are tables (api/api_i.h: method, path or path prefix,
+ * handler, scope): api_server.c's own, and one per route module of
+ * issue 7 (the gateway, the pinning API, /stats, the dashboard).
  *
  *	api_server_start(&srv, "127.0.0.1:0", NULL);   // port 0: any free
  *	api_server_url(srv);                   // "http://127.0.0.1:41234"
@@ -70,6 +71,9 @@ struct api_server_opts {
 	size_t max_body;        /* cap on request bodies; 0: HTTP_BODY_MAX */
 	const char *token;      /* the bearer token of the POST routes
 				   (copied); NULL: they always answer 401 */
+	const char *repo;       /* the repository directory the routes
+				   read (copied); NULL: none, they answer
+				   503 */
 };
 
 /*

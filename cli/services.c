@@ -202,7 +202,7 @@ static int http_start(struct cli_services *s, struct bstore *bs)
 {
 	const char *listen = s->cfg.listen ? s->cfg.listen
 					   : API_LISTEN_DEFAULT;
-	struct api_server_opts opts = { .token = s->token };
+	struct api_server_opts opts = { .token = s->token, .repo = s->repo };
 	int rc;
 
 	if ((rc = api_token_create(s->token, s->repo)) < 0)

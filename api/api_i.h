@@ -1,0 +1,110 @@
+/*
+ * api_i.h - what the daemon's route modules share (api_server.c and the
+ * modules whose route tables it serves): the route type, the scopes of
+ * access, the server's state as the routes see it, and the replies every
+ * route gives alike.
+ *
+ * A route module (api/api_<name>.c) defines its table
+ *
+ *	const struct api_route api_<name>_routes[] = { ... };
+ *	const size_t api_<name>_nroutes = sizeof(...) / sizeof(...[0]);
+ *
+ * declared below, and api_server.c lists it once in its table of
+ * tables.  The first route whose path matches wins, tables in the order
+ * listed; a path ending in '/' is a prefix.  The method is checked after
+ * the path (a known path with another method is 405 with Allow); a NULL
+ * method leaves the method to the handler; GET routes answer HEAD too
+ * (net/http.h sends the headers only).  The scope is checked before the
+ * handler runs: a handler never sees a request without the access its
+ * route needs.
+ *
+ * Threads: handlers run on the server's connection threads, many at
+ * once; what they get from the accessors is internally locked (or
+ * read-only) and stays valid until the server stops.
+ */
+#ifndef EFS_API_API_I_H
+#define EFS_API_API_I_H
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "api/api_server.h"
+#include "api/api_token.h"
+#include "net/http.h"
+
+/*
+ * What a request may do, in order: each scope includes the ones before.
+ * PUBLIC routes need no credentials (read-only, nothing private); READ
+ * reads what the node keeps for its owner; WRITE changes the repository
+ * (adds, pins, evicts); ADMIN spends money or manages access.  The
+ * daemon's own token (api.token) has ADMIN.
+ */
+enum api_scope {
+	API_PUBLIC,
+	API_READ,
+	API_WRITE,
+	API_ADMIN,
+};
+
+/* The scope's name ("public", "read", "write", "admin"). */
+const char *api_scope_name(enum api_scope scope);
+
+struct api_route {
+	const char *method;    /* NULL: any (the handler judges) */
+	const char *path;      /* exact, or a prefix when it ends in '/' */
+	void (*handle)(struct http_req *req, struct api_server *s);
+	enum api_scope scope;  /* what the request must be allowed */
+};
+
+/* The server's state (api_server.c owns it; routes read it through the
+ * accessors below). */
+struct api_server {
+	struct http_server *http;
+	_Atomic(struct dealer *) dealer;
+	_Atomic(struct evict *) evict;
+	_Atomic(struct retriever *) retr;
+	_Atomic(struct bstore *) bs;
+	atomic_bool stopping;          /* cuts long streams */
+	char url[48];                  /* "http://HOST:PORT" */
+	char token[API_TOKEN_SIZE];    /* "": only PUBLIC routes */
+	char *repo;                    /* repository directory, or NULL */
+};
+
+/*
+ * The error body every route uses (the Pinning Service API's form):
+ * {"error":{"reason":"NOT_FOUND","details":"..."}}.  A details text that
+ * is not UTF-8 is left out rather than sent broken.
+ */
+void api_reply_error(struct http_req *req, unsigned status,
+		     const char *reason, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Reply 200 with v (stolen), or the error of rc: EFS_ENOTFOUND 404,
+ * EFS_EINVAL 400, others 500; v NULL with rc 0 is out of memory. */
+void api_reply_result(struct http_req *req, int rc, json_t *v);
+
+/*
+ * The services the routes use, or NULL with 503 (UNAVAILABLE, with
+ * Retry-After) sent when the daemon has not set them (yet): the dealer,
+ * the evictor, the retriever, the blockstore.
+ */
+struct dealer *api_need_dealer(struct http_req *req, struct api_server *s);
+struct evict *api_need_evictor(struct http_req *req, struct api_server *s);
+struct retriever *api_need_retriever(struct http_req *req,
+				     struct api_server *s);
+struct bstore *api_need_bstore(struct http_req *req, struct api_server *s);
+
+/* The repository directory (api_server_opts.repo), or NULL with 503
+ * sent. */
+const char *api_need_repo(struct http_req *req, struct api_server *s);
+
+/* ---- the route tables api_server.c serves ---- */
+
+extern const struct api_route api_core_routes[];
+extern const size_t api_core_nroutes;
+
+#endif
