@@ -162,6 +162,13 @@ expect 0 "evict the committed tree" -- efs evict "$M/data"
 expect 0 "status" -- efs status "$M/data"
 grep -q "evicted" "$T/out" && pass "status shows evicted data" ||
 	fail "status: $(cat "$T/out")"
+# statfs: the evicted bytes are free but not available blocks
+read -r _ evicted _ <<<"$(cache_state)"
+read -r bs free avail <<<"$(stat -f -c '%S %f %a' "$M")"
+shown=$(((free - avail) * bs))
+[ "$shown" -ge "$evicted" ] && [ "$shown" -lt $((evicted + 1048576)) ] &&
+	pass "statfs: free - available = the evicted bytes" ||
+	fail "statfs: free - available = $shown bytes, evicted $evicted"
 
 # Each tool reads the tree evicted, from the SPs.
 cold
