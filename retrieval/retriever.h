@@ -22,9 +22,9 @@
  * fetches, in the same request, the other EVICTED blocks of P that start
  * in [o, o + readahead): one Range request per window, streamed through
  * a buffer of one block (memory stays bounded whatever the window).
- * When a block in the second half of a window is read through
- * retriever_source, the next window is fetched in the background, so a
- * sequential reader finds the next blocks already local.
+ * When a window's second block is read through retriever_source, the
+ * next window is fetched in the background, so a sequential reader has
+ * two windows in flight ahead of it and finds the next blocks local.
  *
  * Jobs: one job per block or per window in flight.  Any caller asking
  * for a block that a job already covers (its target or a read-ahead
@@ -57,6 +57,7 @@
 
 #include "core/blockio.h"
 #include "core/cid.h"
+#include "core/lathist.h"
 
 struct bstore;
 struct retriever;
@@ -193,8 +194,27 @@ struct retriever_stats {
 	uint64_t blocks;          /* blocks verified and stored */
 	uint64_t bytes;           /* their bytes */
 	uint64_t bytes_down;      /* body bytes received, all requests */
+	uint64_t fetch_failed;    /* retriever_fetch calls that waited and
+				     failed (timeout, no source...) */
 };
 
 void retriever_stats(struct retriever_stats *out, struct retriever *r);
+
+/*
+ * Latency histograms since open (core/lathist.h), read without the
+ * retriever's lock: for /metrics.
+ *   job    how long each job ran on its worker, from the first request
+ *          to its end (prefetches included; a job that found its block
+ *          local is counted too, near 0)
+ *   fetch  how long each retriever_fetch of a block that was not local
+ *          waited, whatever the outcome (stats' fetch_failed counts the
+ *          failures); the time a reader of an evicted block sees
+ */
+struct retriever_latency {
+	struct lathist_snap job;
+	struct lathist_snap fetch;
+};
+
+void retriever_latency(struct retriever_latency *out, struct retriever *r);
 
 #endif
