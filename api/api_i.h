@@ -11,7 +11,7 @@
  *
  * declared below, and api_server.c lists it once in its table of
  * tables.  The first route whose path matches wins, tables in the order
- * listed; a path ending in '/' is a prefix.  The method is checked after
+ * listed; a path ending in '/' is a prefix (but "/" is the root only).  The method is checked after
  * the path (a known path with another method is 405 with Allow); a NULL
  * method leaves the method to the handler; GET routes answer HEAD too
  * (net/http.h sends the headers only).  The scope is checked before the
@@ -34,6 +34,7 @@
 
 #include "api/api_server.h"
 #include "api/api_token.h"
+#include "dealer/dealview.h"
 #include "net/http.h"
 
 /*
@@ -72,6 +73,14 @@ struct api_server {
 	char url[48];                  /* "http://HOST:PORT" */
 	char token[API_TOKEN_SIZE];    /* "": only PUBLIC routes */
 	char *repo;                    /* repository directory, or NULL */
+	dealview_log_fn commit_log;    /* the filesystem's commit log, or
+					  NULL (api_server_opts) */
+	/* the mount's FUSE operations, or NULL (api_server_opts) */
+	size_t (*fs_ops)(struct api_fs_op *out, size_t max, void *cls);
+	void *fs_ops_cls;
+	/* the API keys of repo's index (api_keys.h), opened at the first
+	 * request that needs them */
+	_Atomic(struct api_keys *) keys;
 };
 
 /*
@@ -106,5 +115,19 @@ const char *api_need_repo(struct http_req *req, struct api_server *s);
 
 extern const struct api_route api_core_routes[];
 extern const size_t api_core_nroutes;
+/* Estuary's REST reads and public stats (api_rest.c; its "/content/"
+ * prefix comes after every table with a route under it). */
+extern const struct api_route api_rest_routes[];
+extern const size_t api_rest_nroutes;
+/* GET /metrics, Prometheus text (api_metrics.c) */
+extern const struct api_route api_metrics_routes[];
+extern const size_t api_metrics_nroutes;
+extern const struct api_route api_keys_routes[];
+extern const size_t api_keys_nroutes;
+extern const struct api_route api_gateway_routes[];
+extern const size_t api_gateway_nroutes;
+/* GET /dashboard/: the web dashboard's files (api_dash.c) */
+extern const struct api_route api_dash_routes[];
+extern const size_t api_dash_nroutes;
 
 #endif

@@ -39,6 +39,8 @@
 #include <jansson.h>
 
 #include "api/api_i.h"
+#include "api/api_metrics.h"
+#include "api/api_keys.h"
 #include "api/api_retrieve.h"
 #include "api/api_token.h"
 #include "core/alloc.h"
@@ -316,6 +318,11 @@ static const struct {
 } tables[] = {
 	{ api_core_routes, &api_core_nroutes },
 	/* issue 7 route tables */
+	{ api_keys_routes, &api_keys_nroutes },
+	{ api_gateway_routes, &api_gateway_nroutes },
+	{ api_rest_routes, &api_rest_nroutes },
+	{ api_metrics_routes, &api_metrics_nroutes },
+	{ api_dash_routes, &api_dash_nroutes },
 };
 
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
@@ -324,7 +331,8 @@ static bool path_matches(const char *pattern, const char *path)
 {
 	size_t n = strlen(pattern);
 
-	if (n > 0 && pattern[n - 1] == '/')
+	/* "/" is the root alone, not a prefix of every path */
+	if (n > 1 && pattern[n - 1] == '/')
 		return strncmp(path, pattern, n) == 0;
 	return strcmp(path, pattern) == 0;
 }
@@ -346,41 +354,35 @@ static const struct api_route *route_find(const char *path)
 }
 
 /*
- * What the request's credentials allow: ADMIN with the daemon's token;
- * PUBLIC without valid credentials (none, or unknown).
+ * The request may go on to its route: else 401 (no valid credentials)
+ * or 403 (valid, but not enough) is sent.  What the credentials allow
+ * (the daemon's token: ADMIN; an API key: its scope; else PUBLIC) is
+ * api_keys_request_scope's; only routes above PUBLIC ask.
  */
-static enum api_scope request_scope(struct api_server *s,
-				    struct http_req *req)
-{
-	const char *auth = http_req_header(req, "Authorization");
-
-	if (auth && api_token_check(s->token, auth))
-		return API_ADMIN;
-	return API_PUBLIC;
-}
-
-/* The request may go on to its route: else 401 (no valid credentials)
- * or 403 (valid, but not enough) is sent. */
 static bool allowed(const struct api_route *r, struct api_server *s,
 		    struct http_req *req)
 {
+	char why[API_KEYS_WHY_MAX];
 	enum api_scope have;
 
 	if (r->scope == API_PUBLIC)
 		return true;
-	have = request_scope(s, req);
+	have = api_keys_request_scope(NULL, why, s, req);
 	if (have >= r->scope)
 		return true;
 	if (have != API_PUBLIC) {
 		api_reply_error(req, 403, "FORBIDDEN",
-				"%s needs a key with the %s scope",
-				http_req_path(req), api_scope_name(r->scope));
+				"%s needs a key with the %s scope (this one "
+				"has %s)", http_req_path(req),
+				api_scope_name(r->scope), api_scope_name(have));
 		return false;
 	}
 	http_resp_header(req, "WWW-Authenticate", "Bearer");
 	api_reply_error(req, 401, "UNAUTHORIZED",
-			"%s needs the bearer token of the daemon's api.token",
-			http_req_path(req));
+			"%s needs an API key with the %s scope "
+			"(Authorization: Bearer ...; see 'estuaryfs key "
+			"create'): %s", http_req_path(req),
+			api_scope_name(r->scope), why);
 	return false;
 }
 
@@ -401,13 +403,14 @@ static void handle(struct http_req *req, void *payload)
 		api_reply_error(req, 405, "METHOD_NOT_ALLOWED",
 				"%s is not allowed on %s", method, path);
 	} else if (!allowed(r, srv, req)) {
-		return;
+		/* 401 or 403 sent */
 	} else if (http_req_body_too_big(req)) {
 		api_reply_error(req, 413, "TOO_LARGE",
 				"the request body is too large");
 	} else {
 		r->handle(req, srv);
 	}
+	api_metrics_count(r ? r->path : NULL, http_req_status(req));
 }
 
 /* ---- what the routes use (api_i.h) ---------------------------------- */
@@ -523,6 +526,11 @@ int api_server_start(struct api_server **out, const char *listen,
 	atomic_init(&s->stopping, false);
 	if (opts && opts->token)
 		snprintf(s->token, sizeof(s->token), "%s", opts->token);
+	if (opts) {
+		s->commit_log = opts->commit_log;
+		s->fs_ops = opts->fs_ops;
+		s->fs_ops_cls = opts->fs_ops_cls;
+	}
 	if (opts && opts->repo && !(s->repo = efs_strdup(opts->repo))) {
 		efs_free(s);
 		return efs_error_set(EFS_ENOMEM, "api: out of memory");
@@ -581,6 +589,7 @@ void api_server_stop(struct api_server *s)
 		return;
 	atomic_store(&s->stopping, true);
 	http_server_stop(s->http);
+	api_keys_server_close(s);
 	explicit_bzero(s->token, sizeof(s->token));
 	efs_free(s->repo);
 	efs_free(s);

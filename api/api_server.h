@@ -58,9 +58,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/lathist.h"
+
+struct api_fs_op;
 struct api_server;
 struct bstore;
 struct dealer;
+struct dealview_log_entry;
 struct evict;
 struct retriever;
 
@@ -74,7 +78,30 @@ struct api_server_opts {
 	const char *repo;       /* the repository directory the routes
 				   read (copied); NULL: none, they answer
 				   503 */
+	/* the filesystem's commit log (paths and times of the commits the
+	   REST routes list: dealer/dealview.h); NULL: the dealer's
+	   commits only */
+	int (*commit_log)(const char *db_path,
+			  int (*cb)(const struct dealview_log_entry *e,
+				    void *cls),
+			  void *cls);
+	/* the mount's FUSE operations (a mount's services read
+	   fs/fsstats.h): fill out[0..max), return how many; called from
+	   request threads.  NULL: no mount, /metrics shows no efs_fuse_*
+	   series */
+	size_t (*fs_ops)(struct api_fs_op *out, size_t max, void *cls);
+	void *fs_ops_cls;
 };
+
+/* One FUSE operation's figures, for /metrics. */
+struct api_fs_op {
+	const char *name;          /* "getattr": static */
+	uint64_t errors;           /* replies with an errno */
+	struct lathist_snap lat;   /* lat.count: every reply */
+};
+
+/* Most operations fs_ops is asked for. */
+#define API_FS_OPS_MAX 64
 
 /*
  * Listen on listen, "IPV4:PORT" ("localhost" is 127.0.0.1; port 0 picks

@@ -66,6 +66,8 @@ extern const struct cli_cmd cli_cmd_unpin;
 extern const struct cli_cmd cli_cmd_retrieve;
 /* The daemon's services without a mount (cmd_daemon.c). */
 extern const struct cli_cmd cli_cmd_daemon;
+/* API keys for the daemon's HTTP API (cmd_key.c). */
+extern const struct cli_cmd cli_cmd_key;
 /* The filesystem's (cmd_mount.c, cmd_commit.c), built with fs/ when
  * libfuse3 is found (EFS_WITH_FS). */
 extern const struct cli_cmd cli_cmd_mount;

@@ -20,7 +20,6 @@
 #include "cli/cli_view.h"
 #include "core/alloc.h"
 #include "core/error.h"
-#include "core/mbase.h"
 
 #include "core/banned.h"
 
@@ -88,60 +87,6 @@ static void uuid_str(char out[MK12_UUID_STR_MAX], const struct deal *d)
 	mk12_uuid_format(out, d->uuid);
 }
 
-/* The deal's total: price per epoch times its epochs.  0 or EFS_ERANGE. */
-static int deal_total(struct bigint *out, const struct deal *d)
-{
-	struct bigint epochs;
-
-	bigint_from_i64(&epochs, d->end_epoch > d->start_epoch
-				 ? d->end_epoch - d->start_epoch : 0);
-	return bigint_mul(out, &d->price, &epochs);
-}
-
-static json_t *jdeal(const struct deal *d, bool *bad)
-{
-	char uuid[MK12_UUID_STR_MAX], sp[FILADDR_STR_MAX];
-	struct bigint total;
-	json_t *o = json_object();
-
-	if (!o) {
-		*bad = true;
-		return NULL;
-	}
-	uuid_str(uuid, d);
-	filaddr_format(sp, &d->miner, 'f');
-	cli_jset(o, "uuid", json_string(uuid), bad);
-	cli_jset(o, "sp", json_string(sp), bad);
-	cli_jset(o, "state", json_string(deals_state_name(d->state)), bad);
-	cli_jset(o, "reason", cli_jstr(d->reason), bad);
-	cli_jset(o, "deal_id", d->deal_id >= 0 ? json_integer(d->deal_id)
-					       : json_null(), bad);
-	cli_jset(o, "piece_id", json_integer(d->piece_id), bad);
-	cli_jset(o, "piece_cid", cli_jcid(&d->piece_cid), bad);
-	cli_jset(o, "padded", cli_jint(d->padded), bad);
-	cli_jset(o, "protocol", json_string(d->proto), bad);
-	cli_jset(o, "verified", json_boolean(d->verified), bad);
-	cli_jset(o, "start_epoch", json_integer(d->start_epoch), bad);
-	cli_jset(o, "end_epoch", json_integer(d->end_epoch), bad);
-	cli_jset(o, "price_per_epoch", cli_jamount(&d->price, bad), bad);
-	if (deal_total(&total, d) == 0)
-		cli_jset(o, "total_price", cli_jamount(&total, bad), bad);
-	cli_jset(o, "provider_collateral", cli_jamount(&d->collateral, bad),
-		 bad);
-	cli_jset(o, "proposal_cid", cli_jcid(&d->proposal_cid), bad);
-	cli_jset(o, "signed_proposal_cid", cli_jcid(&d->signed_cid), bad);
-	cli_jset(o, "sector_start_epoch", d->sector_start >= 0
-		 ? json_integer(d->sector_start) : json_null(), bad);
-	cli_jset(o, "slash_epoch", d->slash_epoch >= 0
-		 ? json_integer(d->slash_epoch) : json_null(), bad);
-	cli_jset(o, "created", cli_jtime(d->created), bad);
-	cli_jset(o, "updated", cli_jtime(d->updated), bad);
-	cli_jset(o, "next_check", deal_state_live(d->state)
-		 ? cli_jtime(d->next_check) : json_null(), bad);
-	cli_jset(o, "failed_checks", json_integer(d->attempts), bad);
-	return o;
-}
-
 /* ---- estuaryfs deals ---------------------------------------------------- */
 
 struct ids;
@@ -196,9 +141,9 @@ static void print_deal_row(const struct deal *d, bool first)
 		snprintf(id, sizeof(id), "%" PRId64, d->deal_id);
 	else
 		snprintf(id, sizeof(id), "-");
-	cli_fmt_short(ps, sizeof(ps), cid_tostr(piece, &d->piece_cid));
+	dealview_fmt_short(ps, sizeof(ps), cid_tostr(piece, &d->piece_cid));
 	cli_fmt_fil(price, sizeof(price), &d->price);
-	cli_fmt_time(upd, sizeof(upd), d->updated);
+	dealview_fmt_time(upd, sizeof(upd), d->updated);
 	printf("%-8s %-8s %-12s %8s %-16s %8" PRId64 " %8" PRId64 " %-14s "
 	       "%-1s %-19s%s%s\n", uuid, sp, deals_state_name(d->state), id,
 	       ps, d->start_epoch, d->end_epoch, price, d->verified ? "v" : "",
@@ -212,7 +157,8 @@ static int deal_cb(const struct deal *d, void *cls)
 	if (!wanted(l, d))
 		return 0;
 	if (l->json) {
-		if (json_array_append_new(l->arr, jdeal(d, &l->bad)) < 0)
+		if (json_array_append_new(l->arr,
+					  dealview_deal_json(d, &l->bad)) < 0)
 			l->bad = true;
 	} else {
 		print_deal_row(d, l->n == 0);
@@ -252,8 +198,8 @@ static int by_id(const void *a, const void *b)
 
 /* The pieces of the selected commits, sorted (an aggregate may appear
  * more than once: that does not matter to bsearch). */
-static int pieces_of(struct ids *out, struct cli_view *v,
-		     const struct cli_commits *cs)
+static int pieces_of(struct ids *out, struct dealview *v,
+		     const struct dealview_commits *cs)
 {
 	int rc = 0;
 
@@ -277,10 +223,10 @@ static int piece_deal_cb(const struct deal *d, void *cls)
 	return deal_cb(d, cls);
 }
 
-static int deals_list(struct cli_view *v, const struct cli_filter *f,
+static int deals_list(struct dealview *v, const struct cli_filter *f,
 		      struct listing *l)
 {
-	struct cli_commits cs = { 0 };
+	struct dealview_commits cs = { 0 };
 	struct ids ids = { 0 };
 	int rc;
 
@@ -297,7 +243,7 @@ static int deals_list(struct cli_view *v, const struct cli_filter *f,
 	if (rc == 0 && ids.n && v->deals)
 		rc = deals_foreach(v->deals, -1, false, piece_deal_cb, l);
 	efs_free(ids.v);
-	cli_commits_release(&cs);
+	dealview_commits_release(&cs);
 	return rc;
 }
 
@@ -371,7 +317,7 @@ static int run_deals(int argc, char **argv)
 {
 	struct listing l = { .which = WHICH_RECENT };
 	struct cli_filter f;
-	struct cli_view v;
+	struct dealview v;
 	bool go;
 	int rc = deals_opts(&l, &go, argc, argv);
 
@@ -394,7 +340,7 @@ static int run_deals(int argc, char **argv)
 		json_decref(l.arr);
 	if (rc == 0)
 		deals_notes(&l);
-	cli_view_release(&v);
+	dealview_release(&v);
 	cli_filter_release(&f);
 	return rc < 0 ? cli_fail(rc) : CLI_EXIT_OK;
 }
@@ -402,9 +348,6 @@ static int run_deals(int argc, char **argv)
 /* ---- estuaryfs deal show ------------------------------------------------ */
 
 struct history {
-	bool json;
-	json_t *arr;
-	bool bad;
 	size_t n;
 };
 
@@ -413,48 +356,18 @@ static int event_cb(int64_t time, enum deal_state st, const char *detail,
 {
 	struct history *h = cls;
 	char when[32];
-	json_t *o;
 
-	if (h->json) {
-		if (!(o = json_object()) ||
-		    json_array_append_new(h->arr, o) < 0) {
-			h->bad = true;
-			return 0;
-		}
-		cli_jset(o, "time", cli_jtime(time), &h->bad);
-		cli_jset(o, "state", json_string(deals_state_name(st)),
-			 &h->bad);
-		cli_jset(o, "detail", cli_jstr(detail), &h->bad);
-	} else {
-		if (h->n == 0)
-			printf("\nhistory:\n  %-19s  %-12s %s\n",
-			       "TIME (UTC)", "STATE", "DETAIL");
-		cli_fmt_time(when, sizeof(when), time);
-		if (detail)
-			printf("  %-19s  %-12s %s\n", when,
-			       deals_state_name(st), detail);
-		else
-			printf("  %-19s  %s\n", when, deals_state_name(st));
-	}
+	if (h->n == 0)
+		printf("\nhistory:\n  %-19s  %-12s %s\n", "TIME (UTC)",
+		       "STATE", "DETAIL");
+	dealview_fmt_time(when, sizeof(when), time);
+	if (detail)
+		printf("  %-19s  %-12s %s\n", when, deals_state_name(st),
+		       detail);
+	else
+		printf("  %-19s  %s\n", when, deals_state_name(st));
 	h->n++;
 	return 0;
-}
-
-/* The payload root: the piece's label, else the chain record's Label. */
-static void payload_root(char *out, size_t cap, struct cli_view *v,
-			 const struct deal *d, json_t *chain)
-{
-	json_t *label = json_object_get(json_object_get(chain, "Proposal"),
-					"Label");
-	struct piece_info info;
-	char s[CID_STR_MAX];
-
-	snprintf(out, cap, "-");
-	if (v->ps && piece_get(&info, v->ps, d->piece_id) == 0 &&
-	    info.has_label)
-		snprintf(out, cap, "%s", cid_tostr(s, &info.label));
-	else if (json_is_string(label))
-		snprintf(out, cap, "%s", json_string_value(label));
 }
 
 static void print_receipt(const struct deal *d, const char *root)
@@ -487,7 +400,7 @@ static void print_receipt(const struct deal *d, const char *root)
 	printf("  verified:        %s\n", d->verified ? "yes" : "no");
 	bigint_format_fil(b, &d->price);
 	printf("  price:           %s per epoch", b);
-	if (deal_total(&total, d) == 0) {
+	if (dealview_deal_total(&total, d) == 0) {
 		bigint_format_fil(b, &total);
 		printf(", %s in all", b);
 	}
@@ -499,11 +412,11 @@ static void print_receipt(const struct deal *d, const char *root)
 	if (d->slash_epoch >= 0)
 		printf("  slashed:         epoch %" PRId64 "\n",
 		       d->slash_epoch);
-	cli_fmt_time(a, sizeof(a), d->created);
-	cli_fmt_time(b, sizeof(b), d->updated);
+	dealview_fmt_time(a, sizeof(a), d->created);
+	dealview_fmt_time(b, sizeof(b), d->updated);
 	printf("  created:         %s UTC, updated %s UTC\n", a, b);
 	if (deal_state_live(d->state)) {
-		cli_fmt_time(a, sizeof(a), d->next_check);
+		dealview_fmt_time(a, sizeof(a), d->next_check);
 		printf("  next check:      %s UTC%s\n", a, d->attempts
 		       ? " (after failed checks)" : "");
 	}
@@ -517,62 +430,32 @@ static void print_chain(const struct deal *d, json_t *chain)
 		printf("\non chain: not read yet\n");
 		return;
 	}
-	cli_fmt_time(when, sizeof(when), d->chain_at);
+	dealview_fmt_time(when, sizeof(when), d->chain_at);
 	printf("\non chain, as read at %s UTC:\n", when);
 	if (!chain || json_dumpf(chain, stdout, JSON_INDENT(2)) < 0)
 		fputs(d->chain_json, stdout);
 	putchar('\n');
 }
 
-/* Finish the JSON receipt o (stolen) and print it. */
-static int show_json(json_t *o, const struct deal *d, json_t *chain,
-		     const char *root, bool *bad)
+static int show(struct dealview *v, const struct deal *d, bool json)
 {
-	char *hex = efs_malloc(2 * d->proposal.len + 1);
-
-	if (!hex)
-		*bad = true;
-	else
-		mbase_hex_encode(hex, 2 * d->proposal.len + 1,
-				 d->proposal.ptr, d->proposal.len);
-	cli_jset(o, "payload_root", json_string(root), bad);
-	cli_jset(o, "signed_proposal_hex", hex ? json_string(hex) : NULL,
-		 bad);
-	/* the record as read; its text when it is not JSON */
-	cli_jset(o, "chain", chain ? json_incref(chain)
-				   : cli_jstr(d->chain_json), bad);
-	cli_jset(o, "chain_read", cli_jtime(d->chain_at), bad);
-	efs_free(hex);
-	return cli_json_print(o, *bad);
-}
-
-static int show(struct cli_view *v, const struct deal *d, bool json)
-{
-	struct history h = { .json = json };
+	struct history h = { 0 };
 	char root[CID_STR_MAX + 512];
 	json_error_t jerr;
-	json_t *chain = NULL, *o = NULL;
+	json_t *chain = NULL, *o;
 	int rc;
 
+	if (json) {
+		if ((rc = dealview_receipt_json(&o, v, d)) < 0)
+			return rc;
+		return cli_json_print(o, false);
+	}
 	if (d->chain_json)
 		chain = json_loads(d->chain_json, 0, &jerr);
-	payload_root(root, sizeof(root), v, d, chain);
-	if (json) {
-		o = jdeal(d, &h.bad);
-		if (o && (h.arr = json_array()))
-			cli_jset(o, "history", h.arr, &h.bad);
-		else
-			h.bad = true;
-	} else {
-		print_receipt(d, root);
-	}
-	rc = deals_events(v->deals, d->id, event_cb, &h);
-	if (rc == 0 && json)
-		rc = show_json(o, d, chain, root, &h.bad);
-	else if (rc == 0)
+	dealview_payload_root(root, sizeof(root), v, d, chain);
+	print_receipt(d, root);
+	if ((rc = deals_events(v->deals, d->id, event_cb, &h)) == 0)
 		print_chain(d, chain);
-	else
-		json_decref(o);
 	json_decref(chain);
 	return rc;
 }
@@ -595,7 +478,7 @@ static int run_deal(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cli_view v;
+	struct dealview v;
 	struct deal d = { 0 };
 	bool json = false;
 	const char *key;
@@ -623,6 +506,6 @@ static int run_deal(int argc, char **argv)
 	if (rc == 0 && (rc = deals_find(&d, v.deals, key)) == 0)
 		rc = show(&v, &d, json);
 	deals_release(&d);
-	cli_view_release(&v);
+	dealview_release(&v);
 	return rc < 0 ? cli_fail(rc) : CLI_EXIT_OK;
 }

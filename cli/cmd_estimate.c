@@ -35,10 +35,7 @@
 #include "core/alloc.h"
 #include "core/bstore.h"
 #include "core/car.h"
-#include "core/commp.h"
 #include "core/error.h"
-#include "dealer/dealproto.h"
-#include "dealer/miners.h"
 #include "net/httpc.h"
 
 #include "core/banned.h"
@@ -80,14 +77,6 @@ const struct cli_cmd cli_cmd_estimate = {
 
 enum { OPT_JSON = 256, OPT_DURATION };
 
-#define PIECES_MAX 64
-#define GIB_LOG2 30
-
-/* One piece the deals are for: its size on chain and the commit's share. */
-struct size {
-	uint64_t deal;              /* padded size of the piece dealt */
-	uint64_t share;             /* padded bytes of it the commit fills */
-};
 
 struct subject {
 	const char *source;         /* "piece store", "blockstore" */
@@ -96,19 +85,6 @@ struct subject {
 	char *path;                 /* or NULL */
 	struct cid root;
 	uint64_t car_size;
-	bool aggregated;
-	bool agg_open;              /* its aggregate is not closed yet: the
-				       size dealt is its least */
-	struct size sizes[PIECES_MAX];
-	size_t nsizes;
-};
-
-/* One SP's offer for the whole commit. */
-struct offer {
-	struct filaddr sp;
-	struct bigint price, vprice; /* per GiB per epoch */
-	bool ok, vok;               /* eligible unverified, verified */
-	struct bigint deal, vdeal;  /* one deal: per epoch * duration */
 };
 
 struct rate {
@@ -120,60 +96,14 @@ struct rate {
 };
 
 struct est {
-	struct cli_view *v;
+	struct dealview *v;
 	struct subject s;
-	unsigned n;
-	int64_t duration;
-	struct offer *offers;
-	size_t noffers, cap;
+	struct dealview_est q;      /* sizes, n, duration, offers */
 	struct rate rate;
 	bool json;
 };
 
 /* ---- what is sized ------------------------------------------------------ */
-
-static int size_add(struct subject *s, uint64_t deal, uint64_t share)
-{
-	if (s->nsizes == PIECES_MAX)
-		return efs_error_set(EFS_ETOOBIG, "estimate: over %d pieces",
-				     PIECES_MAX);
-	s->sizes[s->nsizes].deal = deal;
-	s->sizes[s->nsizes++].share = share;
-	return 0;
-}
-
-/* The padded size of an aggregate of at least min bytes: a power of two. */
-static uint64_t pow2_at_least(uint64_t min)
-{
-	uint64_t p = COMMP_PADDED_MIN;
-
-	while (p < min && p < (1ull << 62))
-		p <<= 1;
-	return p;
-}
-
-/* What the dealer would make of a CAR of car bytes (piece.h's rules). */
-static int sizes_of_car(struct subject *s, const struct dealer_config *cfg)
-{
-	uint64_t padded = commp_padded_size(s->car_size), left = s->car_size;
-	uint64_t agg = pow2_at_least(cfg->aggregate_below);
-	int rc = 0;
-
-	if (padded < cfg->aggregate_below) {
-		s->aggregated = s->agg_open = true;
-		return size_add(s, agg, padded);
-	}
-	if (s->car_size <= cfg->max_payload)
-		return size_add(s, padded, padded);
-	while (left && rc == 0) {
-		uint64_t n = left < cfg->max_payload ? left : cfg->max_payload;
-
-		padded = commp_padded_size(n);
-		rc = size_add(s, padded, padded);
-		left -= n;
-	}
-	return rc;
-}
 
 static int count_bytes(void *cls, const uint8_t *data, size_t len)
 {
@@ -183,7 +113,7 @@ static int count_bytes(void *cls, const uint8_t *data, size_t len)
 }
 
 /* The CAR size of root, walking its DAG in the blockstore. */
-static int car_size_of(uint64_t *out, struct cli_view *v,
+static int car_size_of(uint64_t *out, struct dealview *v,
 		       const struct cid *root)
 {
 	struct blockio_source src;
@@ -217,25 +147,28 @@ static int car_size_of(uint64_t *out, struct cli_view *v,
 	return cli_repo_close(bs, rc);
 }
 
-static int subject_pieced(struct subject *s, struct cli_view *v,
-			  const struct cli_commit *c)
+static int subject_pieced(struct dealview_est *q, struct dealview *v,
+			  const struct dealview_commit *c)
 {
-	struct cli_commit_state st;
-	int rc = cli_view_commit_state(&st, v, c);
+	struct dealview_state st;
+	int rc = dealview_commit_state(&st, v, c);
 
 	for (size_t i = 0; rc == 0 && i < st.npieces; i++) {
 		if (st.pieces[i].info.kind == PIECE_AGGREGATE)
-			s->aggregated = true;
-		rc = size_add(s, st.pieces[i].info.padded, st.pieces[i].share);
+			q->aggregated = true;
+		rc = dealview_est_size_add(q, st.pieces[i].info.padded,
+					   st.pieces[i].share);
 	}
-	cli_commit_state_release(&st);
+	dealview_state_release(&st);
 	return rc;
 }
 
 /* A commit the dealer took: sizes from its pieces. */
-static int subject_commit(struct subject *s, struct cli_view *v,
-			  const struct cli_commit *c)
+static int subject_commit(struct est *e, struct dealview *v,
+			  const struct dealview_commit *c)
 {
+	struct subject *s = &e->s;
+
 	s->has_commit = true;
 	s->commit_id = c->id;
 	s->root = c->root;
@@ -250,25 +183,27 @@ static int subject_commit(struct subject *s, struct cli_view *v,
 				     "sizing commit %" PRId64 " now: try again "
 				     "in a moment", c->id);
 	if (c->pc.stage == PIECE_STAGE_WAITING) {
-		s->aggregated = s->agg_open = true;
-		return size_add(s, pow2_at_least(v->cfg.aggregate_below),
-				c->pc.padded);
+		e->q.aggregated = e->q.agg_open = true;
+		return dealview_est_size_add(&e->q,
+					     dealview_est_agg_padded(&v->cfg),
+					     c->pc.padded);
 	}
-	return subject_pieced(s, v, c);
+	return subject_pieced(&e->q, v, c);
 }
 
-static int subject_init(struct subject *s, struct cli_view *v,
+static int subject_init(struct est *e, struct dealview *v,
 			const struct cli_filter *f)
 {
-	struct cli_commits cs;
+	struct subject *s = &e->s;
+	struct dealview_commits cs;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
 	if ((rc = cli_view_commits(&cs, v, f)) < 0)
 		return rc;
 	/* the latest commit the argument selects */
-	rc = cs.n ? subject_commit(s, v, &cs.v[cs.n - 1]) : 1;
-	cli_commits_release(&cs);
+	rc = cs.n ? subject_commit(e, v, &cs.v[cs.n - 1]) : 1;
+	dealview_commits_release(&cs);
 	if (rc <= 0)
 		return rc;
 	/* not pieced yet: walk the DAG */
@@ -279,138 +214,10 @@ static int subject_init(struct subject *s, struct cli_view *v,
 	s->source = "blockstore";
 	if ((rc = car_size_of(&s->car_size, v, &s->root)) < 0)
 		return rc;
-	return sizes_of_car(s, &v->cfg);
+	return dealview_est_car(&e->q, &v->cfg, s->car_size);
 }
 
 /* ---- the asks ----------------------------------------------------------- */
-
-static bool listed(const struct filaddr *a, const struct filaddr *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (filaddr_equal(a, &v[i]))
-			return true;
-	return false;
-}
-
-/* Whether the dealer could deal with r at all (price aside). */
-static bool dealable(const struct est *e, const struct miner_record *r)
-{
-	const struct dealer_config *cfg = &e->v->cfg;
-
-	if (!r->has_ask || !r->url || r->disabled ||
-	    config_excluded(cfg, &r->addr) ||
-	    (cfg->nminers && !listed(&r->addr, cfg->miners, cfg->nminers)))
-		return false;
-	for (size_t i = 0; i < e->s.nsizes; i++)
-		if (e->s.sizes[i].deal < r->ask.min_piece ||
-		    e->s.sizes[i].deal > r->ask.max_piece)
-			return false;
-	return true;
-}
-
-/* One deal of the commit at a price per GiB per epoch. */
-static int deal_cost(struct bigint *out, const struct est *e,
-		     const struct bigint *per_gib)
-{
-	struct bigint sum, one, epochs;
-	int rc = 0;
-
-	bigint_from_u64(&sum, 0);
-	for (size_t i = 0; i < e->s.nsizes && rc == 0; i++)
-		if ((rc = dealproto_price_per_epoch(&one, per_gib,
-						    e->s.sizes[i].share)) == 0)
-			rc = bigint_add(&sum, &sum, &one);
-	bigint_from_i64(&epochs, e->duration);
-	return rc ? rc : bigint_mul(out, &sum, &epochs);
-}
-
-static int offer_cb(const struct miner_record *r, void *cls)
-{
-	struct est *e = cls;
-	struct offer *o;
-	int rc;
-
-	if (!dealable(e, r))
-		return 0;
-	if (e->noffers == e->cap) {
-		e->cap = e->cap ? e->cap * 2 : 16;
-		if (!(o = efs_realloc(e->offers, e->cap * sizeof(*o))))
-			return efs_error_set(EFS_ENOMEM, "out of memory");
-		e->offers = o;
-	}
-	o = &e->offers[e->noffers];
-	memset(o, 0, sizeof(*o));
-	o->sp = r->addr;
-	o->price = r->ask.price;
-	o->vprice = r->ask.verified_price;
-	o->ok = bigint_cmp(&o->price, &e->v->cfg.max_price) <= 0;
-	o->vok = bigint_cmp(&o->vprice, &e->v->cfg.max_verified_price) <= 0;
-	if ((rc = deal_cost(&o->deal, e, &o->price)) < 0 ||
-	    (rc = deal_cost(&o->vdeal, e, &o->vprice)) < 0)
-		return rc;
-	e->noffers++;
-	return 0;
-}
-
-/* Cheapest unverified first; those over the cap last. */
-static int by_price(const void *a, const void *b)
-{
-	const struct offer *x = a, *y = b;
-	int c;
-
-	if (x->ok != y->ok)
-		return x->ok ? -1 : 1;
-	c = bigint_cmp(&x->deal, &y->deal);
-	return c ? c : bigint_cmp(&x->vdeal, &y->vdeal);
-}
-
-static int by_vprice(const void *a, const void *b)
-{
-	const struct offer *x = a, *y = b;
-
-	if (x->vok != y->vok)
-		return x->vok ? -1 : 1;
-	return bigint_cmp(&x->vdeal, &y->vdeal);
-}
-
-static int offers_load(struct est *e)
-{
-	struct miners_opts opts = MINERS_OPTS_INIT;
-	struct miners *m = NULL;
-	int rc;
-
-	if (!e->v->has_index)
-		return 0;
-	opts.read_only = true;
-	if ((rc = miners_open(&m, e->v->db, &opts)) == EFS_ENOTFOUND)
-		return 0;
-	if (rc == 0)
-		rc = miners_foreach(m, offer_cb, e);
-	miners_close(m);
-	return rc;
-}
-
-/* The sum of the n cheapest eligible deals (sorted first); how many. */
-static int total_of(struct bigint *out, unsigned *deals, struct est *e,
-		    bool verified)
-{
-	int rc = 0;
-
-	bigint_from_u64(out, 0);
-	*deals = 0;
-	if (e->noffers)
-		qsort(e->offers, e->noffers, sizeof(*e->offers),
-		      verified ? by_vprice : by_price);
-	for (size_t i = 0; i < e->noffers && *deals < e->n && rc == 0; i++) {
-		const struct offer *o = &e->offers[i];
-
-		if (!(verified ? o->vok : o->ok))
-			break;
-		rc = bigint_add(out, out, verified ? &o->vdeal : &o->deal);
-		++*deals;
-	}
-	return rc;
-}
 
 /* ---- FIL/USD ------------------------------------------------------------ */
 
@@ -455,9 +262,9 @@ static void rate_fetch(struct rate *r, const char *url, int64_t now)
 	json_decref(v);
 }
 
-static void rate_find(struct rate *r, const struct cli_view *v)
+static void rate_find(struct rate *r, const struct dealview *v)
 {
-	json_t *p = cli_view_report(v, "price");
+	json_t *p = dealview_report(v, "price");
 	json_t *src = json_object_get(p, "source");
 	json_t *t = json_object_get(p, "time");
 
@@ -528,20 +335,20 @@ static void print_subject(const struct est *e)
 	cli_human_bytes(a, sizeof(a), s->car_size);
 	printf("CAR:         %s (%" PRIu64 " bytes, from the %s)\n", a,
 	       s->car_size, s->source);
-	for (size_t i = 0; i < s->nsizes; i++) {
-		cli_human_bytes(a, sizeof(a), s->sizes[i].share);
-		cli_human_bytes(b, sizeof(b), s->sizes[i].deal);
-		if (s->sizes[i].share == s->sizes[i].deal)
+	for (size_t i = 0; i < e->q.nsizes; i++) {
+		cli_human_bytes(a, sizeof(a), e->q.sizes[i].share);
+		cli_human_bytes(b, sizeof(b), e->q.sizes[i].deal);
+		if (e->q.sizes[i].share == e->q.sizes[i].deal)
 			printf("piece:       %s padded (%" PRIu64 ")\n", a,
-			       s->sizes[i].share);
+			       e->q.sizes[i].share);
 		else
 			printf("piece:       %s padded (%" PRIu64 ") share of "
-			       "an aggregate of %s%s\n", a, s->sizes[i].share,
-			       s->agg_open ? "at least " : "", b);
+			       "an aggregate of %s%s\n", a, e->q.sizes[i].share,
+			       e->q.agg_open ? "at least " : "", b);
 	}
 	printf("deals:       %u of %" PRId64 " epochs each (%.1f days of "
-	       "30 s epochs)\n", e->n, e->duration,
-	       (double)e->duration * 30 / 86400);
+	       "30 s epochs)\n", e->q.n, e->q.duration,
+	       (double)e->q.duration * 30 / 86400);
 }
 
 static void print_rate(const struct rate *r)
@@ -552,12 +359,13 @@ static void print_rate(const struct rate *r)
 		printf("FIL/USD:     USD: %s\n", r->why);
 		return;
 	}
-	cli_fmt_time(when, sizeof(when), r->time);
+	dealview_fmt_time(when, sizeof(when), r->time);
 	printf("FIL/USD:     %g, from %s at %s UTC\n", r->fil_usd, r->source,
 	       when);
 }
 
-static void print_offer(const struct est *e, const struct offer *o)
+static void print_offer(const struct est *e,
+			const struct dealview_offer *o)
 {
 	char sp[FILADDR_STR_MAX], p[BIGINT_STR_MAX + 8], vp[BIGINT_STR_MAX + 8];
 	char d[BIGINT_STR_MAX + 8], vd[BIGINT_STR_MAX + 8], u[32], vu[32];
@@ -590,9 +398,9 @@ static void print_total(const struct est *e, const char *what,
 	}
 	printf("%-11s  %s (%s) for %u deal%s", what, fil, usd, deals,
 	       deals == 1 ? "" : "s");
-	if (deals < e->n)
+	if (deals < e->q.n)
 		printf(": only %u SP%s eligible of the %u deals wanted", deals,
-		       deals == 1 ? " is" : "s are", e->n);
+		       deals == 1 ? " is" : "s are", e->q.n);
 	putchar('\n');
 }
 
@@ -604,10 +412,10 @@ static int print_human(struct est *e)
 
 	print_subject(e);
 	print_rate(&e->rate);
-	if ((rc = total_of(&vsum, &vn, e, true)) < 0 ||
-	    (rc = total_of(&sum, &n, e, false)) < 0)
+	if ((rc = dealview_est_total(&vsum, &vn, &e->q, true)) < 0 ||
+	    (rc = dealview_est_total(&sum, &n, &e->q, false)) < 0)
 		return rc;
-	if (e->noffers == 0) {
+	if (e->q.noffers == 0) {
 		printf("\nno SP the dealer could deal with has an ask for "
 		       "pieces of this size (estuaryfs miners)\n");
 		return 0;
@@ -615,8 +423,8 @@ static int print_human(struct est *e)
 	printf("\n%-10s %-16s %-22s %-12s %-16s %-22s %s\n", "SP",
 	       "FIL/GiB/EPOCH", "PER DEAL (FIL)", "USD", "VERIFIED",
 	       "PER VERIFIED DEAL", "USD");
-	for (size_t i = 0; i < e->noffers; i++)
-		print_offer(e, &e->offers[i]);
+	for (size_t i = 0; i < e->q.noffers; i++)
+		print_offer(e, &e->q.offers[i]);
 	putchar('\n');
 	print_total(e, "unverified:", &sum, n);
 	print_total(e, "verified:", &vsum, vn);
@@ -633,121 +441,38 @@ static json_t *jrate(const struct rate *r, bool *bad)
 		*bad = true;
 		return NULL;
 	}
-	cli_jset(o, "fil_usd", json_real(r->fil_usd), bad);
-	cli_jset(o, "source", json_string(r->source), bad);
-	cli_jset(o, "time", cli_jtime(r->time), bad);
+	dealview_jset(o, "fil_usd", json_real(r->fil_usd), bad);
+	dealview_jset(o, "source", json_string(r->source), bad);
+	dealview_jset(o, "time", dealview_jtime(r->time), bad);
 	return o;
-}
-
-static json_t *jcost(const struct est *e, bool ok, const struct bigint *a,
-		     bool *bad)
-{
-	json_t *o = json_object();
-
-	if (!o) {
-		*bad = true;
-		return NULL;
-	}
-	cli_jset(o, "eligible", json_boolean(ok), bad);
-	cli_jset(o, "per_deal", cli_jamount(a, bad), bad);
-	cli_jset(o, "usd", e->rate.has ? json_real(fil_of(a) *
-						  e->rate.fil_usd)
-				       : json_null(), bad);
-	return o;
-}
-
-static json_t *joffers(const struct est *e, bool *bad)
-{
-	json_t *arr = json_array(), *o;
-	char sp[FILADDR_STR_MAX];
-
-	for (size_t i = 0; arr && i < e->noffers; i++) {
-		const struct offer *x = &e->offers[i];
-
-		if (!(o = json_object()) || json_array_append_new(arr, o)) {
-			*bad = true;
-			break;
-		}
-		filaddr_format(sp, &x->sp, 'f');
-		cli_jset(o, "sp", json_string(sp), bad);
-		cli_jset(o, "price_per_gib_epoch", cli_jamount(&x->price, bad),
-			 bad);
-		cli_jset(o, "verified_price_per_gib_epoch",
-			 cli_jamount(&x->vprice, bad), bad);
-		cli_jset(o, "unverified", jcost(e, x->ok, &x->deal, bad), bad);
-		cli_jset(o, "verified", jcost(e, x->vok, &x->vdeal, bad), bad);
-	}
-	if (!arr)
-		*bad = true;
-	return arr;
-}
-
-static json_t *jtotal(const struct est *e, const struct bigint *sum,
-		      unsigned deals, bool *bad)
-{
-	json_t *o = json_object();
-
-	if (!o) {
-		*bad = true;
-		return NULL;
-	}
-	cli_jset(o, "deals", json_integer(deals), bad);
-	cli_jset(o, "fil", cli_jamount(sum, bad), bad);
-	cli_jset(o, "usd", e->rate.has ? json_real(fil_of(sum) *
-						  e->rate.fil_usd)
-				       : json_null(), bad);
-	return o;
-}
-
-static json_t *jsizes(const struct subject *s, bool *bad)
-{
-	json_t *arr = json_array(), *o;
-
-	for (size_t i = 0; arr && i < s->nsizes; i++) {
-		if (!(o = json_object()) || json_array_append_new(arr, o)) {
-			*bad = true;
-			break;
-		}
-		cli_jset(o, "deal_padded", cli_jint(s->sizes[i].deal), bad);
-		cli_jset(o, "share_padded", cli_jint(s->sizes[i].share), bad);
-	}
-	if (!arr)
-		*bad = true;
-	return arr;
 }
 
 static int print_json(struct est *e)
 {
-	struct bigint sum, vsum;
-	unsigned n, vn;
 	bool bad = false;
 	json_t *o = json_object();
 	int rc;
 
-	if ((rc = total_of(&vsum, &vn, e, true)) < 0 ||
-	    (rc = total_of(&sum, &n, e, false)) < 0) {
+	if (!o)
+		return efs_error_set(EFS_ENOMEM, "out of memory");
+	dealview_jset(o, "commit", e->s.has_commit
+		      ? json_integer(e->s.commit_id) : json_null(), &bad);
+	dealview_jset(o, "path", dealview_jstr(e->s.path), &bad);
+	dealview_jset(o, "root", dealview_jcid(&e->s.root), &bad);
+	dealview_jset(o, "car_size", dealview_jint(e->s.car_size), &bad);
+	dealview_jset(o, "sized_from", json_string(e->s.source), &bad);
+	dealview_jset(o, "aggregated", json_boolean(e->q.aggregated), &bad);
+	dealview_jset(o, "aggregate_open", json_boolean(e->q.agg_open), &bad);
+	dealview_jset(o, "replication", json_integer(e->q.n), &bad);
+	dealview_jset(o, "duration_epochs", json_integer(e->q.duration), &bad);
+	dealview_jset(o, "fil_usd", jrate(&e->rate, &bad), &bad);
+	dealview_jset(o, "usd_unavailable", e->rate.has ? json_null()
+		      : json_string(e->rate.why), &bad);
+	if ((rc = dealview_est_json(o, &e->q, e->rate.has ? &e->rate.fil_usd
+				    : NULL, &bad)) < 0) {
 		json_decref(o);
 		return rc;
 	}
-	if (!o)
-		return efs_error_set(EFS_ENOMEM, "out of memory");
-	cli_jset(o, "commit", e->s.has_commit ? json_integer(e->s.commit_id)
-					      : json_null(), &bad);
-	cli_jset(o, "path", cli_jstr(e->s.path), &bad);
-	cli_jset(o, "root", cli_jcid(&e->s.root), &bad);
-	cli_jset(o, "car_size", cli_jint(e->s.car_size), &bad);
-	cli_jset(o, "sized_from", json_string(e->s.source), &bad);
-	cli_jset(o, "aggregated", json_boolean(e->s.aggregated), &bad);
-	cli_jset(o, "aggregate_open", json_boolean(e->s.agg_open), &bad);
-	cli_jset(o, "pieces", jsizes(&e->s, &bad), &bad);
-	cli_jset(o, "replication", json_integer(e->n), &bad);
-	cli_jset(o, "duration_epochs", json_integer(e->duration), &bad);
-	cli_jset(o, "fil_usd", jrate(&e->rate, &bad), &bad);
-	cli_jset(o, "usd_unavailable", e->rate.has ? json_null()
-			 : json_string(e->rate.why), &bad);
-	cli_jset(o, "sps", joffers(e, &bad), &bad);
-	cli_jset(o, "unverified", jtotal(e, &sum, n, &bad), &bad);
-	cli_jset(o, "verified", jtotal(e, &vsum, vn, &bad), &bad);
 	return cli_json_print(o, bad);
 }
 
@@ -756,7 +481,7 @@ static int estimate(struct est *e)
 	int rc;
 
 	rate_find(&e->rate, e->v);
-	if ((rc = offers_load(e)) < 0)
+	if ((rc = dealview_est_offers(&e->q, e->v)) < 0)
 		return rc;
 	return e->json ? print_json(e) : print_human(e);
 }
@@ -787,9 +512,9 @@ static int parse_opts(struct est *e, bool *go, int argc, char **argv)
 						 "--replication" :
 						 "--duration", optarg);
 			if (c == 'n')
-				e->n = (unsigned)x;
+				e->q.n = (unsigned)x;
 			else
-				e->duration = (int64_t)x;
+				e->q.duration = (int64_t)x;
 		} else {
 			return cli_common_opt(&cli_cmd_estimate, c, argv);
 		}
@@ -804,7 +529,7 @@ static int run(int argc, char **argv)
 {
 	struct est e = { 0 };
 	struct cli_filter f;
-	struct cli_view v;
+	struct dealview v;
 	bool go;
 	int rc = parse_opts(&e, &go, argc, argv);
 
@@ -816,16 +541,16 @@ static int run(int argc, char **argv)
 					: cli_fail(rc);
 	e.v = &v;
 	if ((rc = cli_view_open(&v)) == 0) {
-		if (!e.n)
-			e.n = v.cfg.replication;
-		if (!e.duration)
-			e.duration = v.cfg.duration;
-		if ((rc = subject_init(&e.s, &v, &f)) == 0)
+		if (!e.q.n)
+			e.q.n = v.cfg.replication;
+		if (!e.q.duration)
+			e.q.duration = v.cfg.duration;
+		if ((rc = subject_init(&e, &v, &f)) == 0)
 			rc = estimate(&e);
 	}
-	efs_free(e.offers);
+	dealview_est_release(&e.q);
 	efs_free(e.s.path);
-	cli_view_release(&v);
+	dealview_release(&v);
 	cli_filter_release(&f);
 	return rc < 0 ? cli_fail(rc) : CLI_EXIT_OK;
 }

@@ -26,6 +26,7 @@
 #include "core/error.h"
 #include "core/filaddr.h"
 #include "core/mk12.h"
+#include "dealer/dealview.h"
 #include "dealer/miners.h"
 
 #include "core/banned.h"
@@ -169,164 +170,7 @@ static int parse_id(struct filaddr *out, const char *s)
 	return 0;
 }
 
-/* The state column: ok, backed off until, disabled, no ask. */
-static void fmt_state(char *out, size_t cap, const struct miner_record *r,
-		      int64_t now)
-{
-	char when[32];
-
-	if (r->disabled) {
-		snprintf(out, cap, "disabled%s%s", r->disabled_reason ? ": "
-			 : "", r->disabled_reason ? r->disabled_reason : "");
-	} else if (r->backoff_until_ns > now) {
-		efs_clock_format(when, sizeof(when), r->backoff_until_ns, ISO);
-		snprintf(out, cap, "backed off until %s", when);
-	} else if (!r->has_ask) {
-		snprintf(out, cap, "no ask");
-	} else {
-		snprintf(out, cap, "ok");
-	}
-}
-
-/* sealed of the settled proposals, as a percentage; -1 with none */
-static int success_pct(const struct miner_perf *p)
-{
-	uint64_t settled = miners_settled(p);
-
-	return settled ? (int)(p->sealed * 100 / settled) : -1;
-}
-
 /* ---- JSON --------------------------------------------------------------- */
-
-/* Set key to v (a new reference); remembers a failed allocation. */
-static void jset(json_t *o, const char *key, json_t *v, bool *bad)
-{
-	if (!v || json_object_set_new(o, key, v) < 0)
-		*bad = true;
-}
-
-static json_t *jtime(int64_t ns)
-{
-	char s[32];
-
-	if (ns <= 0)
-		return json_null();
-	efs_clock_format(s, sizeof(s), ns, ISO);
-	return json_string(s);
-}
-
-static json_t *jstr_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
-static json_t *jint(uint64_t v)
-{
-	return json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v);
-}
-
-static json_t *jamount(const struct bigint *a, bool *bad)
-{
-	char atto[BIGINT_STR_MAX], fil[BIGINT_STR_MAX + 8];
-	json_t *o = json_object();
-
-	if (!o) {
-		*bad = true;
-		return NULL;
-	}
-	bigint_format(atto, a);
-	bigint_format_fil(fil, a);
-	jset(o, "attofil", json_string(atto), bad);
-	jset(o, "fil", json_string(fil), bad);
-	return o;
-}
-
-static json_t *jask(const struct miner_record *r, bool *bad)
-{
-	json_t *o;
-
-	if (!r->has_ask)
-		return json_null();
-	if (!(o = json_object())) {
-		*bad = true;
-		return NULL;
-	}
-	jset(o, "price_per_gib_epoch", jamount(&r->ask.price, bad), bad);
-	jset(o, "verified_price_per_gib_epoch",
-	     jamount(&r->ask.verified_price, bad), bad);
-	jset(o, "min_piece_size", jint(r->ask.min_piece), bad);
-	jset(o, "max_piece_size", jint(r->ask.max_piece), bad);
-	jset(o, "expiry_epoch", json_integer(r->ask.expiry), bad);
-	jset(o, "fetched", jtime(r->ask_time_ns), bad);
-	return o;
-}
-
-static json_t *jperf(const struct miner_perf *p, bool *bad)
-{
-	json_t *o = json_object();
-	int pct = success_pct(p);
-
-	if (!o) {
-		*bad = true;
-		return NULL;
-	}
-	jset(o, "proposed", jint(p->proposed), bad);
-	jset(o, "accepted", jint(p->accepted), bad);
-	jset(o, "rejected", jint(p->rejected), bad);
-	jset(o, "propose_errors", jint(p->propose_errors), bad);
-	jset(o, "sealed", jint(p->sealed), bad);
-	jset(o, "failed", jint(p->failed), bad);
-	jset(o, "slashed", jint(p->slashed), bad);
-	jset(o, "expired", jint(p->expired), bad);
-	jset(o, "success_percent", pct < 0 ? json_null() : json_integer(pct),
-	     bad);
-	jset(o, "seals_timed", jint(p->seal_count), bad);
-	jset(o, "seal_mean_seconds", json_real(p->seal_mean_s), bad);
-	jset(o, "seal_median_seconds", json_real(p->seal_median_s), bad);
-	jset(o, "asks", jint(p->asks), bad);
-	jset(o, "asks_ok", jint(p->asks_ok), bad);
-	jset(o, "retrievals", jint(p->retrievals), bad);
-	jset(o, "retrievals_ok", jint(p->retrievals_ok), bad);
-	jset(o, "retrieved_bytes", jint(p->retrieved_bytes), bad);
-	jset(o, "retrieval_bytes_per_second", json_real(p->retrieval_speed),
-	     bad);
-	jset(o, "last_ok", jtime(p->last_ok_ns), bad);
-	jset(o, "last_failure", jtime(p->last_fail_ns), bad);
-	return o;
-}
-
-static json_t *jrecord(const struct miner_record *r, int64_t now, bool *bad)
-{
-	char s[FILADDR_STR_MAX + 256];
-	json_t *o = json_object();
-
-	if (!o) {
-		*bad = true;
-		return NULL;
-	}
-	addr_str(s, &r->addr);
-	jset(o, "address", json_string(s), bad);
-	jset(o, "url", jstr_or_null(r->url), bad);
-	jset(o, "peer_id", jstr_or_null(r->peer_id), bad);
-	jset(o, "sector_size", jint(r->sector_size), bad);
-	jset(o, "source", json_string(r->source == MINERS_SOURCE_CONFIG
-				      ? "config" : "chain"), bad);
-	jset(o, "ask", jask(r, bad), bad);
-	fmt_state(s, sizeof(s), r, now);
-	jset(o, "state", json_string(s), bad);
-	jset(o, "reachable", json_boolean(r->reachable), bad);
-	jset(o, "first_seen", jtime(r->first_seen_ns), bad);
-	jset(o, "last_seen", jtime(r->last_seen_ns), bad);
-	jset(o, "backoff_until", jtime(r->backoff_until_ns), bad);
-	jset(o, "fail_streak", json_integer(r->fail_streak), bad);
-	jset(o, "reject_streak", json_integer(r->reject_streak), bad);
-	jset(o, "disabled", json_boolean(r->disabled), bad);
-	jset(o, "disabled_reason", jstr_or_null(r->disabled_reason), bad);
-	jset(o, "log_rows", jint(r->log_rows), bad);
-	jset(o, "score", json_real(r->score), bad);
-	jset(o, "performance", jperf(&r->perf, bad), bad);
-	return o;
-}
 
 /* Print v (stolen) as indented JSON and a newline. */
 static int json_print(json_t *v, bool bad)
@@ -358,7 +202,7 @@ static void print_row(const struct miner_record *r, int64_t now)
 	char seal[16], speed[24], pct[16], state[FILADDR_STR_MAX + 256];
 	char deals[48], retr[48];
 	const struct miner_perf *p = &r->perf;
-	int success = success_pct(p);
+	int success = dealview_success_pct(p);
 
 	addr_str(addr, &r->addr);
 	if (r->has_ask) {
@@ -390,7 +234,7 @@ static void print_row(const struct miner_record *r, int64_t now)
 	} else {
 		snprintf(speed, sizeof(speed), "-");
 	}
-	fmt_state(state, sizeof(state), r, now);
+	dealview_miner_state(state, sizeof(state), r, now);
 	/* Prices per GiB per epoch run to 20 characters (1 attoFIL). */
 	printf("%-10s %-20s %-20s %-21s %-9s %-5s %-8s %-9s %-12s %s\n",
 	       addr, price, vprice, sizes, deals, pct, seal, retr, speed,
@@ -402,7 +246,7 @@ static int table_cb(const struct miner_record *r, void *payload)
 	struct table *t = payload;
 
 	if (t->json) {
-		json_t *o = jrecord(r, t->now, &t->bad);
+		json_t *o = dealview_miner_json(r, t->now, &t->bad);
 
 		if (!o || json_array_append_new(t->arr, o) < 0)
 			t->bad = true;
@@ -458,31 +302,6 @@ static int run_miners(int argc, char **argv)
 
 /* ---- estuaryfs miner show ----------------------------------------------- */
 
-static json_t *jevent(const struct miner_event *ev, bool *bad)
-{
-	json_t *o = json_object();
-	char uuid[MK12_UUID_STR_MAX];
-
-	if (!o) {
-		*bad = true;
-		return NULL;
-	}
-	jset(o, "time", jtime(ev->time_ns), bad);
-	jset(o, "action", json_string(miners_action_name(ev->action)), bad);
-	jset(o, "outcome", json_string(miners_outcome_name(ev->outcome)),
-	     bad);
-	jset(o, "latency_us", json_integer(ev->latency_us), bad);
-	jset(o, "bytes_up", jint(ev->bytes_up), bad);
-	jset(o, "bytes_down", jint(ev->bytes_down), bad);
-	if (ev->has_deal_uuid)
-		mk12_uuid_format(uuid, ev->deal_uuid);
-	jset(o, "deal_uuid", ev->has_deal_uuid ? json_string(uuid)
-					       : json_null(), bad);
-	jset(o, "piece_cid", jstr_or_null(ev->piece_cid), bad);
-	jset(o, "detail", jstr_or_null(ev->detail), bad);
-	return o;
-}
-
 static void print_event(const struct miner_event *ev)
 {
 	char when[32], lat[32], up[16], down[16];
@@ -526,7 +345,7 @@ static int event_cb(const struct miner_event *ev, void *payload)
 	struct show *s = payload;
 
 	if (s->json) {
-		json_t *o = jevent(ev, &s->bad);
+		json_t *o = dealview_event_json(ev, &s->bad);
 
 		if (!o || json_array_append_new(s->log, o) < 0)
 			s->bad = true;
@@ -546,7 +365,7 @@ static void print_summary(const struct miner_record *r, int64_t now)
 	const struct miner_perf *p = &r->perf;
 	char addr[FILADDR_STR_MAX], a[BIGINT_STR_MAX + 8];
 	char b[BIGINT_STR_MAX + 8], x[32], y[32];
-	int pct = success_pct(p);
+	int pct = dealview_success_pct(p);
 
 	addr_str(addr, &r->addr);
 	cli_human_bytes(x, sizeof(x), r->sector_size);
@@ -567,7 +386,7 @@ static void print_summary(const struct miner_record *r, int64_t now)
 	} else {
 		printf("  ask:         none yet\n");
 	}
-	fmt_state(a, sizeof(a), r, now);
+	dealview_miner_state(a, sizeof(a), r, now);
 	printf("  state:       %s", a);
 	if (r->fail_streak)
 		printf(" (%" PRIu32 " failure%s in a row)", r->fail_streak,
@@ -617,7 +436,7 @@ static int show(struct miners *m, const struct filaddr *a, size_t limit,
 	if ((rc = miners_get(&r, m, a)) < 0)
 		return rc;
 	if (json) {
-		o = jrecord(&r, now, &s.bad);
+		o = dealview_miner_json(&r, now, &s.bad);
 		if (!o || !(s.log = json_array()) ||
 		    json_object_set_new(o, "log", s.log) < 0)
 			s.bad = true;
@@ -727,11 +546,12 @@ static int bw_cb(const struct miners_bw_row *row, void *payload)
 			b->bad = true;
 			return 0;
 		}
-		jset(o, b->by == MINERS_BW_BY_SP ? "sp"
+		dealview_jset(o, b->by == MINERS_BW_BY_SP ? "sp"
 			: b->by == MINERS_BW_BY_DAY ? "day" : "commit", k,
 		     &b->bad);
-		jset(o, "sent", jint(row->sent), &b->bad);
-		jset(o, "fetched", jint(row->fetched), &b->bad);
+		dealview_jset(o, "sent", dealview_jint(row->sent), &b->bad);
+		dealview_jset(o, "fetched", dealview_jint(row->fetched),
+			      &b->bad);
 		if (json_array_append_new(b->arr, o) < 0)
 			b->bad = true;
 	} else {

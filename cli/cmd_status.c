@@ -99,9 +99,9 @@ static const char *fil_text(char *out, size_t cap, json_t *o, const char *key)
 	return out;
 }
 
-static void print_network(const struct cli_view *v)
+static void print_network(const struct dealview *v)
 {
-	json_t *net = cli_view_report(v, "network");
+	json_t *net = dealview_report(v, "network");
 	const char *kind = jstr(net, "kind"), *url = jstr(net, "url");
 
 	if (!net) {
@@ -118,10 +118,10 @@ static void print_network(const struct cli_view *v)
 		       ? " (simulated: nothing real is stored)" : "");
 }
 
-static void print_funds(const struct cli_view *v)
+static void print_funds(const struct dealview *v)
 {
-	json_t *f = cli_view_report(v, "funds");
-	json_t *net = cli_view_report(v, "network");
+	json_t *f = dealview_report(v, "funds");
+	json_t *net = dealview_report(v, "network");
 	char a[96], b[96], c[96], d[96], dc[32];
 	const char *w = jstr(net, "wallet"), *cap = jstr(f, "datacap");
 	uint64_t bytes = 0;
@@ -145,8 +145,8 @@ static void print_funds(const struct cli_view *v)
 	if (jstr(f, "topup"))
 		printf("             escrow top-up in flight: message %s\n",
 		       jstr(f, "topup"));
-	if (cli_view_funds_time(v) > 0) {
-		cli_fmt_time(a, sizeof(a), cli_view_funds_time(v));
+	if (dealview_funds_time(v) > 0) {
+		dealview_fmt_time(a, sizeof(a), dealview_funds_time(v));
 		printf("             as read at %s UTC, height %" PRId64 "\n",
 		       a, jnum(f, "height"));
 	} else if (jnum(f, "height") > 0) {
@@ -155,13 +155,13 @@ static void print_funds(const struct cli_view *v)
 	}
 }
 
-static void print_blocked(const struct cli_view *v)
+static void print_blocked(const struct dealview *v)
 {
 	static const char *const keys[][2] = {
 		{ "funds", "funds" }, { "datacap", "DataCap" },
 		{ "miners", "SPs" }, { "commits", "commits" },
 	};
-	json_t *b = cli_view_report(v, "blocked");
+	json_t *b = dealview_report(v, "blocked");
 
 	for (size_t i = 0; b && i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (jstr(b, keys[i][0]))
@@ -169,9 +169,9 @@ static void print_blocked(const struct cli_view *v)
 			       jstr(b, keys[i][0]));
 }
 
-static void print_cycle(const struct cli_view *v)
+static void print_cycle(const struct dealview *v)
 {
-	json_t *c = cli_view_report(v, "cycle");
+	json_t *c = dealview_report(v, "cycle");
 	char when[32], rel[32];
 	int64_t t = jnum(c, "time");
 
@@ -188,18 +188,19 @@ static void print_cycle(const struct cli_view *v)
 		printf("dealer:      no cycle finished yet\n");
 		return;
 	}
-	cli_fmt_time(when, sizeof(when), t);
+	dealview_fmt_time(when, sizeof(when), t);
 	cli_fmt_rel(rel, sizeof(rel), t, v->now);
 	printf("dealer:      last cycle %s UTC (%s), %" PRId64 " ms, %" PRId64
-	       " RPC request%s, chain height %" PRId64 "%s\n", when, rel,
-	       jnum(c, "duration_ms"), jnum(c, "rpc_requests"),
+	       " RPC request%s, chain height %" PRId64 "%s\n",
+	       when, rel, jnum(c, "duration_ms"), jnum(c, "rpc_requests"),
 	       jnum(c, "rpc_requests") == 1 ? "" : "s", v->head,
 	       v->daemon_pid > 0 && v->now - t > STALE_CYCLE
-		       ? "; the dealer seems stuck (see the daemon's log)" : "");
+		   ? "; the dealer seems stuck (see the daemon's log)"
+		   : "");
 }
 
 /* Local and evicted bytes of the blockstore, and the cache size. */
-static void print_cache(const struct cli_view *v)
+static void print_cache(const struct dealview *v)
 {
 	char local[32], evicted[32], size[32];
 	struct evict_totals t;
@@ -218,7 +219,7 @@ static void print_cache(const struct cli_view *v)
 	       : " (a quarter of the disk)", config_min_active(&v->cfg));
 }
 
-static void print_header(const struct cli_view *v)
+static void print_header(const struct dealview *v)
 {
 	print_network(v);
 	print_funds(v);
@@ -232,13 +233,8 @@ static void print_header(const struct cli_view *v)
 
 /* ---- one commit --------------------------------------------------------- */
 
-static const char *stage_name(const struct cli_commit *c)
-{
-	return c->in_store ? piece_stage_name(c->pc.stage) : "queued";
-}
-
-static void print_row(const struct cli_commit *c,
-		      const struct cli_commit_state *s, bool first)
+static void print_row(const struct dealview_commit *c,
+		      const struct dealview_state *s, bool first)
 {
 	char root[CID_STR_MAX], rs[32], piece[CID_STR_MAX], ps[32];
 	char act[24], data[48], more[24] = "", col[64];
@@ -247,9 +243,9 @@ static void print_row(const struct cli_commit *c,
 		printf("\n%-4s %-16s %-16s %-8s %-18s %-7s %-8s %-12s %s\n",
 		       "ID", "PATH", "ROOT", "STAGE", "PIECE", "ACTIVE",
 		       "COUNTING", "DATA", "NEXT");
-	cli_fmt_short(rs, sizeof(rs), cid_tostr(root, &c->root));
+	dealview_fmt_short(rs, sizeof(rs), cid_tostr(root, &c->root));
 	if (s->npieces)
-		cli_fmt_short(ps, sizeof(ps),
+		dealview_fmt_short(ps, sizeof(ps),
 			      cid_tostr(piece, &s->pieces[0].info.cid));
 	else
 		snprintf(ps, sizeof(ps), "-");
@@ -264,153 +260,39 @@ static void print_row(const struct cli_commit *c,
 	else
 		snprintf(data, sizeof(data), "local");
 	printf("%-4" PRId64 " %-16s %-16s %-8s %-18s %-7s %-8u %-12s %s\n",
-	       c->id, c->path ? c->path : "-", rs, stage_name(c), col, act,
-	       s->counting, data, s->next);
-}
-
-static json_t *jpiece(const struct cli_piece *p, bool *bad)
-{
-	json_t *o = json_object();
-
-	if (!o) {
-		*bad = true;
-		return NULL;
-	}
-	cli_jset(o, "id", json_integer(p->info.id), bad);
-	cli_jset(o, "cid", cli_jcid(&p->info.cid), bad);
-	cli_jset(o, "kind", json_string(piece_kind_name(p->info.kind)), bad);
-	cli_jset(o, "padded", cli_jint(p->info.padded), bad);
-	cli_jset(o, "payload", cli_jint(p->info.payload), bad);
-	cli_jset(o, "share_padded", cli_jint(p->share), bad);
-	cli_jset(o, "ready", json_boolean(p->info.ready), bad);
-	cli_jset(o, "active", json_integer(p->active), bad);
-	cli_jset(o, "counting", json_integer(p->counting), bad);
-	cli_jset(o, "live", json_integer(p->live), bad);
-	cli_jset(o, "note", cli_jstr(p->note), bad);
-	cli_jset(o, "note_time", cli_jtime(p->note_time), bad);
-	return o;
-}
-
-static json_t *jcommit(const struct cli_commit *c,
-		       const struct cli_commit_state *s, bool *bad)
-{
-	json_t *o = json_object(), *pieces = json_array();
-
-	if (!o || !pieces) {
-		json_decref(o);
-		json_decref(pieces);
-		*bad = true;
-		return NULL;
-	}
-	cli_jset(o, "id", json_integer(c->id), bad);
-	cli_jset(o, "path", cli_jstr(c->path), bad);
-	cli_jset(o, "root", cli_jcid(&c->root), bad);
-	cli_jset(o, "time", cli_jtime(c->time), bad);
-	cli_jset(o, "stage", json_string(stage_name(c)), bad);
-	cli_jset(o, "close_at", c->in_store &&
-		 c->pc.stage == PIECE_STAGE_WAITING ? cli_jtime(c->pc.close_at)
-		 : json_null(), bad);
-	cli_jset(o, "car_size", cli_jint(c->pc.car_size), bad);
-	cli_jset(o, "blocks", cli_jint(c->pc.blocks), bad);
-	cli_jset(o, "padded", cli_jint(c->pc.padded), bad);
-	for (size_t i = 0; i < s->npieces; i++)
-		if (json_array_append_new(pieces, jpiece(&s->pieces[i], bad)))
-			*bad = true;
-	cli_jset(o, "pieces", pieces, bad);
-	cli_jset(o, "want", json_integer(s->want), bad);
-	cli_jset(o, "active", json_integer(s->active), bad);
-	cli_jset(o, "counting", json_integer(s->counting), bad);
-	cli_jset(o, "evicted_blocks", cli_jint(s->evicted_blocks), bad);
-	cli_jset(o, "evicted_bytes", cli_jint(s->evicted_bytes), bad);
-	cli_jset(o, "local", json_boolean(s->evicted_blocks == 0), bad);
-	cli_jset(o, "next", json_string(s->next), bad);
-	cli_jset(o, "next_source", json_string(s->next_from_dealer ? "dealer"
-					       : "derived"), bad);
-	return o;
+	       c->id, c->path ? c->path : "-", rs, dealview_stage_name(c), col,
+	       act, s->counting, data, s->next);
 }
 
 /* ---- the whole ---------------------------------------------------------- */
 
-/* The local cache: {"local_blocks","local_bytes","evicted_blocks",
- * "evicted_bytes","size","min_active"}; counts 0 without an index. */
-static json_t *jcache(const struct cli_view *v, bool *bad)
-{
-	struct evict_totals t = { 0 };
-	json_t *o = json_object();
-
-	if (!o) {
-		*bad = true;
-		return NULL;
-	}
-	if (v->has_index && evict_totals_read(&t, v->db) < 0)
-		efs_error_clear();
-	cli_jset(o, "local_blocks", cli_jint(t.local_blocks), bad);
-	cli_jset(o, "local_bytes", cli_jint(t.local_bytes), bad);
-	cli_jset(o, "evicted_blocks", cli_jint(t.evicted_blocks), bad);
-	cli_jset(o, "evicted_bytes", cli_jint(t.evicted_bytes), bad);
-	cli_jset(o, "size", cli_jint(config_cache_size(&v->cfg, v->repo)),
-		 bad);
-	cli_jset(o, "min_active", json_integer(config_min_active(&v->cfg)),
-		 bad);
-	return o;
-}
-
-/* The header as JSON: the report's own objects, and what is wanted. */
-static json_t *jheader(const struct cli_view *v, bool *bad)
-{
-	static const char *const keys[] = { "network", "head", "funds",
-					    "blocked", "price", "cycle" };
-	json_t *o = json_object(), *w = json_object(), *r;
-
-	if (!o || !w) {
-		json_decref(o);
-		json_decref(w);
-		*bad = true;
-		return NULL;
-	}
-	cli_jset(o, "dealer_ran", json_boolean(v->report != NULL), bad);
-	cli_jset(o, "daemon_pid", v->daemon_pid > 0
-		 ? json_integer(v->daemon_pid) : json_null(), bad);
-	cli_jset(o, "daemon_running", v->daemon_pid < 0 ? json_null()
-		 : json_boolean(v->daemon_pid > 0), bad);
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		r = cli_view_report(v, keys[i]);
-		cli_jset(o, keys[i], r ? json_incref(r) : json_null(), bad);
-	}
-	cli_jset(w, "replication", json_integer(v->cfg.replication), bad);
-	cli_jset(w, "duration_epochs", json_integer(v->cfg.duration), bad);
-	cli_jset(w, "verified", json_boolean(v->cfg.verified), bad);
-	cli_jset(o, "wanted", w, bad);
-	cli_jset(o, "cache", jcache(v, bad), bad);
-	return o;
-}
-
-static int status(struct cli_view *v, const struct cli_commits *cs,
+static int status(struct dealview *v, const struct dealview_commits *cs,
 		  bool json)
 {
-	struct cli_commit_state s;
+	struct dealview_state s;
 	json_t *o = NULL, *arr = NULL;
 	bool bad = false;
 	int rc = 0;
 
 	if (json) {
-		o = jheader(v, &bad);
+		o = dealview_header_json(v, &bad);
 		if (o && (arr = json_array()))
-			cli_jset(o, "commits", arr, &bad);
+			dealview_jset(o, "commits", arr, &bad);
 		else
 			bad = true;
 	} else {
 		print_header(v);
 	}
 	for (size_t i = 0; i < cs->n && rc == 0 && !bad; i++) {
-		if ((rc = cli_view_commit_state(&s, v, &cs->v[i])) == 0) {
-			if (json && json_array_append_new(arr,
-					jcommit(&cs->v[i], &s, &bad)) < 0)
+		if ((rc = dealview_commit_state(&s, v, &cs->v[i])) == 0) {
+			if (json && json_array_append_new(
+					arr, dealview_commit_json(&cs->v[i], &s,
+								  &bad)) < 0)
 				bad = true;
 			else if (!json)
 				print_row(&cs->v[i], &s, i == 0);
 		}
-		cli_commit_state_release(&s);
+		dealview_state_release(&s);
 	}
 	if (rc == 0 && json)
 		return cli_json_print(o, bad);
@@ -425,9 +307,9 @@ static int run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cli_commits cs = { 0 };
+	struct dealview_commits cs = { 0 };
 	struct cli_filter f;
-	struct cli_view v;
+	struct dealview v;
 	bool json = false;
 	int c, rc;
 
@@ -453,8 +335,8 @@ static int run(int argc, char **argv)
 	if (rc == 0 && !json && cs.n == 0)
 		fprintf(stderr, "estuaryfs: no commits yet (estuaryfs commit "
 				"DIR in a mounted estuaryfs)\n");
-	cli_commits_release(&cs);
-	cli_view_release(&v);
+	dealview_commits_release(&cs);
+	dealview_release(&v);
 	cli_filter_release(&f);
 	return rc < 0 ? cli_fail(rc) : CLI_EXIT_OK;
 }

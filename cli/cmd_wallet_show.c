@@ -75,7 +75,7 @@ static int devnet_open(struct lotus **out, const char *repo)
 	return rc;
 }
 
-static int node_open(struct lotus **out, const struct cli_view *v)
+static int node_open(struct lotus **out, const struct dealview *v)
 {
 	struct lotus_limits lim = { .timeout_ms = NODE_TIMEOUT_MS };
 	int rc;
@@ -93,9 +93,9 @@ static int node_open(struct lotus **out, const struct cli_view *v)
 }
 
 /* The deal client's address: the wallet's default, else the dealer's. */
-static int client_addr(struct filaddr *out, const struct cli_view *v)
+static int client_addr(struct filaddr *out, const struct dealview *v)
 {
-	json_t *w = json_object_get(cli_view_report(v, "network"), "wallet");
+	json_t *w = json_object_get(dealview_report(v, "network"), "wallet");
 	struct wallet *wl;
 	int rc;
 
@@ -125,9 +125,9 @@ static int amount(struct bigint *out, json_t *o, const char *key)
 }
 
 /* The dealer's last reading (report "funds"). */
-static int from_report(struct reading *r, const struct cli_view *v)
+static int from_report(struct reading *r, const struct dealview *v)
 {
-	json_t *f = cli_view_report(v, "funds");
+	json_t *f = dealview_report(v, "funds");
 	const char *cap;
 
 	if (!f)
@@ -142,12 +142,12 @@ static int from_report(struct reading *r, const struct cli_view *v)
 	r->f.verified_client =
 		json_is_true(json_object_get(f, "verified_client"));
 	r->f.height = json_integer_value(json_object_get(f, "height"));
-	r->time = cli_view_funds_time(v);
+	r->time = dealview_funds_time(v);
 	r->has = true;
 	return 0;
 }
 
-static int reading_get(struct reading *r, const struct cli_view *v)
+static int reading_get(struct reading *r, const struct dealview *v)
 {
 	struct lotus *l = NULL;
 	struct filaddr a;
@@ -177,7 +177,7 @@ static int reading_get(struct reading *r, const struct cli_view *v)
 
 /* ---- one reading -------------------------------------------------------- */
 
-static void print_reading(const struct reading *r, const struct cli_view *v)
+static void print_reading(const struct reading *r, const struct dealview *v)
 {
 	char addr[FILADDR_STR_MAX], cap[BIGINT_STR_MAX], h[32];
 	char a[BIGINT_STR_MAX + 8], b[BIGINT_STR_MAX + 8];
@@ -206,7 +206,7 @@ static void print_reading(const struct reading *r, const struct cli_view *v)
 	}
 	printf("verified:    %s\n", r->f.verified_client
 	       ? "yes, a verified client" : "no, not a verified client");
-	cli_fmt_time(a, sizeof(a), r->time);
+	dealview_fmt_time(a, sizeof(a), r->time);
 	if (r->live)
 		printf("read:        now from %s%s, height %" PRId64 "\n",
 		       v->cfg.devnet ? "the devnet at " : "", r->node,
@@ -226,25 +226,28 @@ static int json_reading(const struct reading *r)
 	if (!o)
 		return efs_error_set(EFS_ENOMEM, "out of memory");
 	filaddr_format(addr, &r->f.addr, 'f');
-	cli_jset(o, "address", json_string(addr), &bad);
-	cli_jset(o, "source", json_string(r->live ? "node" : r->has ?
-					  "report" : "none"), &bad);
-	cli_jset(o, "node", r->node[0] ? json_string(r->node) : json_null(),
-		 &bad);
-	cli_jset(o, "node_error", r->why[0] ? json_string(r->why)
-					    : json_null(), &bad);
+	dealview_jset(o, "address", json_string(addr), &bad);
+	dealview_jset(o, "source", json_string(r->live ? "node" : r->has
+					       ? "report" : "none"), &bad);
+	dealview_jset(o, "node",
+		      r->node[0] ? json_string(r->node) : json_null(), &bad);
+	dealview_jset(o, "node_error",
+		      r->why[0] ? json_string(r->why) : json_null(), &bad);
 	if (r->has) {
 		bigint_format(cap, &r->f.datacap);
-		cli_jset(o, "balance", cli_jamount(&r->f.balance, &bad), &bad);
-		cli_jset(o, "escrow", cli_jamount(&r->f.escrow, &bad), &bad);
-		cli_jset(o, "locked", cli_jamount(&r->f.locked, &bad), &bad);
-		cli_jset(o, "available", cli_jamount(&r->f.available, &bad),
-			 &bad);
-		cli_jset(o, "datacap_bytes", json_string(cap), &bad);
-		cli_jset(o, "verified_client",
+		dealview_jset(o, "balance",
+			      dealview_jamount(&r->f.balance, &bad), &bad);
+		dealview_jset(o, "escrow", dealview_jamount(&r->f.escrow, &bad),
+			      &bad);
+		dealview_jset(o, "locked", dealview_jamount(&r->f.locked, &bad),
+			      &bad);
+		dealview_jset(o, "available",
+			      dealview_jamount(&r->f.available, &bad), &bad);
+		dealview_jset(o, "datacap_bytes", json_string(cap), &bad);
+		dealview_jset(o, "verified_client",
 			 json_boolean(r->f.verified_client), &bad);
-		cli_jset(o, "height", json_integer(r->f.height), &bad);
-		cli_jset(o, "time", cli_jtime(r->time), &bad);
+		dealview_jset(o, "height", json_integer(r->f.height), &bad);
+		dealview_jset(o, "time", dealview_jtime(r->time), &bad);
 	}
 	return cli_json_print(o, bad);
 }
@@ -274,10 +277,10 @@ static int tally_cb(const struct deal *d, void *cls)
 
 /* "deals: 2 proposing, 5 active; commits 1/3 replicated"; *done when
  * every commit (at least one) has its active deals. */
-static int progress(char *out, size_t cap, bool *done, struct cli_view *v)
+static int progress(char *out, size_t cap, bool *done, struct dealview *v)
 {
-	struct cli_commits cs;
-	struct cli_commit_state s;
+	struct dealview_commits cs;
+	struct dealview_state s;
 	struct cli_filter all = { 0 };
 	struct tally t = { { 0 } };
 	size_t ok = 0, n = 0;
@@ -290,10 +293,10 @@ static int progress(char *out, size_t cap, bool *done, struct cli_view *v)
 	if ((rc = cli_view_commits(&cs, v, &all)) < 0)
 		return rc;
 	for (size_t i = 0; i < cs.n && rc == 0; i++) {
-		if ((rc = cli_view_commit_state(&s, v, &cs.v[i])) == 0 &&
+		if ((rc = dealview_commit_state(&s, v, &cs.v[i])) == 0 &&
 		    s.npieces && s.active >= s.want)
 			ok++;
-		cli_commit_state_release(&s);
+		dealview_state_release(&s);
 	}
 	n = (size_t)snprintf(out, cap, "deals:");
 	for (int st = DEAL_PROPOSING; st <= DEAL_ACTIVE && n < cap; st++)
@@ -305,14 +308,14 @@ static int progress(char *out, size_t cap, bool *done, struct cli_view *v)
 		snprintf(out + n, cap - n, " commits %zu/%zu with %u active",
 			 ok, cs.n, v->cfg.replication);
 	*done = cs.n > 0 && ok == cs.n;
-	cli_commits_release(&cs);
+	dealview_commits_release(&cs);
 	return rc;
 }
 
 static int watch_once(char *line, size_t cap, bool *done)
 {
 	struct reading r;
-	struct cli_view v;
+	struct dealview v;
 	char bal[BIGINT_STR_MAX + 8], avail[BIGINT_STR_MAX + 8];
 	size_t n;
 	int rc;
@@ -327,7 +330,7 @@ static int watch_once(char *line, size_t cap, bool *done)
 		snprintf(line + n, cap - n, "; balance %s, escrow available "
 			 "%s%s", bal, avail, r.live ? "" : " (last read)");
 	}
-	cli_view_release(&v);
+	dealview_release(&v);
 	return rc;
 }
 
@@ -364,13 +367,13 @@ static int watch(void)
 int cli_wallet_show(bool json, bool watching)
 {
 	struct reading r;
-	struct cli_view v;
+	struct dealview v;
 	int rc;
 
 	if (watching)
 		return watch();
 	if ((rc = cli_view_open(&v)) == 0 && (rc = reading_get(&r, &v)) == 0)
 		rc = json ? json_reading(&r) : (print_reading(&r, &v), 0);
-	cli_view_release(&v);
+	dealview_release(&v);
 	return rc;
 }

@@ -26,7 +26,7 @@ static const struct cli_cmd *const commands[] = {
 	&cli_cmd_miners, &cli_cmd_miner, &cli_cmd_bandwidth,
 	&cli_cmd_status, &cli_cmd_deals, &cli_cmd_deal, &cli_cmd_estimate,
 	&cli_cmd_evict, &cli_cmd_pin, &cli_cmd_unpin, &cli_cmd_retrieve,
-	&cli_cmd_daemon,
+	&cli_cmd_daemon, &cli_cmd_key,
 #ifdef EFS_WITH_FS
 	&cli_cmd_mount, &cli_cmd_unmount, &cli_cmd_commit, &cli_cmd_commits,
 #endif

@@ -20,6 +20,10 @@
  *   what it fetched) and the blockstore POST /gc.  Those routes need
  *   the bearer token written to <repo>/api.token at each start
  *   (api/api_token.h), which the CLI reads.
+ * - A mount hands start its FUSE operation counters (fs/fsstats.h);
+ *   /metrics reads them through api_server_opts.fs_ops (a copy into the
+ *   API's own struct, so api/ needs nothing of fs/).  `estuaryfs daemon`
+ *   has none, and /metrics then shows no efs_fuse_* series.
  */
 #define LOG_TOPIC "daemon"
 
@@ -33,6 +37,7 @@
 
 #include "api/api_server.h"
 #include "api/api_token.h"
+#include "cli/cli_view.h"
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/error.h"
@@ -44,6 +49,7 @@
 #include "retrieval/retriever.h"
 #ifdef EFS_WITH_FS
 #include "fs/commit.h"
+#include "fs/fsstats.h"
 #endif
 
 #include "core/banned.h"
@@ -198,12 +204,41 @@ static int http_failed(int rc, const char *repo)
 			     err.msg, repo);
 }
 
-static int http_start(struct cli_services *s, struct bstore *bs)
+#ifdef EFS_WITH_FS
+/* api_server_opts' fs_ops: the mount's counters (cls) as the API has
+ * them. */
+static size_t fs_ops(struct api_fs_op *out, size_t max, void *cls)
+{
+	struct fsstats_op_snap v[FSSTATS_NOPS];
+	size_t n = 0;
+
+	fsstats_snapshot(v, cls);
+	for (; n < FSSTATS_NOPS && n < max; n++) {
+		out[n].name = v[n].name;
+		out[n].errors = v[n].errors;
+		out[n].lat = v[n].lat;
+	}
+	return n;
+}
+#endif
+
+static int http_start(struct cli_services *s, struct bstore *bs,
+		      const struct fsstats *fs_stats)
 {
 	const char *listen = s->cfg.listen ? s->cfg.listen
 					   : API_LISTEN_DEFAULT;
-	struct api_server_opts opts = { .token = s->token, .repo = s->repo };
+	struct api_server_opts opts = { .token = s->token, .repo = s->repo,
+					 .commit_log = cli_commit_log };
 	int rc;
+
+#ifdef EFS_WITH_FS
+	if (fs_stats) {
+		opts.fs_ops = fs_ops;
+		opts.fs_ops_cls = (void *)fs_stats;
+	}
+#else
+	(void)fs_stats; /* no filesystem, no mount */
+#endif
 
 	if ((rc = api_token_create(s->token, s->repo)) < 0)
 		return rc;
@@ -254,7 +289,7 @@ static int dealer_up(struct cli_services *s, struct bstore *bs)
 }
 
 int cli_services_start(struct cli_services **out, struct bstore *bs,
-		       const char *repo)
+		       const char *repo, const struct fsstats *fs_stats)
 {
 	struct cli_services *s;
 	char line[128];
@@ -272,7 +307,8 @@ int cli_services_start(struct cli_services **out, struct bstore *bs,
 	snprintf(s->db_path, strlen(repo) + sizeof("/index.db"),
 		 "%s/index.db", repo);
 	if ((rc = config_load(&s->cfg, repo)) < 0 ||
-	    (rc = http_start(s, bs)) < 0 || (rc = retriever_up(s, bs)) < 0 ||
+	    (rc = http_start(s, bs, fs_stats)) < 0 ||
+	    (rc = retriever_up(s, bs)) < 0 ||
 	    (rc = dealer_up(s, bs)) < 0 || (rc = evictor_up(s, bs)) < 0)
 		goto fail;
 	/* last: api.url says the services are up */

@@ -32,10 +32,13 @@
 
 struct bstore;
 struct cli_services;
+struct fsstats;
 
 /*
  * Start the services over the repository repo (an absolute path) whose
- * blockstore bs is open (borrowed until cli_services_stop).  Logs where
+ * blockstore bs is open (borrowed until cli_services_stop).  fs_stats:
+ * the mount's FUSE operation counters (fs/fsstats.h, borrowed until
+ * cli_services_stop), shown by /metrics; NULL without a mount.  Logs where
  * HTTP listens and what the dealer does (or "dealer disabled in
  * config.json").  Returns 0, the errors of config_load ("config.json:
  * ..."), of api_server_start (the message says to change http.listen),
@@ -43,7 +46,7 @@ struct cli_services;
  * caller's (cli_services_stop).
  */
 int cli_services_start(struct cli_services **out, struct bstore *bs,
-		       const char *repo);
+		       const char *repo, const struct fsstats *fs_stats);
 
 /*
  * The blockstore as a source that brings evicted blocks back through the

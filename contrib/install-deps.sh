@@ -6,7 +6,8 @@
 #   contrib/install-deps.sh           build + test dependencies
 #
 # The mount tests drive real tools: attr (getfattr/setfattr), rsync, git,
-# sqlite3 and tar.
+# sqlite3 and tar.  The build embeds the dashboard with python3; its test
+# opens it in headless chromium.
 #
 # Node.js is only needed by the interop tests and the JS side of the
 # benchmark; it is installed from Debian only when no `node` is on PATH
@@ -19,7 +20,8 @@ libssl-dev libb2-dev libsqlite3-dev libcunit1-dev
 libfuse3-dev fuse3 libcurl4-openssl-dev libjansson-dev
 libsecp256k1-dev libmicrohttpd-dev
 clang
-attr rsync git sqlite3 tar coreutils"
+attr rsync git sqlite3 tar coreutils curl
+python3 chromium"
 
 if ! command -v node >/dev/null 2>&1; then
 	PKGS="$PKGS nodejs npm"

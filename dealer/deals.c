@@ -670,6 +670,32 @@ int deals_count(unsigned *counting, unsigned *active, struct deals *ds,
 	return rc;
 }
 
+int deals_count_states(struct deals_state_counts *out, struct deals *ds)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&ds->lock);
+	if ((rc = db_stmt(&st, ds->db,
+			  "SELECT state, count(*), coalesce(sum(padded), 0),"
+			  " count(DISTINCT miner) FROM dealer_deals"
+			  " GROUP BY state")) == 0) {
+		while ((rc = db_step(ds->db, st)) == 1) {
+			int64_t s = sqlite3_column_int64(st, 0);
+
+			if (s < 0 || s >= DEALS_NSTATES)
+				continue;
+			out->deals[s] = (uint64_t)sqlite3_column_int64(st, 1);
+			out->padded[s] = (uint64_t)sqlite3_column_int64(st, 2);
+			out->miners[s] = (uint64_t)sqlite3_column_int64(st, 3);
+		}
+		db_reset(st);
+	}
+	pthread_mutex_unlock(&ds->lock);
+	return rc < 0 ? rc : 0;
+}
+
 int deals_miner_has(bool *out, struct deals *ds, int64_t piece_id,
 		    const struct filaddr *miner, int64_t since)
 {

@@ -193,6 +193,19 @@ int deals_reschedule(struct deals *ds, const int64_t *ids, size_t n,
 int deals_count(unsigned *counting, unsigned *active, struct deals *ds,
 		int64_t piece_id, int64_t head, int64_t renew_window);
 
+/* Deals per state (indexed by enum deal_state), their padded bytes and
+ * the distinct SPs holding them. */
+#define DEALS_NSTATES (DEAL_EXPIRED + 1)
+struct deals_state_counts {
+	uint64_t deals[DEALS_NSTATES];
+	uint64_t padded[DEALS_NSTATES];
+	uint64_t miners[DEALS_NSTATES];
+};
+
+/* Every deal counted by state, in one query (the REST stats, /metrics).
+ * Returns 0 or db errors. */
+int deals_count_states(struct deals_state_counts *out, struct deals *ds);
+
 /* True when miner holds a live deal for piece_id, or one that failed
  * or was rejected since `since` (unix seconds). */
 int deals_miner_has(bool *out, struct deals *ds, int64_t piece_id,

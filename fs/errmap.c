@@ -17,6 +17,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "fs/fsstats.h"
 
 #include "core/banned.h"
 
@@ -94,5 +95,7 @@ void errmap_reply_err(struct fuse_req *req, int code)
 
 	if (errnum == EIO || errnum == ENOMEM || errnum == ENOSPC)
 		efs_log_warn("%s: %s", errmap_name(code), efs_error_msg());
+	if (errnum)
+		fsstats_note_error();
 	fuse_reply_err(req, errnum);
 }

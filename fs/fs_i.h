@@ -23,6 +23,8 @@
  *   dircid.c      CIDs of inodes on demand, directory caches (dircid.h)
  *   commit.c      commits: snapshots of a directory with a root CID
  *   errmap.c      the one place efs codes become errno values
+ *   fsstats.c     the ops' counts and latencies (fsstats.h), and the
+ *                 wrapped table that records them
  *
  * Only fsops*.c, mount.c and errmap.c see FUSE; inode, dircid and
  * commit are plain libraries over core/ (unit-tested without a mount).
@@ -32,7 +34,8 @@
  * are set up before and torn down after the loop); what it points to is
  * internally locked (bstore, inode_table) or documented in its header.
  *
- * Every op replies exactly once.  Errors are replied through
+ * Every op replies exactly once, on the thread it was called on (the
+ * counters of fsstats.c rely on it).  Errors are replied through
  * errmap_reply_err (errmap.h), never with a raw errno computed elsewhere.
  */
 #ifndef EFS_FS_I_H
@@ -46,6 +49,7 @@
 
 #include "core/bstore.h"
 #include "core/importer.h"
+#include "fs/fsstats.h"
 #include "fs/inode.h"
 #include "fs/staging.h"
 
@@ -86,6 +90,7 @@ struct efs_fs {
 	struct commit_state *commits; /* internally locked */
 	struct fuse_session *se;    /* for notify_inval_*; NULL in tests */
 	struct mount_gc *gc;        /* NULL when gc_interval is 0 */
+	struct fsstats stats;       /* atomics: the ops' counts (fsstats.h) */
 };
 
 /* The filesystem a request belongs to. */
@@ -96,8 +101,12 @@ static inline struct efs_fs *fs_from_req(fuse_req_t req)
 
 /* ---- fsops.c and its helpers ----------------------------------------- */
 
-/* The table handed to fuse_session_new (mount.c). */
+/* The ops (the table fsstats_ops_init wraps). */
 extern const struct fuse_lowlevel_ops fsops_ops;
+
+/* fsstats.c: fsops_ops with every op it knows timed and counted in the
+ * request's fs->stats: the table handed to fuse_session_new (mount.c). */
+void fsstats_ops_init(struct fuse_lowlevel_ops *out);
 
 /* Fill a lookup reply for a (timeouts from fs->opts); the caller has
  * taken the reference (inode_ref). */

@@ -491,6 +491,7 @@ static int session_new(struct fuse_session **out, struct efs_fs *fs,
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct buf opts = BUF_INIT(BUF_NOCAP);
+	struct fuse_lowlevel_ops ops;
 	int error;
 
 	*out = NULL;
@@ -503,7 +504,8 @@ static int session_new(struct fuse_session **out, struct efs_fs *fs,
 		error = efs_error_set(EFS_ENOMEM, "out of memory");
 		goto out;
 	}
-	*out = fuse_session_new(&args, &fsops_ops, sizeof(fsops_ops), fs);
+	fsstats_ops_init(&ops);
+	*out = fuse_session_new(&args, &ops, sizeof(ops), fs);
 	if (!*out) {
 		error = efs_error_set(EFS_EINVAL, "mount: bad options '%s' "
 				      "(see libfuse's message above)",
@@ -587,7 +589,7 @@ static int services_start(void **state, const struct mount_opts *o,
 	if (o->nodaemon || !o->services.start)
 		return 0;
 	if ((error = o->services.start(state, o->services.cls, fs->bs,
-				       o->repo)) < 0)
+				       o->repo, &fs->stats)) < 0)
 		return error;
 	/* Reads of evicted blocks go through the services' retrieval. */
 	if (*state && o->services.source) {

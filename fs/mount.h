@@ -35,19 +35,21 @@
 
 struct bstore;
 struct efs_fs_opts;
+struct fsstats;
 
 /*
  * What else the serving process hosts (the daemon's HTTP server and
  * dealer: cli/services.h); fs/ knows nothing of them.  start is called
  * once the repository is open and the log has its final place, before
  * the parent is told the mount is up (so its error fails the mount);
- * stop after the session ended, before the blockstore closes.  bs and
- * repo (absolute) are borrowed until stop.  start returns 0 or a
- * negative efs code with its message.  A NULL start: nothing.
+ * stop after the session ended, before the blockstore closes.  bs, repo
+ * (absolute) and stats (the mount's FUSE operation counters, read with
+ * fsstats_snapshot: /metrics) are borrowed until stop.  start returns 0
+ * or a negative efs code with its message.  A NULL start: nothing.
  */
 struct mount_services {
 	int (*start)(void **state, void *cls, struct bstore *bs,
-		     const char *repo);
+		     const char *repo, const struct fsstats *stats);
 	void (*stop)(void *state);
 	/* The source file data is read through while they run: the
 	 * blockstore, with evicted blocks brought back (staging_set_source's

@@ -15,6 +15,10 @@
  * while nothing is queued, MHD calls the access handler again at once,
  * a busy loop until the client gives up.  Threads: one per connection
  * (MHD_USE_THREAD_PER_CONNECTION), so handlers may block.
+ *
+ * Paths and query values are percent-decoded by our own unescaper, which
+ * leaves "%00" as it is: decoded, a NUL would cut the C string a handler
+ * sees, so that "/ipfs/CID/a.txt%00.png" would name a.txt.
  */
 #include "net/http.h"
 
@@ -32,6 +36,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/mbase.h"
 
 #include "core/banned.h"
 
@@ -64,6 +69,7 @@ struct http_req {
 	bool too_big;
 	bool replied;
 	bool drop;
+	unsigned status;            /* of the reply queued; 0 none yet */
 	char peer[INET_ADDRSTRLEN];
 	struct http_header headers[HTTP_RESP_HEADERS_MAX];
 	size_t nheaders;
@@ -166,6 +172,27 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 	*con_cls = NULL;
 }
 
+/* Percent-decode s in place, except "%00" (see the notes above); MHD's
+ * unescape callback: returns the new length. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	char *w = s;
+
+	for (const char *r = s; *r; r++) {
+		int hi, lo;
+
+		if (r[0] == '%' && (hi = mbase_hex_value(r[1])) >= 0 &&
+		    (lo = mbase_hex_value(r[2])) >= 0 && (hi | lo)) {
+			*w++ = (char)(hi << 4 | lo);
+			r += 2;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
 int http_server_start(struct http_server **out, const char *host,
 		      uint16_t port, size_t max_body, http_handler_fn fn,
 		      void *payload)
@@ -192,6 +219,7 @@ int http_server_start(struct http_server **out, const char *host,
 		port, NULL, NULL, on_access, s,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_MAX,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT,
 		MHD_OPTION_END);
@@ -263,6 +291,11 @@ bool http_req_body_too_big(const struct http_req *r)
 	return r->too_big;
 }
 
+unsigned http_req_status(const struct http_req *r)
+{
+	return r->status;
+}
+
 const char *http_req_peer(const struct http_req *r)
 {
 	return r->peer;
@@ -308,6 +341,7 @@ static int queue(struct http_req *r, unsigned status, const char *ctype,
 	if (ok != MHD_YES)
 		return efs_error_set(EFS_EIO, "http: cannot queue the reply");
 	r->replied = true;
+	r->status = status;
 	return 0;
 }
 

@@ -82,6 +82,9 @@ const char *http_req_query(const struct http_req *r, const char *name);
 const uint8_t *http_req_body(const struct http_req *r, size_t *len);
 /* True when the body was over the server's cap (and was dropped). */
 bool http_req_body_too_big(const struct http_req *r);
+/* The status of the reply queued for r, or 0 before one is (the
+ * server answers 500 for a handler that queued none). */
+unsigned http_req_status(const struct http_req *r);
 /* The peer's IPv4 address as text ("127.0.0.1"), or "". */
 const char *http_req_peer(const struct http_req *r);
 

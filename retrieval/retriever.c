@@ -218,6 +218,7 @@ static int wait_entry(struct retriever *r, struct rentry *e,
 int retriever_fetch(struct retriever *r, const struct cid *id,
 		    unsigned timeout_ms)
 {
+	int64_t t0 = lathist_now_ns();
 	struct rentry *e;
 	struct rjob *j;
 	int64_t deadline;
@@ -244,8 +245,10 @@ int retriever_fetch(struct retriever *r, const struct cid *id,
 	job_unref(j);
 	if (!--r->busy && r->stopping)
 		pthread_cond_broadcast(&r->idle);
+	r->st.fetch_failed += rc < 0;
 out_unlock:
 	pthread_mutex_unlock(&r->mu);
+	lathist_record(&r->fetch_lat, lathist_now_ns() - t0);
 	return rc;
 }
 
@@ -393,6 +396,7 @@ static void *worker(void *cls)
 {
 	struct retriever *r = cls;
 	struct rjob *j;
+	int64_t t0;
 
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
@@ -408,7 +412,9 @@ static void *worker(void *cls)
 		r->running++;
 		pthread_mutex_unlock(&r->mu);
 		efs_error_clear();
+		t0 = lathist_now_ns();
 		retriever_job_run(r, j);
+		lathist_record(&r->job_lat, lathist_now_ns() - t0);
 		pthread_mutex_lock(&r->mu);
 		job_finish(r, j, r->stopping ? EFS_ECANCELED : EFS_EIO);
 		if (!--r->running && !r->qhead)
@@ -595,4 +601,10 @@ void retriever_stats(struct retriever_stats *out, struct retriever *r)
 	pthread_mutex_lock(&r->mu);
 	*out = r->st;
 	pthread_mutex_unlock(&r->mu);
+}
+
+void retriever_latency(struct retriever_latency *out, struct retriever *r)
+{
+	lathist_read(&out->job, &r->job_lat);
+	lathist_read(&out->fetch, &r->fetch_lat);
 }

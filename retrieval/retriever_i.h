@@ -18,7 +18,8 @@
  *	          sqlite reads of the deal and piece tables, never across
  *	          the network
  *	r->mu     the job table, queue, job and entry states, triggers,
- *	          stats; never held across I/O
+ *	          stats (the latency histograms are atomics, lock-free);
+ *	          never held across I/O
  *	r->cmu    the cache of blocks just fetched and the pool of block
  *	          buffers (a leaf: nothing is called with it held)
  * The struct miners, deals and piece_store have their own locks.
@@ -34,6 +35,7 @@
 
 #include "core/error.h"
 #include "core/filaddr.h"
+#include "core/lathist.h"
 #include "dealer/miners.h"
 #include "retrieval/retriever.h"
 
@@ -159,6 +161,8 @@ struct retriever {
 	size_t trig_next;         /* mu */
 	atomic_uint ntrig;        /* triggers in use: reads skip mu at 0 */
 	struct retriever_stats st; /* mu */
+	struct lathist job_lat;   /* atomic: jobs' run times */
+	struct lathist fetch_lat; /* atomic: fetches' waits */
 
 	pthread_mutex_t cmu;      /* the pool and cache below (a leaf) */
 	struct {

@@ -133,7 +133,7 @@ static void test_server__not_found(void)
 {
 	struct api_server *s = start("127.0.0.1:0");
 	static const char *const paths[] = {
-		"/", "/nope", "/health/", "/healthz", "/transfer", "/ipfs/x",
+		"/nope", "/health/", "/healthz", "/transfer", "/ipfsx",
 	};
 	struct httpc_resp resp;
 

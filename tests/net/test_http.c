@@ -112,6 +112,8 @@ static void handle(struct http_req *req, void *payload)
 					       stream_fn, NULL, stream_free));
 	} else if (strcmp(p, "/drop") == 0) {
 		http_drop(req);
+	} else if (strncmp(p, "/echo/", 6) == 0) {
+		http_reply_text(req, 200, "%s|%zu", p + 6, strlen(p));
 	} else {
 		http_reply(req, 404, NULL, "", 0);
 	}
@@ -270,6 +272,31 @@ static void test_http__request(void)
 	httpc_resp_release(&resp);
 }
 
+/* Percent-decoding of paths and queries, except %00: a NUL must not cut
+ * the path a handler sees. */
+static void test_http__unescape(void)
+{
+	static const char *const cases[][2] = {
+		{ "/echo/a%20b%41", "a bA|10" },
+		{ "/echo/a.txt%00.png", "a.txt%00.png|18" },
+		{ "/echo/%2500", "%00|9" },
+		{ "/echo/%zz%4", "%zz%4|11" },
+		{ "/echo/%e2%82%ac", "\xe2\x82\xac|9" },
+	};
+	struct httpc_resp resp;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CU_ASSERT_EQUAL_FATAL(netfx_call(&resp, "GET", cases[i][0],
+						 NULL, 0), 0);
+		CU_ASSERT_STRING_EQUAL((char *)resp.body.ptr, cases[i][1]);
+		httpc_resp_release(&resp);
+	}
+	CU_ASSERT_EQUAL_FATAL(netfx_call(&resp, "GET", "/query?a=x%00y",
+					 NULL, 0), 0);
+	CU_ASSERT_STRING_EQUAL((char *)resp.body.ptr, "x%00y|(null)|(null)");
+	httpc_resp_release(&resp);
+}
+
 static void test_http__bad_start(void)
 {
 	struct http_server *s;
@@ -314,6 +341,7 @@ static CU_TestInfo http_tests[] = {
 	{ "fd", test_http__fd },
 	{ "body_cap", test_http__body_cap },
 	{ "request", test_http__request },
+	{ "unescape", test_http__unescape },
 	{ "bad_start", test_http__bad_start },
 	{ "failed_reply", test_http__failed_reply },
 	CU_TEST_INFO_NULL,

@@ -435,9 +435,12 @@ static void test_retriever__all_offline(void)
 }
 
 /* SPs slower than the deadline: EFS_ETIMEDOUT at the deadline, no
- * later; a longer deadline is served. */
+ * later; a longer deadline is served.  The latency histograms say so:
+ * two fetches that waited over 0.5 s (one failed), one job over 1 s. */
 static void test_retriever__slow(void)
 {
+	struct retriever_latency lat;
+	struct retriever_stats st;
 	double t0;
 	struct rfx t;
 
@@ -452,6 +455,20 @@ static void test_retriever__slow(void)
 	CU_ASSERT(now_s() - t0 < 1.0);
 	CU_ASSERT_EQUAL(retriever_fetch(t.r, &t.leaves[2], 10000), 0);
 	CU_ASSERT(bstore_has(t.x.f.bs, &t.leaves[2]));
+	/* local now: returns at once, not counted */
+	CU_ASSERT_EQUAL(retriever_fetch(t.r, &t.leaves[2], 10000), 0);
+	CU_ASSERT_EQUAL(retriever_wait_idle(t.r, 10000), 0);
+	retriever_latency(&lat, t.r);
+	retriever_stats(&st, t.r);
+	CU_ASSERT_EQUAL(lat.fetch.count, 2);
+	CU_ASSERT_EQUAL(st.fetch_failed, 1);
+	CU_ASSERT_EQUAL(lat.fetch.bucket[14], 0);         /* le 0.5 s */
+	CU_ASSERT_EQUAL(lat.fetch.bucket[LATHIST_NBOUNDS - 1], 2); /* 60 s */
+	CU_ASSERT(lat.fetch.sum_ns >= 1400000000ull);
+	CU_ASSERT_EQUAL(lat.job.count, st.jobs);
+	CU_ASSERT(lat.job.count >= 1);
+	CU_ASSERT(lat.job.bucket[15] < lat.job.count);    /* le 1 s */
+	CU_ASSERT(lat.job.sum_ns >= 1400000000ull);
 	rfx_close(&t);
 }
 
