@@ -7,7 +7,8 @@
 #
 # The mount tests drive real tools: attr (getfattr/setfattr), rsync, git,
 # sqlite3 and tar.  The build embeds the dashboard with python3; its test
-# opens it in headless chromium.
+# opens it in headless chromium.  groff-base checks the man pages.  wrk
+# is only for bench/api_load.sh (no test uses it).
 #
 # Node.js is only needed by the interop tests and the JS side of the
 # benchmark; it is installed from Debian only when no `node` is on PATH
@@ -21,7 +22,8 @@ libfuse3-dev fuse3 libcurl4-openssl-dev libjansson-dev
 libsecp256k1-dev libmicrohttpd-dev
 clang
 attr rsync git sqlite3 tar coreutils curl
-python3 chromium"
+python3 chromium groff-base
+wrk"
 
 if ! command -v node >/dev/null 2>&1; then
 	PKGS="$PKGS nodejs npm"
