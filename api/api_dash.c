@@ -36,8 +36,6 @@
 #include "api/api_dash_files.h" /* generated: struct dash_asset,
 				   dash_assets[] */
 #include "api/api_rest_i.h"
-#include "core/error.h"
-#include "dealer/deals.h"
 #include "net/http.h"
 
 #include "core/banned.h"
@@ -74,7 +72,8 @@ static int headers_set(struct http_req *req)
 				   DASH_CSP)) < 0 ||
 	    (rc = http_resp_header(req, "X-Content-Type-Options",
 				   "nosniff")) < 0 ||
-	    (rc = http_resp_header(req, "Referrer-Policy", "no-referrer")) < 0 ||
+	    (rc = http_resp_header(req, "Referrer-Policy",
+				   "no-referrer")) < 0 ||
 	    (rc = http_resp_header(req, "X-Frame-Options", "DENY")) < 0 ||
 	    (rc = http_resp_header(req, "Cache-Control", "no-cache")) < 0)
 		return rc;
@@ -115,29 +114,13 @@ static void route_redirect(struct http_req *req, struct api_server *s)
  * SP's (dealview_deal_json). */
 static void route_deals(struct http_req *req, struct api_server *s)
 {
-	struct api_rest_deals w = { .arr = json_array() };
+	struct api_rest_deals w = { 0 };
 	struct dealview v;
-	int rc = 0;
 
-	if ((rc = api_rest_query_uint(&w.limit, req, "limit",
-				      DASH_DEALS_DEFAULT, DASH_DEALS_MAX)) < 0 ||
-	    (rc = api_rest_query_uint(&w.skip, req, "offset", 0,
-				      INT64_MAX)) < 0) {
-		api_reply_result(req, rc, NULL);
-		json_decref(w.arr);
+	if (!api_rest_deals_query(&w, req, DASH_DEALS_DEFAULT, DASH_DEALS_MAX))
 		return;
-	}
-	if (!api_rest_view(&v, req, s))
-		goto out;
-	if (!w.arr)
-		rc = efs_error_set(EFS_ENOMEM, "out of memory");
-	else if (v.deals)
-		rc = deals_foreach(v.deals, -1, false, api_rest_deal_cb, &w);
-	if (rc == 0 && w.bad)
-		rc = efs_error_set(EFS_ENOMEM, "out of memory");
-	api_reply_result(req, rc, rc == 0 ? json_incref(w.arr) : NULL);
-out:
-	json_decref(w.arr);
+	if (api_rest_view(&v, req, s))
+		api_rest_deals_reply(req, &w, &v);
 	dealview_release(&v);
 }
 

@@ -11,12 +11,12 @@
  *
  * declared below, and api_server.c lists it once in its table of
  * tables.  The first route whose path matches wins, tables in the order
- * listed; a path ending in '/' is a prefix (but "/" is the root only).  The method is checked after
- * the path (a known path with another method is 405 with Allow); a NULL
- * method leaves the method to the handler; GET routes answer HEAD too
- * (net/http.h sends the headers only).  The scope is checked before the
- * handler runs: a handler never sees a request without the access its
- * route needs.
+ * listed; a path ending in '/' is a prefix (but "/" is the root only).
+ * The method is checked after the path (a known path with another
+ * method is 405 with Allow); a NULL method leaves the method to the
+ * handler; GET routes answer HEAD too (net/http.h sends the headers
+ * only).  The scope is checked before the handler runs: a handler
+ * never sees a request without the access its route needs.
  *
  * Threads: handlers run on the server's connection threads, many at
  * once; what they get from the accessors is internally locked (or
@@ -81,6 +81,9 @@ struct api_server {
 	/* the API keys of repo's index (api_keys.h), opened at the first
 	 * request that needs them */
 	_Atomic(struct api_keys *) keys;
+	/* the pinning API's requests and worker (api_pins.h), or NULL: its
+	 * routes answer 503; set before the server listens */
+	struct api_pins *pins;
 };
 
 /*
@@ -92,8 +95,9 @@ void api_reply_error(struct http_req *req, unsigned status,
 		     const char *reason, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* Reply 200 with v (stolen), or the error of rc: EFS_ENOTFOUND 404,
- * EFS_EINVAL 400, others 500; v NULL with rc 0 is out of memory. */
+/* Reply 200 with v, or the error of rc: EFS_ENOTFOUND 404, EFS_EINVAL
+ * 400, others 500; v NULL with rc 0 is out of memory.  v is stolen
+ * either way (freed unsent when rc < 0). */
 void api_reply_result(struct http_req *req, int rc, json_t *v);
 
 /*
@@ -124,6 +128,9 @@ extern const struct api_route api_metrics_routes[];
 extern const size_t api_metrics_nroutes;
 extern const struct api_route api_keys_routes[];
 extern const size_t api_keys_nroutes;
+/* the IPFS Pinning Service API: /pins (api_pins.c) */
+extern const struct api_route api_pins_routes[];
+extern const size_t api_pins_nroutes;
 extern const struct api_route api_gateway_routes[];
 extern const size_t api_gateway_nroutes;
 /* GET /dashboard/: the web dashboard's files (api_dash.c) */

@@ -161,10 +161,6 @@ static void route_content_list(struct http_req *req, struct api_server *s)
 		if ((o = jcontent(&v, &cs.v[i], &rc)) &&
 		    json_array_append_new(arr, o) < 0)
 			rc = efs_error_set(EFS_ENOMEM, "out of memory");
-	if (rc < 0) {
-		json_decref(arr);
-		arr = NULL;
-	}
 	api_reply_result(req, rc, arr);
 out:
 	dealview_commits_release(&cs);
@@ -212,6 +208,35 @@ int api_rest_deal_cb(const struct deal *d, void *cls)
 	if (json_array_append_new(w->arr, dealview_deal_json(d, &w->bad)) < 0)
 		w->bad = true;
 	return 0;
+}
+
+bool api_rest_deals_query(struct api_rest_deals *w, struct http_req *req,
+			  uint64_t def, uint64_t max)
+{
+	int rc;
+
+	if ((rc = api_rest_query_uint(&w->limit, req, "limit", def, max)) < 0 ||
+	    (rc = api_rest_query_uint(&w->skip, req, "offset", 0,
+				      INT64_MAX)) < 0) {
+		api_reply_result(req, rc, NULL);
+		return false;
+	}
+	return true;
+}
+
+void api_rest_deals_reply(struct http_req *req, struct api_rest_deals *w,
+			  const struct dealview *v)
+{
+	int rc = 0;
+
+	if (!(w->arr = json_array()))
+		rc = efs_error_set(EFS_ENOMEM, "out of memory");
+	else if (v->deals)
+		rc = deals_foreach(v->deals, -1, false, api_rest_deal_cb, w);
+	if (rc == 0 && w->bad)
+		rc = efs_error_set(EFS_ENOMEM, "out of memory");
+	api_reply_result(req, rc, w->arr);
+	w->arr = NULL;
 }
 
 static int piece_cb(const struct piece_info *p, const struct piece_member *m,
@@ -472,10 +497,6 @@ static void route_estimate(struct http_req *req, struct api_server *s)
 			est_estuary(o, a.verified, &bad);
 		if (rc == 0 && bad)
 			rc = efs_error_set(EFS_ENOMEM, "out of memory");
-	}
-	if (rc < 0) {
-		json_decref(o);
-		o = NULL;
 	}
 	api_reply_result(req, rc, o);
 out:

@@ -58,6 +58,18 @@ struct api_rest_deals {
 };
 int api_rest_deal_cb(const struct deal *d, void *cls);
 
+/*
+ * A page of deals: the request's ?limit (def when absent, at most max)
+ * and ?offset into w.  False when the reply (400) is sent already.
+ */
+bool api_rest_deals_query(struct api_rest_deals *w, struct http_req *req,
+			  uint64_t def, uint64_t max);
+
+/* Reply with the deals of v's index that w selects, by row, as an array
+ * (w->arr is made and handed to the reply here). */
+void api_rest_deals_reply(struct http_req *req, struct api_rest_deals *w,
+			  const struct dealview *v);
+
 /* The path's part after prefix (prefix is a prefix of it). */
 const char *api_rest_tail(struct http_req *req, const char *prefix);
 

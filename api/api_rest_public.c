@@ -235,36 +235,39 @@ static int event_cb(const struct miner_event *ev, void *cls)
 	return 0;
 }
 
+/* What miner_deal_counts adds up over one SP's deals. */
+struct deal_counts {
+	const struct filaddr *miner;
+	uint64_t deals, errors, used;
+};
+
+static int count_cb(const struct deal *d, void *cls)
+{
+	struct deal_counts *c = cls;
+
+	if (!filaddr_equal(&d->miner, c->miner))
+		return 0;
+	c->deals++;
+	if (d->state == DEAL_FAILED || d->state == DEAL_REJECTED ||
+	    d->state == DEAL_SLASHED)
+		c->errors++;
+	if (d->state == DEAL_ACTIVE)
+		c->used += d->padded;
+	return 0;
+}
+
 /* dealCount, errorCount, usedStorage of the SP's deals. */
 static int miner_deal_counts(json_t *o, struct dealview *v,
 			     const struct filaddr *a, bool *bad)
 {
-	struct api_rest_deals w = { .arr = json_array(), .miner = a };
-	uint64_t errors = 0, used = 0;
-	json_t *d;
+	struct deal_counts c = { .miner = a };
 	int rc = 0;
 
-	w.limit = UINT64_MAX;
-	if (!w.arr)
-		return efs_error_set(EFS_ENOMEM, "out of memory");
 	if (v->deals)
-		rc = deals_foreach(v->deals, -1, false, api_rest_deal_cb, &w);
-	for (size_t i = 0; rc == 0 && i < json_array_size(w.arr); i++) {
-		const char *st;
-
-		d = json_array_get(w.arr, i);
-		st = json_string_value(json_object_get(d, "state"));
-		if (st && (!strcmp(st, "failed") || !strcmp(st, "rejected") ||
-			   !strcmp(st, "slashed")))
-			errors++;
-		if (st && !strcmp(st, "active"))
-			used += (uint64_t)json_integer_value(
-				json_object_get(d, "padded"));
-	}
-	json_decref(w.arr);
-	dealview_jset(o, "dealCount", dealview_jint(w.n), bad);
-	dealview_jset(o, "errorCount", dealview_jint(errors), bad);
-	dealview_jset(o, "usedStorage", dealview_jint(used), bad);
+		rc = deals_foreach(v->deals, -1, false, count_cb, &c);
+	dealview_jset(o, "dealCount", dealview_jint(c.deals), bad);
+	dealview_jset(o, "errorCount", dealview_jint(c.errors), bad);
+	dealview_jset(o, "usedStorage", dealview_jint(c.used), bad);
 	return rc;
 }
 
@@ -304,10 +307,6 @@ void api_rest_route_miner_stats(struct http_req *req, struct api_server *s)
 	}
 	if (rc == 0 && (w.bad || !o))
 		rc = efs_error_set(EFS_ENOMEM, "out of memory");
-	if (rc < 0) {
-		json_decref(o);
-		o = NULL;
-	}
 	api_reply_result(req, rc, o);
 out:
 	miners_record_release(&r);
@@ -318,33 +317,15 @@ out:
 
 void api_rest_route_miner_deals(struct http_req *req, struct api_server *s)
 {
-	struct api_rest_deals w = { .arr = json_array() };
 	struct dealview v;
 	struct filaddr a;
-	int rc;
+	struct api_rest_deals w = { .miner = &a };
 
-	w.miner = &a;
 	w.ignore_failed = http_req_query(req, "ignore-failed") != NULL;
-	if ((rc = api_rest_query_uint(&w.limit, req, "limit",
-				      REST_DEALS_DEFAULT, REST_DEALS_MAX)) <
-		0 ||
-	    (rc = api_rest_query_uint(&w.skip, req, "offset", 0, INT64_MAX)) <
-		0) {
-		api_reply_result(req, rc, NULL);
-		json_decref(w.arr);
+	if (!api_rest_deals_query(&w, req, REST_DEALS_DEFAULT, REST_DEALS_MAX))
 		return;
-	}
-	if (!miner_request(&a, &v, req, s, "/public/miners/deals/"))
-		goto out;
-	if (!w.arr)
-		rc = efs_error_set(EFS_ENOMEM, "out of memory");
-	else if (v.deals)
-		rc = deals_foreach(v.deals, -1, false, api_rest_deal_cb, &w);
-	if (rc == 0 && w.bad)
-		rc = efs_error_set(EFS_ENOMEM, "out of memory");
-	api_reply_result(req, rc, rc == 0 ? json_incref(w.arr) : NULL);
-out:
-	json_decref(w.arr);
+	if (miner_request(&a, &v, req, s, "/public/miners/deals/"))
+		api_rest_deals_reply(req, &w, &v);
 	dealview_release(&v);
 }
 

@@ -19,9 +19,11 @@
  *   against what the route needs); /retrieve then streams from a
  *   thread of its own (api_retrieve.c), which the server's stop cuts
  *   (the stopping flag) and waits for.
- * - Routes above PUBLIC scope need credentials: today the daemon's
- *   bearer token (api_token.h), which has every scope; checked before
- *   the body is looked at; its value is never logged or echoed.
+ * - Routes above PUBLIC scope need credentials: the daemon's bearer
+ *   token (api_token.h), which has every scope, or an API key with its
+ *   scope (api_keys.h, looked up at each request, so a revocation counts
+ *   at once); checked before the body is looked at; neither is ever
+ *   logged or echoed.
  */
 #define LOG_TOPIC "api"
 
@@ -41,6 +43,7 @@
 #include "api/api_i.h"
 #include "api/api_metrics.h"
 #include "api/api_keys.h"
+#include "api/api_pins.h"
 #include "api/api_retrieve.h"
 #include "api/api_token.h"
 #include "core/alloc.h"
@@ -320,6 +323,7 @@ static const struct {
 	/* issue 7 route tables */
 	{ api_keys_routes, &api_keys_nroutes },
 	{ api_gateway_routes, &api_gateway_nroutes },
+	{ api_pins_routes, &api_pins_nroutes },
 	{ api_rest_routes, &api_rest_nroutes },
 	{ api_metrics_routes, &api_metrics_nroutes },
 	{ api_dash_routes, &api_dash_nroutes },
@@ -535,9 +539,14 @@ int api_server_start(struct api_server **out, const char *listen,
 		efs_free(s);
 		return efs_error_set(EFS_ENOMEM, "api: out of memory");
 	}
+	/* before the first request: the /pins routes read s->pins */
+	if (s->repo && api_pins_start(&s->pins, s) < 0)
+		efs_log_warn("%s (the /pins routes answer 503)",
+			     efs_error_msg());
 	rc = http_server_start(&s->http, host, port,
 			       opts ? opts->max_body : 0, handle, s);
 	if (rc < 0) {
+		api_pins_stop(s->pins);
 		efs_free(s->repo);
 		efs_free(s);
 		return rc;
@@ -589,6 +598,7 @@ void api_server_stop(struct api_server *s)
 		return;
 	atomic_store(&s->stopping, true);
 	http_server_stop(s->http);
+	api_pins_stop(s->pins);
 	api_keys_server_close(s);
 	explicit_bzero(s->token, sizeof(s->token));
 	efs_free(s->repo);

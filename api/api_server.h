@@ -1,45 +1,66 @@
 /*
  * api_server.h - the daemon's HTTP server: one listener (config.json
  * "http.listen", default 127.0.0.1:3004) whose routes serve what the
- * daemon offers over HTTP.  Routes today:
+ * daemon offers over HTTP.  Its own routes (api_server.c), with the
+ * scope each needs (api_i.h: PUBLIC < READ < WRITE < ADMIN):
  *
- *	/transfer/...   the deal CARs storage providers pull
- *	                (dealer/transfer.h); 503 until a dealer is set
- *	GET /health     200 {"ok":true,"version":"0.1.0","dealer":bool}
- *	POST /evict     {"target":"CID"}: evict what is safe of that DAG;
- *	                {}: a pass over the cache (dealer/evict.h); 200
- *	                with evict_result_json
- *	POST /pin       {"target":"CID","name":"/dir"}: keep it local
- *	                (evict_pin; name defaults to the CID); 200 with
- *	                evict_pin_json
- *	POST /unpin     {"target":"CID"} or {"name":"/dir"}: 200
+ *	/transfer/...   PUBLIC  the deal CARs storage providers pull
+ *	                (dealer/transfer.h; a per-deal secret URL); 503
+ *	                until a dealer is set
+ *	GET /health     PUBLIC  200 {"ok":true,"version":"0.1.0",
+ *	                "dealer":bool}
+ *	GET /dealer     PUBLIC  the dealer's report (dealer_report)
+ *	POST /evict     WRITE   {"target":"CID"}: evict what is safe of that
+ *	                DAG; {}: a pass over the cache (dealer/evict.h);
+ *	                200 with evict_result_json
+ *	POST /pin       WRITE   {"target":"CID","name":"/dir"}: keep it
+ *	                local (evict_pin; name defaults to the CID); 200
+ *	                with evict_pin_json
+ *	POST /unpin     WRITE   {"target":"CID"} or {"name":"/dir"}: 200
  *	                {"removed":N}
- *	POST /retrieve  {"target":"CID","name":"/dir"}: fetch the whole
- *	                DAG into the blockstore and pin it as /pin does;
- *	                200 with a stream of progress lines, ending in
- *	                its result or error (api/api_retrieve.h)
- *	POST /gc        collect the blockstore's garbage now (bstore_gc,
- *	                with the store's grace period); 200
+ *	POST /retrieve  WRITE   {"target":"CID","name":"/dir"}: fetch the
+ *	                whole DAG into the blockstore and pin it as /pin
+ *	                does; 200 with a stream of progress lines, ending
+ *	                in its result or error (api/api_retrieve.h)
+ *	POST /gc        WRITE   collect the blockstore's garbage now
+ *	                (bstore_gc, with the store's grace period); 200
  *	                {"blocks":N,"bytes":N,"unverified":N}
- *	anything else   404
  *
- * The POST routes change the repository: they need the header
- * "Authorization: Bearer <token>" with the token of api_server_opts
- * (api/api_token.h), or answer 401 (UNAUTHORIZED); before what they
- * use is set (the evictor; for /retrieve the retriever too; for /gc
- * the blockstore) they answer 503.  GET routes are open.
+ * and the route modules' (each file's header comment lists its routes;
+ * docs/api.md documents them for users):
+ *
+ *	GET /auth                  api_keys_serve.c: the request's scope
+ *	GET /ipfs/{cid}[/path]     api_gateway*.c: the IPFS gateway
+ *	/pins, /pins/{requestid}   api_pins*.c: the IPFS Pinning Service
+ *	                           API
+ *	/public/..., /content/...,
+ *	/deals/...                 api_rest.c, api_rest_public.c: Estuary's
+ *	                           REST reads and public stats
+ *	GET /metrics               api_metrics.c: Prometheus text
+ *	GET /dashboard/            api_dash.c: the web dashboard
+ *
+ * Anything else is 404.  A route above PUBLIC needs "Authorization:
+ * Bearer <credential>": the daemon's token (api_server_opts.token, i.e.
+ * <repo>/api.token, api/api_token.h), which has ADMIN, or an API key of
+ * the repository (api/api_keys.h), which has its scope.  Without valid
+ * credentials the answer is 401 (UNAUTHORIZED), with too small a scope
+ * 403 (FORBIDDEN).  Before what a route uses is set (the dealer, the
+ * evictor, the retriever, the blockstore, the repository) it answers
+ * 503.
  *
  * Errors are JSON in the form of the IPFS Pinning Service API, so every
  * route answers alike: {"error":{"reason":"NOT_FOUND","details":"..."}}
  * (reasons BAD_REQUEST 400, UNAUTHORIZED 401, FORBIDDEN 403,
  * NOT_FOUND 404, METHOD_NOT_ALLOWED 405, TOO_LARGE 413, INTERNAL 500,
- * UNAVAILABLE 503;
+ * UNAVAILABLE 503; the gateway adds NOT_ACCEPTABLE 406,
+ * RANGE_NOT_SATISFIABLE 416, LISTING_TOO_BIG 500, NOT_IMPLEMENTED 501,
+ * RETRIEVAL_FAILED 502 and TIMEOUT 504;
  * the last line of a /retrieve stream, sent after its 200, may also say
  * TIMEOUT, CORRUPT or BAD_GATEWAY: api/api_retrieve.h).
  *
  * The routes are tables (api/api_i.h: method, path or path prefix,
- * handler, scope): api_server.c's own, and one per route module of
- * issue 7 (the gateway, the pinning API, /stats, the dashboard).
+ * handler, scope): api_server.c's own, and one per route module, listed
+ * in api_server.c's tables[].
  *
  *	api_server_start(&srv, "127.0.0.1:0", NULL);   // port 0: any free
  *	api_server_url(srv);                   // "http://127.0.0.1:41234"
@@ -73,8 +94,9 @@ struct retriever;
 
 struct api_server_opts {
 	size_t max_body;        /* cap on request bodies; 0: HTTP_BODY_MAX */
-	const char *token;      /* the bearer token of the POST routes
-				   (copied); NULL: they always answer 401 */
+	const char *token;      /* the daemon's bearer token, which has
+				   the ADMIN scope (copied); NULL: only
+				   API keys give access */
 	const char *repo;       /* the repository directory the routes
 				   read (copied); NULL: none, they answer
 				   503 */

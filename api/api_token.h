@@ -1,10 +1,10 @@
 /*
- * api_token.h - the bearer token that guards the daemon's API routes
- * that change things (POST /evict, /pin, /unpin): the daemon makes a
- * new random one at each start and writes it to <repo>/api.token (mode
- * 0600: only the repository's owner can read it); the CLI reads it
- * there and sends "Authorization: Bearer <token>".  GET routes need
- * none.
+ * api_token.h - the daemon's own bearer token, which has every scope
+ * (API_ADMIN, api/api_i.h): the daemon makes a new random one at each
+ * start and writes it to <repo>/api.token (mode 0600: only the
+ * repository's owner can read it); the CLI reads it there and sends
+ * "Authorization: Bearer <token>".  Other clients use API keys with a
+ * scope (api/api_keys.h); PUBLIC routes need neither.
  *
  * The token is never logged, and error messages never quote it.
  * Reentrant.

@@ -431,6 +431,80 @@ static void test_rest__no_repo(void)
 	srv = keep;
 }
 
+/* What /public/miners/stats says of an SP's deals, counted from its
+ * deal list: errors (failed, rejected, slashed) and active bytes. */
+static void deal_sums(json_int_t *errors, json_int_t *used, json_t *arr)
+{
+	const char *st;
+	json_t *d;
+	size_t i;
+
+	*errors = *used = 0;
+	json_array_foreach(arr, i, d) {
+		st = json_string_value(json_object_get(d, "state"));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+		if (!strcmp(st, "failed") || !strcmp(st, "rejected") ||
+		    !strcmp(st, "slashed"))
+			(*errors)++;
+		if (!strcmp(st, "active"))
+			*used += jint_at(d, "padded");
+	}
+}
+
+/*
+ * Each SP's counts (/public/miners/stats) agree with its deal list
+ * (/public/miners/deals), and the dashboard's list of every deal
+ * (/dashboard/api/deals) pages as the SP's does.
+ */
+static void test_rest__deal_lists(void)
+{
+	json_t *miners, *v, *all, *page;
+	json_int_t errors, used, total = 0;
+	char path[128];
+	const char *addr;
+	size_t i;
+
+	CU_ASSERT_EQUAL_FATAL(call(&miners, "GET", "/public/miners", false,
+				   NULL), 200);
+	json_array_foreach(miners, i, v) {
+		addr = json_string_value(json_object_get(v, "addr"));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(addr);
+		snprintf(path, sizeof(path), "/public/miners/deals/%s", addr);
+		CU_ASSERT_EQUAL_FATAL(call(&all, "GET", path, false, NULL),
+				      200);
+		deal_sums(&errors, &used, all);
+		snprintf(path, sizeof(path), "/public/miners/stats/%s", addr);
+		CU_ASSERT_EQUAL_FATAL(call(&page, "GET", path, false, NULL),
+				      200);
+		CU_ASSERT_EQUAL(jint_at(page, "dealCount"),
+				(json_int_t)json_array_size(all));
+		CU_ASSERT_EQUAL(jint_at(page, "errorCount"), errors);
+		CU_ASSERT_EQUAL(jint_at(page, "usedStorage"), used);
+		total += (json_int_t)json_array_size(all);
+		json_decref(page);
+		json_decref(all);
+	}
+	json_decref(miners);
+	CU_ASSERT(total > 0);
+
+	CU_ASSERT_EQUAL_FATAL(call(&all, "GET", "/dashboard/api/deals", false,
+				   NULL), 200);
+	CU_ASSERT_FATAL(json_array_size(all) >= 3);
+	CU_ASSERT((json_int_t)json_array_size(all) >= total);
+	CU_ASSERT_EQUAL_FATAL(call(&page, "GET",
+				   "/dashboard/api/deals?limit=2&offset=1",
+				   false, NULL), 200);
+	CU_ASSERT_EQUAL(json_array_size(page), 2);
+	CU_ASSERT(json_equal(json_array_get(page, 0), json_array_get(all, 1)));
+	CU_ASSERT(json_equal(json_array_get(page, 1), json_array_get(all, 2)));
+	json_decref(page);
+	json_decref(all);
+	expect("/dashboard/api/deals?limit=x", false, 400, "BAD_REQUEST");
+	expect("/dashboard/api/deals?offset=-1", false, 400, "BAD_REQUEST");
+	expect("/public/miners/deals/f01000?limit=100001", false, 400,
+	       "BAD_REQUEST");
+}
+
 static CU_TestInfo rest_tests[] = {
 	{ "stats", test_rest__stats },
 	{ "content_list", test_rest__content_list },
@@ -439,6 +513,7 @@ static CU_TestInfo rest_tests[] = {
 	{ "estimate", test_rest__estimate },
 	{ "by_cid", test_rest__by_cid },
 	{ "miners", test_rest__miners },
+	{ "deal_lists", test_rest__deal_lists },
 	{ "bandwidth", test_rest__bandwidth },
 	{ "no_repo", test_rest__no_repo },
 	CU_TEST_INFO_NULL,

@@ -46,31 +46,11 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/efs-interop.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 export ESTUARYFS_HOME="$T/repo"
 
-# Install the pinned packages once (the stamp holds the lock file's hash);
-# flock keeps two builds' test runs from installing at the same time.
-install_packages()
-{
-	local stamp want
-	stamp="$HERE/node_modules/.efs-installed"
-	want=$(sha256sum <"$HERE/package-lock.json" | cut -d' ' -f1)
-	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
-		return 0
-	fi
-	echo "interop: npm ci (first run)"
-	if ! (cd "$HERE" && npm ci --ignore-scripts --no-audit --no-fund \
-		--loglevel=error --fetch-timeout=30000 --fetch-retries=1) \
-		>"$T/npm.log" 2>&1; then
-		sed 's/^/    npm: /' "$T/npm.log" | tail -5
-		return 1
-	fi
-	echo "$want" >"$stamp"
-}
-
-exec 9<"$HERE/package-lock.json"
-flock 9
-install_packages ||
+# Install the pinned packages once (lib.sh).
+# shellcheck source=tests/interop/lib.sh
+. "$HERE/lib.sh"
+interop_install "$HERE" "$T/npm.log" ||
 	skip "could not install the npm reference packages (no network or registry?)"
-flock -u 9
 (cd "$HERE" && node --input-type=module \
 	-e "await import('ipfs-unixfs-importer'); await import('@web3-storage/data-segment')") \
 	>/dev/null 2>&1 ||

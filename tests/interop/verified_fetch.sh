@@ -57,31 +57,11 @@ cleanup()
 trap cleanup EXIT
 export ESTUARYFS_HOME="$T/repo"
 
-# The same install step as run.sh: `npm ci` once per lock file (the
-# stamp holds its hash), serialised by flock.
-install_packages()
-{
-	local stamp want
-	stamp="$HERE/node_modules/.efs-installed"
-	want=$(sha256sum <"$HERE/package-lock.json" | cut -d' ' -f1)
-	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
-		return 0
-	fi
-	echo "interop: npm ci (first run)"
-	if ! (cd "$HERE" && npm ci --ignore-scripts --no-audit --no-fund \
-		--loglevel=error --fetch-timeout=30000 --fetch-retries=1) \
-		>"$T/npm.log" 2>&1; then
-		sed 's/^/    npm: /' "$T/npm.log" | tail -5
-		return 1
-	fi
-	echo "$want" >"$stamp"
-}
-
-exec 9<"$HERE/package-lock.json"
-flock 9
-install_packages ||
+# The same install step as run.sh (lib.sh).
+# shellcheck source=tests/interop/lib.sh
+. "$HERE/lib.sh"
+interop_install "$HERE" "$T/npm.log" ||
 	skip "could not install the npm packages (no network or registry?)"
-flock -u 9
 # The packages (e.g. @noble/curves 2) need Node 20; on Node 20 and later
 # a load failure is a failure, not a skip.
 node_major=$(node -p 'process.versions.node.split(".")[0]')

@@ -1,0 +1,288 @@
+/*
+ * api_pins_worker.c - the pinning API's worker (api_pins_i.h): one
+ * thread, "efs-pins", that takes the queued requests oldest first and
+ * pins each.
+ *
+ * A request's life (its status in the pin_requests table):
+ *
+ *	queued ──(worker takes it)──► pinning ──► pinned
+ *	   ▲                             │  └───► failed (info.reason)
+ *	   └──(daemon stops meanwhile)───┘
+ *
+ * Design notes:
+ * - The table is the queue: POST only inserts a row and wakes the
+ *   worker; a daemon started again finds its queued rows (and puts back
+ *   those it left pinning: api_pins_store_requeue).  Its bound is
+ *   API_PINS_QUEUE_MAX rows waiting (POST answers 429 past it).
+ * - Pinning is api_retrieve_run, what POST /retrieve does: the DAG is
+ *   fetched with the server's retriever (local blocks are only read)
+ *   and kept by the evictor's user pin "user:pins:<requestid>", so gc
+ *   and eviction leave it.  One request at a time: the retriever runs
+ *   its own fetches in parallel within a DAG.
+ * - Until the server has both a retriever and an evictor the worker
+ *   waits (requests stay queued).
+ * Invariants:
+ *  1. A removed request leaves no pin: DELETE removes the row, then the
+ *     pin; the worker sets a status only where the row still exists,
+ *     and drops the pin it made when it does not.  Either order of the
+ *     two ends with no row and no pin.
+ *  2. No lock is held across the db or the network: mu guards only the
+ *     flags and the id of the request under way.
+ */
+#define LOG_TOPIC "pins"
+
+#include "api/api_pins_i.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/api_i.h"
+#include "api/api_retrieve.h"
+#include "core/clock.h"
+#include "core/db.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "dealer/evict.h"
+
+#include "core/banned.h"
+
+/* How long the worker sleeps with nothing to do (a wake cuts it). */
+#define IDLE_MS 5000
+/* ... and while the server has no retriever or evictor yet. */
+#define UNSET_MS 250
+
+static bool stopping(struct api_pins *p)
+{
+	bool stop;
+
+	pthread_mutex_lock(&p->mu);
+	stop = p->stop;
+	pthread_mutex_unlock(&p->mu);
+	return stop || atomic_load(&p->s->stopping);
+}
+
+/* Sleep up to ms, or until woken or stopped. */
+static void idle(struct api_pins *p, unsigned ms)
+{
+	struct timespec until;
+
+	efs_clock_deadline(&until, CLOCK_MONOTONIC, ms);
+	pthread_mutex_lock(&p->mu);
+	if (!p->wake && !p->stop)
+		pthread_cond_timedwait(&p->cond, &p->mu, &until);
+	p->wake = false;
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void label_of(char *out, size_t cap, const char *rid)
+{
+	snprintf(out, cap, "%s%s", API_PINS_LABEL_PREFIX, rid);
+}
+
+/* Drop request rid's pin (when the server has an evictor). */
+static void unpin(struct api_pins *p, const char *rid)
+{
+	struct evict *e = atomic_load(&p->s->evict);
+	char label[64];
+	size_t n;
+
+	label_of(label, sizeof(label), rid);
+	if (e && evict_unpin(&n, e, NULL, label) < 0)
+		efs_log_warn("request %s: unpin: %s", rid, efs_error_msg());
+}
+
+static void unpin_cb(void *cls, const char *rid)
+{
+	unpin(cls, rid);
+}
+
+static int progress(void *cls, const struct retriever_progress *pr)
+{
+	struct api_pins *p = cls;
+	bool cancel;
+
+	(void)pr;
+	pthread_mutex_lock(&p->mu);
+	cancel = p->cancel_current;
+	pthread_mutex_unlock(&p->mu);
+	return cancel || stopping(p);
+}
+
+/* What a pinned request's info says. */
+static json_t *pinned_info(const struct api_retrieve_result *res,
+			   const char *rid)
+{
+	char size[24], blocks[24], fetched[24], storage[160];
+
+	snprintf(size, sizeof(size), "%llu", (unsigned long long)res->p.bytes);
+	snprintf(blocks, sizeof(blocks), "%llu",
+		 (unsigned long long)res->p.blocks);
+	snprintf(fetched, sizeof(fetched), "%llu",
+		 (unsigned long long)res->p.fetched);
+	snprintf(storage, sizeof(storage), "blockstore pin %s%s%s (kept "
+		 "local; not linked under /pins/ in the filesystem)",
+		 EVICT_PIN_PREFIX, API_PINS_LABEL_PREFIX, rid);
+	return json_pack("{s:s,s:s,s:s,s:s}", "dag_size", size, "blocks",
+			 blocks, "fetched_blocks", fetched, "storage", storage);
+}
+
+/* Record how the request ended: st with info (stolen). */
+static void finish(struct api_pins *p, struct db *db, const char *rid,
+		   enum api_pins_status st, int64_t pin_id, json_t *info)
+{
+	bool found = false;
+
+	/* what it replaces goes first: a client that sees the new status
+	 * sees the old request gone */
+	if (st != API_PINS_QUEUED &&
+	    api_pins_store_drop_replaced(db, rid, unpin_cb, p) < 0)
+		efs_log_warn("request %s: %s", rid, efs_error_msg());
+	if (api_pins_store_set(&found, db, rid, st, pin_id, info) < 0)
+		efs_log_warn("request %s: %s", rid, efs_error_msg());
+	else if (!found && pin_id)
+		unpin(p, rid); /* removed meanwhile (invariant 1) */
+	json_decref(info);
+}
+
+static void pin_one(struct api_pins *p, struct db *db, struct retriever *r,
+		    struct evict *e, const char *rid, const struct cid *cid)
+{
+	struct api_retrieve_result res;
+	char label[64], s[CID_STR_MAX];
+	bool found = false, removed;
+	int rc;
+
+	pthread_mutex_lock(&p->mu);
+	snprintf(p->current, sizeof(p->current), "%s", rid);
+	p->cancel_current = false;
+	pthread_mutex_unlock(&p->mu);
+	if (api_pins_store_set(&found, db, rid, API_PINS_PINNING, 0, NULL) <
+		    0 ||
+	    !found)
+		goto out;
+	label_of(label, sizeof(label), rid);
+	rc = api_retrieve_run(&res, r, e, cid, label, progress, p);
+	pthread_mutex_lock(&p->mu);
+	removed = p->cancel_current;
+	pthread_mutex_unlock(&p->mu);
+	cid_tostr(s, cid);
+	if (rc == 0) {
+		efs_log_notice("request %s: pinned %s (%llu blocks)", rid, s,
+			       (unsigned long long)res.p.blocks);
+		finish(p, db, rid, API_PINS_PINNED, res.pin_id,
+		       pinned_info(&res, rid));
+	} else if (removed) {
+		efs_log_info("request %s: removed while pinning", rid);
+	} else if (rc == EFS_ECANCELED && stopping(p)) {
+		finish(p, db, rid, API_PINS_QUEUED, 0, NULL);
+	} else {
+		efs_log_warn("request %s: pinning %s failed: %s", rid, s,
+			     efs_error_msg());
+		finish(p, db, rid, API_PINS_FAILED, 0,
+		       json_pack("{s:s,s:s}", "reason",
+				 api_retrieve_reason(rc), "status_details",
+				 efs_error_msg()));
+	}
+out:
+	pthread_mutex_lock(&p->mu);
+	p->current[0] = '\0';
+	pthread_mutex_unlock(&p->mu);
+	efs_error_clear();
+}
+
+/* One turn: false when there was nothing to do (the caller idles). */
+static bool turn(struct api_pins *p, struct db *db)
+{
+	struct retriever *r = atomic_load(&p->s->retr);
+	struct evict *e = atomic_load(&p->s->evict);
+	char rid[API_PINS_RID_SIZE];
+	struct cid cid;
+	bool found;
+	int rc;
+
+	if (!r || !e) {
+		idle(p, UNSET_MS);
+		return true;
+	}
+	rc = api_pins_store_next(rid, &cid, db);
+	if (rc == EFS_ECORRUPT) {
+		/* a row no daemon wrote: fail it rather than loop on it */
+		efs_log_warn("%s", efs_error_msg());
+		api_pins_store_set(&found, db, rid, API_PINS_FAILED, 0, NULL);
+		return true;
+	}
+	if (rc < 0)
+		efs_log_warn("%s", efs_error_msg());
+	if (rc <= 0)
+		return false;
+	pin_one(p, db, r, e, rid, &cid);
+	return true;
+}
+
+static void *worker_main(void *arg)
+{
+	struct api_pins *p = arg;
+	struct db *db = NULL;
+
+	pthread_setname_np(pthread_self(), "efs-pins");
+	while (!stopping(p)) {
+		if (!db && api_pins_store_open(&db, p->db_path, false) < 0) {
+			efs_log_warn("%s", efs_error_msg());
+			idle(p, IDLE_MS);
+			continue;
+		}
+		if (!turn(p, db))
+			idle(p, IDLE_MS);
+	}
+	db_close(db);
+	efs_error_clear();
+	return NULL;
+}
+
+int api_pins_worker_start(struct api_pins *p)
+{
+	pthread_condattr_t ca;
+	int rc;
+
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if ((rc = pthread_create(&p->thread, NULL, worker_main, p)) != 0) {
+		pthread_cond_destroy(&p->cond);
+		pthread_mutex_destroy(&p->mu);
+		return efs_error_set_errno(EFS_ERROR, rc, "pins: no thread");
+	}
+	return 0;
+}
+
+void api_pins_worker_wake(struct api_pins *p)
+{
+	pthread_mutex_lock(&p->mu);
+	p->wake = true;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->mu);
+}
+
+void api_pins_worker_forget(struct api_pins *p, const char *rid)
+{
+	pthread_mutex_lock(&p->mu);
+	if (strcmp(p->current, rid) == 0)
+		p->cancel_current = true;
+	pthread_mutex_unlock(&p->mu);
+	unpin(p, rid);
+}
+
+void api_pins_worker_stop(struct api_pins *p)
+{
+	pthread_mutex_lock(&p->mu);
+	p->stop = true;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->mu);
+	pthread_join(p->thread, NULL);
+	pthread_cond_destroy(&p->cond);
+	pthread_mutex_destroy(&p->mu);
+}
