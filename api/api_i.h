@@ -25,6 +25,7 @@
 #ifndef EFS_API_API_I_H
 #define EFS_API_API_I_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -78,12 +79,24 @@ struct api_server {
 	/* the mount's FUSE operations, or NULL (api_server_opts) */
 	size_t (*fs_ops)(struct api_fs_op *out, size_t max, void *cls);
 	void *fs_ops_cls;
+	/* the mounted tree (api_server_opts.fs, copied), or has_fs false */
+	struct api_fs_hooks fs;
+	bool has_fs;
 	/* the API keys of repo's index (api_keys.h), opened at the first
 	 * request that needs them */
 	_Atomic(struct api_keys *) keys;
 	/* the pinning API's requests and worker (api_pins.h), or NULL: its
 	 * routes answer 503; set before the server listens */
 	struct api_pins *pins;
+	/* GET /public/stats's last answer, served again for a second
+	 * (api_rest_public.c) */
+	struct {
+		pthread_mutex_t mu;
+		char *json;             /* NULL: none yet */
+		size_t len;
+		double at;              /* efs_clock_mono() when made */
+		bool busy;              /* a request is making the next one */
+	} stats;
 };
 
 /*

@@ -510,6 +510,16 @@ static bool is_loopback(const char *host)
 	return strncmp(host, "127.", 4) == 0;
 }
 
+/* Free s and what it owns (no thread uses it any more). */
+static void server_free(struct api_server *s)
+{
+	explicit_bzero(s->token, sizeof(s->token));
+	pthread_mutex_destroy(&s->stats.mu);
+	efs_free(s->stats.json);
+	efs_free(s->repo);
+	efs_free(s);
+}
+
 int api_server_start(struct api_server **out, const char *listen,
 		     const struct api_server_opts *opts)
 {
@@ -523,6 +533,7 @@ int api_server_start(struct api_server **out, const char *listen,
 		return rc;
 	if (!(s = efs_calloc(1, sizeof(*s))))
 		return efs_error_set(EFS_ENOMEM, "api: out of memory");
+	pthread_mutex_init(&s->stats.mu, NULL);
 	atomic_init(&s->dealer, NULL);
 	atomic_init(&s->evict, NULL);
 	atomic_init(&s->retr, NULL);
@@ -534,9 +545,13 @@ int api_server_start(struct api_server **out, const char *listen,
 		s->commit_log = opts->commit_log;
 		s->fs_ops = opts->fs_ops;
 		s->fs_ops_cls = opts->fs_ops_cls;
+		if (opts->fs) {
+			s->fs = *opts->fs;
+			s->has_fs = true;
+		}
 	}
 	if (opts && opts->repo && !(s->repo = efs_strdup(opts->repo))) {
-		efs_free(s);
+		server_free(s);
 		return efs_error_set(EFS_ENOMEM, "api: out of memory");
 	}
 	/* before the first request: the /pins routes read s->pins */
@@ -547,8 +562,7 @@ int api_server_start(struct api_server **out, const char *listen,
 			       opts ? opts->max_body : 0, handle, s);
 	if (rc < 0) {
 		api_pins_stop(s->pins);
-		efs_free(s->repo);
-		efs_free(s);
+		server_free(s);
 		return rc;
 	}
 	snprintf(s->url, sizeof(s->url), "http://%s:%u",
@@ -600,7 +614,5 @@ void api_server_stop(struct api_server *s)
 	http_server_stop(s->http);
 	api_pins_stop(s->pins);
 	api_keys_server_close(s);
-	explicit_bzero(s->token, sizeof(s->token));
-	efs_free(s->repo);
-	efs_free(s);
+	server_free(s);
 }

@@ -81,8 +81,10 @@
 
 #include "core/lathist.h"
 
+struct api_fs_hooks;
 struct api_fs_op;
 struct api_server;
+struct cid;
 struct bstore;
 struct dealer;
 struct dealview_log_entry;
@@ -113,6 +115,31 @@ struct api_server_opts {
 	   series */
 	size_t (*fs_ops)(struct api_fs_op *out, size_t max, void *cls);
 	void *fs_ops_cls;
+	/* the mounted filesystem's tree, for the routes that add content
+	   (/pins, /content/add): copied; NULL: no mount, what they add
+	   stays a blockstore pin */
+	const struct api_fs_hooks *fs;
+};
+
+/*
+ * The mounted filesystem as the routes that add content use it (a
+ * mount's services fill it; the daemon without a mount has none).  Both
+ * may be called from request and worker threads at once; both return 0
+ * or a negative efs code with its message.
+ */
+struct api_fs_hooks {
+	/*
+	 * Make the DAG root (a UnixFS file or directory, its blocks in the
+	 * blockstore, or fetchable) appear at path, absolute in the mount
+	 * ("/pins/NAME"); missing parent directories are made.
+	 * EFS_EEXISTS when path exists (nothing is replaced), EFS_EINVAL
+	 * for a bad path or a root that is not UnixFS.
+	 */
+	int (*graft)(void *cls, const char *path, const struct cid *root);
+	/* Commit the directory path (as `estuaryfs commit` does): the
+	   dealer takes it from there; *out its root CID. */
+	int (*commit)(void *cls, const char *path, struct cid *out);
+	void *cls;
 };
 
 /* One FUSE operation's figures, for /metrics. */
