@@ -568,7 +568,12 @@ static void serve_path(struct http_req *req, struct gw_src *src,
 		api_gateway_src_free(src);
 		return;
 	}
-	if ((rc = api_gateway_resolve(&id, roots, src, r)) == 0)
+	/* A raw block is a file: serve_file reads it once, rather than
+	 * stat fetching and hashing it first (a 1 MiB block is 0.6 ms). */
+	if ((rc = api_gateway_resolve(&id, roots, src, r)) == 0 &&
+	    id.codec == CID_CODEC_RAW)
+		st.kind = DAGREADER_RAW;
+	else if (rc == 0)
 		rc = dagreader_stat(&st, &src->io, &id);
 	if (rc == EFS_EUNSUPPORTED && (ctype = codec_mime(id.codec))) {
 		serve_block(req, src, r, &id, ctype, false);
