@@ -141,6 +141,10 @@ extern const struct api_route api_metrics_routes[];
 extern const size_t api_metrics_nroutes;
 extern const struct api_route api_keys_routes[];
 extern const size_t api_keys_nroutes;
+/* POST /content/add, /content/add-car: uploads (api_upload.c; before
+ * api_rest's "/content/" prefix) */
+extern const struct api_route api_upload_routes[];
+extern const size_t api_upload_nroutes;
 /* the IPFS Pinning Service API: /pins (api_pins.c) */
 extern const struct api_route api_pins_routes[];
 extern const size_t api_pins_nroutes;

@@ -129,7 +129,8 @@ enum api_scope api_keys_request_scope(struct api_key *key_out,
 		if (strncmp(msg, "api keys: ", 10) == 0)
 			msg += 10;
 		say(why, rc == EFS_ENOTFOUND || rc == EFS_ECORRUPT
-				 ? msg : "the key could not be checked");
+			     ? msg
+			     : "the key could not be checked");
 		if (rc != EFS_ENOTFOUND)
 			efs_log_warn("checking an API key: %s",
 				     efs_error_msg());
@@ -146,16 +147,17 @@ static void route_auth(struct http_req *req, struct api_server *s)
 {
 	struct api_key key;
 	enum api_scope scope = api_keys_request_scope(&key, NULL, s, req);
-	json_t *k = key.id ? api_keys_json(&key, (int64_t)time(NULL))
-			   : json_null();
+	json_t *k =
+	    key.id ? api_keys_json(&key, (int64_t)time(NULL)) : json_null();
 
-	api_reply_result(req, 0, k ? json_pack("{s:s,s:o}", "scope",
-					       api_scope_name(scope), "key", k)
-				   : NULL);
+	api_reply_result(
+	    req, 0,
+	    k ? json_pack("{s:s,s:o}", "scope", api_scope_name(scope), "key", k)
+	      : NULL);
 }
 
 const struct api_route api_keys_routes[] = {
-	{ "GET", "/auth", route_auth, API_READ },
+    {"GET", "/auth", route_auth, API_READ},
 };
 const size_t api_keys_nroutes =
-	sizeof(api_keys_routes) / sizeof(api_keys_routes[0]);
+    sizeof(api_keys_routes) / sizeof(api_keys_routes[0]);

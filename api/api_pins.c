@@ -58,7 +58,10 @@
 /* ---- names and times ------------------------------------------------ */
 
 static const char *const status_names[API_PINS_NSTATUS] = {
-	"queued", "pinning", "pinned", "failed",
+    "queued",
+    "pinning",
+    "pinned",
+    "failed",
 };
 
 const char *api_pins_status_name(enum api_pins_status st)
@@ -93,8 +96,8 @@ static int64_t days_from_civil(int64_t y, int m, int d)
 
 static int month_days(int y, int m)
 {
-	static const int days[] = { 31, 28, 31, 30, 31, 30,
-				    31, 31, 30, 31, 30, 31 };
+	static const int days[] = {31, 28, 31, 30, 31, 30,
+				   31, 31, 30, 31, 30, 31};
 	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 
 	return m == 2 && leap ? 29 : days[m - 1];
@@ -135,17 +138,16 @@ int api_pins_time_parse(int64_t *out, const char *s)
 	return 0;
 bad:
 	return efs_error_set(EFS_EINVAL, "not an RFC 3339 date-time (as "
-			     "2020-07-27T17:32:28.276Z)");
+					 "2020-07-27T17:32:28.276Z)");
 }
 
 char *api_pins_time_format(char out[API_PINS_TIME_MAX], int64_t us)
 {
-	size_t n = efs_clock_format(out, API_PINS_TIME_MAX,
-				   (us / 1000000) * 1000000000,
-				   "%Y-%m-%dT%H:%M:%S");
+	size_t n =
+	    efs_clock_format(out, API_PINS_TIME_MAX,
+			     (us / 1000000) * 1000000000, "%Y-%m-%dT%H:%M:%S");
 
-	snprintf(out + n, API_PINS_TIME_MAX - n, ".%06dZ",
-		 (int)(us % 1000000));
+	snprintf(out + n, API_PINS_TIME_MAX - n, ".%06dZ", (int)(us % 1000000));
 	return out;
 }
 
@@ -174,7 +176,8 @@ static int cid_arg(struct cid *out, const char *s)
 		return efs_error_set(EFS_EINVAL, "cid: %s", efs_error_msg());
 	if (cid_is_identity(out))
 		return bad("cid: %s is an identity CID: its bytes are the CID "
-			   "itself", s);
+			   "itself",
+			   s);
 	return 0;
 }
 
@@ -186,9 +189,8 @@ static bool meta_ok(const json_t *v)
 
 	if (!json_is_object(v) || json_object_size(v) > 1000)
 		return false;
-	json_object_foreach((json_t *)v, k, x)
-		if (!json_is_string(x))
-			return false;
+	json_object_foreach((json_t *)v, k,
+			    x) if (!json_is_string(x)) return false;
 	return true;
 }
 
@@ -215,8 +217,8 @@ int api_pins_pin_parse(json_t **out, struct cid *cid, const uint8_t *body,
 {
 	json_t *v = json_loadb((const char *)body, len, 0, NULL);
 	json_t *c = json_object_get(v, "cid"), *n = json_object_get(v, "name");
-	json_t *o = json_object_get(v, "origins"), *m = json_object_get(v,
-									"meta");
+	json_t *o = json_object_get(v, "origins"),
+	       *m = json_object_get(v, "meta");
 	int rc = 0;
 
 	*out = NULL;
@@ -231,7 +233,8 @@ int api_pins_pin_parse(json_t **out, struct cid *cid, const uint8_t *body,
 		rc = bad("name: not a string of at most %s characters", "255");
 	else if (o && !origins_ok(o))
 		rc = bad("origins: want at most %s distinct multiaddrs "
-			 "(\"/ip4/...\")", "20");
+			 "(\"/ip4/...\")",
+			 "20");
 	else if (m && !meta_ok(m))
 		rc = bad("%s", "meta: want an object of strings");
 	if (rc == 0 &&
@@ -286,7 +289,7 @@ static int filter_statuses(struct api_pins_filter *f, const char *list)
 			i++;
 		if (i == API_PINS_NSTATUS)
 			return bad("status: %s", "want a list of queued, "
-				   "pinning, pinned, failed");
+						 "pinning, pinned, failed");
 		f->statuses |= 1u << i;
 		if (!end)
 			return 0;
@@ -296,8 +299,8 @@ static int filter_statuses(struct api_pins_filter *f, const char *list)
 
 static int filter_match(struct api_pins_filter *f, const char *s)
 {
-	static const char *const names[] = { "exact", "iexact", "partial",
-					     "ipartial" };
+	static const char *const names[] = {"exact", "iexact", "partial",
+					    "ipartial"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(s, names[i]) == 0) {
@@ -330,8 +333,7 @@ static int filter_meta(struct api_pins_filter *f, const char *s)
 	return 0;
 }
 
-static int filter_time(bool *has, int64_t *out, const char *s,
-		       const char *what)
+static int filter_time(bool *has, int64_t *out, const char *s, const char *what)
 {
 	if (api_pins_time_parse(out, s) < 0)
 		return efs_error_set(EFS_EINVAL, "%s: %s", what,
@@ -358,8 +360,8 @@ int api_pins_filter_parse(struct api_pins_filter *out, const char *cid,
 	out->name = name;
 	if ((match && (rc = filter_match(out, match)) < 0) ||
 	    (status && (rc = filter_statuses(out, status)) < 0) ||
-	    (before && (rc = filter_time(&out->has_before, &out->before,
-					 before, "before")) < 0) ||
+	    (before && (rc = filter_time(&out->has_before, &out->before, before,
+					 "before")) < 0) ||
 	    (after && (rc = filter_time(&out->has_after, &out->after, after,
 					"after")) < 0) ||
 	    (limit && (rc = filter_limit(out, limit)) < 0) ||
@@ -396,16 +398,17 @@ static void delegate(char *out, size_t cap, const struct api_server *s)
 /* The module, a connection to its table, and the delegate: false when
  * the reply (503, 500) is sent. */
 static bool request_open(struct api_pins **p, struct db **db, char *dlg,
-			 size_t cap, struct http_req *req,
-			 struct api_server *s)
+			 size_t cap, struct http_req *req, struct api_server *s)
 {
 	*db = NULL;
 	if (!(*p = s->pins)) {
 		http_resp_header(req, "Retry-After", "10");
-		api_reply_error(req, 503, "UNAVAILABLE", "the pinning service "
-				"is not running (the daemon serves no "
-				"repository, or its pin_requests table could not "
-				"open: see the log)");
+		api_reply_error(
+		    req, 503, "UNAVAILABLE",
+		    "the pinning service "
+		    "is not running (the daemon serves no "
+		    "repository, or its pin_requests table could not "
+		    "open: see the log)");
 		return false;
 	}
 	if (api_pins_store_open(db, (*p)->db_path, false) < 0) {
@@ -423,9 +426,11 @@ static bool writable(struct http_req *req, struct api_server *s)
 
 	if (have >= API_WRITE)
 		return true;
-	api_reply_error(req, 403, "FORBIDDEN", "%s %s needs a key with the "
-			"write scope (this one has %s)", http_req_method(req),
-			http_req_path(req), api_scope_name(have));
+	api_reply_error(req, 403, "FORBIDDEN",
+			"%s %s needs a key with the "
+			"write scope (this one has %s)",
+			http_req_method(req), http_req_path(req),
+			api_scope_name(have));
 	return false;
 }
 
@@ -453,14 +458,11 @@ static void pins_list(struct http_req *req, struct db *db, const char *dlg)
 	json_t *v = NULL;
 	int rc;
 
-	rc = api_pins_filter_parse(&f, http_req_query(req, "cid"),
-				   http_req_query(req, "name"),
-				   http_req_query(req, "match"),
-				   http_req_query(req, "status"),
-				   http_req_query(req, "before"),
-				   http_req_query(req, "after"),
-				   http_req_query(req, "limit"),
-				   http_req_query(req, "meta"));
+	rc = api_pins_filter_parse(
+	    &f, http_req_query(req, "cid"), http_req_query(req, "name"),
+	    http_req_query(req, "match"), http_req_query(req, "status"),
+	    http_req_query(req, "before"), http_req_query(req, "after"),
+	    http_req_query(req, "limit"), http_req_query(req, "meta"));
 	if (rc == 0)
 		rc = api_pins_store_list(&v, db, &f, dlg);
 	if (rc < 0)
@@ -470,8 +472,8 @@ static void pins_list(struct http_req *req, struct db *db, const char *dlg)
 }
 
 /* POST /pins, or POST /pins/{replaces}: a new request, 202. */
-static void pins_add(struct http_req *req, struct api_pins *p,
-		     struct db *db, const char *dlg, const char *replaces)
+static void pins_add(struct http_req *req, struct api_pins *p, struct db *db,
+		     const char *dlg, const char *replaces)
 {
 	char rid[API_PINS_RID_SIZE], created[API_PINS_TIME_MAX];
 	const uint8_t *body;
@@ -504,8 +506,8 @@ static void forget_one(void *cls, const char *rid)
 	api_pins_worker_forget(cls, rid);
 }
 
-static void pins_remove(struct http_req *req, struct api_pins *p,
-			struct db *db, const char *rid)
+static void pins_remove(struct http_req *req, struct api_pins *p, struct db *db,
+			const char *rid)
 {
 	int rc = api_pins_store_remove(db, rid, forget_one, p);
 
@@ -525,8 +527,10 @@ static void route_pins(struct http_req *req, struct api_server *s)
 
 	if (!is_get(req) && strcmp(http_req_method(req), "POST") != 0) {
 		http_resp_header(req, "Allow", "GET, HEAD, POST");
-		api_reply_error(req, 405, "METHOD_NOT_ALLOWED", "%s is not "
-				"allowed on /pins", http_req_method(req));
+		api_reply_error(req, 405, "METHOD_NOT_ALLOWED",
+				"%s is not "
+				"allowed on /pins",
+				http_req_method(req));
 		return;
 	}
 	if ((!is_get(req) && !writable(req, s)) ||
@@ -552,8 +556,10 @@ static void route_pin(struct http_req *req, struct api_server *s)
 	if (!is_get(req) && strcmp(m, "POST") != 0 &&
 	    strcmp(m, "DELETE") != 0) {
 		http_resp_header(req, "Allow", "GET, HEAD, POST, DELETE");
-		api_reply_error(req, 405, "METHOD_NOT_ALLOWED", "%s is not "
-				"allowed on /pins/{requestid}", m);
+		api_reply_error(req, 405, "METHOD_NOT_ALLOWED",
+				"%s is not "
+				"allowed on /pins/{requestid}",
+				m);
 		return;
 	}
 	if ((!is_get(req) && !writable(req, s)) ||
@@ -576,11 +582,11 @@ static void route_pin(struct http_req *req, struct api_server *s)
 }
 
 const struct api_route api_pins_routes[] = {
-	{ NULL, "/pins", route_pins, API_READ },
-	{ NULL, PINS_PREFIX, route_pin, API_READ },
+    {NULL, "/pins", route_pins, API_READ},
+    {NULL, PINS_PREFIX, route_pin, API_READ},
 };
 const size_t api_pins_nroutes =
-	sizeof(api_pins_routes) / sizeof(api_pins_routes[0]);
+    sizeof(api_pins_routes) / sizeof(api_pins_routes[0]);
 
 /* ---- start and stop ------------------------------------------------- */
 
@@ -594,8 +600,7 @@ int api_pins_start(struct api_pins **out, struct api_server *s)
 	*out = NULL;
 	if (!s->repo)
 		return efs_error_set(EFS_EINVAL, "pins: no repository");
-	if (!(p = efs_calloc(1, sizeof(*p))) ||
-	    !(p->db_path = efs_malloc(n))) {
+	if (!(p = efs_calloc(1, sizeof(*p))) || !(p->db_path = efs_malloc(n))) {
 		efs_free(p);
 		return efs_error_set(EFS_ENOMEM, "pins: out of memory");
 	}

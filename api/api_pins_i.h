@@ -168,6 +168,11 @@ int api_pins_store_drop_replaced(struct db *db, const char *rid,
 int api_pins_store_next(char rid[API_PINS_RID_SIZE], struct cid *cid,
 			struct db *db);
 
+/* Request rid's name into out[0..cap) ("" when it has none or is gone;
+ * cut at cap).  0 or db errors. */
+int api_pins_store_name(char *out, size_t cap, struct db *db,
+			const char *rid);
+
 /*
  * Set request rid's status, pin id (0: none) and info (a JSON object of
  * strings, or NULL: {}).  *found is false when it was removed meanwhile.

@@ -36,21 +36,21 @@
 #include "core/banned.h"
 
 static const char *const schema[] = {
-	/* 1 */
-	"CREATE TABLE pin_requests ("
-	" requestid TEXT PRIMARY KEY,"
-	" cid TEXT NOT NULL,"
-	" cid_v1 TEXT NOT NULL,"
-	" name TEXT,"
-	" origins TEXT NOT NULL DEFAULT '[]',"
-	" meta TEXT NOT NULL DEFAULT '{}',"
-	" status INTEGER NOT NULL,"
-	" created INTEGER NOT NULL UNIQUE,"
-	" info TEXT NOT NULL DEFAULT '{}',"
-	" pin_id INTEGER NOT NULL DEFAULT 0,"
-	" replaced_by TEXT"
-	");"
-	"CREATE INDEX pin_requests_status ON pin_requests(status, created);",
+    /* 1 */
+    "CREATE TABLE pin_requests ("
+    " requestid TEXT PRIMARY KEY,"
+    " cid TEXT NOT NULL,"
+    " cid_v1 TEXT NOT NULL,"
+    " name TEXT,"
+    " origins TEXT NOT NULL DEFAULT '[]',"
+    " meta TEXT NOT NULL DEFAULT '{}',"
+    " status INTEGER NOT NULL,"
+    " created INTEGER NOT NULL UNIQUE,"
+    " info TEXT NOT NULL DEFAULT '{}',"
+    " pin_id INTEGER NOT NULL DEFAULT 0,"
+    " replaced_by TEXT"
+    ");"
+    "CREATE INDEX pin_requests_status ON pin_requests(status, created);",
 };
 
 #define COLUMNS "requestid, cid, name, origins, meta, status, created, info"
@@ -61,9 +61,9 @@ int api_pins_store_open(struct db **out, const char *db_path, bool create)
 
 	if ((rc = db_open(out, db_path, create ? DB_OPEN_CREATE : 0)) < 0)
 		return rc;
-	if (create && (rc = db_migrate(*out, NULL, "api_pins", schema,
-				       sizeof(schema) / sizeof(schema[0]))) <
-			      0) {
+	if (create &&
+	    (rc = db_migrate(*out, NULL, "api_pins", schema,
+			     sizeof(schema) / sizeof(schema[0]))) < 0) {
 		db_close(*out);
 		*out = NULL;
 	}
@@ -98,23 +98,21 @@ static json_t *row_json(sqlite3_stmt *st, const char *delegate)
 			column_json(st, 3, json_array()), "meta",
 			column_json(st, 4, json_object()));
 	if (pin && sqlite3_column_type(st, 2) != SQLITE_NULL &&
-	    json_object_set_new(pin, "name",
-				json_string((const char *)
-						    sqlite3_column_text(st, 2))) <
-		    0) {
+	    json_object_set_new(
+		pin, "name",
+		json_string((const char *)sqlite3_column_text(st, 2))) < 0) {
 		json_decref(pin);
 		return NULL;
 	}
 	if (status < 0 || status >= API_PINS_NSTATUS)
 		status = API_PINS_FAILED;
-	v = json_pack("{s:s,s:s,s:s,s:o,s:[s],s:o}", "requestid",
-		      (const char *)sqlite3_column_text(st, 0), "status",
-		      api_pins_status_name((enum api_pins_status)status),
-		      "created",
-		      api_pins_time_format(created,
-					   sqlite3_column_int64(st, 6)),
-		      "pin", pin, "delegates", delegate, "info",
-		      column_json(st, 7, json_object()));
+	v = json_pack(
+	    "{s:s,s:s,s:s,s:o,s:[s],s:o}", "requestid",
+	    (const char *)sqlite3_column_text(st, 0), "status",
+	    api_pins_status_name((enum api_pins_status)status), "created",
+	    api_pins_time_format(created, sqlite3_column_int64(st, 6)), "pin",
+	    pin, "delegates", delegate, "info",
+	    column_json(st, 7, json_object()));
 	return v;
 }
 
@@ -125,9 +123,10 @@ int api_pins_store_get(json_t **out, struct db *db, const char *rid,
 	int rc;
 
 	*out = NULL;
-	if ((rc = db_stmt(&st, db, "SELECT " COLUMNS " FROM pin_requests WHERE "
-				   "requestid = ?1 AND replaced_by IS "
-				   "NULL")) < 0)
+	if ((rc = db_stmt(&st, db,
+			  "SELECT " COLUMNS " FROM pin_requests WHERE "
+			  "requestid = ?1 AND replaced_by IS "
+			  "NULL")) < 0)
 		return rc;
 	sqlite3_bind_text(st, 1, rid, -1, SQLITE_STATIC);
 	if ((rc = db_step(db, st)) == 1 && !(*out = row_json(st, delegate)))
@@ -145,10 +144,10 @@ int api_pins_store_get(json_t **out, struct db *db, const char *rid,
 static int where_build(struct buf *w, const struct api_pins_filter *f)
 {
 	static const char *const names[] = {
-		[API_PINS_EXACT] = "name = ?2",
-		[API_PINS_IEXACT] = "name = ?2 COLLATE NOCASE",
-		[API_PINS_PARTIAL] = "instr(name, ?2) > 0",
-		[API_PINS_IPARTIAL] = "instr(lower(name), lower(?2)) > 0",
+	    [API_PINS_EXACT] = "name = ?2",
+	    [API_PINS_IEXACT] = "name = ?2 COLLATE NOCASE",
+	    [API_PINS_PARTIAL] = "instr(name, ?2) > 0",
+	    [API_PINS_IPARTIAL] = "instr(lower(name), lower(?2)) > 0",
 	};
 	const char *sep = "";
 	int rc = buf_adds(w, " WHERE replaced_by IS NULL AND status IN (");
@@ -174,11 +173,12 @@ static int where_build(struct buf *w, const struct api_pins_filter *f)
 	if (rc == 0 && f->has_after)
 		rc = buf_adds(w, " AND created > ?4");
 	if (rc == 0 && f->meta)
-		rc = buf_adds(w, " AND NOT EXISTS (SELECT 1 FROM json_each(?5)"
-				 " AS q WHERE NOT EXISTS (SELECT 1 FROM "
-				 "json_each(pin_requests.meta) AS m WHERE m.key = "
-				 "q.key AND m.type = 'text' AND m.value = "
-				 "q.value))");
+		rc = buf_adds(w,
+			      " AND NOT EXISTS (SELECT 1 FROM json_each(?5)"
+			      " AS q WHERE NOT EXISTS (SELECT 1 FROM "
+			      "json_each(pin_requests.meta) AS m WHERE m.key = "
+			      "q.key AND m.type = 'text' AND m.value = "
+			      "q.value))");
 	return rc;
 }
 
@@ -245,10 +245,10 @@ int api_pins_store_list(json_t **out, struct db *db,
 		goto out;
 	}
 	if ((rc = where_build(&where, f)) < 0 ||
-	    (rc = prepare(&count, db, "SELECT count(*) FROM pin_requests", &where, "",
-			  f)) < 0 ||
-	    (rc = prepare(&rows, db, "SELECT " COLUMNS " FROM pin_requests", &where,
-			  " ORDER BY created DESC LIMIT ?6", f)) < 0 ||
+	    (rc = prepare(&count, db, "SELECT count(*) FROM pin_requests",
+			  &where, "", f)) < 0 ||
+	    (rc = prepare(&rows, db, "SELECT " COLUMNS " FROM pin_requests",
+			  &where, " ORDER BY created DESC LIMIT ?6", f)) < 0 ||
 	    (rc = db_begin_read(db)) < 0)
 		goto out;
 	sqlite3_bind_int64(rows, 6, f->limit);
@@ -301,9 +301,10 @@ static int add_check(int64_t *created, struct db *db, const char *replaces)
 	int rc;
 
 	if (replaces) {
-		if ((rc = db_stmt(&st, db, "SELECT 1 FROM pin_requests WHERE "
-					   "requestid = ?1 AND replaced_by "
-					   "IS NULL")) < 0)
+		if ((rc = db_stmt(&st, db,
+				  "SELECT 1 FROM pin_requests WHERE "
+				  "requestid = ?1 AND replaced_by "
+				  "IS NULL")) < 0)
 			return rc;
 		sqlite3_bind_text(st, 1, replaces, -1, SQLITE_STATIC);
 		rc = db_step(db, st);
@@ -314,14 +315,18 @@ static int add_check(int64_t *created, struct db *db, const char *replaces)
 		if (rc < 0)
 			return rc;
 	}
-	if ((rc = db_query_int(&n, db, "SELECT count(*) FROM pin_requests WHERE "
-					"status IN (0, 1) AND replaced_by IS "
-					"NULL", NULL, 0)) < 0 ||
-	    (rc = db_query_int(&newest, db, "SELECT max(created) FROM pin_requests",
-			       NULL, 0)) < 0)
+	if ((rc = db_query_int(&n, db,
+			       "SELECT count(*) FROM pin_requests WHERE "
+			       "status IN (0, 1) AND replaced_by IS "
+			       "NULL",
+			       NULL, 0)) < 0 ||
+	    (rc = db_query_int(&newest, db,
+			       "SELECT max(created) FROM pin_requests", NULL,
+			       0)) < 0)
 		return rc;
 	if (n >= API_PINS_QUEUE_MAX)
-		return efs_error_set(EFS_ETOOBIG, "pins: %lld requests wait "
+		return efs_error_set(EFS_ETOOBIG,
+				     "pins: %lld requests wait "
 				     "already: try again once some are done",
 				     (long long)n);
 	*created = efs_clock_real_ns() / 1000;
@@ -334,8 +339,8 @@ static int add_insert(struct db *db, const char *rid, int64_t created,
 		      const json_t *pin, const struct cid *cid)
 {
 	json_t *name = json_object_get(pin, "name");
-	char *origins = json_dumps(json_object_get(pin, "origins"),
-				   JSON_COMPACT);
+	char *origins =
+	    json_dumps(json_object_get(pin, "origins"), JSON_COMPACT);
 	char *meta = json_dumps(json_object_get(pin, "meta"), JSON_COMPACT);
 	char v1[CID_STR_MAX];
 	struct cid c = *cid;
@@ -345,15 +350,15 @@ static int add_insert(struct db *db, const char *rid, int64_t created,
 	c.version = 1;
 	if (!origins || !meta)
 		rc = efs_error_set(EFS_ENOMEM, "pins: out of memory");
-	else if ((rc = db_stmt(&st, db, "INSERT INTO pin_requests (requestid, cid, "
-					"cid_v1, name, origins, meta, status, "
-					"created) VALUES (?1, ?2, ?3, ?4, ?5, "
-					"?6, 0, ?7)")) == 0) {
+	else if ((rc = db_stmt(&st, db,
+			       "INSERT INTO pin_requests (requestid, cid, "
+			       "cid_v1, name, origins, meta, status, "
+			       "created) VALUES (?1, ?2, ?3, ?4, ?5, "
+			       "?6, 0, ?7)")) == 0) {
 		sqlite3_bind_text(st, 1, rid, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2,
-				  json_string_value(
-					  json_object_get(pin, "cid")),
-				  -1, SQLITE_STATIC);
+		sqlite3_bind_text(
+		    st, 2, json_string_value(json_object_get(pin, "cid")), -1,
+		    SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, cid_tostr(v1, &c), -1, SQLITE_STATIC);
 		if (name)
 			sqlite3_bind_text(st, 4, json_string_value(name), -1,
@@ -381,9 +386,10 @@ int api_pins_store_add(char rid[API_PINS_RID_SIZE], int64_t *created,
 	    (rc = add_insert(db, rid, *created, pin, cid)) < 0)
 		goto fail;
 	if (replaces) {
-		if ((rc = db_stmt(&st, db, "UPDATE pin_requests SET replaced_by = ?1 "
-					   "WHERE requestid = ?2 OR "
-					   "replaced_by = ?2")) < 0)
+		if ((rc = db_stmt(&st, db,
+				  "UPDATE pin_requests SET replaced_by = ?1 "
+				  "WHERE requestid = ?2 OR "
+				  "replaced_by = ?2")) < 0)
 			goto fail;
 		sqlite3_bind_text(st, 1, rid, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, replaces, -1, SQLITE_STATIC);
@@ -450,21 +456,23 @@ int api_pins_store_remove(struct db *db, const char *rid,
 			  api_pins_removed_fn cb, void *cls)
 {
 	/* the visible request first: replaced ones only when it exists */
-	return remove_rows(db, rid, true,
-			   "SELECT requestid FROM pin_requests WHERE (requestid = ?1 "
-			   "AND replaced_by IS NULL) OR replaced_by = ?1 "
-			   "ORDER BY replaced_by IS NOT NULL",
-			   "DELETE FROM pin_requests WHERE requestid = ?1 OR "
-			   "replaced_by = ?1",
-			   cb, cls);
+	return remove_rows(
+	    db, rid, true,
+	    "SELECT requestid FROM pin_requests WHERE (requestid = ?1 "
+	    "AND replaced_by IS NULL) OR replaced_by = ?1 "
+	    "ORDER BY replaced_by IS NOT NULL",
+	    "DELETE FROM pin_requests WHERE requestid = ?1 OR "
+	    "replaced_by = ?1",
+	    cb, cls);
 }
 
 int api_pins_store_drop_replaced(struct db *db, const char *rid,
 				 api_pins_removed_fn cb, void *cls)
 {
-	return remove_rows(db, rid, false,
-			   "SELECT requestid FROM pin_requests WHERE replaced_by = ?1",
-			   "DELETE FROM pin_requests WHERE replaced_by = ?1", cb, cls);
+	return remove_rows(
+	    db, rid, false,
+	    "SELECT requestid FROM pin_requests WHERE replaced_by = ?1",
+	    "DELETE FROM pin_requests WHERE replaced_by = ?1", cb, cls);
 }
 
 /* ---- the worker's side ---------------------------------------------- */
@@ -476,20 +484,42 @@ int api_pins_store_next(char rid[API_PINS_RID_SIZE], struct cid *cid,
 	const char *id, *text;
 	int rc;
 
-	if ((rc = db_stmt(&st, db, "SELECT requestid, cid FROM pin_requests WHERE "
-				   "status = 0 AND replaced_by IS NULL ORDER "
-				   "BY created LIMIT 1")) < 0)
+	if ((rc = db_stmt(&st, db,
+			  "SELECT requestid, cid FROM pin_requests WHERE "
+			  "status = 0 AND replaced_by IS NULL ORDER "
+			  "BY created LIMIT 1")) < 0)
 		return rc;
 	if ((rc = db_step(db, st)) == 1) {
 		id = (const char *)sqlite3_column_text(st, 0);
 		text = (const char *)sqlite3_column_text(st, 1);
 		snprintf(rid, API_PINS_RID_SIZE, "%s", id ? id : "");
 		if (!text || cid_parse(cid, text) < 0)
-			rc = efs_error_set(EFS_ECORRUPT, "pins: request %s "
-					   "has a bad CID", rid);
+			rc = efs_error_set(EFS_ECORRUPT,
+					   "pins: request %s "
+					   "has a bad CID",
+					   rid);
 	}
 	db_reset(st);
 	return rc;
+}
+
+int api_pins_store_name(char *out, size_t cap, struct db *db, const char *rid)
+{
+	sqlite3_stmt *st;
+	const char *name;
+	int rc;
+
+	out[0] = '\0';
+	if ((rc = db_stmt(&st, db,
+			  "SELECT name FROM pin_requests WHERE "
+			  "requestid = ?1")) < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, rid, -1, SQLITE_STATIC);
+	if ((rc = db_step(db, st)) == 1 &&
+	    (name = (const char *)sqlite3_column_text(st, 0)))
+		snprintf(out, cap, "%s", name);
+	db_reset(st);
+	return rc < 0 ? rc : 0;
 }
 
 int api_pins_store_set(bool *found, struct db *db, const char *rid,
@@ -503,14 +533,13 @@ int api_pins_store_set(bool *found, struct db *db, const char *rid,
 	*found = false;
 	if (info && !text)
 		return efs_error_set(EFS_ENOMEM, "pins: out of memory");
-	if ((rc = db_stmt(&st, db, "UPDATE pin_requests SET status = ?2, pin_id = "
-				   "?3, info = ?4 WHERE requestid = ?1")) ==
-	    0) {
+	if ((rc = db_stmt(&st, db,
+			  "UPDATE pin_requests SET status = ?2, pin_id = "
+			  "?3, info = ?4 WHERE requestid = ?1")) == 0) {
 		sqlite3_bind_text(st, 1, rid, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 2, (int)st_);
 		sqlite3_bind_int64(st, 3, pin_id);
-		sqlite3_bind_text(st, 4, text ? text : "{}", -1,
-				  SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, text ? text : "{}", -1, SQLITE_STATIC);
 		if ((rc = db_run(db, st)) == 0)
 			*found = sqlite3_changes(db_handle(db)) > 0;
 	}
@@ -520,6 +549,7 @@ int api_pins_store_set(bool *found, struct db *db, const char *rid,
 
 int api_pins_store_requeue(struct db *db)
 {
-	return db_exec(db, "UPDATE pin_requests SET status = 0, info = '{}' WHERE "
-			   "status = 1");
+	return db_exec(db,
+		       "UPDATE pin_requests SET status = 0, info = '{}' WHERE "
+		       "status = 1");
 }

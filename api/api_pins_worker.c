@@ -21,6 +21,12 @@
  *   its own fetches in parallel within a DAG.
  * - Until the server has both a retriever and an evictor the worker
  *   waits (requests stay queued).
+ * - In a mount (the server has fs hooks) a pinned DAG is then grafted at
+ *   /pins/<name> (the request's name made safe for a path, else its
+ *   requestid; "<name>-<requestid>" when the name is taken) and /pins is
+ *   committed, so the dealer replicates it; info.path and info.commit
+ *   say where and what.  A graft or commit that fails is told in
+ *   info.fs_error: the DAG stays pinned all the same.
  * Invariants:
  *  1. A removed request leaves no pin: DELETE removes the row, then the
  *     pin; the worker sets a status only where the row still exists,
@@ -47,6 +53,11 @@
 #include "dealer/evict.h"
 
 #include "core/banned.h"
+
+/* The directory of the mounted tree pinned DAGs go to. */
+#define PINS_DIR "/pins"
+/* Longest name of a DAG under it (bytes; a requestid suffix may follow). */
+#define PINS_NAME_MAX 200
 
 /* How long the worker sleeps with nothing to do (a wake cuts it). */
 #define IDLE_MS 5000
@@ -121,11 +132,76 @@ static json_t *pinned_info(const struct api_retrieve_result *res,
 		 (unsigned long long)res->p.blocks);
 	snprintf(fetched, sizeof(fetched), "%llu",
 		 (unsigned long long)res->p.fetched);
-	snprintf(storage, sizeof(storage), "blockstore pin %s%s%s (kept "
+	snprintf(storage, sizeof(storage),
+		 "blockstore pin %s%s%s (kept "
 		 "local; not linked under /pins/ in the filesystem)",
 		 EVICT_PIN_PREFIX, API_PINS_LABEL_PREFIX, rid);
 	return json_pack("{s:s,s:s,s:s,s:s}", "dag_size", size, "blocks",
 			 blocks, "fetched_blocks", fetched, "storage", storage);
+}
+
+/*
+ * A request's name as an entry name of /pins: '/', control bytes and
+ * backslashes become '_', cut at PINS_NAME_MAX bytes on a UTF-8
+ * boundary; "", "." and ".." give "" (the caller uses the requestid).
+ */
+static void name_sanitise(char *out, size_t cap, const char *name)
+{
+	size_t n = 0;
+
+	for (; name[n] && n + 1 < cap && n < PINS_NAME_MAX; n++) {
+		unsigned char c = (unsigned char)name[n];
+
+		out[n] = c < 0x20 || c == 0x7f || c == '/' || c == '\\'
+			     ? '_'
+			     : (char)c;
+	}
+	if (name[n]) /* cut: not inside a UTF-8 sequence */
+		while (n > 0 && ((unsigned char)name[n] & 0xc0) == 0x80)
+			n--;
+	out[n] = '\0';
+	if (strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
+		out[0] = '\0';
+}
+
+/* Graft the pinned cid of request rid under /pins/ and commit /pins,
+ * saying how it went in info. */
+static void place(struct api_pins *p, struct db *db, const char *rid,
+		  const struct cid *cid, json_t *info)
+{
+	const struct api_fs_hooks *fs = &p->s->fs;
+	char raw[4 * API_PINS_NAME_MAX + 1], name[PINS_NAME_MAX + 1];
+	char path[sizeof(PINS_DIR) + PINS_NAME_MAX + API_PINS_RID_SIZE + 2];
+	char root[CID_STR_MAX];
+	struct cid commit;
+	int rc;
+
+	if (api_pins_store_name(raw, sizeof(raw), db, rid) < 0)
+		efs_error_clear(); /* no name: the requestid */
+	name_sanitise(name, sizeof(name), raw);
+	snprintf(path, sizeof(path), PINS_DIR "/%s", name[0] ? name : rid);
+	rc = fs->graft(fs->cls, path, cid);
+	if (rc == EFS_EEXISTS && name[0]) {
+		snprintf(path, sizeof(path), PINS_DIR "/%s-%s", name, rid);
+		rc = fs->graft(fs->cls, path, cid);
+	}
+	if (rc == 0)
+		rc = fs->commit(fs->cls, PINS_DIR, &commit);
+	if (rc < 0) {
+		efs_log_warn("request %s: %s: %s", rid, path, efs_error_msg());
+		json_object_set_new(info, "fs_error",
+				    json_string(efs_error_msg()));
+		efs_error_clear();
+		return;
+	}
+	cid_tostr(root, &commit);
+	json_object_set_new(info, "path", json_string(path));
+	json_object_set_new(info, "commit", json_string(root));
+	json_object_set_new(info, "storage",
+			    json_string("grafted into the filesystem and "
+					"committed: the dealer replicates it"));
+	efs_log_notice("request %s: at %s, %s committed as %s", rid, path,
+		       PINS_DIR, root);
 }
 
 /* Record how the request ended: st with info (stolen). */
@@ -159,7 +235,7 @@ static void pin_one(struct api_pins *p, struct db *db, struct retriever *r,
 	p->cancel_current = false;
 	pthread_mutex_unlock(&p->mu);
 	if (api_pins_store_set(&found, db, rid, API_PINS_PINNING, 0, NULL) <
-		    0 ||
+		0 ||
 	    !found)
 		goto out;
 	label_of(label, sizeof(label), rid);
@@ -171,8 +247,11 @@ static void pin_one(struct api_pins *p, struct db *db, struct retriever *r,
 	if (rc == 0) {
 		efs_log_notice("request %s: pinned %s (%llu blocks)", rid, s,
 			       (unsigned long long)res.p.blocks);
-		finish(p, db, rid, API_PINS_PINNED, res.pin_id,
-		       pinned_info(&res, rid));
+		json_t *info = pinned_info(&res, rid);
+
+		if (info && p->s->has_fs)
+			place(p, db, rid, cid, info);
+		finish(p, db, rid, API_PINS_PINNED, res.pin_id, info);
 	} else if (removed) {
 		efs_log_info("request %s: removed while pinning", rid);
 	} else if (rc == EFS_ECANCELED && stopping(p)) {
@@ -181,9 +260,8 @@ static void pin_one(struct api_pins *p, struct db *db, struct retriever *r,
 		efs_log_warn("request %s: pinning %s failed: %s", rid, s,
 			     efs_error_msg());
 		finish(p, db, rid, API_PINS_FAILED, 0,
-		       json_pack("{s:s,s:s}", "reason",
-				 api_retrieve_reason(rc), "status_details",
-				 efs_error_msg()));
+		       json_pack("{s:s,s:s}", "reason", api_retrieve_reason(rc),
+				 "status_details", efs_error_msg()));
 	}
 out:
 	pthread_mutex_lock(&p->mu);

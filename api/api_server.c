@@ -171,8 +171,8 @@ static bool args_parse(struct evict_args *a, struct http_req *req,
 		api_reply_error(req, 400, "BAD_REQUEST", "name: too long");
 	else if ((need == ARGS_TARGET && !t) ||
 		 (need == ARGS_TARGET_OR_NAME && !t && !n))
-		api_reply_error(req, 400, "BAD_REQUEST", "%s: no target%s", what,
-			    need == ARGS_TARGET ? "" : " or name");
+		api_reply_error(req, 400, "BAD_REQUEST", "%s: no target%s",
+				what, need == ARGS_TARGET ? "" : " or name");
 	else
 		ok = true;
 	if (ok) {
@@ -267,8 +267,9 @@ static void route_retrieve(struct http_req *req, struct api_server *s)
 	if (!r || !evict_request(&a, req, s, ARGS_TARGET))
 		return;
 	if (cid_is_identity(&a.target)) {
-		api_reply_error(req, 400, "BAD_REQUEST", "%s is an identity CID: "
-			    "its bytes are the CID itself", a.target_str);
+		api_reply_error(req, 400, "BAD_REQUEST",
+				"%s is an identity CID: its bytes are the "
+				"CID itself", a.target_str);
 		return;
 	}
 	api_retrieve_reply(req, r, a.e, &a.target, a.label, &s->stopping);
@@ -324,6 +325,7 @@ static const struct {
 	{ api_keys_routes, &api_keys_nroutes },
 	{ api_gateway_routes, &api_gateway_nroutes },
 	{ api_pins_routes, &api_pins_nroutes },
+	{ api_upload_routes, &api_upload_nroutes },
 	{ api_rest_routes, &api_rest_nroutes },
 	{ api_metrics_routes, &api_metrics_nroutes },
 	{ api_dash_routes, &api_dash_nroutes },

@@ -33,6 +33,9 @@
  *	GET /ipfs/{cid}[/path]     api_gateway*.c: the IPFS gateway
  *	/pins, /pins/{requestid}   api_pins*.c: the IPFS Pinning Service
  *	                           API
+ *	POST /content/add,
+ *	POST /content/add-car      api_upload*.c: uploads (multipart form,
+ *	                           CAR) into /uploads/ of the mount
  *	/public/..., /content/...,
  *	/deals/...                 api_rest.c, api_rest_public.c: Estuary's
  *	                           REST reads and public stats

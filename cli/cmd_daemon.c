@@ -292,7 +292,7 @@ static int serve(const char *repo, unsigned level, int fd)
 	}
 	if ((rc = repo_open(&bs, repo)) < 0 ||
 	    (rc = pid_write(repo)) < 0 ||
-	    (rc = cli_services_start(&svc, bs, repo, NULL)) < 0) {
+	    (rc = cli_services_start(&svc, bs, repo, NULL, NULL)) < 0) {
 		/* the terminal gets it from the parent; the log keeps it */
 		if (fd >= 0)
 			efs_log_err("did not start: %s", efs_error_msg());

@@ -92,11 +92,12 @@ const struct cli_cmd cli_cmd_unmount = {
 
 /* The services hook of fs/mount.h; a failure says how to do without. */
 static int services_start(void **state, void *cls, struct bstore *bs,
-			  const char *repo, const struct fsstats *stats)
+			  const char *repo, const struct fsstats *stats,
+			  struct mount_tree *tree)
 {
 	struct efs_error_state err;
 	struct cli_services *s;
-	int rc = cli_services_start(&s, bs, repo, stats);
+	int rc = cli_services_start(&s, bs, repo, stats, tree);
 
 	*state = rc < 0 ? NULL : s;
 	if (rc < 0) {

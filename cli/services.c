@@ -24,6 +24,10 @@
  *   /metrics reads them through api_server_opts.fs_ops (a copy into the
  *   API's own struct, so api/ needs nothing of fs/).  `estuaryfs daemon`
  *   has none, and /metrics then shows no efs_fuse_* series.
+ * - A mount hands start its tree too (fs/mount.h mount_tree_*): the
+ *   routes that add content (/pins, /content/add) graft what they add
+ *   under /pins/ or /uploads/ and commit it through api_server_opts.fs,
+ *   adapted here so api/ and fs/ know nothing of each other.
  */
 #define LOG_TOPIC "daemon"
 
@@ -50,9 +54,15 @@
 #ifdef EFS_WITH_FS
 #include "fs/commit.h"
 #include "fs/fsstats.h"
+#include "fs/mount.h"
 #endif
 
 #include "core/banned.h"
+
+/* The cap on an API request's body: an upload (/content/add, add-car)
+ * is held in memory whole, so this is the largest upload, and 100
+ * uploads at once may hold 100 times it. */
+#define SERVICES_BODY_MAX ((size_t)32 << 20)
 
 struct cli_services {
 	char *repo;
@@ -222,13 +232,28 @@ static size_t fs_ops(struct api_fs_op *out, size_t max, void *cls)
 }
 #endif
 
+#ifdef EFS_WITH_FS
+/* api_fs_hooks over the mounted tree (cls). */
+static int fs_graft(void *cls, const char *path, const struct cid *root)
+{
+	return mount_tree_graft(cls, path, root);
+}
+
+static int fs_commit(void *cls, const char *path, struct cid *out)
+{
+	return mount_tree_commit(out, cls, path);
+}
+#endif
+
 static int http_start(struct cli_services *s, struct bstore *bs,
-		      const struct fsstats *fs_stats)
+		      const struct fsstats *fs_stats, struct mount_tree *tree)
 {
 	const char *listen = s->cfg.listen ? s->cfg.listen
 					   : API_LISTEN_DEFAULT;
 	struct api_server_opts opts = { .token = s->token, .repo = s->repo,
-					 .commit_log = cli_commit_log };
+					 .commit_log = cli_commit_log,
+					 .max_body = SERVICES_BODY_MAX };
+	struct api_fs_hooks hooks = { 0 };
 	int rc;
 
 #ifdef EFS_WITH_FS
@@ -236,8 +261,14 @@ static int http_start(struct cli_services *s, struct bstore *bs,
 		opts.fs_ops = fs_ops;
 		opts.fs_ops_cls = (void *)fs_stats;
 	}
+	if (tree) {
+		hooks = (struct api_fs_hooks){ fs_graft, fs_commit, tree };
+		opts.fs = &hooks;
+	}
 #else
 	(void)fs_stats; /* no filesystem, no mount */
+	(void)tree;
+	(void)hooks;
 #endif
 
 	if ((rc = api_token_create(s->token, s->repo)) < 0)
@@ -289,7 +320,8 @@ static int dealer_up(struct cli_services *s, struct bstore *bs)
 }
 
 int cli_services_start(struct cli_services **out, struct bstore *bs,
-		       const char *repo, const struct fsstats *fs_stats)
+		       const char *repo, const struct fsstats *fs_stats,
+		       struct mount_tree *tree)
 {
 	struct cli_services *s;
 	char line[128];
@@ -307,7 +339,7 @@ int cli_services_start(struct cli_services **out, struct bstore *bs,
 	snprintf(s->db_path, strlen(repo) + sizeof("/index.db"),
 		 "%s/index.db", repo);
 	if ((rc = config_load(&s->cfg, repo)) < 0 ||
-	    (rc = http_start(s, bs, fs_stats)) < 0 ||
+	    (rc = http_start(s, bs, fs_stats, tree)) < 0 ||
 	    (rc = retriever_up(s, bs)) < 0 ||
 	    (rc = dealer_up(s, bs)) < 0 || (rc = evictor_up(s, bs)) < 0)
 		goto fail;

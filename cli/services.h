@@ -33,12 +33,16 @@
 struct bstore;
 struct cli_services;
 struct fsstats;
+struct mount_tree;
 
 /*
  * Start the services over the repository repo (an absolute path) whose
  * blockstore bs is open (borrowed until cli_services_stop).  fs_stats:
  * the mount's FUSE operation counters (fs/fsstats.h, borrowed until
- * cli_services_stop), shown by /metrics; NULL without a mount.  Logs where
+ * cli_services_stop), shown by /metrics; NULL without a mount.  tree:
+ * the mounted tree (fs/mount.h, borrowed until cli_services_stop), where
+ * the routes that add content (/pins, /content/add) graft and commit
+ * what they add (api_server_opts.fs); NULL without a mount.  Logs where
  * HTTP listens and what the dealer does (or "dealer disabled in
  * config.json").  Returns 0, the errors of config_load ("config.json:
  * ..."), of api_server_start (the message says to change http.listen),
@@ -46,7 +50,8 @@ struct fsstats;
  * caller's (cli_services_stop).
  */
 int cli_services_start(struct cli_services **out, struct bstore *bs,
-		       const char *repo, const struct fsstats *fs_stats);
+		       const char *repo, const struct fsstats *fs_stats,
+		       struct mount_tree *tree);
 
 /*
  * The blockstore as a source that brings evicted blocks back through the

@@ -175,6 +175,10 @@ int fsops_data_destroy(struct efs_fs *fs);
 void fsops_data_set_source(struct efs_fs *fs,
 			   const struct blockio_source *src);
 
+/* The source file data is read through (staging_source): for grafts,
+ * whose one-block files may have been evicted. */
+struct blockio_source fsops_data_source(struct efs_fs *fs);
+
 /*
  * Open the inode a create() just made (a regular file of size 0): set
  * fi->fh and the open flags (keep_cache, direct_io ...) as open does.

@@ -433,6 +433,11 @@ void fsops_data_set_source(struct efs_fs *fs, const struct blockio_source *src)
 		staging_set_source(fs->data->st, src);
 }
 
+struct blockio_source fsops_data_source(struct efs_fs *fs)
+{
+	return fs->data ? staging_source(fs->data->st) : bstore_source(fs->bs);
+}
+
 int fsops_data_destroy(struct efs_fs *fs)
 {
 	struct fsdata *d = fs->data;

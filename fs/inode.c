@@ -485,7 +485,8 @@ static int root_create(struct inode_table *t)
 		"INSERT INTO fs_inodes(ino, mode, nlink, uid, gid, atime,"
 		" mtime, ctime) VALUES (?1, ?2, 2, ?3, ?4, ?5, ?5, ?5)";
 	int64_t v[5] = { INODE_ROOT, S_IFDIR | (t->opts.root_mode & 07777),
-			 t->opts.root_uid, t->opts.root_gid, efs_clock_real_ns() };
+			 t->opts.root_uid, t->opts.root_gid,
+			 efs_clock_real_ns() };
 	int error;
 
 	if ((error = inode_wbegin(t, true)) < 0)

@@ -245,6 +245,45 @@ int inode_rename(struct inode_table *t, uint64_t parent, const char *name,
  */
 int inode_readlink(struct buf *out, struct inode_table *t, uint64_t ino);
 
+/* ---- grafts: a whole tree at once (fs/graft.h) ------------------------- */
+
+/* The directory inode_graft is given, as the parent of an entry. */
+#define INODE_GRAFT_TOP SIZE_MAX
+
+/* One inode of a graft. */
+struct inode_graft {
+	size_t parent;        /* index in the graft of its directory (below
+				 its own), or INODE_GRAFT_TOP */
+	const char *name;     /* NUL-terminated, borrowed */
+	bool reuse_dir;       /* mkdir -p: a directory already named so is
+				 used as it is (n and content ignored) */
+	struct inode_new n;   /* type, permissions, owner, symlink target */
+	int64_t mtime_ns;     /* 0: now */
+	struct inode_content content; /* files: their DAG (no root:
+				 empty); directories: their CID and Tsize as
+				 the cached CID (no root: none) */
+};
+
+/*
+ * Make the entries v[0..n) in one transaction: after a crash all of them
+ * exist or none.  Each is made as inode_create makes it, in order (a
+ * directory before what it holds), then files get their content and
+ * directories their cached CID (invariant 7 of inode.c holds when every
+ * directory of a graft has one: the DAG it was made from).  Then each
+ * file's root is pinned ("fs:<ino>") and the pins recorded in a second,
+ * durable transaction (synchronous=FULL): a crash between the two leaves
+ * files without pins, which the next open pins (invariant 3).  The inode
+ * numbers go to inos_out[0..n) (reused directories' too) and the index
+ * of the first entry made to *made_out (those before it were reused).
+ * Returns 0, EFS_EEXISTS (an entry exists: a reused one that is not a
+ * directory too), EFS_ENOTFOUND (parent gone), FS_ENOTDIR,
+ * FS_ENAMETOOLONG, FS_EMLINK, EFS_EINVAL (a bad name, mode or target),
+ * bstore or db errors; on an error of the first transaction nothing was
+ * made; on one of the pins the tree stays, pinned at the next open.
+ */
+int inode_graft(uint64_t *inos_out, size_t *made_out, struct inode_table *t,
+		uint64_t parent, const struct inode_graft *v, size_t n);
+
 /* ---- attributes ------------------------------------------------------- */
 
 /* Bits of struct inode_set valid. */

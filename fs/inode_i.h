@@ -10,6 +10,7 @@
  *   inode_ns.c     namespace: lookup, create, link, unlink, rename
  *   inode_dir.c    listings, parents and paths, directory CID caches
  *   inode_xattr.c  extended attributes
+ *   inode_graft.c  whole trees made in one transaction (inode_graft)
  *
  * Locks, always taken in this order:
  *   wmu      serializes write transactions on wdb (sqlite has one writer
@@ -190,6 +191,19 @@ int inode_run_ints(struct inode_table *t, const char *sql, const int64_t *v,
 /* Check a directory entry name: FS_ENAMETOOLONG, EFS_EINVAL (empty, ".",
  * "..", holds '/'). */
 int inode_name_check(const char *name);
+
+/* Check what a new inode is made of: EFS_EINVAL (bad mode or target). */
+int inode_new_check(const struct inode_new *n);
+
+/*
+ * inode_create's work in the open write transaction (wmu held): the
+ * checks of the entry's place (EFS_EEXISTS, EFS_ENOTFOUND, FS_ENOTDIR,
+ * FS_EMLINK), the row, the entry, the parent's times, links and cache.
+ * The name and n are checked already.  Does not count the inode.
+ */
+int inode_create_locked(struct inode_attr *a, struct inode_table *t,
+			uint64_t parent, const char *name,
+			const struct inode_new *n);
 
 /* ---- inode_dir.c ---- */
 

@@ -228,7 +228,7 @@ out:
 
 /* ---- create and link ----------------------------------------------- */
 
-static int new_check(const struct inode_new *n)
+int inode_new_check(const struct inode_new *n)
 {
 	switch (n->mode & S_IFMT) {
 	case S_IFLNK:
@@ -312,9 +312,9 @@ static int new_entry_check(struct side *s, struct inode_table *t)
 	return 0;
 }
 
-static int create_locked(struct inode_attr *a, struct inode_table *t,
-			 uint64_t parent, const char *name,
-			 const struct inode_new *n)
+int inode_create_locked(struct inode_attr *a, struct inode_table *t,
+			uint64_t parent, const char *name,
+			const struct inode_new *n)
 {
 	struct side p = { .dir = parent, .name = name };
 	bool dir = S_ISDIR(n->mode);
@@ -351,11 +351,12 @@ int inode_create(struct inode_attr *out, struct inode_table *t,
 {
 	int error;
 
-	if ((error = inode_name_check(name)) < 0 || (error = new_check(n)) < 0)
+	if ((error = inode_name_check(name)) < 0 ||
+	    (error = inode_new_check(n)) < 0)
 		return error;
 	if ((error = inode_wbegin(t, false)) < 0)
 		return error;
-	error = create_locked(out, t, parent, name, n);
+	error = inode_create_locked(out, t, parent, name, n);
 	if ((error = inode_wend(t, error)) < 0)
 		return error;
 	atomic_fetch_add(&t->count, 1);

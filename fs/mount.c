@@ -12,8 +12,9 @@
  *   signal), the session is unmounted so no request can come, the
  *   services hosted beside the mount stop (mount_services: the daemon's
  *   HTTP server and dealer), the data path flushes what is staged, then
- *   commits, the inode table and the blockstore (its final sync) close.  Errors of the final flush are
- *   logged and make the daemon exit non-zero.
+ *   commits, the inode table and the blockstore (its final sync) close.
+ *   Errors of the final flush are logged and make the daemon exit
+ *   non-zero.
  * - The profile a repository's files are built with is fixed when the
  *   filesystem is created (fs_meta "profile"): reused chunks must all
  *   have the same size.  Asking for another one later is an error.
@@ -60,6 +61,7 @@
 #include "core/units.h"
 #include "fs/commit.h"
 #include "fs/fs_i.h"
+#include "fs/graft.h"
 
 #include "core/banned.h"
 
@@ -576,20 +578,101 @@ static int detach(const char *repo, unsigned level)
 	return error;
 }
 
+/* ---- the tree as the services change it ------------------------- */
+
+/*
+ * What mount_tree_* reach: the filesystem, and whether its session may
+ * still be notified (mu: the session ends, in serve, while a graft of a
+ * services' worker may be telling it of an entry; the notification is
+ * one write to /dev/fuse, which the kernel answers at once).
+ */
+struct mount_tree {
+	struct efs_fs *fs;
+	pthread_mutex_t mu;
+	bool live;            /* mu: fs->se may be notified */
+};
+
+/*
+ * The kernel may have cached that name was missing in parent (a
+ * negative entry) and parent's listing: drop both.  ENOENT means it
+ * knows nothing of parent, which is just as good.
+ */
+static void tree_inval(struct mount_tree *tree, uint64_t parent,
+		       const char *name)
+{
+	struct efs_fs *fs = tree->fs;
+	int rc = 0, rc2 = 0;
+
+	pthread_mutex_lock(&tree->mu);
+	if (tree->live && fs->se) {
+		rc = fuse_lowlevel_notify_inval_entry(fs->se, parent, name,
+						      strlen(name));
+		rc2 = fuse_lowlevel_notify_inval_inode(fs->se, parent, 0, 0);
+	}
+	pthread_mutex_unlock(&tree->mu);
+	if ((rc < 0 && rc != -ENOENT) || (rc2 < 0 && rc2 != -ENOENT))
+		efs_log_warn("telling the kernel of %s: errno %d, %d", name,
+			     -rc, -rc2);
+}
+
+/* Stop notifying the session (it is about to end). */
+static void tree_end(struct mount_tree *tree)
+{
+	pthread_mutex_lock(&tree->mu);
+	tree->live = false;
+	pthread_mutex_unlock(&tree->mu);
+}
+
+int mount_tree_graft(struct mount_tree *tree, const char *path,
+		     const struct cid *root)
+{
+	struct efs_fs *fs = tree->fs;
+	struct graft_env env = { fs->itab, fs->bs, fsops_data_source(fs),
+				 getuid(), getgid() };
+	struct graft_result r;
+	int error = graft_path(&r, &env, path, root);
+
+	if (r.inodes)
+		tree_inval(tree, r.parent, r.name);
+	if (error == 0)
+		efs_log_info("grafted %llu inodes at %s",
+			     (unsigned long long)r.inodes, path);
+	return error;
+}
+
+int mount_tree_commit(struct cid *out, struct mount_tree *tree,
+		      const char *path)
+{
+	struct efs_fs *fs = tree->fs;
+	struct commit_record r = { 0 };
+	bool created;
+	uint64_t ino;
+	int error;
+
+	if ((error = graft_lookup(&ino, fs->itab, path)) < 0 ||
+	    (error = commit_dir(&r, &created, fs->commits, ino)) < 0)
+		return error;
+	*out = r.root;
+	commit_record_release(&r);
+	return 0;
+}
+
 /*
  * The services hook (mount.h), after detach: they start threads that
  * log, and the log's destination must not change under them.
  */
 static int services_start(void **state, const struct mount_opts *o,
-			  struct efs_fs *fs)
+			  struct efs_fs *fs, struct mount_tree *tree)
 {
 	int error;
 
 	*state = NULL;
 	if (o->nodaemon || !o->services.start)
 		return 0;
+	tree->fs = fs;
+	tree->live = true;
 	if ((error = o->services.start(state, o->services.cls, fs->bs,
-				       o->repo, &fs->stats)) < 0)
+				       o->repo, &fs->stats, tree)) < 0)
 		return error;
 	/* Reads of evicted blocks go through the services' retrieval. */
 	if (*state && o->services.source) {
@@ -627,6 +710,7 @@ static int serve(const struct mount_opts *o, int fd)
 {
 	unsigned level = o->log_level ? o->log_level : EFS_LOG_NOTICE;
 	struct fuse_session *se = NULL;
+	struct mount_tree tree = { .mu = PTHREAD_MUTEX_INITIALIZER };
 	void *services = NULL;
 	struct efs_fs fs;
 	bool mounted = false;
@@ -643,7 +727,7 @@ static int serve(const struct mount_opts *o, int fd)
 	mounted = true;
 	fs.se = se;
 	if ((fd >= 0 && (error = detach(o->repo, level)) < 0) ||
-	    (error = services_start(&services, o, &fs)) < 0) {
+	    (error = services_start(&services, o, &fs, &tree)) < 0) {
 		daemonize_status(fd, error);
 		goto out;
 	}
@@ -652,6 +736,7 @@ static int serve(const struct mount_opts *o, int fd)
 	error = session_loop(se, o);
 	efs_log_notice("unmounting %s", o->mountpoint);
 out:
+	tree_end(&tree);
 	session_free(se, mounted);
 	fs.se = NULL;
 	status = error;

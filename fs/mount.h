@@ -34,8 +34,10 @@
 #include "core/blockio.h"
 
 struct bstore;
+struct cid;
 struct efs_fs_opts;
 struct fsstats;
+struct mount_tree;
 
 /*
  * What else the serving process hosts (the daemon's HTTP server and
@@ -43,13 +45,16 @@ struct fsstats;
  * once the repository is open and the log has its final place, before
  * the parent is told the mount is up (so its error fails the mount);
  * stop after the session ended, before the blockstore closes.  bs, repo
- * (absolute) and stats (the mount's FUSE operation counters, read with
- * fsstats_snapshot: /metrics) are borrowed until stop.  start returns 0
- * or a negative efs code with its message.  A NULL start: nothing.
+ * (absolute), stats (the mount's FUSE operation counters, read with
+ * fsstats_snapshot: /metrics) and tree (mount_tree_graft and
+ * mount_tree_commit: what the services add to the tree) are borrowed
+ * until stop.  start returns 0 or a negative efs code with its message.
+ * A NULL start: nothing.
  */
 struct mount_services {
 	int (*start)(void **state, void *cls, struct bstore *bs,
-		     const char *repo, const struct fsstats *stats);
+		     const char *repo, const struct fsstats *stats,
+		     struct mount_tree *tree);
 	void (*stop)(void *state);
 	/* The source file data is read through while they run: the
 	 * blockstore, with evicted blocks brought back (staging_set_source's
@@ -84,6 +89,26 @@ struct mount_opts {
 	bool nodaemon;            /* -o nodaemon: do not start services */
 	struct mount_services services;
 };
+
+/*
+ * Make the DAG root appear at path, absolute in the mounted tree
+ * ("/pins/NAME"), as fs/graft.h's graft_path does (missing directories
+ * made, one transaction, nothing copied), owned by the mounting user;
+ * the kernel's caches are told of the new entry.  Any thread (the
+ * services' workers), while the services run.  Returns graft_path's
+ * codes: 0, EFS_EEXISTS, EFS_EINVAL ...
+ */
+int mount_tree_graft(struct mount_tree *tree, const char *path,
+		     const struct cid *root);
+
+/*
+ * Commit the directory at path as `estuaryfs commit` does (fs/commit.h:
+ * recorded for the dealer, or the last commit when nothing changed): its
+ * root CID to out.  Any thread.  Returns 0, EFS_ENOTFOUND, FS_ENOTDIR or
+ * commit_dir's errors.
+ */
+int mount_tree_commit(struct cid *out, struct mount_tree *tree,
+		      const char *path);
 
 /* Fill o with the defaults (entry/attr timeout 1 s, negative 1 s, 16
  * threads, clone_fd, no writeback cache, auto-commit off, gc every 60 s). */

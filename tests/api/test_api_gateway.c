@@ -39,8 +39,8 @@
 #include "core/banned.h"
 
 #define BIG_SIZE (3u * 1024 * 1024 + 123)
-#define CHUNK (64u * 1024)
-#define HAMT_N 300
+#define CHUNK	 (64u * 1024)
+#define HAMT_N	 300
 
 static char *tmp;
 static struct bstore *bs;
@@ -49,7 +49,7 @@ static uint16_t port;
 static struct cid root;
 static char root_str[CID_STR_MAX];
 static uint8_t *big;
-static bool setup_failed;   /* the tree could not be written */
+static bool setup_failed; /* the tree could not be written */
 
 /* ---- the tree ---- */
 
@@ -78,8 +78,8 @@ static void make_dir(char *out, size_t cap, const char *parent,
  */
 static void make_tree(const char *top)
 {
-	static const uint8_t png[] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a,
-				       '\n', 0, 0, 0, 13 };
+	static const uint8_t png[] = {0x89, 'P',  'N', 'G', '\r', '\n',
+				      0x1a, '\n', 0,   0,   0,	  13};
 	char d[4096], name[64], body[64];
 
 	make_dir(d, sizeof(d), top, "tree");
@@ -105,7 +105,7 @@ static int suite_setup(void)
 {
 	struct bstore_opts bo = BSTORE_OPTS_INIT;
 	struct importer_opts io;
-	struct api_server_opts so = { 0 };
+	struct api_server_opts so = {0};
 	char path[4096];
 	const char *url;
 	struct blockio_sink sink;
@@ -121,8 +121,8 @@ static int suite_setup(void)
 		return 1;
 	importer_opts_profile(&io, "unixfs-v1-2025");
 	io.chunk_size = CHUNK;
-	io.max_links = 16;          /* a deeper file DAG */
-	io.hamt_threshold = 2000;   /* hamt/ shards */
+	io.max_links = 16;	  /* a deeper file DAG */
+	io.hamt_threshold = 2000; /* hamt/ shards */
 	io.threads = 1;
 	sink = bstore_sink(bs);
 	snprintf(path, sizeof(path), "%s/tree", tmp);
@@ -152,7 +152,7 @@ static int suite_teardown(void)
 
 struct reply {
 	int status;
-	char head[16384];   /* the status line and headers */
+	char head[16384]; /* the status line and headers */
 	struct buf body;
 };
 
@@ -161,8 +161,8 @@ struct reply {
 static int request(struct reply *out, const char *method, const char *target,
 		   const char *headers)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	struct timeval tv = { .tv_sec = 20 };
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct timeval tv = {.tv_sec = 20};
 	struct buf raw = BUF_INIT(64u << 20);
 	char req[8192], chunk[65536];
 	const char *end;
@@ -188,7 +188,8 @@ static int request(struct reply *out, const char *method, const char *target,
 			break;
 	close(fd);
 	end = raw.ptr ? strstr((const char *)raw.ptr, "\r\n\r\n") : NULL;
-	if (!end || (size_t)(end - (const char *)raw.ptr) >= sizeof(out->head)) {
+	if (!end ||
+	    (size_t)(end - (const char *)raw.ptr) >= sizeof(out->head)) {
 		buf_release(&raw);
 		return -1;
 	}
@@ -273,8 +274,8 @@ static void test_api_gateway__file(void)
 			       "text/plain; charset=utf-8");
 	CU_ASSERT_STRING_EQUAL(header(h, sizeof(h), &r, "Cache-Control"),
 			       "public, max-age=29030400, immutable");
-	CU_ASSERT_STRING_EQUAL(header(h, sizeof(h), &r,
-				      "X-Content-Type-Options"), "nosniff");
+	CU_ASSERT_STRING_EQUAL(
+	    header(h, sizeof(h), &r, "X-Content-Type-Options"), "nosniff");
 	CU_ASSERT_STRING_EQUAL(header(h, sizeof(h), &r, "X-Ipfs-Path"), u);
 	/* Roots: the directory, then the file; the Etag is the file. */
 	CU_ASSERT_PTR_NOT_NULL_FATAL(header(h, sizeof(h), &r, "X-Ipfs-Roots"));
@@ -304,8 +305,8 @@ static void test_api_gateway__file(void)
 	reply_release(&r);
 
 	/* HEAD: the same headers, no body. */
-	CU_ASSERT_EQUAL_FATAL(request(&r, "HEAD", url(u, sizeof(u), "/big.bin"),
-				      NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    request(&r, "HEAD", url(u, sizeof(u), "/big.bin"), NULL), 0);
 	CU_ASSERT_EQUAL(r.status, 200);
 	CU_ASSERT_EQUAL(r.body.len, 0);
 	snprintf(u, sizeof(u), "%u", BIG_SIZE);
@@ -329,10 +330,12 @@ static void test_api_gateway__range(void)
 
 	get(&r, url(u, sizeof(u), "/big.bin"), "Range: bytes=-10\r\n", 206);
 	CU_ASSERT_EQUAL(r.body.len, 10);
-	CU_ASSERT(r.body.ptr && memcmp(r.body.ptr, big + BIG_SIZE - 10, 10) == 0);
+	CU_ASSERT(r.body.ptr &&
+		  memcmp(r.body.ptr, big + BIG_SIZE - 10, 10) == 0);
 	reply_release(&r);
 
-	get(&r, url(u, sizeof(u), "/big.bin"), "Range: bytes=9999999-\r\n", 416);
+	get(&r, url(u, sizeof(u), "/big.bin"), "Range: bytes=9999999-\r\n",
+	    416);
 	snprintf(want, sizeof(want), "bytes */%u", BIG_SIZE);
 	CU_ASSERT_STRING_EQUAL(header(h, sizeof(h), &r, "Content-Range"), want);
 	reply_release(&r);
@@ -392,8 +395,8 @@ static void test_api_gateway__dir(void)
 
 	/* An empty directory lists nothing, with a way up. */
 	get(&r, url(u, sizeof(u), "/empty/"), NULL, 200);
-	CU_ASSERT_PTR_NOT_NULL(strstr((const char *)r.body.ptr,
-				      "href=\"../\""));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr((const char *)r.body.ptr, "href=\"../\""));
 	reply_release(&r);
 }
 
@@ -410,8 +413,8 @@ static void test_api_gateway__hamt(void)
 	CU_ASSERT_EQUAL_FATAL(st.kind, DAGREADER_HAMT);
 
 	get(&r, url(u, sizeof(u), "/hamt/file-123.txt"), NULL, 200);
-	CU_ASSERT(r.body.ptr && strcmp((const char *)r.body.ptr,
-				       "content 123\n") == 0);
+	CU_ASSERT(r.body.ptr &&
+		  strcmp((const char *)r.body.ptr, "content 123\n") == 0);
 	reply_release(&r);
 	status_of(url(u, sizeof(u), "/hamt/file-300.txt"), NULL, 404);
 
@@ -461,13 +464,20 @@ static void test_api_gateway__bad_paths(void)
 	status_of(url(u, sizeof(u), "/missing"), NULL, 404);
 	status_of("/ipfs/", NULL, 400);
 	status_of("/ipfs/notacid", NULL, 400);
-	status_of("/ipfs/bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzd", NULL, 400);
+	status_of(
+	    "/ipfs/bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzd",
+	    NULL, 400);
 	/* A valid CID this node does not have. */
-	status_of("/ipfs/bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
+	status_of(
+	    "/ipfs/bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
+	    NULL, 404);
+	status_of("/ipfs/"
+		  "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku?"
+		  "format=raw",
 		  NULL, 404);
-	status_of("/ipfs/bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku?format=raw",
-		  NULL, 404);
-	status_of("/ipfs/bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku?format=car",
+	status_of("/ipfs/"
+		  "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku?"
+		  "format=car",
 		  NULL, 404);
 }
 
@@ -486,8 +496,8 @@ static void test_api_gateway__raw(void)
 			       "application/vnd.ipld.raw");
 	snprintf(want, sizeof(want), "attachment; filename=\"%s.bin\"",
 		 root_str);
-	CU_ASSERT_STRING_EQUAL(header(h, sizeof(h), &r,
-				      "Content-Disposition"), want);
+	CU_ASSERT_STRING_EQUAL(header(h, sizeof(h), &r, "Content-Disposition"),
+			       want);
 	CU_ASSERT_PTR_NULL(header(h, sizeof(h), &r, "Content-Location"));
 	reply_release(&r);
 
@@ -538,7 +548,8 @@ static long car_parse(struct memstore *ms, struct cid *ids, size_t max,
 		n++;
 		if (ms)
 			CU_ASSERT_EQUAL(memstore_put(ms, &b.info.id, b.data,
-						     b.info.block_len), 0);
+						     b.info.block_len),
+					0);
 	}
 	CU_ASSERT_EQUAL(rc, EFS_ITEROVER);
 	car_reader_free(cr);
@@ -567,10 +578,10 @@ static void test_api_gateway__car_all(void)
 			       "application/vnd.ipld.car; version=1; "
 			       "order=dfs; dups=n");
 	snprintf(cd, sizeof(cd), "attachment; filename=\"%s.car\"", root_str);
-	CU_ASSERT_STRING_EQUAL(header(h, sizeof(h), &r,
-				      "Content-Disposition"), cd);
-	CU_ASSERT_STRING_EQUAL(header(h, sizeof(h), &r,
-				      "X-Content-Type-Options"), "nosniff");
+	CU_ASSERT_STRING_EQUAL(header(h, sizeof(h), &r, "Content-Disposition"),
+			       cd);
+	CU_ASSERT_STRING_EQUAL(
+	    header(h, sizeof(h), &r, "X-Content-Type-Options"), "nosniff");
 	CU_ASSERT_EQUAL(r.body.len, want.len);
 	CU_ASSERT(r.body.len == want.len &&
 		  memcmp(r.body.ptr, want.ptr, want.len) == 0);
@@ -580,7 +591,8 @@ static void test_api_gateway__car_all(void)
 	/* By Accept, with dups=y asked and said. */
 	get(&r, url(u, sizeof(u), "/"),
 	    "Accept: application/vnd.ipld.car; version=1; order=dfs; "
-	    "dups=y\r\n", 200);
+	    "dups=y\r\n",
+	    200);
 	CU_ASSERT_STRING_EQUAL(header(h, sizeof(h), &r, "Content-Type"),
 			       "application/vnd.ipld.car; version=1; "
 			       "order=dfs; dups=y");
@@ -589,8 +601,8 @@ static void test_api_gateway__car_all(void)
 	reply_release(&r);
 
 	/* HEAD: the headers alone. */
-	CU_ASSERT_EQUAL_FATAL(request(&r, "HEAD", url(u, sizeof(u),
-				      "?format=car"), NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    request(&r, "HEAD", url(u, sizeof(u), "?format=car"), NULL), 0);
 	CU_ASSERT_EQUAL(r.status, 200);
 	CU_ASSERT_EQUAL(r.body.len, 0);
 	reply_release(&r);
@@ -616,22 +628,23 @@ static void test_api_gateway__car_path(void)
 
 	CU_ASSERT_EQUAL_FATAL(memstore_new(&ms), 0);
 	msrc = memstore_source(ms);
-	get(&r, url(u, sizeof(u), "/hamt/file-77.txt?format=car&dag-scope=entity"),
+	get(&r,
+	    url(u, sizeof(u), "/hamt/file-77.txt?format=car&dag-scope=entity"),
 	    NULL, 200);
 	k = car_parse(ms, ids, 64, &r, &root);
 	CU_ASSERT(k >= 3); /* root, shard(s), the file */
 	reply_release(&r);
-	CU_ASSERT_EQUAL_FATAL(dagreader_resolve(&id, &msrc, &root,
-						"hamt/file-77.txt"), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    dagreader_resolve(&id, &msrc, &root, "hamt/file-77.txt"), 0);
 	CU_ASSERT(cid_equal(&ids[k - 1], &id)); /* the file comes last */
 	CU_ASSERT_EQUAL(dagreader_read(text, &n, &msrc, &id, 0, sizeof(text)),
 			0);
 	CU_ASSERT(n == 11 && memcmp(text, "content 77\n", 11) == 0);
 	/* Only the shards on the path: another entry is not there. */
-	CU_ASSERT_NOT_EQUAL(dagreader_resolve(&id, &msrc, &root,
-					      "hamt/file-78.txt") == 0 &&
-			    dagreader_read(text, &n, &msrc, &id, 0, 4) == 0,
-			    1);
+	CU_ASSERT_NOT_EQUAL(
+	    dagreader_resolve(&id, &msrc, &root, "hamt/file-78.txt") == 0 &&
+		dagreader_read(text, &n, &msrc, &id, 0, 4) == 0,
+	    1);
 	memstore_free(ms);
 
 	/* dag-scope=block of big.bin: the root directory and its root. */
@@ -642,8 +655,8 @@ static void test_api_gateway__car_path(void)
 	{
 		struct blockio_source src = bstore_source(bs);
 
-		CU_ASSERT_EQUAL(dagreader_resolve(&want, &src, &root,
-						  "big.bin"), 0);
+		CU_ASSERT_EQUAL(
+		    dagreader_resolve(&want, &src, &root, "big.bin"), 0);
 	}
 	CU_ASSERT(cid_equal(&ids[1], &want));
 	reply_release(&r);
@@ -675,16 +688,17 @@ static void test_api_gateway__entity_bytes(void)
 	long all, part;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
-	get(&r, url(u, sizeof(u), "/big.bin?format=car&dag-scope=entity"),
-	    NULL, 200);
+	get(&r, url(u, sizeof(u), "/big.bin?format=car&dag-scope=entity"), NULL,
+	    200);
 	all = car_parse(NULL, NULL, 0, &r, &root);
 	reply_release(&r);
 	CU_ASSERT(all > 48); /* 3 MiB of 64 KiB leaves and their parents */
 
 	CU_ASSERT_EQUAL_FATAL(memstore_new(&ms), 0);
 	msrc = memstore_source(ms);
-	get(&r, url(u, sizeof(u),
-		    "/big.bin?format=car&entity-bytes=1000000:1100000"),
+	get(&r,
+	    url(u, sizeof(u),
+		"/big.bin?format=car&entity-bytes=1000000:1100000"),
 	    NULL, 200);
 	part = car_parse(ms, NULL, 0, &r, &root);
 	reply_release(&r);
@@ -705,12 +719,13 @@ static void test_api_gateway__entity_bytes(void)
 	    NULL, 200);
 	part = car_parse(ms, NULL, 0, &r, &root);
 	reply_release(&r);
-	CU_ASSERT_EQUAL(dagreader_read(out, &n, &msrc, &id, BIG_SIZE - 100,
-				       100), 0);
+	CU_ASSERT_EQUAL(
+	    dagreader_read(out, &n, &msrc, &id, BIG_SIZE - 100, 100), 0);
 	CU_ASSERT(n == 100 && memcmp(out, big + BIG_SIZE - 100, 100) == 0);
 	memstore_free(ms);
-	get(&r, url(u, sizeof(u),
-		    "/big.bin?format=car&entity-bytes=99999999:*"), NULL, 200);
+	get(&r,
+	    url(u, sizeof(u), "/big.bin?format=car&entity-bytes=99999999:*"),
+	    NULL, 200);
 	CU_ASSERT_EQUAL(car_parse(NULL, NULL, 0, &r, &root), 2);
 	reply_release(&r);
 	free(out);
@@ -722,7 +737,8 @@ static void test_api_gateway__bad_params(void)
 
 	status_of(url(u, sizeof(u), "?format=car&dag-scope=foo"), NULL, 400);
 	status_of(url(u, sizeof(u), "?format=car&entity-bytes=abc"), NULL, 400);
-	status_of(url(u, sizeof(u), "?format=car&entity-bytes=10:5"), NULL, 400);
+	status_of(url(u, sizeof(u), "?format=car&entity-bytes=10:5"), NULL,
+		  400);
 	status_of(url(u, sizeof(u), "?format=car&car-version=2"), NULL, 400);
 	status_of(url(u, sizeof(u), "?format=car&car-dups=maybe"), NULL, 400);
 	status_of(url(u, sizeof(u), "?format=tar"), NULL, 400);
@@ -733,8 +749,8 @@ static void test_api_gateway__bad_params(void)
 	/* What the client can take beats what it cannot. */
 	status_of(url(u, sizeof(u), "/"),
 		  "Accept: application/x-tar, text/html;q=0.5\r\n", 200);
-	status_of(url(u, sizeof(u), "/"),
-		  "Accept: text/html, */*;q=0.8\r\n", 200);
+	status_of(url(u, sizeof(u), "/"), "Accept: text/html, */*;q=0.8\r\n",
+		  200);
 }
 
 /* ---- Case A without a retriever: an evicted block is 503 ---- */
@@ -742,14 +758,15 @@ static void test_api_gateway__bad_params(void)
 static void test_api_gateway__evicted(void)
 {
 	struct blockio_source src = bstore_source(bs);
-	struct bstore_location loc = { 0 };
+	struct bstore_location loc = {0};
 	struct reply r;
 	char u[512];
 
-	CU_ASSERT_EQUAL_FATAL(dagreader_resolve(&loc.block, &src, &root,
-						"%41"), 0);
-	CU_ASSERT_EQUAL_FATAL(cid_hash(&loc.piece, 1, CID_CODEC_RAW,
-				       MHASH_SHA2_256, "piece", 5), 0);
+	CU_ASSERT_EQUAL_FATAL(dagreader_resolve(&loc.block, &src, &root, "%41"),
+			      0);
+	CU_ASSERT_EQUAL_FATAL(
+	    cid_hash(&loc.piece, 1, CID_CODEC_RAW, MHASH_SHA2_256, "piece", 5),
+	    0);
 	loc.length = 8;
 	CU_ASSERT_EQUAL_FATAL(bstore_location_add(bs, &loc), 0);
 	CU_ASSERT_EQUAL_FATAL(bstore_evict(bs, &loc.block), 0);
@@ -762,21 +779,23 @@ static void test_api_gateway__evicted(void)
 }
 
 static CU_TestInfo tests[] = {
-	{ "file", test_api_gateway__file },
-	{ "range", test_api_gateway__range },
-	{ "dir", test_api_gateway__dir },
-	{ "hamt", test_api_gateway__hamt },
-	{ "names", test_api_gateway__names },
-	{ "bad_paths", test_api_gateway__bad_paths },
-	{ "raw", test_api_gateway__raw },
-	{ "car_all", test_api_gateway__car_all },
-	{ "car_path", test_api_gateway__car_path },
-	{ "entity_bytes", test_api_gateway__entity_bytes },
-	{ "bad_params", test_api_gateway__bad_params },
-	/* last: it evicts a block */
-	{ "evicted", test_api_gateway__evicted },
-	CU_TEST_INFO_NULL,
+    {"file", test_api_gateway__file},
+    {"range", test_api_gateway__range},
+    {"dir", test_api_gateway__dir},
+    {"hamt", test_api_gateway__hamt},
+    {"names", test_api_gateway__names},
+    {"bad_paths", test_api_gateway__bad_paths},
+    {"raw", test_api_gateway__raw},
+    {"car_all", test_api_gateway__car_all},
+    {"car_path", test_api_gateway__car_path},
+    {"entity_bytes", test_api_gateway__entity_bytes},
+    {"bad_params", test_api_gateway__bad_params},
+    /* last: it evicts a block */
+    {"evicted", test_api_gateway__evicted},
+    CU_TEST_INFO_NULL,
 };
 
-HARNESS_MAIN({ .pName = "api_gateway", .pInitFunc = suite_setup,
-	       .pCleanupFunc = suite_teardown, .pTests = tests })
+HARNESS_MAIN({.pName = "api_gateway",
+	      .pInitFunc = suite_setup,
+	      .pCleanupFunc = suite_teardown,
+	      .pTests = tests})

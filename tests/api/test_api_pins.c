@@ -14,6 +14,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -73,14 +74,15 @@ struct fixture {
 	struct retriever *r;
 	struct evict *e;
 	struct api_server *s;
-	struct cid root;               /* a dag-pb node over NLEAVES raw */
+	struct cid root; /* a dag-pb node over NLEAVES raw */
 	char root_str[CID_STR_MAX];
+	const struct api_fs_hooks *fs; /* the mounted tree, or NULL */
 };
 
 static void put_dag(struct fixture *f)
 {
 	struct dagpb_link links[NLEAVES];
-	struct dagpb_node node = { .links = links, .nlinks = NLEAVES };
+	struct dagpb_node node = {.links = links, .nlinks = NLEAVES};
 	struct buf block = BUF_INIT(BUF_NOCAP);
 	char text[32];
 
@@ -106,7 +108,8 @@ static void put_dag(struct fixture *f)
 
 static void server_start(struct fixture *f, bool serve)
 {
-	struct api_server_opts so = { .token = f->tok, .repo = f->dir };
+	struct api_server_opts so = {
+	    .token = f->tok, .repo = f->dir, .fs = f->fs};
 
 	CU_ASSERT_EQUAL_FATAL(api_server_start(&f->s, "127.0.0.1:0", &so), 0);
 	if (serve) {
@@ -118,12 +121,14 @@ static void server_start(struct fixture *f, bool serve)
 
 /* A fresh repository name under tmp, served (serve: with the retriever
  * and evictor set, else requests stay queued). */
-static void fixture_open(struct fixture *f, const char *name, bool serve)
+static void fixture_open_fs(struct fixture *f, const char *name, bool serve,
+			    const struct api_fs_hooks *fs)
 {
 	struct retriever_opts ro = RETRIEVER_OPTS_INIT;
 	struct bstore_opts bo = BSTORE_OPTS_INIT;
 
 	memset(f, 0, sizeof(*f));
+	f->fs = fs;
 	snprintf(f->dir, sizeof(f->dir), "%s/%s", tmp, name);
 	snprintf(f->db, sizeof(f->db), "%s/index.db", f->dir);
 	CU_ASSERT_EQUAL_FATAL(mkdir(f->dir, 0700), 0);
@@ -135,6 +140,11 @@ static void fixture_open(struct fixture *f, const char *name, bool serve)
 	CU_ASSERT_EQUAL_FATAL(evict_open(&f->e, f->bs, f->db, NULL), 0);
 	CU_ASSERT_EQUAL_FATAL(api_token_create(f->tok, f->dir), 0);
 	server_start(f, serve);
+}
+
+static void fixture_open(struct fixture *f, const char *name, bool serve)
+{
+	fixture_open_fs(f, name, serve, NULL);
 }
 
 static void fixture_close(struct fixture *f)
@@ -166,7 +176,7 @@ static int pin_cb(const struct bstore_pin *pin, void *payload)
 
 static int request_pins(struct fixture *f, const char *rid)
 {
-	struct pin_count c = { rid, 0 };
+	struct pin_count c = {rid, 0};
 
 	CU_ASSERT_EQUAL(bstore_pins_foreach(f->bs, pin_cb, &c), 0);
 	return c.n;
@@ -176,8 +186,8 @@ static int request_pins(struct fixture *f, const char *rid)
 
 struct answer {
 	long status;
-	json_t *v;          /* the body as JSON, or NULL */
-	size_t len;         /* the body's length */
+	json_t *v;  /* the body as JSON, or NULL */
+	size_t len; /* the body's length */
 };
 
 static void answer_release(struct answer *a)
@@ -193,8 +203,7 @@ static void call(struct answer *a, struct fixture *f, const char *method,
 		 const char *schema)
 {
 	char url[1024], auth[256], why[512];
-	const char *headers[] = { auth, "Content-Type: application/json",
-				  NULL };
+	const char *headers[] = {auth, "Content-Type: application/json", NULL};
 	struct httpc_req req = HTTPC_REQ_INIT(method, url);
 	struct httpc_resp resp;
 
@@ -209,8 +218,8 @@ static void call(struct answer *a, struct fixture *f, const char *method,
 	a->len = resp.body.len;
 	a->v = json_loadb((const char *)resp.body.ptr, resp.body.len, 0, NULL);
 	if (schema) {
-		bool ok = pins_schema_check(schemas, schema, a->v, why,
-					    sizeof(why));
+		bool ok =
+		    pins_schema_check(schemas, schema, a->v, why, sizeof(why));
 
 		if (!ok)
 			fprintf(stderr, "%s %s: %s: %.*s\n", method, path, why,
@@ -222,9 +231,8 @@ static void call(struct answer *a, struct fixture *f, const char *method,
 }
 
 /* The status of method path; its error reason into reason. */
-static long status_of(struct fixture *f, const char *method,
-		      const char *path, const char *tok, const char *body,
-		      char reason[64])
+static long status_of(struct fixture *f, const char *method, const char *path,
+		      const char *tok, const char *body, char reason[64])
 {
 	struct answer a;
 	long st;
@@ -233,8 +241,8 @@ static long status_of(struct fixture *f, const char *method,
 	call(&a, f, method, path, tok, body, NULL);
 	st = a.status;
 	r = json_object_get(json_object_get(a.v, "error"), "reason");
-	snprintf(reason, 64, "%s", json_is_string(r) ? json_string_value(r)
-						      : "");
+	snprintf(reason, 64, "%s",
+		 json_is_string(r) ? json_string_value(r) : "");
 	if (st >= 400) {
 		char why[256];
 		bool ok = pins_schema_check(schemas, "Failure", a.v, why,
@@ -286,11 +294,13 @@ static json_t *wait_done(struct fixture *f, const char *rid)
 	}
 }
 
-static char *pin_body(char *out, size_t cap, const char *cid,
-		      const char *name, const char *meta_app)
+static char *pin_body(char *out, size_t cap, const char *cid, const char *name,
+		      const char *meta_app)
 {
-	snprintf(out, cap, "{\"cid\":\"%s\",\"name\":\"%s\",\"meta\":"
-		 "{\"app\":\"%s\"}}", cid, name, meta_app);
+	snprintf(out, cap,
+		 "{\"cid\":\"%s\",\"name\":\"%s\",\"meta\":"
+		 "{\"app\":\"%s\"}}",
+		 cid, name, meta_app);
 	return out;
 }
 
@@ -299,9 +309,9 @@ static char *nobody(char *out, const char *seed)
 {
 	struct cid c;
 
-	CU_ASSERT_EQUAL(cid_hash(&c, 1, CID_CODEC_RAW, MHASH_SHA2_256, seed,
-				 strlen(seed)),
-			0);
+	CU_ASSERT_EQUAL(
+	    cid_hash(&c, 1, CID_CODEC_RAW, MHASH_SHA2_256, seed, strlen(seed)),
+	    0);
 	return cid_tostr(out, &c);
 }
 
@@ -311,7 +321,8 @@ static json_t *list(struct fixture *f, const char *query, long *count)
 	char path[1024];
 	struct answer a;
 
-	snprintf(path, sizeof(path), "/pins%s", query);
+	CU_ASSERT_FATAL((size_t)snprintf(path, sizeof(path), "/pins%s", query) <
+			sizeof(path));
 	call(&a, f, "GET", path, f->tok, NULL, "PinResults");
 	CU_ASSERT_EQUAL(a.status, 200);
 	*count = (long)json_integer_value(json_object_get(a.v, "count"));
@@ -335,8 +346,9 @@ static void test_api_pins__pinned(void)
 	json_t *v, *pin, *info;
 
 	fixture_open(&f, "pinned", true);
-	v = add(&f, rid, pin_body(body, sizeof(body), f.root_str,
-				  "PreciousData.pdf", "a1"));
+	v = add(
+	    &f, rid,
+	    pin_body(body, sizeof(body), f.root_str, "PreciousData.pdf", "a1"));
 	CU_ASSERT_STRING_EQUAL(str(v, "status"), "queued");
 	pin = json_object_get(v, "pin");
 	CU_ASSERT_STRING_EQUAL(str(pin, "cid"), f.root_str);
@@ -344,7 +356,7 @@ static void test_api_pins__pinned(void)
 	CU_ASSERT_EQUAL(json_array_size(json_object_get(pin, "origins")), 0);
 	CU_ASSERT_EQUAL(json_array_size(json_object_get(v, "delegates")), 1);
 	CU_ASSERT(strncmp(json_string_value(json_array_get(
-				  json_object_get(v, "delegates"), 0)),
+			      json_object_get(v, "delegates"), 0)),
 			  "/ip4/127.0.0.1/tcp/", 19) == 0);
 	json_decref(v);
 
@@ -368,6 +380,121 @@ static void test_api_pins__pinned(void)
 	fixture_close(&f);
 }
 
+/* ---- a mounted tree, faked: what the worker grafts and commits ---- */
+
+struct fake_tree {
+	pthread_mutex_t mu;
+	char grafts[8][512]; /* paths asked, in order */
+	size_t ngrafts;
+	char commits[8][64];
+	size_t ncommits;
+	struct cid grafted; /* the last root grafted */
+	struct cid commit;  /* what commit answers */
+};
+
+static int fake_graft(void *cls, const char *path, const struct cid *root)
+{
+	struct fake_tree *t = cls;
+	int rc = 0;
+
+	pthread_mutex_lock(&t->mu);
+	if (t->ngrafts < 8)
+		snprintf(t->grafts[t->ngrafts++], 512, "%s", path);
+	t->grafted = *root;
+	pthread_mutex_unlock(&t->mu);
+	if (strcmp(path, "/pins/taken") == 0)
+		rc = efs_error_set(EFS_EEXISTS, "graft: '%s' exists", path);
+	else if (strcmp(path, "/pins/broken") == 0)
+		rc = efs_error_set(EFS_EIO, "graft: disk on fire");
+	return rc;
+}
+
+static int fake_commit(void *cls, const char *path, struct cid *out)
+{
+	struct fake_tree *t = cls;
+
+	pthread_mutex_lock(&t->mu);
+	if (t->ncommits < 8)
+		snprintf(t->commits[t->ncommits++], 64, "%s", path);
+	*out = t->commit;
+	pthread_mutex_unlock(&t->mu);
+	return 0;
+}
+
+/* Pin f.root named name (NULL: none); its PinStatus once done. */
+static json_t *pin_named(struct fixture *f, char *rid, const char *name)
+{
+	char body[512];
+
+	if (name)
+		snprintf(body, sizeof(body),
+			 "{\"cid\":\"%s\",\"name\":"
+			 "\"%s\"}",
+			 f->root_str, name);
+	else
+		snprintf(body, sizeof(body), "{\"cid\":\"%s\"}", f->root_str);
+	json_decref(add(f, rid, body));
+	return wait_done(f, rid);
+}
+
+static void test_api_pins__fs_hooks(void)
+{
+	struct fake_tree t = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	struct api_fs_hooks hooks = {fake_graft, fake_commit, &t};
+	char rid[API_PINS_RID_SIZE], want[512], commit[CID_STR_MAX];
+	struct fixture f;
+	json_t *v, *info;
+
+	CU_ASSERT_EQUAL(cid_parse(&t.commit, "bafybeiczsscdsbs7ffqz55asqdf3"
+					     "smv6klcw3gofszvwlyarci47bgf354"),
+			0);
+	cid_tostr(commit, &t.commit);
+	fixture_open_fs(&f, "fs_hooks", true, &hooks);
+
+	/* a name with a slash and a control byte: made safe */
+	v = pin_named(&f, rid, "a/b\\u0001c");
+	CU_ASSERT_STRING_EQUAL(str(v, "status"), "pinned");
+	info = json_object_get(v, "info");
+	CU_ASSERT_STRING_EQUAL(str(info, "path"), "/pins/a_b_c");
+	CU_ASSERT_STRING_EQUAL(str(info, "commit"), commit);
+	CU_ASSERT(strstr(str(info, "storage"), "committed") != NULL);
+	json_decref(v);
+	CU_ASSERT_EQUAL(t.ngrafts, 1);
+	CU_ASSERT_STRING_EQUAL(t.grafts[0], "/pins/a_b_c");
+	CU_ASSERT(cid_equal(&t.grafted, &f.root));
+	CU_ASSERT_EQUAL(t.ncommits, 1);
+	CU_ASSERT_STRING_EQUAL(t.commits[0], "/pins");
+
+	/* a name taken: the requestid is added */
+	v = pin_named(&f, rid, "taken");
+	snprintf(want, sizeof(want), "/pins/taken-%s", rid);
+	CU_ASSERT_STRING_EQUAL(str(json_object_get(v, "info"), "path"), want);
+	json_decref(v);
+	CU_ASSERT_EQUAL(t.ngrafts, 3);
+	CU_ASSERT_EQUAL(t.ncommits, 2);
+
+	/* no name, or "..": the requestid */
+	v = pin_named(&f, rid, NULL);
+	snprintf(want, sizeof(want), "/pins/%s", rid);
+	CU_ASSERT_STRING_EQUAL(str(json_object_get(v, "info"), "path"), want);
+	json_decref(v);
+	v = pin_named(&f, rid, "..");
+	snprintf(want, sizeof(want), "/pins/%s", rid);
+	CU_ASSERT_STRING_EQUAL(str(json_object_get(v, "info"), "path"), want);
+	json_decref(v);
+
+	/* a graft that fails: told in info, pinned all the same */
+	v = pin_named(&f, rid, "broken");
+	CU_ASSERT_STRING_EQUAL(str(v, "status"), "pinned");
+	info = json_object_get(v, "info");
+	CU_ASSERT(strstr(str(info, "fs_error"), "disk on fire") != NULL);
+	CU_ASSERT_PTR_NULL(json_object_get(info, "path"));
+	json_decref(v);
+	CU_ASSERT_EQUAL(t.ncommits, 4);
+	CU_ASSERT_EQUAL(request_pins(&f, rid), 1);
+	fixture_close(&f);
+}
+
 static void test_api_pins__failed(void)
 {
 	char rid[API_PINS_RID_SIZE], body[512], c[CID_STR_MAX];
@@ -375,7 +502,8 @@ static void test_api_pins__failed(void)
 	json_t *v;
 
 	fixture_open(&f, "failed", true);
-	snprintf(body, sizeof(body), "{\"cid\":\"%s\",\"origins\":[\"/ip4/"
+	snprintf(body, sizeof(body),
+		 "{\"cid\":\"%s\",\"origins\":[\"/ip4/"
 		 "127.0.0.1/tcp/4001/p2p/QmSourcePeerId\"]}",
 		 nobody(c, "nobody has it"));
 	json_decref(add(&f, rid, body));
@@ -386,7 +514,7 @@ static void test_api_pins__failed(void)
 	CU_ASSERT(strlen(str(json_object_get(v, "info"), "status_details")) >
 		  0);
 	CU_ASSERT_EQUAL(json_array_size(json_object_get(
-				json_object_get(v, "pin"), "origins")),
+			    json_object_get(v, "pin"), "origins")),
 			1);
 	json_decref(v);
 	CU_ASSERT_EQUAL(request_pins(&f, rid), 0);
@@ -399,8 +527,8 @@ static void test_api_pins__filters(void)
 {
 	char rid[5][API_PINS_RID_SIZE], body[512], c[CID_STR_MAX], q[1024];
 	char created[5][API_PINS_TIME_MAX], v0[CID_STR_MAX];
-	static const char *const names[] = { "Alpha.txt", "alpha.TXT",
-					     "beta", "Gamma alpha", "delta" };
+	static const char *const names[] = {"Alpha.txt", "alpha.TXT", "beta",
+					    "Gamma alpha", "delta"};
 	struct fixture f;
 	struct cid root0;
 	json_t *v;
@@ -450,29 +578,27 @@ static void test_api_pins__filters(void)
 	CU_ASSERT_EQUAL(list_count(&f, "?status=pinned,failed&meta=%7B%22app"
 				       "%22%3A%22odd%22%7D"),
 			2);
-	CU_ASSERT_EQUAL(list_count(&f, "?status=pinned,failed&meta=%7B%22app"
-				       "%22%3A%22odd%22%2C%22x%22%3A%22y%22%7D"),
+	CU_ASSERT_EQUAL(list_count(&f,
+				   "?status=pinned,failed&meta=%7B%22app"
+				   "%22%3A%22odd%22%2C%22x%22%3A%22y%22%7D"),
 			0);
-	CU_ASSERT_EQUAL(list_count(&f, "?status=pinned,failed&meta=%7B%7D"),
-			5);
+	CU_ASSERT_EQUAL(list_count(&f, "?status=pinned,failed&meta=%7B%7D"), 5);
 
 	/* limit, newest first, and paging with before */
 	v = list(&f, "?status=pinned,failed&limit=2", &n);
 	CU_ASSERT_EQUAL(n, 5);
 	CU_ASSERT_EQUAL(json_array_size(json_object_get(v, "results")), 2);
-	CU_ASSERT_STRING_EQUAL(str(json_array_get(json_object_get(v, "results"),
-						  0),
-				   "requestid"),
-			       rid[4]);
+	CU_ASSERT_STRING_EQUAL(
+	    str(json_array_get(json_object_get(v, "results"), 0), "requestid"),
+	    rid[4]);
 	json_decref(v);
 	snprintf(q, sizeof(q), "?status=pinned,failed&limit=2&before=%s",
 		 created[3]);
 	v = list(&f, q, &n);
 	CU_ASSERT_EQUAL(n, 3);
-	CU_ASSERT_STRING_EQUAL(str(json_array_get(json_object_get(v, "results"),
-						  0),
-				   "requestid"),
-			       rid[2]);
+	CU_ASSERT_STRING_EQUAL(
+	    str(json_array_get(json_object_get(v, "results"), 0), "requestid"),
+	    rid[2]);
 	json_decref(v);
 	snprintf(q, sizeof(q), "?status=pinned,failed&after=%s", created[3]);
 	CU_ASSERT_EQUAL(list_count(&f, q), 1);
@@ -494,21 +620,19 @@ static void test_api_pins__replace_delete(void)
 	json_t *v;
 
 	fixture_open(&f, "replace", true);
-	json_decref(add(&f, rid, pin_body(body, sizeof(body), f.root_str,
-					  "old", "x")));
+	json_decref(
+	    add(&f, rid, pin_body(body, sizeof(body), f.root_str, "old", "x")));
 	json_decref(wait_done(&f, rid));
 	CU_ASSERT_EQUAL(request_pins(&f, rid), 1);
 
 	/* replace: a new request, the old one gone with its pin */
 	snprintf(path, sizeof(path), "/pins/%s", rid);
 	call(&a, &f, "POST", path, f.tok,
-	     pin_body(body, sizeof(body), f.root_str, "new", "y"),
-	     "PinStatus");
+	     pin_body(body, sizeof(body), f.root_str, "new", "y"), "PinStatus");
 	CU_ASSERT_EQUAL(a.status, 202);
 	snprintf(rid2, sizeof(rid2), "%s", str(a.v, "requestid"));
 	CU_ASSERT_STRING_NOT_EQUAL(rid2, rid);
-	CU_ASSERT_STRING_EQUAL(str(json_object_get(a.v, "pin"), "name"),
-			       "new");
+	CU_ASSERT_STRING_EQUAL(str(json_object_get(a.v, "pin"), "name"), "new");
 	answer_release(&a);
 	CU_ASSERT_EQUAL(status_of(&f, "GET", path, f.tok, NULL, reason), 404);
 	v = wait_done(&f, rid2);
@@ -536,8 +660,9 @@ static void test_api_pins__replace_delete(void)
 
 	/* a request removed while queued never pins */
 	api_server_set_retriever(f.s, NULL);
-	json_decref(add(&f, rid, pin_body(body, sizeof(body),
-					  nobody(c, "removed"), "r", "z")));
+	json_decref(
+	    add(&f, rid,
+		pin_body(body, sizeof(body), nobody(c, "removed"), "r", "z")));
 	snprintf(path, sizeof(path), "/pins/%s", rid);
 	CU_ASSERT_EQUAL(status_of(&f, "DELETE", path, f.tok, NULL, reason),
 			202);
@@ -549,25 +674,34 @@ static void test_api_pins__replace_delete(void)
 static void test_api_pins__bad_requests(void)
 {
 	static const char *const bodies[] = {
-		"",
-		"[]",
-		"{\"name\":\"no cid\"}",
-		"{\"cid\":42}",
-		"{\"cid\":\"not-a-cid\"}",
-		"{\"cid\":\"bafkqaaa\"}", /* identity */
-		"{\"cid\":\"%s\",\"name\":7}",
-		"{\"cid\":\"%s\",\"origins\":\"/ip4/1.2.3.4\"}",
-		"{\"cid\":\"%s\",\"origins\":[\"a\",\"a\"]}",
-		"{\"cid\":\"%s\",\"meta\":{\"k\":1}}",
-		"{\"cid\":\"%s\",\"meta\":[]}",
+	    "",
+	    "[]",
+	    "{\"name\":\"no cid\"}",
+	    "{\"cid\":42}",
+	    "{\"cid\":\"not-a-cid\"}",
+	    "{\"cid\":\"bafkqaaa\"}", /* identity */
+	    "{\"cid\":\"%s\",\"name\":7}",
+	    "{\"cid\":\"%s\",\"origins\":\"/ip4/1.2.3.4\"}",
+	    "{\"cid\":\"%s\",\"origins\":[\"a\",\"a\"]}",
+	    "{\"cid\":\"%s\",\"meta\":{\"k\":1}}",
+	    "{\"cid\":\"%s\",\"meta\":[]}",
 	};
 	static const char *const queries[] = {
-		"?cid=xyz",          "?cid=",          "?cid=%ROOT,,%ROOT",
-		"?status=bogus",     "?status=",       "?status=pinned,",
-		"?limit=0",          "?limit=1001",    "?limit=ten",
-		"?before=yesterday", "?after=2020-13-01T00:00:00Z",
-		"?meta=%5B1%5D",     "?meta=%7B%22a%22%3A1%7D",
-		"?match=fuzzy",      "?before=2020-02-30T00:00:00Z",
+	    "?cid=xyz",
+	    "?cid=",
+	    "?cid=%ROOT,,%ROOT",
+	    "?status=bogus",
+	    "?status=",
+	    "?status=pinned,",
+	    "?limit=0",
+	    "?limit=1001",
+	    "?limit=ten",
+	    "?before=yesterday",
+	    "?after=2020-13-01T00:00:00Z",
+	    "?meta=%5B1%5D",
+	    "?meta=%7B%22a%22%3A1%7D",
+	    "?match=fuzzy",
+	    "?before=2020-02-30T00:00:00Z",
 	};
 	char body[1024], q[1024], reason[64], longname[300];
 	struct fixture f;
@@ -575,24 +709,23 @@ static void test_api_pins__bad_requests(void)
 	fixture_open(&f, "bad", true);
 	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
 		snprintf(body, sizeof(body), bodies[i], f.root_str);
-		CU_ASSERT_EQUAL(status_of(&f, "POST", "/pins", f.tok, body,
-					  reason),
-				400);
+		CU_ASSERT_EQUAL(
+		    status_of(&f, "POST", "/pins", f.tok, body, reason), 400);
 		CU_ASSERT_STRING_EQUAL(reason, "BAD_REQUEST");
 	}
 	memset(longname, 'n', 256);
 	longname[256] = '\0';
-	CU_ASSERT_EQUAL(status_of(&f, "POST", "/pins", f.tok,
-				  pin_body(body, sizeof(body), f.root_str,
-					   longname, "a"),
-				  reason),
-			400);
+	CU_ASSERT_EQUAL(
+	    status_of(&f, "POST", "/pins", f.tok,
+		      pin_body(body, sizeof(body), f.root_str, longname, "a"),
+		      reason),
+	    400);
 	longname[255] = '\0';
-	CU_ASSERT_EQUAL(status_of(&f, "POST", "/pins", f.tok,
-				  pin_body(body, sizeof(body), f.root_str,
-					   longname, "a"),
-				  reason),
-			202);
+	CU_ASSERT_EQUAL(
+	    status_of(&f, "POST", "/pins", f.tok,
+		      pin_body(body, sizeof(body), f.root_str, longname, "a"),
+		      reason),
+	    202);
 	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
 		const char *at = strstr(queries[i], "%ROOT");
 
@@ -609,8 +742,7 @@ static void test_api_pins__bad_requests(void)
 			405);
 	CU_ASSERT_EQUAL(status_of(&f, "PATCH", "/pins/x", f.tok, "{}", reason),
 			405);
-	CU_ASSERT_EQUAL(status_of(&f, "GET", "/pins/nope", f.tok, NULL,
-				  reason),
+	CU_ASSERT_EQUAL(status_of(&f, "GET", "/pins/nope", f.tok, NULL, reason),
 			404);
 	CU_ASSERT_EQUAL(status_of(&f, "GET", "/pins/", f.tok, NULL, reason),
 			404);
@@ -635,8 +767,7 @@ static void test_api_pins__scopes(void)
 	pin_body(body, sizeof(body), f.root_str, "s", "s");
 
 	/* the spec wants a token everywhere */
-	CU_ASSERT_EQUAL(status_of(&f, "GET", "/pins", NULL, NULL, reason),
-			401);
+	CU_ASSERT_EQUAL(status_of(&f, "GET", "/pins", NULL, NULL, reason), 401);
 	CU_ASSERT_STRING_EQUAL(reason, "UNAUTHORIZED");
 	CU_ASSERT_EQUAL(status_of(&f, "POST", "/pins", NULL, body, reason),
 			401);
@@ -645,8 +776,7 @@ static void test_api_pins__scopes(void)
 	CU_ASSERT_EQUAL(status_of(&f, "GET", "/pins", "EST0ARY", NULL, reason),
 			401);
 	/* read: lists, may not pin or remove */
-	CU_ASSERT_EQUAL(status_of(&f, "GET", "/pins", rkey, NULL, reason),
-			200);
+	CU_ASSERT_EQUAL(status_of(&f, "GET", "/pins", rkey, NULL, reason), 200);
 	CU_ASSERT_EQUAL(status_of(&f, "POST", "/pins", rkey, body, reason),
 			403);
 	CU_ASSERT_STRING_EQUAL(reason, "FORBIDDEN");
@@ -664,7 +794,7 @@ static void test_api_pins__scopes(void)
 
 static void test_api_pins__no_repository(void)
 {
-	struct api_server_opts so = { .token = "t0k" };
+	struct api_server_opts so = {.token = "t0k"};
 	struct fixture f;
 	char reason[64];
 
@@ -684,8 +814,8 @@ static void test_api_pins__restart(void)
 
 	/* no retriever yet: the request waits */
 	fixture_open(&f, "restart", false);
-	json_decref(add(&f, rid, pin_body(body, sizeof(body), f.root_str,
-					  "kept", "r")));
+	json_decref(add(&f, rid,
+			pin_body(body, sizeof(body), f.root_str, "kept", "r")));
 	usleep(300 * 1000);
 	CU_ASSERT_EQUAL(list_count(&f, "?status=queued"), 1);
 	api_server_stop(f.s);
@@ -696,8 +826,8 @@ static void test_api_pins__restart(void)
 	CU_ASSERT_STRING_EQUAL(str(v, "status"), "pinned");
 	CU_ASSERT_STRING_EQUAL(str(json_object_get(v, "pin"), "name"), "kept");
 	json_decref(v);
-	json_decref(add(&f, rid2, pin_body(body, sizeof(body), f.root_str,
-					   "second", "r")));
+	json_decref(add(
+	    &f, rid2, pin_body(body, sizeof(body), f.root_str, "second", "r")));
 	json_decref(wait_done(&f, rid2));
 	api_server_stop(f.s);
 
@@ -714,18 +844,23 @@ static void test_api_pins__time(void)
 		const char *text;
 		int64_t us;
 	} ok[] = {
-		/* values from `date -u -d ... +%s` */
-		{ "1970-01-01T00:00:00Z", 0 },
-		{ "2020-07-27T17:32:28.276Z", 1595871148276000 },
-		{ "2020-07-27T19:32:28.276+02:00", 1595871148276000 },
-		{ "2020-07-27t17:32:28.2761239z", 1595871148276123 },
-		{ "2024-02-29T23:59:59-00:30", 1709252999000000 },
+	    /* values from `date -u -d ... +%s` */
+	    {"1970-01-01T00:00:00Z", 0},
+	    {"2020-07-27T17:32:28.276Z", 1595871148276000},
+	    {"2020-07-27T19:32:28.276+02:00", 1595871148276000},
+	    {"2020-07-27t17:32:28.2761239z", 1595871148276123},
+	    {"2024-02-29T23:59:59-00:30", 1709252999000000},
 	};
 	static const char *const bad[] = {
-		"", "2020-07-27", "2020-07-27T17:32:28", "2020-07-27 17:32:28Z",
-		"2020-07-27T17:32:28.Z", "2021-02-29T00:00:00Z",
-		"2020-07-27T24:00:00Z", "2020-07-27T17:32:28+0200",
-		"2020-07-27T17:32:28Zjunk",
+	    "",
+	    "2020-07-27",
+	    "2020-07-27T17:32:28",
+	    "2020-07-27 17:32:28Z",
+	    "2020-07-27T17:32:28.Z",
+	    "2021-02-29T00:00:00Z",
+	    "2020-07-27T24:00:00Z",
+	    "2020-07-27T17:32:28+0200",
+	    "2020-07-27T17:32:28Zjunk",
 	};
 	char text[API_PINS_TIME_MAX];
 	int64_t us;
@@ -743,17 +878,20 @@ static void test_api_pins__time(void)
 }
 
 static CU_TestInfo tests[] = {
-	{ "pinned", test_api_pins__pinned },
-	{ "failed", test_api_pins__failed },
-	{ "filters", test_api_pins__filters },
-	{ "replace_delete", test_api_pins__replace_delete },
-	{ "bad_requests", test_api_pins__bad_requests },
-	{ "scopes", test_api_pins__scopes },
-	{ "no_repository", test_api_pins__no_repository },
-	{ "restart", test_api_pins__restart },
-	{ "time", test_api_pins__time },
-	CU_TEST_INFO_NULL,
+    {"pinned", test_api_pins__pinned},
+    {"fs_hooks", test_api_pins__fs_hooks},
+    {"failed", test_api_pins__failed},
+    {"filters", test_api_pins__filters},
+    {"replace_delete", test_api_pins__replace_delete},
+    {"bad_requests", test_api_pins__bad_requests},
+    {"scopes", test_api_pins__scopes},
+    {"no_repository", test_api_pins__no_repository},
+    {"restart", test_api_pins__restart},
+    {"time", test_api_pins__time},
+    CU_TEST_INFO_NULL,
 };
 
-HARNESS_MAIN({ .pName = "api_pins", .pInitFunc = suite_setup,
-	       .pCleanupFunc = suite_teardown, .pTests = tests })
+HARNESS_MAIN({.pName = "api_pins",
+	      .pInitFunc = suite_setup,
+	      .pCleanupFunc = suite_teardown,
+	      .pTests = tests})
