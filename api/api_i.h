@@ -128,6 +128,11 @@ struct bstore *api_need_bstore(struct http_req *req, struct api_server *s);
  * sent. */
 const char *api_need_repo(struct http_req *req, struct api_server *s);
 
+/* The server's own address as a multiaddr, "/ip4/HOST/tcp/PORT/http"
+ * of its URL (the delegate /pins names, the provider uploads name),
+ * into out[0..cap). */
+void api_server_multiaddr(char *out, size_t cap, const struct api_server *s);
+
 /* ---- the route tables api_server.c serves ---- */
 
 extern const struct api_route api_core_routes[];

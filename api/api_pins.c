@@ -189,8 +189,9 @@ static bool meta_ok(const json_t *v)
 
 	if (!json_is_object(v) || json_object_size(v) > 1000)
 		return false;
-	json_object_foreach((json_t *)v, k,
-			    x) if (!json_is_string(x)) return false;
+	json_object_foreach((json_t *)v, k, x)
+		if (!json_is_string(x))
+			return false;
 	return true;
 }
 
@@ -385,16 +386,6 @@ static void reply_failure(struct http_req *req, int rc)
 		api_reply_error(req, 500, "INTERNAL", "%s", efs_error_msg());
 }
 
-/* "/ip4/HOST/tcp/PORT/http" of the server's URL "http://HOST:PORT". */
-static void delegate(char *out, size_t cap, const struct api_server *s)
-{
-	const char *host = s->url + strlen("http://");
-	const char *colon = strrchr(host, ':');
-
-	snprintf(out, cap, "/ip4/%.*s/tcp/%s/http",
-		 colon ? (int)(colon - host) : 0, host, colon ? colon + 1 : "");
-}
-
 /* The module, a connection to its table, and the delegate: false when
  * the reply (503, 500) is sent. */
 static bool request_open(struct api_pins **p, struct db **db, char *dlg,
@@ -415,7 +406,7 @@ static bool request_open(struct api_pins **p, struct db **db, char *dlg,
 		reply_failure(req, EFS_EIO);
 		return false;
 	}
-	delegate(dlg, cap, s);
+	api_server_multiaddr(dlg, cap, s);
 	return true;
 }
 

@@ -474,6 +474,15 @@ const char *api_need_repo(struct http_req *req, struct api_server *s)
 		       : unavailable(req, "the daemon serves no repository");
 }
 
+void api_server_multiaddr(char *out, size_t cap, const struct api_server *s)
+{
+	const char *host = s->url + strlen("http://");
+	const char *colon = strrchr(host, ':');
+
+	snprintf(out, cap, "/ip4/%.*s/tcp/%s/http",
+		 colon ? (int)(colon - host) : 0, host, colon ? colon + 1 : "");
+}
+
 /* ---- the server ---------------------------------------------------- */
 
 /* "IPV4:PORT" or "localhost:PORT" into host (dotted quad) and port. */

@@ -201,16 +201,6 @@ static int upload_graft(char *path, size_t cap, struct cid *commit,
 
 /* ---- the reply ------------------------------------------------------- */
 
-/* "/ip4/HOST/tcp/PORT/http" of the server's URL "http://HOST:PORT". */
-static void provider(char *out, size_t cap, const struct api_server *s)
-{
-	const char *host = s->url + strlen("http://");
-	const char *colon = strrchr(host, ':');
-
-	snprintf(out, cap, "/ip4/%.*s/tcp/%s/http",
-		 colon ? (int)(colon - host) : 0, host, colon ? colon + 1 : "");
-}
-
 static json_t *reply_json(const struct upload *u,
 			  const struct evict_pin_info *pin, const char *path,
 			  const struct cid *commit, const char *note)
@@ -219,7 +209,7 @@ static json_t *reply_json(const struct upload *u,
 	json_t *v;
 
 	snprintf(url, sizeof(url), "%s/ipfs/%s", u->s->url, u->root_str);
-	provider(prov, sizeof(prov), u->s);
+	api_server_multiaddr(prov, sizeof(prov), u->s);
 	if (commit)
 		cid_tostr(cstr, commit);
 	v = json_pack(
@@ -241,6 +231,7 @@ static void upload_finish(struct upload *u)
 	char path[UPLOAD_DIR_MAX + 2 * API_UPLOAD_NAME_MAX + 64];
 	struct evict_pin_info pin = {0};
 	const char *note = NULL;
+	char why[320];
 	struct cid commit;
 	bool grafted = false;
 	int rc;
@@ -258,9 +249,13 @@ static void upload_finish(struct upload *u)
 		    "mounted tree (mount it to have uploads under " UPLOAD_ROOT
 		    " and committed)";
 	} else if ((rc = upload_graft(path, sizeof(path), &commit, u)) ==
-		   EFS_EINVAL) {
-		note = "pinned, but not in the filesystem: its root is not "
-		       "a UnixFS file or directory";
+		   EFS_EINVAL || rc == EFS_EUNSUPPORTED) {
+		/* not UnixFS, a block of another codec (dag-cbor...), no
+		 * name that fits: the message says which */
+		snprintf(why, sizeof(why),
+			 "pinned, but not in the filesystem: %s",
+			 efs_error_msg());
+		note = why;
 		efs_log_info("upload %s not grafted: %s", u->root_str,
 			     efs_error_msg());
 	} else if (rc < 0) {

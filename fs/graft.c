@@ -294,9 +294,11 @@ int graft_path(struct graft_result *out, const struct graft_env *env,
 	error = inode_graft(inos, &made, env->t, INODE_ROOT, p.v, p.n);
 	if (made < p.n) {
 		/* made, even when pinning failed after (graft.h) */
+		size_t up = p.v[made].parent;
+
 		out->ino = inos[top];
 		out->inodes = p.n - made;
-		out->parent = made ? inos[made - 1] : INODE_ROOT;
+		out->parent = up == INODE_GRAFT_TOP ? INODE_ROOT : inos[up];
 		snprintf(out->name, sizeof(out->name), "%s", p.v[made].name);
 	}
 out:

@@ -75,7 +75,9 @@ struct graft_result {
  * INODE_NAME_MAX), EFS_ETOOBIG (deeper than GRAFT_DEPTH_MAX or more than
  * GRAFT_INODES_MAX inodes), EFS_ECORRUPT (a malformed DAG, duplicate
  * names), EFS_EUNSUPPORTED (a codec other than dag-pb and raw), source,
- * inode_graft or db errors.
+ * inode_graft or db errors.  out is filled whenever the tree was made,
+ * even when pinning its files failed after (inode_graft): out->inodes
+ * is 0 when nothing was made.
  */
 int graft_path(struct graft_result *out, const struct graft_env *env,
 	       const char *path, const struct cid *root);

@@ -28,26 +28,12 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "net/httpc.h"
+#include "tests/api/api_test.h"
 #include "tests/harness.h"
 
 #include "core/banned.h"
 
 #define NOW 1750000000LL
-
-static char *tmp;
-
-static int suite_setup(void)
-{
-	if (httpc_global_init() < 0 || !(tmp = harness_tmpdir()))
-		return 1;
-	return 0;
-}
-
-static int suite_teardown(void)
-{
-	harness_tmpdir_free(tmp);
-	return 0;
-}
 
 /* <tmp>/<name>/index.db into path, the directory made. */
 static void db_path(char *path, size_t cap, const char *name)
@@ -692,7 +678,7 @@ static CU_TestInfo server_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
-HARNESS_MAIN({ .pName = "api_keys", .pInitFunc = suite_setup,
-	       .pCleanupFunc = suite_teardown, .pTests = key_tests },
-	     { .pName = "api_keys_server", .pInitFunc = suite_setup,
-	       .pCleanupFunc = suite_teardown, .pTests = server_tests })
+HARNESS_MAIN({ .pName = "api_keys", .pInitFunc = api_test_suite_setup,
+	       .pCleanupFunc = api_test_suite_teardown, .pTests = key_tests },
+	     { .pName = "api_keys_server", .pInitFunc = api_test_suite_setup,
+	       .pCleanupFunc = api_test_suite_teardown, .pTests = server_tests })

@@ -33,6 +33,7 @@
 #include "dealer/evict.h"
 #include "net/httpc.h"
 #include "retrieval/retriever.h"
+#include "tests/api/api_test.h"
 #include "tests/api/pins_schema.h"
 #include "tests/harness.h"
 
@@ -40,7 +41,6 @@
 
 #define NLEAVES 3
 
-static char *tmp;
 static json_t *schemas;
 
 static int suite_setup(void)
@@ -48,7 +48,7 @@ static int suite_setup(void)
 	struct buf b = BUF_INIT(BUF_NOCAP);
 	char *path = harness_data_path("pins/schemas.json");
 
-	if (!path || httpc_global_init() < 0 || !(tmp = harness_tmpdir()) ||
+	if (!path || api_test_suite_setup() != 0 ||
 	    harness_read_file(&b, path) < 0)
 		return 1;
 	schemas = json_loadb((const char *)b.ptr, b.len, 0, NULL);
@@ -60,8 +60,7 @@ static int suite_setup(void)
 static int suite_teardown(void)
 {
 	json_decref(schemas);
-	harness_tmpdir_free(tmp);
-	return 0;
+	return api_test_suite_teardown();
 }
 
 /* ---- a repository and the daemon's pieces over it ---- */
@@ -752,18 +751,10 @@ static void test_api_pins__bad_requests(void)
 static void test_api_pins__scopes(void)
 {
 	char rkey[API_KEY_SIZE], wkey[API_KEY_SIZE], reason[64], body[512];
-	struct api_keys *k;
 	struct fixture f;
 
 	fixture_open(&f, "scopes", true);
-	CU_ASSERT_EQUAL_FATAL(api_keys_open(&k, f.db), 0);
-	CU_ASSERT_EQUAL(api_keys_create(rkey, NULL, k, API_READ, "r", 0,
-					efs_clock_real_ns() / 1000000000),
-			0);
-	CU_ASSERT_EQUAL(api_keys_create(wkey, NULL, k, API_WRITE, "w", 0,
-					efs_clock_real_ns() / 1000000000),
-			0);
-	api_keys_close(k);
+	api_test_keys_rw(rkey, wkey, f.db);
 	pin_body(body, sizeof(body), f.root_str, "s", "s");
 
 	/* the spec wants a token everywhere */

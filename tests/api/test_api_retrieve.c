@@ -31,26 +31,12 @@
 #include "net/http.h"
 #include "net/httpc.h"
 #include "retrieval/retriever.h"
+#include "tests/api/api_test.h"
 #include "tests/harness.h"
 
 #include "core/banned.h"
 
 #define NLEAVES 3
-
-static char *tmp;
-
-static int suite_setup(void)
-{
-	if (httpc_global_init() < 0 || !(tmp = harness_tmpdir()))
-		return 1;
-	return 0;
-}
-
-static int suite_teardown(void)
-{
-	harness_tmpdir_free(tmp);
-	return 0;
-}
 
 /* ---- a repository with a DAG, and the daemon's pieces over it ---- */
 
@@ -131,31 +117,6 @@ static void fixture_close(struct fixture *f)
 	evict_close(f->e);
 	retriever_close(f->r);
 	CU_ASSERT_EQUAL(bstore_close(f->bs), 0);
-}
-
-/* User pins ("user:...") of root. */
-struct pin_count {
-	const struct cid *root;
-	int n;
-};
-
-static int pin_cb(const struct bstore_pin *pin, void *payload)
-{
-	struct pin_count *c = payload;
-
-	if (strncmp(pin->name, EVICT_PIN_PREFIX, strlen(EVICT_PIN_PREFIX)) ==
-		    0 &&
-	    cid_mh_equal(&pin->root, c->root))
-		c->n++;
-	return 0;
-}
-
-static int user_pins(struct fixture *f, const struct cid *root)
-{
-	struct pin_count c = { root, 0 };
-
-	CU_ASSERT_EQUAL(bstore_pins_foreach(f->bs, pin_cb, &c), 0);
-	return c.n;
 }
 
 /* ---- the client side ---- */
@@ -286,14 +247,14 @@ static void test_retrieve__local(void)
 	CU_ASSERT(json_integer_value(json_object_get(res, "pin")) > 0);
 	CU_ASSERT(json_is_number(json_object_get(res, "seconds")));
 	lines_release(&l);
-	CU_ASSERT_EQUAL(user_pins(&f, &f.root), 1);
+	CU_ASSERT_EQUAL(api_test_user_pins(f.bs, &f.root), 1);
 
 	/* again: the same pin, not a second one */
 	memset(&l, 0, sizeof(l));
 	buf_init(&l.pending, 1 << 20);
 	CU_ASSERT_EQUAL(post(&status, &l, &f, "/retrieve", f.tok, body), 0);
 	lines_release(&l);
-	CU_ASSERT_EQUAL(user_pins(&f, &f.root), 1);
+	CU_ASSERT_EQUAL(api_test_user_pins(f.bs, &f.root), 1);
 
 	/* gc leaves it; `unpin CID` drops it, and then gc takes it */
 	CU_ASSERT_EQUAL(post_status(&f, "/gc", f.tok, "", reason,
@@ -303,7 +264,7 @@ static void test_retrieve__local(void)
 	CU_ASSERT_EQUAL(post_status(&f, "/unpin", f.tok, body, reason,
 				    sizeof(reason)),
 			200);
-	CU_ASSERT_EQUAL(user_pins(&f, &f.root), 0);
+	CU_ASSERT_EQUAL(api_test_user_pins(f.bs, &f.root), 0);
 	fixture_close(&f);
 }
 
@@ -333,7 +294,7 @@ static void test_retrieve__not_found(void)
 			       "NOT_FOUND");
 	CU_ASSERT(strstr(json_string_value(json_object_get(err, "details")),
 			 s) != NULL);
-	CU_ASSERT_EQUAL(user_pins(&f, &nobody), 0);
+	CU_ASSERT_EQUAL(api_test_user_pins(f.bs, &nobody), 0);
 	lines_release(&l);
 	fixture_close(&f);
 }
@@ -388,7 +349,7 @@ static void test_retrieve__heartbeat_and_cancel(void)
 	api_server_stop(f.s);
 	f.s = NULL;
 	CU_ASSERT(efs_clock_mono() - start < 10);
-	CU_ASSERT_EQUAL(user_pins(&f, &nobody), 0);
+	CU_ASSERT_EQUAL(api_test_user_pins(f.bs, &nobody), 0);
 	fixture_close(&f);
 	http_server_stop(ipni);
 }
@@ -555,5 +516,5 @@ static CU_TestInfo tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
-HARNESS_MAIN({ .pName = "api_retrieve", .pInitFunc = suite_setup,
-	       .pCleanupFunc = suite_teardown, .pTests = tests })
+HARNESS_MAIN({ .pName = "api_retrieve", .pInitFunc = api_test_suite_setup,
+	       .pCleanupFunc = api_test_suite_teardown, .pTests = tests })

@@ -20,22 +20,8 @@
 #include "core/log.h"
 #include "efs_config.h"
 #include "net/httpc.h"
+#include "tests/api/api_test.h"
 #include "tests/harness.h"
-
-static char *tmp;
-
-static int suite_setup(void)
-{
-	if (httpc_global_init() < 0 || !(tmp = harness_tmpdir()))
-		return 1;
-	return 0;
-}
-
-static int suite_teardown(void)
-{
-	harness_tmpdir_free(tmp);
-	return 0;
-}
 
 /* method <url of s><path> into out (release it). */
 static int call(struct httpc_resp *out, struct api_server *s,
@@ -286,5 +272,5 @@ static CU_TestInfo server_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
-HARNESS_MAIN({ .pName = "server", .pInitFunc = suite_setup,
-	       .pCleanupFunc = suite_teardown, .pTests = server_tests })
+HARNESS_MAIN({ .pName = "server", .pInitFunc = api_test_suite_setup,
+	       .pCleanupFunc = api_test_suite_teardown, .pTests = server_tests })

@@ -21,24 +21,10 @@
 #include "core/error.h"
 #include "dealer/evict.h"
 #include "net/httpc.h"
+#include "tests/api/api_test.h"
 #include "tests/harness.h"
 
 #include "core/banned.h"
-
-static char *tmp;
-
-static int suite_setup(void)
-{
-	if (httpc_global_init() < 0 || !(tmp = harness_tmpdir()))
-		return 1;
-	return 0;
-}
-
-static int suite_teardown(void)
-{
-	harness_tmpdir_free(tmp);
-	return 0;
-}
 
 static void test_token__file(void)
 {
@@ -238,5 +224,5 @@ static CU_TestInfo tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
-HARNESS_MAIN({ .pName = "api_token", .pInitFunc = suite_setup,
-	       .pCleanupFunc = suite_teardown, .pTests = tests })
+HARNESS_MAIN({ .pName = "api_token", .pInitFunc = api_test_suite_setup,
+	       .pCleanupFunc = api_test_suite_teardown, .pTests = tests })

@@ -34,6 +34,7 @@
 #include "core/mhash.h"
 #include "dealer/evict.h"
 #include "net/httpc.h"
+#include "tests/api/api_test.h"
 #include "tests/harness.h"
 
 #include "core/banned.h"
@@ -41,21 +42,6 @@
 /* The server's body cap in these tests. */
 #define MAX_BODY (4u << 20)
 #define BOUNDARY "xYzZY-boundary"
-
-static char *tmp;
-
-static int suite_setup(void)
-{
-	if (httpc_global_init() < 0 || !(tmp = harness_tmpdir()))
-		return 1;
-	return 0;
-}
-
-static int suite_teardown(void)
-{
-	harness_tmpdir_free(tmp);
-	return 0;
-}
 
 /* ---- fake filesystem hooks ---- */
 
@@ -139,31 +125,6 @@ static void fixture_close(struct fixture *f)
 	api_server_stop(f->s);
 	evict_close(f->e);
 	CU_ASSERT_EQUAL(bstore_close(f->bs), 0);
-}
-
-struct pin_count {
-	const struct cid *root;
-	int n;
-};
-
-static int pin_cb(const struct bstore_pin *pin, void *payload)
-{
-	struct pin_count *c = payload;
-
-	if (strncmp(pin->name, EVICT_PIN_PREFIX, strlen(EVICT_PIN_PREFIX)) ==
-		    0 &&
-	    (!c->root || cid_mh_equal(&pin->root, c->root)))
-		c->n++;
-	return 0;
-}
-
-/* User pins of root (NULL: all). */
-static int user_pins(struct fixture *f, const struct cid *root)
-{
-	struct pin_count c = { root, 0 };
-
-	CU_ASSERT_EQUAL(bstore_pins_foreach(f->bs, pin_cb, &c), 0);
-	return c.n;
 }
 
 /* ---- the client side ---- */
@@ -307,7 +268,7 @@ static void check_add(struct fixture *f, size_t size, const char *filename,
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(v, "size")),
 			(json_int_t)size);
 	CU_ASSERT(dag_complete(f, &want));
-	CU_ASSERT_EQUAL(user_pins(f, &want), 1);
+	CU_ASSERT_EQUAL(api_test_user_pins(f->bs, &want), 1);
 	if (want_path) {
 		CU_ASSERT_STRING_EQUAL(jstr(v, "path"), want_path);
 		CU_ASSERT_STRING_EQUAL(f->fs.grafted, want_path);
@@ -386,7 +347,7 @@ static void test_api_upload__add_names(void)
 	     form.ptr, form.len);
 	CU_ASSERT_EQUAL(status, 500);
 	importer_cid(&want, "io", 2);
-	CU_ASSERT_EQUAL(user_pins(&f, &want), 1);
+	CU_ASSERT_EQUAL(api_test_user_pins(f.bs, &want), 1);
 	buf_release(&form);
 	fixture_close(&f);
 }
@@ -435,7 +396,7 @@ static void test_api_upload__add_bad(void)
 	     "multipart/form-data", "x", 1);
 	CU_ASSERT_EQUAL(status, 400);
 	CU_ASSERT_EQUAL(f.fs.grafts, 0);
-	CU_ASSERT_EQUAL(user_pins(&f, NULL), 0);
+	CU_ASSERT_EQUAL(api_test_user_pins(f.bs, NULL), 0);
 	fixture_close(&f);
 }
 
@@ -444,20 +405,12 @@ static void test_api_upload__limits_and_scopes(void)
 	char rkey[API_KEY_SIZE], wkey[API_KEY_SIZE], reason[64];
 	size_t big = MAX_BODY + 1024;
 	uint8_t *data = efs_calloc(1, big);
-	struct api_keys *k;
 	struct buf form;
 	long status = 0;
 	struct fixture f;
 
 	fixture_open(&f, "limits", true);
-	CU_ASSERT_EQUAL_FATAL(api_keys_open(&k, f.db), 0);
-	CU_ASSERT_EQUAL(api_keys_create(rkey, NULL, k, API_READ, "r", 0,
-					efs_clock_real_ns() / 1000000000),
-			0);
-	CU_ASSERT_EQUAL(api_keys_create(wkey, NULL, k, API_WRITE, "w", 0,
-					efs_clock_real_ns() / 1000000000),
-			0);
-	api_keys_close(k);
+	api_test_keys_rw(rkey, wkey, f.db);
 	form_make(&form, "s.txt", "s", 1, NULL);
 	post(&status, NULL, reason, &f, "/content/add", NULL, form_ctype,
 	     form.ptr, form.len);
@@ -543,7 +496,7 @@ static void test_api_upload__add_car(void)
 	CU_ASSERT_EQUAL(status, 200);
 	CU_ASSERT_STRING_EQUAL(jstr(v, "cid"), cid_tostr(str, &root));
 	CU_ASSERT(dag_complete(&f, &root));
-	CU_ASSERT_EQUAL(user_pins(&f, &root), 1);
+	CU_ASSERT_EQUAL(api_test_user_pins(f.bs, &root), 1);
 	snprintf(path, sizeof(path), "/uploads/%s", str);
 	CU_ASSERT_STRING_EQUAL(f.fs.grafted, path);
 	CU_ASSERT_STRING_EQUAL(f.fs.committed, "/uploads");
@@ -554,13 +507,23 @@ static void test_api_upload__add_car(void)
 	CU_ASSERT_EQUAL(status, 200);
 	snprintf(path, sizeof(path), "/uploads/%s-1", str);
 	CU_ASSERT_STRING_EQUAL(f.fs.grafted, path);
-	CU_ASSERT_EQUAL(user_pins(&f, &root), 1);
+	CU_ASSERT_EQUAL(api_test_user_pins(f.bs, &root), 1);
 	/* a root that is not UnixFS: pinned, not grafted */
 	f.fs.graft_rc = EFS_EINVAL;
 	post(&status, &v, reason, &f, "/content/add-car?filename=x.car",
 	     f.tok, NULL, car.ptr, car.len);
 	CU_ASSERT_EQUAL(status, 200);
 	CU_ASSERT_STRING_EQUAL(jstr(v, "storage"), "pinned");
+	json_decref(v);
+	/* a block of another codec (dag-cbor): the same, and the note
+	 * says why */
+	f.fs.graft_rc = EFS_EUNSUPPORTED;
+	post(&status, &v, reason, &f, "/content/add-car?filename=y.car",
+	     f.tok, NULL, car.ptr, car.len);
+	CU_ASSERT_EQUAL(status, 200);
+	CU_ASSERT_STRING_EQUAL(jstr(v, "storage"), "pinned");
+	CU_ASSERT(jstr(v, "note") &&
+		  strstr(jstr(v, "note"), "fake: graft refused") != NULL);
 	json_decref(v);
 	buf_release(&car);
 	memstore_free(ms);
@@ -675,7 +638,7 @@ static void test_api_upload__car_corrupt(void)
 					   .len = 5 }, &root);
 	expect_refused(&f, &(struct buf){ .ptr = (uint8_t *)"", .len = 0 },
 		       &root);
-	CU_ASSERT_EQUAL(user_pins(&f, NULL), 0);
+	CU_ASSERT_EQUAL(api_test_user_pins(f.bs, NULL), 0);
 	CU_ASSERT_EQUAL(f.fs.grafts, 0);
 	buf_release(&car);
 	memstore_free(ms);
@@ -768,5 +731,5 @@ static CU_TestInfo tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
-HARNESS_MAIN({ .pName = "api_upload", .pInitFunc = suite_setup,
-	       .pCleanupFunc = suite_teardown, .pTests = tests })
+HARNESS_MAIN({ .pName = "api_upload", .pInitFunc = api_test_suite_setup,
+	       .pCleanupFunc = api_test_suite_teardown, .pTests = tests })

@@ -75,6 +75,29 @@ for i in range(16):
 PY
 }
 
+# Wait until every SP the dealer knows accepts connections again (an SP
+# taken offline comes back at its worker's next tick, not at once).
+wait_online()
+{
+	efs miners --json >"$T/miners.json" 2>/dev/null || return 1
+	python3 - "$T/miners.json" <<'PY'
+import json, socket, sys, time, urllib.parse
+for m in json.load(open(sys.argv[1])):
+    if not m.get("url"):
+        continue
+    u = urllib.parse.urlsplit(m["url"])
+    end = time.time() + 10
+    while True:
+        try:
+            socket.create_connection((u.hostname, u.port), 1).close()
+            break
+        except OSError:
+            if time.time() > end:
+                sys.exit("%s does not answer" % m["address"])
+            time.sleep(0.1)
+PY
+}
+
 # A raw CID of random bytes: nobody has it.
 NOBODY=$(python3 -c 'import base64, hashlib, os
 b = bytes([1, 0x55, 0x12, 0x20]) + hashlib.sha256(os.urandom(32)).digest()
@@ -185,6 +208,7 @@ fault_all '{"offline": true}'
 expect 5 "every SP offline: exit 5" -- efs retrieve "$DATA"
 check_err "offline: one line" "retrieval: .*: all failed (.*unreachable"
 fault_all '{"offline": false, "slow_ms": 8000}'
+wait_online || fail "the SPs are not back online"
 expect 1 "every SP too slow: exit 1" -- efs retrieve "$DATA"
 # (the waiter's deadline or the job's, whichever is noticed first)
 check_err "timeout: one line" \
