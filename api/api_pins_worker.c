@@ -234,9 +234,8 @@ static void pin_one(struct api_pins *p, struct db *db, struct retriever *r,
 	snprintf(p->current, sizeof(p->current), "%s", rid);
 	p->cancel_current = false;
 	pthread_mutex_unlock(&p->mu);
-	if (api_pins_store_set(&found, db, rid, API_PINS_PINNING, 0, NULL) <
-		0 ||
-	    !found)
+	rc = api_pins_store_set(&found, db, rid, API_PINS_PINNING, 0, NULL);
+	if (rc < 0 || !found)
 		goto out;
 	label_of(label, sizeof(label), rid);
 	rc = api_retrieve_run(&res, r, e, cid, label, progress, p);
