@@ -74,7 +74,13 @@ struct bstore_opts {
 				    touch atime again */
 	int64_t atime_flush;     /* seconds between atime flushes by sync */
 	size_t touch_max;        /* bound on atimes waiting to be flushed */
-	unsigned read_conns;     /* idle read connections kept */
+	unsigned read_conns;     /* idle read connections kept: opened
+				    only as readers run at once, so this
+				    bounds what a burst leaves open; below
+				    the readers' concurrency every get
+				    opens and closes one (the gateway under
+				    100 clients: 5,000 req/s at 8, 28,000
+				    at 128) */
 };
 
 #define BSTORE_OPTS_INIT                                                   \
@@ -83,7 +89,7 @@ struct bstore_opts {
 		.batch_count = 65536, .block_max = 4u << 20,               \
 		.write_buffer = 1u << 20, .writeback = 8ull << 20,         \
 		.gc_grace = 3600, .atime_step = 60, .atime_flush = 60,     \
-		.touch_max = 65536, .read_conns = 8,                       \
+		.touch_max = 65536, .read_conns = 128,                     \
 	}
 
 /*
