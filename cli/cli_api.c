@@ -22,6 +22,9 @@
 #include <string.h>
 
 #include "api/api_token.h"
+#include "cli/cli_i.h"
+#include "core/alloc.h"
+#include "core/bstore.h"
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/fdio.h"
@@ -221,5 +224,30 @@ int cli_api_post_lines(const char *repo, const char *path,
 				   "in the middle of a line");
 	httpc_resp_release(&resp);
 	buf_release(&l.pending);
+	return rc;
+}
+
+int cli_api_run(json_t **out, const struct cli_api_work *w)
+{
+	struct bstore *bs;
+	char *repo = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = httpc_global_init()) < 0 || (rc = cli_repo_dir(&repo)) < 0)
+		goto out;
+	rc = bstore_open(&bs, repo, NULL);
+	if (rc == EFS_EEXISTS) {
+		efs_error_clear();
+		rc = w->daemon(out, repo, w->cls);
+	} else if (rc == 0) {
+		rc = cli_repo_close(bs, w->here(out, bs, repo, w->cls));
+	}
+out:
+	if (rc < 0) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	efs_free(repo);
 	return rc;
 }

@@ -57,4 +57,24 @@ int cli_api_post_lines(const char *repo, const char *path,
 		       const json_t *body, unsigned timeout_ms,
 		       cli_api_line_fn fn, void *cls);
 
+/*
+ * A command's work, done where the repository is: here, on its
+ * blockstore, when no process holds it; else by the daemon holding it.
+ */
+struct bstore;
+struct cli_api_work {
+	int (*here)(json_t **out, struct bstore *bs, const char *repo,
+		    void *cls);
+	int (*daemon)(json_t **out, const char *repo, void *cls);
+	void *cls;
+};
+
+/*
+ * Open the repository and run w->here on it, or, when a daemon or mount
+ * holds it (EFS_EEXISTS), w->daemon.  *out is what the one that ran
+ * made (NULL on failure).  Initialises the HTTP client.  Returns 0 or
+ * the first error (bstore_close's included).
+ */
+int cli_api_run(json_t **out, const struct cli_api_work *w);
+
 #endif

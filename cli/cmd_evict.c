@@ -30,14 +30,12 @@
 #include "cli/cli_api.h"
 #include "cli/cli_i.h"
 #include "cli/cli_view.h"
-#include "core/alloc.h"
 #include "core/bstore.h"
 #include "core/buf.h"
 #include "core/error.h"
 #include "cli/services.h"
 #include "dealer/config.h"
 #include "dealer/evict.h"
-#include "net/httpc.h"
 
 #include "core/banned.h"
 
@@ -253,30 +251,34 @@ static int daemon_run(json_t **out, const char *repo, enum op op,
 	return rc;
 }
 
+/* The operation and its target, for cli_api_run. */
+struct job {
+	enum op op;
+	const struct target *t;
+};
+
+static int job_here(json_t **out, struct bstore *bs, const char *repo,
+		    void *cls)
+{
+	const struct job *j = cls;
+
+	return local_run(out, bs, repo, j->op, j->t);
+}
+
+static int job_daemon(json_t **out, const char *repo, void *cls)
+{
+	const struct job *j = cls;
+
+	return daemon_run(out, repo, j->op, j->t);
+}
+
 /* Do op here when the repository is free, else through its daemon. */
 static int do_op(json_t **out, enum op op, const struct target *t)
 {
-	struct bstore *bs;
-	char *repo = NULL;
-	int rc;
+	struct job j = { op, t };
+	struct cli_api_work w = { job_here, job_daemon, &j };
 
-	*out = NULL;
-	if ((rc = httpc_global_init()) < 0 || (rc = cli_repo_dir(&repo)) < 0)
-		goto out;
-	rc = bstore_open(&bs, repo, NULL);
-	if (rc == EFS_EEXISTS) {
-		efs_error_clear();
-		rc = daemon_run(out, repo, op, t);
-	} else if (rc == 0) {
-		rc = cli_repo_close(bs, local_run(out, bs, repo, op, t));
-	}
-out:
-	if (rc < 0) {
-		json_decref(*out);
-		*out = NULL;
-	}
-	efs_free(repo);
-	return rc;
+	return cli_api_run(out, &w);
 }
 
 /* ---- printing ------------------------------------------------------ */

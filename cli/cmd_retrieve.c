@@ -31,14 +31,12 @@
 #include "cli/cli_i.h"
 #include "cli/cli_view.h"
 #include "cli/services.h"
-#include "core/alloc.h"
 #include "core/bstore.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "dealer/config.h"
 #include "dealer/evict.h"
-#include "net/httpc.h"
 #include "retrieval/retriever.h"
 
 #include "core/banned.h"
@@ -256,30 +254,35 @@ static int daemon_run(json_t **out, const char *repo, const struct cid *root,
 
 /* ---- the command ---------------------------------------------------- */
 
+/* The root and its progress display, for cli_api_run. */
+struct job {
+	const struct cid *root;
+	struct show *sh;
+};
+
+static int job_here(json_t **out, struct bstore *bs, const char *repo,
+		    void *cls)
+{
+	const struct job *j = cls;
+
+	return local_run(out, bs, repo, j->root, j->sh);
+}
+
+static int job_daemon(json_t **out, const char *repo, void *cls)
+{
+	const struct job *j = cls;
+
+	return daemon_run(out, repo, j->root, j->sh);
+}
+
 /* Here when the repository is free, else through its daemon. */
 static int retrieve(json_t **out, const struct cid *root, struct show *sh)
 {
-	struct bstore *bs;
-	char *repo = NULL;
-	int rc;
+	struct job j = { root, sh };
+	struct cli_api_work w = { job_here, job_daemon, &j };
+	int rc = cli_api_run(out, &w);
 
-	*out = NULL;
-	if ((rc = httpc_global_init()) < 0 || (rc = cli_repo_dir(&repo)) < 0)
-		goto out;
-	rc = bstore_open(&bs, repo, NULL);
-	if (rc == EFS_EEXISTS) {
-		efs_error_clear();
-		rc = daemon_run(out, repo, root, sh);
-	} else if (rc == 0) {
-		rc = cli_repo_close(bs, local_run(out, bs, repo, root, sh));
-	}
-out:
 	show_end(sh);
-	if (rc < 0) {
-		json_decref(*out);
-		*out = NULL;
-	}
-	efs_free(repo);
 	return rc;
 }
 

@@ -294,95 +294,17 @@ int evict_walk(struct bstore *bs, const struct cid *root, bool stat,
 
 /* ---- the pinned set ---- */
 
-struct pin_list {
-	int64_t *ids;
-	struct cid *roots;
-	size_t n, cap;
-	const char *name;         /* only pins of this name; NULL: all
-				     user pins */
-};
-
-static int pin_list_cb(const struct bstore_pin *pin, void *cls)
-{
-	struct pin_list *l = cls;
-	size_t cap;
-	void *p;
-
-	if (strncmp(pin->name, EVICT_PIN_PREFIX, strlen(EVICT_PIN_PREFIX)) ||
-	    (l->name && strcmp(pin->name, l->name)))
-		return 0;
-	if (l->n == l->cap) {
-		cap = l->cap ? l->cap * 2 : 16;
-		if (!(p = efs_realloc(l->ids, cap * sizeof(*l->ids))))
-			return efs_error_set(EFS_ENOMEM, "out of memory");
-		l->ids = p;
-		if (!(p = efs_realloc(l->roots, cap * sizeof(*l->roots))))
-			return efs_error_set(EFS_ENOMEM, "out of memory");
-		l->roots = p;
-		l->cap = cap;
-	}
-	l->ids[l->n] = pin->id;
-	l->roots[l->n++] = pin->root;
-	return 0;
-}
-
-static void pin_list_release(struct pin_list *l)
-{
-	efs_free(l->ids);
-	efs_free(l->roots);
-	memset(l, 0, sizeof(*l));
-}
-
-static int fpset_add_node(const struct evict_node *n, void *cls)
-{
-	int rc = evict_fpset_add(cls, evict_fp(n->id));
-
-	return rc < 0 ? rc : 0;
-}
-
-static bool same_ids(const struct evict *e, const struct pin_list *l)
-{
-	return e->npin_ids == l->n &&
-	       (!l->n || !memcmp(e->pin_ids, l->ids, l->n * sizeof(*l->ids)));
-}
-
-int evict_pinned_refresh(struct evict *e)
-{
-	uint64_t gen = atomic_load(&e->pin_gen);
-	struct pin_list l = { 0 };
-	int rc = bstore_pins_foreach(e->bs, pin_list_cb, &l);
-
-	if (rc == 0 && !(e->pinned_valid && same_ids(e, &l))) {
-		e->pinned_valid = false;
-		evict_fpset_clear(&e->pinned);
-		for (size_t i = 0; i < l.n && rc == 0; i++)
-			rc = evict_walk(e->bs, &l.roots[i], false, fpset_add_node,
-					&e->pinned);
-		if (rc == 0) {
-			efs_free(e->pin_ids);
-			e->pin_ids = l.ids;
-			e->npin_ids = l.n;
-			l.ids = NULL;
-			e->pinned_valid = true;
-		}
-	}
-	if (rc == 0)
-		e->pinned_gen = gen;
-	pin_list_release(&l);
-	return rc;
-}
-
-/* ---- commits not yet pieced ---- */
-
-struct commit_list {
+/* Pairs of a row id (a pin's, a commit's) and its root, grown as a
+ * listing calls back. */
+struct id_roots {
 	int64_t *ids;
 	struct cid *roots;
 	size_t n, cap;
 };
 
-static int commit_list_cb(int64_t id, const struct cid *root, void *cls)
+static int id_roots_add(struct id_roots *l, int64_t id,
+			const struct cid *root)
 {
-	struct commit_list *l = cls;
 	size_t cap;
 	void *p;
 
@@ -401,6 +323,77 @@ static int commit_list_cb(int64_t id, const struct cid *root, void *cls)
 	return 0;
 }
 
+static void id_roots_release(struct id_roots *l)
+{
+	efs_free(l->ids);
+	efs_free(l->roots);
+	memset(l, 0, sizeof(*l));
+}
+
+/* The user pins (of one name, or all), as bstore_pins_foreach lists
+ * them. */
+struct pin_list {
+	struct id_roots v;
+	const char *name;         /* only pins of this name; NULL: all
+				     user pins */
+};
+
+static int pin_list_cb(const struct bstore_pin *pin, void *cls)
+{
+	struct pin_list *l = cls;
+
+	if (strncmp(pin->name, EVICT_PIN_PREFIX, strlen(EVICT_PIN_PREFIX)) ||
+	    (l->name && strcmp(pin->name, l->name)))
+		return 0;
+	return id_roots_add(&l->v, pin->id, &pin->root);
+}
+
+static int fpset_add_node(const struct evict_node *n, void *cls)
+{
+	int rc = evict_fpset_add(cls, evict_fp(n->id));
+
+	return rc < 0 ? rc : 0;
+}
+
+static bool same_ids(const struct evict *e, const struct id_roots *l)
+{
+	return e->npin_ids == l->n &&
+	       (!l->n || !memcmp(e->pin_ids, l->ids, l->n * sizeof(*l->ids)));
+}
+
+int evict_pinned_refresh(struct evict *e)
+{
+	uint64_t gen = atomic_load(&e->pin_gen);
+	struct pin_list l = { 0 };
+	int rc = bstore_pins_foreach(e->bs, pin_list_cb, &l);
+
+	if (rc == 0 && !(e->pinned_valid && same_ids(e, &l.v))) {
+		e->pinned_valid = false;
+		evict_fpset_clear(&e->pinned);
+		for (size_t i = 0; i < l.v.n && rc == 0; i++)
+			rc = evict_walk(e->bs, &l.v.roots[i], false,
+					fpset_add_node, &e->pinned);
+		if (rc == 0) {
+			efs_free(e->pin_ids);
+			e->pin_ids = l.v.ids;
+			e->npin_ids = l.v.n;
+			l.v.ids = NULL;
+			e->pinned_valid = true;
+		}
+	}
+	if (rc == 0)
+		e->pinned_gen = gen;
+	id_roots_release(&l.v);
+	return rc;
+}
+
+/* ---- commits not yet pieced ---- */
+
+static int commit_list_cb(int64_t id, const struct cid *root, void *cls)
+{
+	return id_roots_add(cls, id, root);
+}
+
 /* Whether the piece store holds commit id whole: 1, 0, or an error. */
 static int commit_taken(struct evict *e, int64_t id)
 {
@@ -417,7 +410,7 @@ static int commit_taken(struct evict *e, int64_t id)
 int evict_queued_refresh(struct evict *e,
 			 const struct dealer_commit_source *src, bool only_new)
 {
-	struct commit_list l = { 0 };
+	struct id_roots l = { 0 };
 	int rc;
 
 	if (!src->list || !e->ps)
@@ -436,8 +429,7 @@ int evict_queued_refresh(struct evict *e,
 		else if (rc > 0)
 			rc = 0;
 	}
-	efs_free(l.ids);
-	efs_free(l.roots);
+	id_roots_release(&l);
 	return rc;
 }
 
@@ -468,17 +460,17 @@ static int pin_replace(int64_t *out, struct evict *e, const struct cid *root,
 	*out = 0;
 	pthread_mutex_lock(&e->pin_mu);
 	rc = bstore_pins_foreach(e->bs, pin_list_cb, &l);
-	for (size_t i = 0; rc == 0 && i < l.n; i++)
-		if (cid_mh_equal(&l.roots[i], root) && !*out)
-			*out = l.ids[i];
+	for (size_t i = 0; rc == 0 && i < l.v.n; i++)
+		if (cid_mh_equal(&l.v.roots[i], root) && !*out)
+			*out = l.v.ids[i];
 	if (rc == 0 && !*out)
 		rc = bstore_pin(out, e->bs, root, name);
-	for (size_t i = 0; rc == 0 && i < l.n; i++)
-		if (l.ids[i] != *out)
-			rc = bstore_unpin(e->bs, l.ids[i]);
+	for (size_t i = 0; rc == 0 && i < l.v.n; i++)
+		if (l.v.ids[i] != *out)
+			rc = bstore_unpin(e->bs, l.v.ids[i]);
 	atomic_fetch_add(&e->pin_gen, 1);
 	pthread_mutex_unlock(&e->pin_mu);
-	pin_list_release(&l);
+	id_roots_release(&l.v);
 	return rc;
 }
 
@@ -528,15 +520,15 @@ int evict_unpin(size_t *removed, struct evict *e, const struct cid *root,
 	l.name = root ? NULL : (const char *)name.ptr;
 	pthread_mutex_lock(&e->pin_mu);
 	rc = bstore_pins_foreach(e->bs, pin_list_cb, &l);
-	for (size_t i = 0; rc == 0 && i < l.n; i++) {
-		if (root && !cid_mh_equal(&l.roots[i], root))
+	for (size_t i = 0; rc == 0 && i < l.v.n; i++) {
+		if (root && !cid_mh_equal(&l.v.roots[i], root))
 			continue;
-		if ((rc = bstore_unpin(e->bs, l.ids[i])) == 0)
+		if ((rc = bstore_unpin(e->bs, l.v.ids[i])) == 0)
 			(*removed)++;
 	}
 	atomic_fetch_add(&e->pin_gen, 1);
 	pthread_mutex_unlock(&e->pin_mu);
-	pin_list_release(&l);
+	id_roots_release(&l.v);
 	buf_release(&name);
 	return rc;
 }

@@ -10,12 +10,16 @@
 #define EFS_TESTS_API_API_TEST_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "api/api_keys.h"
 #include "core/bstore.h"
 #include "core/cid.h"
+#include "core/buf.h"
 #include "core/clock.h"
+#include "core/dagpb.h"
+#include "core/mhash.h"
 #include "dealer/evict.h"
 #include "net/httpc.h"
 #include "tests/harness.h"
@@ -64,6 +68,43 @@ static inline int api_test_user_pins(struct bstore *bs,
 
 	CU_ASSERT_EQUAL(bstore_pins_foreach(bs, api_test_pin_cb, &c), 0);
 	return c.n;
+}
+
+/* Leaves of api_test_put_dag's DAG. */
+#define API_TEST_NLEAVES 3
+
+/*
+ * A dag-pb node over API_TEST_NLEAVES raw leaves ("<prefix> 0", ...),
+ * all stored in bs and synced; its CID to root and, as text, root_str.
+ */
+static inline void api_test_put_dag(struct cid *root,
+				    char root_str[CID_STR_MAX],
+				    struct bstore *bs, const char *prefix)
+{
+	struct dagpb_link links[API_TEST_NLEAVES];
+	struct dagpb_node node = { .links = links,
+				   .nlinks = API_TEST_NLEAVES };
+	struct buf block = BUF_INIT(BUF_NOCAP);
+	char text[64];
+
+	memset(links, 0, sizeof(links));
+	for (int i = 0; i < API_TEST_NLEAVES; i++) {
+		snprintf(text, sizeof(text), "%s %d", prefix, i);
+		CU_ASSERT_EQUAL(cid_hash(&links[i].cid, 1, CID_CODEC_RAW,
+					 MHASH_SHA2_256, text, strlen(text)),
+				0);
+		CU_ASSERT_EQUAL(bstore_put(bs, &links[i].cid,
+					   (const uint8_t *)text, strlen(text)),
+				0);
+	}
+	CU_ASSERT_EQUAL_FATAL(dagpb_encode(&block, &node), 0);
+	CU_ASSERT_EQUAL(cid_hash(root, 1, CID_CODEC_DAG_PB, MHASH_SHA2_256,
+				 block.ptr, block.len),
+			0);
+	CU_ASSERT_EQUAL(bstore_put(bs, root, block.ptr, block.len), 0);
+	CU_ASSERT_EQUAL(bstore_sync(bs), 0);
+	cid_tostr(root_str, root);
+	buf_release(&block);
 }
 
 /* A read key into rkey and a write key into wkey, in the API keys of

@@ -39,7 +39,7 @@
 
 #include "core/banned.h"
 
-#define NLEAVES 3
+#define NLEAVES API_TEST_NLEAVES
 
 static json_t *schemas;
 
@@ -80,29 +80,7 @@ struct fixture {
 
 static void put_dag(struct fixture *f)
 {
-	struct dagpb_link links[NLEAVES];
-	struct dagpb_node node = {.links = links, .nlinks = NLEAVES};
-	struct buf block = BUF_INIT(BUF_NOCAP);
-	char text[32];
-
-	memset(links, 0, sizeof(links));
-	for (int i = 0; i < NLEAVES; i++) {
-		snprintf(text, sizeof(text), "pin leaf %d", i);
-		CU_ASSERT_EQUAL(cid_hash(&links[i].cid, 1, CID_CODEC_RAW,
-					 MHASH_SHA2_256, text, strlen(text)),
-				0);
-		CU_ASSERT_EQUAL(bstore_put(f->bs, &links[i].cid,
-					   (const uint8_t *)text, strlen(text)),
-				0);
-	}
-	CU_ASSERT_EQUAL_FATAL(dagpb_encode(&block, &node), 0);
-	CU_ASSERT_EQUAL(cid_hash(&f->root, 1, CID_CODEC_DAG_PB, MHASH_SHA2_256,
-				 block.ptr, block.len),
-			0);
-	CU_ASSERT_EQUAL(bstore_put(f->bs, &f->root, block.ptr, block.len), 0);
-	CU_ASSERT_EQUAL(bstore_sync(f->bs), 0);
-	cid_tostr(f->root_str, &f->root);
-	buf_release(&block);
+	api_test_put_dag(&f->root, f->root_str, f->bs, "pin leaf");
 }
 
 static void server_start(struct fixture *f, bool serve)
