@@ -190,6 +190,28 @@ void dagpb_node_release(struct dagpb_node *node)
 	memset(node, 0, sizeof(*node));
 }
 
+int dagpb_tsize(uint64_t *out, const uint8_t *block, size_t len)
+{
+	struct dagpb_node node;
+	uint64_t sum = len;
+	int error;
+
+	if ((error = dagpb_decode(&node, block, len)) < 0)
+		return error;
+	for (size_t i = 0; i < node.nlinks; i++) {
+		if (node.links[i].tsize > UINT64_MAX - sum) {
+			error = efs_error_set(EFS_ECORRUPT,
+					      "dagpb: tsizes overflow");
+			break;
+		}
+		sum += node.links[i].tsize;
+	}
+	dagpb_node_release(&node);
+	if (error == 0)
+		*out = sum;
+	return error;
+}
+
 /* Bytes of a PBLink message body (without its own key and length). */
 static size_t link_body_size(const struct dagpb_link *link)
 {

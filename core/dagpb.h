@@ -58,6 +58,15 @@ int dagpb_decode(struct dagpb_node *out, const uint8_t *block, size_t len);
 /* Free what dagpb_decode allocated; node is zeroed. */
 void dagpb_node_release(struct dagpb_node *node);
 
+/*
+ * The Tsize of block, what a link to it carries: the block's length plus
+ * the Tsizes of its links (a link without one counts 0).  A raw leaf's
+ * Tsize is its length; this is for dag-pb blocks.  Returns 0,
+ * EFS_ECORRUPT (not dag-pb, or a sum past UINT64_MAX), EFS_ETOOBIG or
+ * EFS_ENOMEM, as dagpb_decode.
+ */
+int dagpb_tsize(uint64_t *out, const uint8_t *block, size_t len);
+
 /* Exact size of the encoding of node. */
 size_t dagpb_encoded_size(const struct dagpb_node *node);
 

@@ -439,6 +439,7 @@ int dagreader_read(void *out, size_t *out_len,
 
 struct leaves_walk {
 	const struct blockio_source *src;
+	dagreader_leaf_known_fn known;  /* or NULL */
 	dagreader_leaf_cb cb;
 	void *payload;
 	struct node *nodes;         /* DAGREADER_DEPTH_MAX levels */
@@ -470,16 +471,17 @@ static int walk_child(struct leaves_walk *w, size_t depth, size_t i,
 	const struct node *parent = &w->nodes[depth];
 	const struct cid *id = &parent->pb.links[i].cid;
 	uint64_t want = parent->fsd.blocksizes[i];
+	struct dagreader_leaf leaf = {
+		.id = *id, .offset = base, .size = want,
+	};
 	struct node *child;
 	int rc;
 
-	if (id->codec == CID_CODEC_RAW) {
-		struct dagreader_leaf leaf = {
-			.id = *id, .offset = base, .size = want,
-		};
-
+	if (id->codec == CID_CODEC_RAW)
 		return w->cb(&leaf, w->payload);
-	}
+	if (id->codec == CID_CODEC_DAG_PB && w->known &&
+	    w->known(&leaf.block_size, id, w->payload))
+		return w->cb(&leaf, w->payload);
 	if (depth + 1 == DAGREADER_DEPTH_MAX)
 		return efs_error_set(EFS_ECORRUPT,
 				     "dagreader: file dag deeper than %d",
@@ -523,7 +525,15 @@ int dagreader_leaves_foreach(const struct blockio_source *src,
 			     const struct cid *id, dagreader_leaf_cb cb,
 			     void *payload)
 {
-	struct leaves_walk w = { src, cb, payload, NULL };
+	return dagreader_leaves_foreach_known(src, id, NULL, cb, payload);
+}
+
+int dagreader_leaves_foreach_known(const struct blockio_source *src,
+				   const struct cid *id,
+				   dagreader_leaf_known_fn known,
+				   dagreader_leaf_cb cb, void *payload)
+{
+	struct leaves_walk w = { src, known, cb, payload, NULL };
 	int rc;
 
 	w.nodes = efs_calloc(DAGREADER_DEPTH_MAX, sizeof(*w.nodes));

@@ -136,10 +136,12 @@ struct dagreader_leaf {
 	uint64_t size;         /* content bytes */
 	bool inner;            /* bytes in the Data of a node with children:
 				  not a block of their own */
-	bool fetched;          /* the block was read (a raw child is known
-				  from its CID and its parent's blocksize
-				  without reading it) */
-	size_t block_size;     /* bytes of the block when fetched, else 0 */
+	bool fetched;          /* the block was read (a raw child, and a
+				  dag-pb child the caller knows to be a
+				  leaf, are reported from the CID and the
+				  parent's blocksize without reading it) */
+	size_t block_size;     /* bytes of the block when fetched or known
+				  (dagreader_leaves_foreach_known), else 0 */
 	bool has_meta;         /* a fetched dag-pb leaf with mode or mtime */
 	bool raw_type;         /* a fetched dag-pb leaf of UnixFS type Raw
 				  (kubo's trickle leaves), not File */
@@ -166,6 +168,28 @@ typedef int (*dagreader_leaf_cb)(const struct dagreader_leaf *leaf,
 int dagreader_leaves_foreach(const struct blockio_source *src,
 			     const struct cid *id, dagreader_leaf_cb cb,
 			     void *payload);
+
+/*
+ * Does the caller know, without reading it, that the dag-pb block id has
+ * no links?  Then it returns true with the block's size in bytes in *out.
+ * (The blockstore's EVICTED blocks are such blocks: core/bstore.h,
+ * invariant 3.)  payload is the leaf callback's.
+ */
+typedef bool (*dagreader_leaf_known_fn)(size_t *out, const struct cid *id,
+					void *payload);
+
+/*
+ * As dagreader_leaves_foreach, except that a dag-pb child for which known
+ * answers true is reported as a leaf without being read: fetched false,
+ * size its parent's blocksize, block_size what known said.  Nothing
+ * checks that such a leaf holds that many bytes until it is read.  So a
+ * walk of a file whose leaves were evicted costs no fetch.  The root is
+ * always fetched.
+ */
+int dagreader_leaves_foreach_known(const struct blockio_source *src,
+				   const struct cid *id,
+				   dagreader_leaf_known_fn known,
+				   dagreader_leaf_cb cb, void *payload);
 
 /* ---- directories ------------------------------------------------------ */
 

@@ -102,7 +102,6 @@ static int file_tsize(uint64_t *out, struct bstore *bs,
 		      const struct inode_content *c)
 {
 	struct buf block = BUF_INIT(DAGPB_BLOCK_MAX);
-	struct dagpb_node node;
 	int error;
 
 	*out = c->tsize;
@@ -111,14 +110,8 @@ static int file_tsize(uint64_t *out, struct bstore *bs,
 			*out = c->size;
 		return 0;
 	}
-	if ((error = bstore_get(bs, &c->root, &block)) < 0)
-		return error;
-	if ((error = dagpb_decode(&node, block.ptr, block.len)) == 0) {
-		*out = block.len;
-		for (size_t i = 0; i < node.nlinks; i++)
-			*out += node.links[i].tsize;
-		dagpb_node_release(&node);
-	}
+	if ((error = bstore_get(bs, &c->root, &block)) == 0)
+		error = dagpb_tsize(out, block.ptr, block.len);
 	buf_release(&block);
 	return error;
 }

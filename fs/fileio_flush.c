@@ -12,7 +12,9 @@
  *   4. rebuild the tree, unlocked: walk the DAG's leaves and add, chunk
  *      by chunk, the snapshot's leaf, the DAG's leaf (reused as is), or a
  *      zero leaf for a hole; a chunk whose DAG leaf does not fit (another
- *      chunk size or profile, a straddled limit) is read and re-hashed
+ *      chunk size or profile, a straddled limit) is read and re-hashed;
+ *      evicted leaves are kept without fetching them (leaf_evicted), so
+ *      a small change to an evicted file fetches only what it touches
  *   5. bstore_sync_deferred: the blocks are indexed; the commit
  *      callback's durable commit (inode_set_content) makes them durable
  *      with the inode, one WAL fsync for both
@@ -71,6 +73,10 @@ struct rebuild {
 	bool has_zero;
 	struct dagreader_file *reader; /* the DAG, for chunks read */
 	uint8_t *buf;		       /* a chunk read */
+	bool pb_read;		       /* a dag-pb leaf the walk read fit */
+	bool has_unread;      /* the walk kept an evicted dag-pb leaf: */
+	struct cid unread;    /* the first, */
+	uint64_t unread_size; /* of this many content bytes */
 };
 
 /* ---- 2. sealing --------------------------------------------------------- */
@@ -157,7 +163,22 @@ static uint64_t pb_leaf_size(uint64_t size)
 	return 1 + varint_size(inner) + inner;
 }
 
-/* Is leaf what the importer would make of its bytes with these opts? */
+/* Is the dag-pb leaf l, read, the block the importer makes of its bytes? */
+static bool pb_leaf_fits(const struct importer_opts *o,
+			 const struct dagreader_leaf *l)
+{
+	return l->fetched && !l->inner && !l->has_meta &&
+	       l->raw_type == (o->layout == IMPORTER_LAYOUT_TRICKLE) &&
+	       l->block_size == pb_leaf_size(l->size);
+}
+
+/*
+ * Is leaf what the importer would make of its bytes with these opts?  An
+ * evicted dag-pb leaf (not read) fits when its block has the size of the
+ * importer's leaf for its bytes: metadata would make it bigger.  Its type
+ * (File or Raw, one byte either way) is taken from a leaf that is read:
+ * see check_unread.
+ */
 static bool leaf_fits(const struct rebuild *r, const struct dagreader_leaf *l)
 {
 	const struct importer_opts *o = r->opts;
@@ -169,11 +190,50 @@ static bool leaf_fits(const struct rebuild *r, const struct dagreader_leaf *l)
 		return false;
 	if (o->raw_leaves)
 		return l->id.codec == CID_CODEC_RAW && l->id.version == 1;
-	return l->id.codec == CID_CODEC_DAG_PB &&
-	       l->id.version == importer_opts_cid_version(o) && l->fetched &&
-	       !l->has_meta &&
-	       l->raw_type == (o->layout == IMPORTER_LAYOUT_TRICKLE) &&
-	       l->block_size == pb_leaf_size(l->size);
+	if (l->id.codec != CID_CODEC_DAG_PB ||
+	    l->id.version != importer_opts_cid_version(o))
+		return false;
+	return l->fetched ? pb_leaf_fits(o, l)
+			  : l->block_size == pb_leaf_size(l->size);
+}
+
+/* The walk's dagreader_leaf_known_fn: an evicted block has no links
+ * (core/bstore.h, invariant 3), so an evicted dag-pb child is a leaf the
+ * walk reports without fetching it, with its size from the index. */
+static bool leaf_evicted(size_t *out, const struct cid *id, void *payload)
+{
+	struct rebuild *r = payload;
+	struct bstore_stat st;
+
+	if (bstore_stat(&st, r->f->bs, id) < 0 || st.pending ||
+	    st.state != BSTORE_EVICTED || st.id.codec != CID_CODEC_DAG_PB)
+		return false;
+	*out = (size_t)st.size;
+	return true;
+}
+
+static int unread_fits(const struct dagreader_leaf *l, void *payload)
+{
+	const struct rebuild *r = payload;
+
+	return cid_equal(&l->id, &r->unread) && l->size == r->unread_size &&
+		       pb_leaf_fits(r->opts, l)
+		   ? 0
+		   : WALK_MISFIT;
+}
+
+/*
+ * The walk kept evicted dag-pb leaves by their size alone.  When no leaf
+ * it read vouches for the type of the file's leaves (the one a small
+ * write touches was read to merge it, and vouches), read the first kept
+ * one: one fetch instead of one per leaf.  0 or WALK_MISFIT (read every
+ * chunk instead) or an error.
+ */
+static int check_unread(struct rebuild *r)
+{
+	if (!r->has_unread || r->pb_read)
+		return 0;
+	return dagreader_leaves_foreach(&r->f->src, &r->unread, unread_fits, r);
 }
 
 /* Read chunk k's bytes [0, ext) as the snapshot's DAG shows them, and make
@@ -263,6 +323,13 @@ static int walk_leaf(const struct dagreader_leaf *dl, void *payload)
 		return WALK_STOP;
 	if (!leaf_fits(r, dl))
 		return WALK_MISFIT;
+	if (dl->id.codec == CID_CODEC_DAG_PB && dl->fetched) {
+		r->pb_read = true;
+	} else if (dl->id.codec == CID_CODEC_DAG_PB && !r->has_unread) {
+		r->has_unread = true;
+		r->unread = dl->id;
+		r->unread_size = dl->size;
+	}
 	k = dl->offset / r->f->cs;
 	while (r->next < k)
 		if ((error = add_chunk(r, r->next, NULL)) < 0)
@@ -278,6 +345,8 @@ static int builder_start(struct rebuild *r)
 	r->b = NULL;
 	r->next = 0;
 	r->li = 0;
+	r->pb_read = false;
+	r->has_unread = false;
 	return importer_file_new(&r->b, r->opts, NULL, &sink);
 }
 
@@ -291,12 +360,12 @@ static int rebuild_run(struct cid *out, uint64_t *tsize, struct rebuild *r)
 	if ((error = builder_start(r)) < 0)
 		return error;
 	if (sn->has_base && sn->base_limit > 0) {
-		error = dagreader_leaves_foreach(&r->f->src, &sn->base,
-						 walk_leaf, r);
+		error = dagreader_leaves_foreach_known(
+		    &r->f->src, &sn->base, leaf_evicted, walk_leaf, r);
+		if (error == 0 || error == WALK_STOP)
+			error = check_unread(r);
 		if (error == WALK_MISFIT)
 			error = builder_start(r);
-		else if (error == WALK_STOP)
-			error = 0;
 		if (error < 0)
 			return error;
 	}

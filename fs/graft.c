@@ -13,7 +13,9 @@
  * Sizes: a raw leaf's is its block's, read from the blockstore's index
  * (bstore_stat), so an evicted leaf costs nothing; a dag-pb node's comes
  * from dagreader_stat.  Tsizes come from the links that name each node;
- * the top node's, which no link names, is its block plus its links'.
+ * the top node's, which no link names, is its block plus its links'
+ * (dagpb_tsize).  The path is looked up before the DAG is read (a taken
+ * name costs no block), and the plan is capped at GRAFT_INODES_MAX.
  */
 #include "fs/graft.h"
 
@@ -55,19 +57,21 @@ static int plan_add(size_t *out, struct plan *p, size_t parent,
 
 	if (len > INODE_NAME_MAX)
 		return efs_error_set(FS_ENAMETOOLONG,
-				     "graft: name of %zu "
-				     "bytes",
-				     len);
-	if (p->n >= GRAFT_INODES_MAX)
+				     "graft: name of %zu bytes", len);
+	if (memchr(name, '\0', len))
+		return efs_error_set(EFS_EINVAL, "graft: a name holds NUL");
+	if (p->n == GRAFT_INODES_MAX)
 		return efs_error_set(EFS_ETOOBIG,
-				     "graft: more than %u "
-				     "inodes",
+				     "graft: more than %u inodes to make: "
+				     "graft a directory inside the dag instead",
 				     GRAFT_INODES_MAX);
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 16;
-		struct inode_graft *v = efs_reallocarray(p->v, cap, sizeof(*v));
+		struct inode_graft *v;
 
-		if (!v)
+		if (cap > GRAFT_INODES_MAX)
+			cap = GRAFT_INODES_MAX;
+		if (!(v = efs_reallocarray(p->v, cap, sizeof(*v))))
 			return efs_error_set(EFS_ENOMEM,
 					     "graft: out of memory");
 		p->v = v;
@@ -77,10 +81,6 @@ static int plan_add(size_t *out, struct plan *p, size_t parent,
 	memset(g, 0, sizeof(*g));
 	if (!(g->name = efs_strndup(name, len)))
 		return efs_error_set(EFS_ENOMEM, "graft: out of memory");
-	if (strlen(g->name) != len) {
-		efs_free((char *)g->name);
-		return efs_error_set(EFS_EINVAL, "graft: a name holds NUL");
-	}
 	g->parent = parent;
 	g->n.uid = p->env->uid;
 	g->n.gid = p->env->gid;
@@ -109,10 +109,8 @@ static int plan_path(size_t *out, struct plan *p, const char *path)
 
 		if ((n == 1 && s[0] == '.') ||
 		    (n == 2 && s[0] == '.' && s[1] == '.'))
-			return efs_error_set(EFS_EINVAL,
-					     "graft: '.' or '..' "
-					     "in '%.64s'",
-					     path);
+			return efs_error_set(
+			    EFS_EINVAL, "graft: '.' or '..' in '%.64s'", path);
 		if (n > 0) {
 			if (*out != INODE_GRAFT_TOP) {
 				p->v[*out].reuse_dir = true;
@@ -128,6 +126,29 @@ static int plan_path(size_t *out, struct plan *p, const char *path)
 		return efs_error_set(EFS_EINVAL, "graft: no name in '%s'",
 				     path);
 	return 0;
+}
+
+/*
+ * Is path free?  Looked up before the DAG is walked, so a caller trying
+ * names one after another walks it once; inode_graft checks again in its
+ * transaction.  0, EFS_EEXISTS (path exists, or a directory of it is not
+ * one) or db errors.
+ */
+static int path_free(struct inode_table *t, const char *path)
+{
+	uint64_t ino;
+	int error = graft_lookup(&ino, t, path);
+
+	if (error == EFS_ENOTFOUND) {
+		efs_error_clear();
+		return 0;
+	}
+	if (error == 0)
+		return efs_error_set(EFS_EEXISTS, "graft: %s exists", path);
+	if (error == FS_ENOTDIR)
+		return efs_error_set(
+		    EFS_EEXISTS, "graft: a directory of %s is not one", path);
+	return error;
 }
 
 /* ---- the DAG ------------------------------------------------------- */
@@ -158,17 +179,10 @@ static int node_tsize(uint64_t *out, const struct graft_env *env,
 		      const struct cid *id)
 {
 	struct buf block = BUF_INIT(DAGPB_BLOCK_MAX);
-	struct dagpb_node node;
 	int error;
 
-	if ((error = blockio_get(&env->src, id, &block)) < 0)
-		return error;
-	if ((error = dagpb_decode(&node, block.ptr, block.len)) == 0) {
-		*out = block.len;
-		for (size_t i = 0; i < node.nlinks; i++)
-			*out += node.links[i].tsize;
-		dagpb_node_release(&node);
-	}
+	if ((error = blockio_fetch(&env->src, id, &block)) == 0)
+		error = dagpb_tsize(out, block.ptr, block.len);
 	buf_release(&block);
 	return error;
 }
@@ -186,7 +200,7 @@ static int plan_raw(struct inode_graft *g, const struct graft_env *env,
 		g->content.size = st.size;
 	} else {
 		efs_error_clear();
-		if ((error = blockio_get(&env->src, id, &block)) < 0)
+		if ((error = blockio_fetch(&env->src, id, &block)) < 0)
 			return error;
 		g->content.size = block.len;
 		buf_release(&block);
@@ -209,13 +223,13 @@ static int plan_symlink(struct inode_graft *g, const struct graft_env *env,
 	struct buf target = BUF_INIT(INODE_SYMLINK_MAX);
 	int error;
 
-	if ((error = dagreader_symlink_target(&target, &env->src, id)) < 0)
-		return error == EFS_ETOOBIG
-			   ? efs_error_set(EFS_EINVAL,
-					   "graft: symlink "
-					   "target over %d bytes",
-					   INODE_SYMLINK_MAX)
-			   : error;
+	error = dagreader_symlink_target(&target, &env->src, id);
+	if (error == EFS_ETOOBIG)
+		return efs_error_set(EFS_EINVAL,
+				     "graft: symlink target over %d bytes",
+				     INODE_SYMLINK_MAX);
+	if (error < 0)
+		return error;
 	if (target.len == 0 || memchr(target.ptr, '\0', target.len)) {
 		buf_release(&target);
 		return efs_error_set(EFS_EINVAL, "graft: empty symlink target "
@@ -285,6 +299,7 @@ int graft_path(struct graft_result *out, const struct graft_env *env,
 
 	memset(out, 0, sizeof(*out));
 	if ((error = plan_path(&top, &p, path)) < 0 ||
+	    (error = path_free(env->t, path)) < 0 ||
 	    (error = plan_node(&p, top, root, 0, 0)) < 0)
 		goto out;
 	if (!(inos = efs_calloc(p.n, sizeof(*inos)))) {
@@ -323,9 +338,7 @@ int graft_lookup(uint64_t *out, struct inode_table *t, const char *path)
 
 		if (n > INODE_NAME_MAX)
 			return efs_error_set(FS_ENAMETOOLONG,
-					     "graft: name of "
-					     "%zu bytes",
-					     n);
+					     "graft: name of %zu bytes", n);
 		if (n > 0) {
 			memcpy(name, s, n);
 			name[n] = '\0';

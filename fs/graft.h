@@ -41,8 +41,15 @@ struct bstore;
 
 /* Deepest directory tree grafted. */
 #define GRAFT_DEPTH_MAX 256
-/* Most inodes one graft makes. */
-#define GRAFT_INODES_MAX (16u * 1024 * 1024)
+/*
+ * Most inodes one graft makes.  The whole plan is in memory until its
+ * transaction ends: about 290 bytes per inode, measured (struct
+ * inode_graft 248, its name's allocation, 32 for names up to 24 bytes,
+ * 8 for its inode number and 8 for its pin), so 200,000 inodes take
+ * 58 MB (longer names cost their length more).  A bigger DAG is refused
+ * before anything is made: graft a directory inside it instead.
+ */
+#define GRAFT_INODES_MAX 200000u
 /* Longest path taken (PATH_MAX less the NUL). */
 #define GRAFT_PATH_MAX 4095
 
@@ -67,9 +74,10 @@ struct graft_result {
 
 /*
  * Make the DAG root appear at path, absolute ("/pins/photos"; empty
- * components are skipped, the root itself cannot be replaced).  Returns
- * 0, EFS_EEXISTS (path exists, or a directory of it is not one: nothing
- * is made), EFS_EINVAL (a relative path, "." or "..", a path over
+ * components are skipped, the root itself cannot be replaced).  The path
+ * is looked up before any block is read, so a caller trying one name
+ * after another walks the DAG once.  Returns 0, EFS_EEXISTS (path
+ * exists, or a directory of it is not one: nothing is made), EFS_EINVAL (a relative path, "." or "..", a path over
  * GRAFT_PATH_MAX, a root that is not UnixFS or a symlink target out of
  * bounds), FS_ENAMETOOLONG (a name of the path or of the DAG over
  * INODE_NAME_MAX), EFS_ETOOBIG (deeper than GRAFT_DEPTH_MAX or more than

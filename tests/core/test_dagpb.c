@@ -3,8 +3,8 @@
  * and ipfs-unixfs-importer 17.1.1 (tests/data/dagpb/golden.txt, see its
  * README) plus the well-known blocks of ipfs-formats.md §2-§5, decoding
  * strictness (every truncation, a table of corrupt inputs), canonical
- * encoding and link order, exact sizes over random nodes, and
- * allocation-failure loops.
+ * encoding and link order, exact sizes over random nodes, Tsizes of the
+ * importer's roots, and allocation-failure loops.
  */
 #include "core/dagpb.h"
 
@@ -684,6 +684,60 @@ static void test_dagpb__alloc_failure(void)
 	golden_free(&set);
 }
 
+static int tsize_of(void *payload)
+{
+	const struct golden *g = payload;
+	uint64_t tsize;
+
+	return dagpb_tsize(&tsize, g->bytes, g->len);
+}
+
+/*
+ * Tsizes of roots: the `size` ipfs-unixfs-importer 17.1.1 reports for
+ * the imports of tests/data/dagpb/gen-golden.mjs (the same options, run
+ * once with the oracle's packages; see the README there).
+ */
+static void test_dagpb__tsize(void)
+{
+	static const struct {
+		const char *name;
+		uint64_t tsize;
+	} want[] = {
+		{ "hello-v0-root", 19 },	{ "raw-1mib1-root", 1048681 },
+		{ "chunked-v0-root", 184 },	{ "deep-v0-root", 1064 },
+		{ "trickle-v0-root", 505 },	{ "dir-v1-root", 392 },
+		{ "hamt256-v1-root", 791 },	{ "hamt8-v0-root", 1204 },
+	};
+	struct golden_set set;
+	uint8_t big[128];
+	uint64_t tsize;
+	long n;
+
+	if (golden_load(&set) < 0)
+		return;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct golden *g = golden_find(&set, want[i].name);
+
+		CU_ASSERT_FATAL(g != NULL);
+		tsize = 0;
+		CU_ASSERT_EQUAL(dagpb_tsize(&tsize, g->bytes, g->len), 0);
+		CU_ASSERT_EQUAL(tsize, want[i].tsize);
+	}
+	CU_ASSERT(harness_alloc_loop(tsize_of,
+				     (void *)golden_find(&set, "deep-v0-root")) ==
+		  2);
+	/* not dag-pb; Tsizes whose sum passes 2^64 - 1 */
+	tsize = 7;
+	CU_ASSERT_EQUAL(dagpb_tsize(&tsize, (const uint8_t *)"\xff", 1),
+			EFS_ECORRUPT);
+	n = unhex(big, sizeof(big),
+		  "122f" LINK_HASH "18feffffffffffffffff01"
+		  "1226" LINK_HASH "1801");
+	CU_ASSERT_EQUAL(dagpb_tsize(&tsize, big, (size_t)n), EFS_ECORRUPT);
+	CU_ASSERT_EQUAL(tsize, 7);
+	golden_free(&set);
+}
+
 static CU_TestInfo dagpb_tests[] = {
 	{ "golden", test_dagpb__golden },
 	{ "wellknown", test_dagpb__wellknown },
@@ -698,6 +752,7 @@ static CU_TestInfo dagpb_tests[] = {
 	{ "sort", test_dagpb__sort },
 	{ "random_sizes", test_dagpb__random_sizes },
 	{ "alloc_failure", test_dagpb__alloc_failure },
+	{ "tsize", test_dagpb__tsize },
 	CU_TEST_INFO_NULL,
 };
 

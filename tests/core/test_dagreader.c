@@ -1326,6 +1326,74 @@ static void test_dagreader__leaves_mixed(void)
 	free(l);
 }
 
+/* What known_leaf knows: dag-pb blocks without links, read past the
+ * counting source (as the blockstore's index knows an evicted block). */
+struct known_list {
+	struct leaf_list l;
+	struct dag *d;
+	size_t asked;
+};
+
+static bool known_leaf(size_t *out, const struct cid *id, void *payload)
+{
+	struct known_list *k = payload;
+	struct buf b = BUF_INIT(BUF_NOCAP);
+	struct dagpb_node pb;
+	bool leaf;
+
+	k->asked++;
+	CU_ASSERT_EQUAL_FATAL(blockio_get(&k->d->inner, id, &b), 0);
+	CU_ASSERT_EQUAL_FATAL(dagpb_decode(&pb, b.ptr, b.len), 0);
+	leaf = pb.nlinks == 0;
+	*out = b.len;
+	dagpb_node_release(&pb);
+	buf_release(&b);
+	return leaf;
+}
+
+static int collect_known(const struct dagreader_leaf *leaf, void *payload)
+{
+	return collect_leaf(leaf, &((struct known_list *)payload)->l);
+}
+
+/* Dag-pb leaves the caller knows are reported unread, with their block
+ * size; interior nodes are still read (the root always). */
+static void test_dagreader__leaves_known(void)
+{
+	size_t len = 2050, chunk = 100, blocks, nleaves = 21;
+	uint8_t *data = random_bytes(len, 31);
+	struct known_list *k = calloc(1, sizeof(*k));
+	uint64_t off = 0;
+	struct cid root;
+	struct dag d;
+
+	CU_ASSERT_FATAL(k != NULL);
+	dag_init(&d);
+	k->d = &d;
+	root = build_file(&d, data, len, chunk, 4, false, &blocks);
+	CU_ASSERT_EQUAL_FATAL(dagreader_leaves_foreach_known(
+		&d.src, &root, known_leaf, collect_known, k), 0);
+	CU_ASSERT_EQUAL(k->l.n, nleaves);
+	CU_ASSERT_EQUAL(d.gets, blocks - nleaves);
+	CU_ASSERT_EQUAL(k->asked, blocks - 1);
+	for (size_t i = 0; i < k->l.n; i++) {
+		const struct dagreader_leaf *lf = &k->l.leaves[i];
+		struct buf b = BUF_INIT(BUF_NOCAP);
+
+		CU_ASSERT(!lf->fetched && !lf->inner);
+		CU_ASSERT_EQUAL(lf->offset, off);
+		CU_ASSERT_EQUAL(lf->size, i + 1 < nleaves ? chunk : 50);
+		CU_ASSERT_EQUAL_FATAL(blockio_get(&d.inner, &lf->id, &b), 0);
+		CU_ASSERT_EQUAL(lf->block_size, b.len);
+		buf_release(&b);
+		off += lf->size;
+	}
+	CU_ASSERT_EQUAL(off, len);
+	dag_release(&d);
+	free(data);
+	free(k);
+}
+
 /* ---- allocation failure ----------------------------------------------- */
 
 struct alloc_case {
@@ -1416,6 +1484,7 @@ static CU_TestInfo dagreader_tests[] = {
 	{ "peek", test_dagreader__peek },
 	{ "leaves", test_dagreader__leaves },
 	{ "leaves_mixed", test_dagreader__leaves_mixed },
+	{ "leaves_known", test_dagreader__leaves_known },
 	{ "alloc_failure", test_dagreader__alloc_failure },
 	CU_TEST_INFO_NULL,
 };

@@ -4,7 +4,8 @@
  * symlink; the grafted directory's CID is the DAG's, kept as a cache and
  * rebuilt after a change below; pins of the files consistent with what
  * the next open recovers; EEXISTS, bad paths, a missing block (nothing
- * made), and the allocation-failure loop.
+ * made), a taken name found before any block is read, a DAG over
+ * GRAFT_INODES_MAX refused, and the allocation-failure loop.
  *
  * The DAGs are made by the filesystem itself (a tree built in the inode
  * table, its CID computed by dircid, whose goldens test_dircid checks
@@ -20,6 +21,8 @@
 #include "core/alloc.h"
 #include "core/bstore.h"
 #include "core/error.h"
+#include "core/importer_dir.h"
+#include "core/mhash.h"
 #include "fs/dircid.h"
 #include "fs/errmap.h"
 #include "fs/inode.h"
@@ -311,6 +314,121 @@ static void test_graft__missing_block(void)
 	fsx_close(&f);
 }
 
+/* A source that counts what it is asked for (bstore behind it). */
+struct counting {
+	struct blockio_source inner;
+	unsigned gets;
+};
+
+static int counting_get(void *payload, const struct cid *id, struct buf *out)
+{
+	struct counting *c = payload;
+
+	c->gets++;
+	return blockio_get(&c->inner, id, out);
+}
+
+/*
+ * A name taken under the target directory is found before the DAG is
+ * read: trying names one after another ("x", "x-1", ...) walks the DAG
+ * once, for the name that is free.
+ */
+static void test_graft__name_clash(void)
+{
+	struct counting cnt;
+	struct graft_env env;
+	struct graft_result r;
+	uint64_t src, ino[5], before;
+	struct fsx f;
+	struct cid tree, gone;
+
+	fsx_open_next(&f, "unixfs-v1-2025");
+	env = env_of(&f);
+	src = fsx_mk(&f, INODE_ROOT, "src", S_IFDIR | 0755);
+	fsx_golden_tree(&f, src, ino, false);
+	tree = cid_of(&f, src);
+	cnt.inner = env.src;
+	cnt.gets = 0;
+	env.src = (struct blockio_source){.get = counting_get, .payload = &cnt};
+	CU_ASSERT_EQUAL(graft_path(&r, &env, "/up/x", &tree), 0);
+	CU_ASSERT(cnt.gets > 0);
+	before = inode_count(f.t);
+	cnt.gets = 0;
+	CU_ASSERT_EQUAL(graft_path(&r, &env, "/up/x", &tree), EFS_EEXISTS);
+	CU_ASSERT_EQUAL(graft_path(&r, &env, "/src/hello.txt/x", &tree),
+			EFS_EEXISTS);
+	CU_ASSERT_EQUAL(cnt.gets, 0);
+	CU_ASSERT_EQUAL(r.inodes, 0);
+	/* a DAG nobody holds: the name is what fails, not the DAG */
+	gone = tree;
+	gone.digest[0] ^= 1;
+	CU_ASSERT_EQUAL(graft_path(&r, &env, "/up/x", &gone), EFS_EEXISTS);
+	CU_ASSERT_EQUAL(cnt.gets, 0);
+	CU_ASSERT_EQUAL(inode_count(f.t), before);
+	/* the next name walks it, once */
+	CU_ASSERT_EQUAL(graft_path(&r, &env, "/up/x-1", &tree), 0);
+	CU_ASSERT(cnt.gets > 0);
+	CU_ASSERT_EQUAL(count(&f, lookup(&f, "/up")), 2);
+	fsx_close(&f);
+}
+
+/*
+ * A DAG of more than GRAFT_INODES_MAX entries is refused with one line
+ * before anything is made.  Cheap to build: 200 entries naming one
+ * directory of 1000 (identity) files is 200,200 inodes to make from two
+ * blocks.
+ */
+static void test_graft__too_many_inodes(void)
+{
+	struct blockio_sink sink;
+	struct importer_dir *d;
+	struct graft_env env;
+	struct graft_result r;
+	struct inode_attr a;
+	uint64_t before, tsize;
+	struct cid leaf, sub, top;
+	char name[32];
+	struct fsx f;
+	int len;
+
+	fsx_open_next(&f, "unixfs-v1-2025");
+	env = env_of(&f);
+	sink = bstore_sink(f.bs);
+	CU_ASSERT_FATAL(importer_dir_new(&d, &f.iopts, NULL, &sink) == 0);
+	for (unsigned i = 0; i < 1000; i++) {
+		len = snprintf(name, sizeof(name), "file-%04u", i);
+		CU_ASSERT_FATAL(cid_init(&leaf, 1, CID_CODEC_RAW,
+					 MHASH_IDENTITY, (uint8_t *)name,
+					 (size_t)len) == 0);
+		CU_ASSERT_FATAL(importer_dir_add(d, name, (size_t)len, &leaf,
+						 (uint64_t)len) == 0);
+	}
+	CU_ASSERT_FATAL(importer_dir_finish(d, &sub, &tsize) == 0);
+	importer_dir_free(d);
+	CU_ASSERT_FATAL(importer_dir_new(&d, &f.iopts, NULL, &sink) == 0);
+	for (unsigned i = 0; i < 200; i++) {
+		len = snprintf(name, sizeof(name), "dir-%03u", i);
+		CU_ASSERT_FATAL(
+		    importer_dir_add(d, name, (size_t)len, &sub, tsize) == 0);
+	}
+	CU_ASSERT_FATAL(importer_dir_finish(d, &top, NULL) == 0);
+	importer_dir_free(d);
+	CU_ASSERT_EQUAL_FATAL(bstore_sync(f.bs), 0);
+
+	before = inode_count(f.t);
+	CU_ASSERT_EQUAL(graft_path(&r, &env, "/pins/big", &top), EFS_ETOOBIG);
+	CU_ASSERT(strstr(efs_error_msg(), "200000") != NULL);
+	CU_ASSERT(strchr(efs_error_msg(), '\n') == NULL);
+	CU_ASSERT_EQUAL(r.inodes, 0);
+	CU_ASSERT_EQUAL(inode_count(f.t), before);
+	CU_ASSERT_EQUAL(inode_lookup(&a, f.t, INODE_ROOT, "pins"),
+			EFS_ENOTFOUND);
+	/* a directory inside it goes in */
+	CU_ASSERT_EQUAL(graft_path(&r, &env, "/pins/part", &sub), 0);
+	CU_ASSERT_EQUAL(r.inodes, 1002);
+	fsx_close(&f);
+}
+
 struct alloc_case {
 	struct fsx f;
 	struct cid tree;
@@ -358,6 +476,8 @@ static CU_TestInfo graft_tests[] = {
     {"symlink", test_graft__symlink},
     {"exists_and_bad_paths", test_graft__exists_and_bad_paths},
     {"missing_block", test_graft__missing_block},
+    {"name_clash", test_graft__name_clash},
+    {"too_many_inodes", test_graft__too_many_inodes},
     {"alloc_failures", test_graft__alloc_failures},
     CU_TEST_INFO_NULL,
 };
