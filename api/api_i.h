@@ -62,6 +62,31 @@ struct api_route {
 	enum api_scope scope;  /* what the request must be allowed */
 };
 
+/*
+ * Streamed routes: those of the tables api_server.c lists as streamed
+ * (api_upload_routes).  Their handle runs when the headers are in,
+ * after the path, method and scope checks, before any body byte is
+ * read, and calls api_body_stream (or replies: the body is then never
+ * read).  Other routes' bodies are buffered, capped at max_body, and
+ * their handle runs once the body is in.
+ *
+ * From a streamed route's handle: take the request's body as it arrives
+ * (net/http.h http_body_ops: ops borrowed, static), capped at the
+ * server's upload_max; 413 when the declared Content-Length is over it,
+ * 507 when it is over the free space of the repository's disk (or a
+ * chunked body leaves less than API_DISK_RESERVE free), both JSON.
+ * ops->end(cls, req, rc) is always called once, also at once when the
+ * body is refused here (rc < 0, the reply sent: http_req_status(req)
+ * is not 0).  In end, a route replies unless the rc is EFS_EIO (the
+ * client is gone) or a reply is sent; an EFS_ETOOBIG or EFS_ENOSPC
+ * left unanswered gets the 413 or 507.
+ */
+void api_body_stream(struct http_req *req, struct api_server *s,
+		     const struct http_body_ops *ops, void *cls);
+
+/* Free disk space below which uploads are refused (507). */
+#define API_DISK_RESERVE ((uint64_t)256 << 20)
+
 /* The server's state (api_server.c owns it; routes read it through the
  * accessors below). */
 struct api_server {
@@ -82,6 +107,10 @@ struct api_server {
 	/* the mounted tree (api_server_opts.fs, copied), or has_fs false */
 	struct api_fs_hooks fs;
 	bool has_fs;
+	/* caps on request bodies: buffered (api_server_opts.max_body,
+	   resolved) and streamed (upload_max; UINT64_MAX: none) */
+	size_t max_body;
+	uint64_t upload_max;
 	/* the API keys of repo's index (api_keys.h), opened at the first
 	 * request that needs them */
 	_Atomic(struct api_keys *) keys;
@@ -146,8 +175,8 @@ extern const struct api_route api_metrics_routes[];
 extern const size_t api_metrics_nroutes;
 extern const struct api_route api_keys_routes[];
 extern const size_t api_keys_nroutes;
-/* POST /content/add, /content/add-car: uploads (api_upload.c; before
- * api_rest's "/content/" prefix) */
+/* POST /content/add, /content/add-car, /car/import: uploads, streamed
+ * (api_upload.c; before api_rest's "/content/" prefix) */
 extern const struct api_route api_upload_routes[];
 extern const size_t api_upload_nroutes;
 /* the IPFS Pinning Service API: /pins (api_pins.c) */
@@ -158,5 +187,9 @@ extern const size_t api_gateway_nroutes;
 /* GET /dashboard/: the web dashboard's files (api_dash.c) */
 extern const struct api_route api_dash_routes[];
 extern const size_t api_dash_nroutes;
+/* what the CLI asks of a daemon holding the repository: /cli/block/,
+ * /fsck (api_cli.c) */
+extern const struct api_route api_cli_routes[];
+extern const size_t api_cli_nroutes;
 
 #endif

@@ -42,6 +42,8 @@
 #define OPEN_WARN_SEC 60
 
 static _Atomic int64_t last_open_warn;
+/* api_keys_lookups */
+static _Atomic uint64_t lookups;
 
 /* The key table of s's repository, opened now if need be; NULL when
  * there is none (no repository, or it cannot be opened). */
@@ -121,6 +123,7 @@ enum api_scope api_keys_request_scope(struct api_key *key_out,
 		explicit_bzero(token, sizeof(token));
 		return API_PUBLIC;
 	}
+	atomic_fetch_add(&lookups, 1);
 	rc = api_keys_lookup(&key, k, token, (int64_t)time(NULL));
 	explicit_bzero(token, sizeof(token));
 	if (rc < 0) {
@@ -141,15 +144,56 @@ enum api_scope api_keys_request_scope(struct api_key *key_out,
 	return key.scope;
 }
 
+uint64_t api_keys_lookups(void)
+{
+	return atomic_load(&lookups);
+}
+
+bool api_keys_require(struct api_key *key_out, enum api_scope *scope_out,
+		      struct http_req *req, struct api_server *s,
+		      enum api_scope need)
+{
+	char why[API_KEYS_WHY_MAX];
+	enum api_scope have = API_PUBLIC;
+
+	if (key_out)
+		memset(key_out, 0, sizeof(*key_out));
+	if (need != API_PUBLIC)
+		have = api_keys_request_scope(key_out, why, s, req);
+	if (scope_out)
+		*scope_out = have;
+	if (have >= need)
+		return true;
+	if (have != API_PUBLIC) {
+		api_reply_error(req, 403, "FORBIDDEN",
+				"%s needs a key with the %s scope (this one "
+				"has %s)",
+				http_req_path(req), api_scope_name(need),
+				api_scope_name(have));
+		return false;
+	}
+	http_resp_header(req, "WWW-Authenticate", "Bearer");
+	api_reply_error(req, 401, "UNAUTHORIZED",
+			"%s needs an API key with the %s scope "
+			"(Authorization: Bearer ...; see 'estuaryfs key "
+			"create'): %s",
+			http_req_path(req), api_scope_name(need), why);
+	return false;
+}
+
 /* ---- GET /auth ------------------------------------------------------ */
 
+/* The route is PUBLIC in the table and checks READ here: the one lookup
+ * of the key gives both the access and the record sent back. */
 static void route_auth(struct http_req *req, struct api_server *s)
 {
 	struct api_key key;
-	enum api_scope scope = api_keys_request_scope(&key, NULL, s, req);
-	json_t *k =
-	    key.id ? api_keys_json(&key, (int64_t)time(NULL)) : json_null();
+	enum api_scope scope;
+	json_t *k;
 
+	if (!api_keys_require(&key, &scope, req, s, API_READ))
+		return;
+	k = key.id ? api_keys_json(&key, (int64_t)time(NULL)) : json_null();
 	api_reply_result(
 	    req, 0,
 	    k ? json_pack("{s:s,s:o}", "scope", api_scope_name(scope), "key", k)
@@ -157,7 +201,7 @@ static void route_auth(struct http_req *req, struct api_server *s)
 }
 
 const struct api_route api_keys_routes[] = {
-    {"GET", "/auth", route_auth, API_READ},
+    {"GET", "/auth", route_auth, API_PUBLIC},
 };
 const size_t api_keys_nroutes =
     sizeof(api_keys_routes) / sizeof(api_keys_routes[0]);

@@ -24,13 +24,10 @@
  * - origins are checked and kept, and sent back; the retriever cannot
  *   take extra sources (it asks the SPs it knows and IPNI), so they are
  *   not dialled.
- * - What is missing for the issue's "stores it under /pins/ in the
- *   filesystem, commits it and hands it to the dealer": the daemon has no
- *   handle on the mount's inode table or commit state (fs/ knows nothing
- *   of api/, and cli/services.c gets only the blockstore), and fs/ can
- *   link a file's UnixFS root (inode_create + inode_set_content) but not
- *   graft a whole directory DAG into the tree.  A pin is therefore a
- *   blockstore pin, and its info says so ("storage").
+ * - DELETE removes the request's row, then its pin and, in a mount, its
+ *   graft under /pins/ (api_pins_worker_forget), and commits /pins
+ *   before it answers; grafting and the rest of the pinning are the
+ *   workers' (api_pins_worker.c).
  */
 #define LOG_TOPIC "pins"
 
@@ -492,20 +489,32 @@ static void pins_add(struct http_req *req, struct api_pins *p, struct db *db,
 			     "pin", pin, "delegates", dlg, "info"));
 }
 
-static void forget_one(void *cls, const char *rid)
+/* The requests a DELETE removes: whether a graft of theirs went. */
+struct removal {
+	struct api_pins *p;
+	bool ungrafted;
+};
+
+static void forget_one(void *cls, const char *rid, const char *path)
 {
-	api_pins_worker_forget(cls, rid);
+	struct removal *r = cls;
+
+	r->ungrafted |= api_pins_worker_forget(r->p, rid, path);
 }
 
 static void pins_remove(struct http_req *req, struct api_pins *p, struct db *db,
 			const char *rid)
 {
-	int rc = api_pins_store_remove(db, rid, forget_one, p);
+	struct removal r = {p, false};
+	int rc = api_pins_store_remove(db, rid, forget_one, &r);
 
 	if (rc < 0) {
 		reply_failure(req, rc);
 		return;
 	}
+	/* before the reply: the client's next commit no longer holds it */
+	if (r.ungrafted)
+		api_pins_worker_commit(p);
 	efs_log_info("request %s removed", rid);
 	http_reply(req, 202, NULL, "", 0);
 }
@@ -581,7 +590,8 @@ const size_t api_pins_nroutes =
 
 /* ---- start and stop ------------------------------------------------- */
 
-int api_pins_start(struct api_pins **out, struct api_server *s)
+int api_pins_start(struct api_pins **out, struct api_server *s,
+		   unsigned workers)
 {
 	size_t n = s->repo ? strlen(s->repo) + sizeof("/index.db") : 0;
 	struct api_pins *p;
@@ -601,7 +611,11 @@ int api_pins_start(struct api_pins **out, struct api_server *s)
 		rc = api_pins_store_requeue(db);
 		db_close(db);
 	}
-	if (rc == 0 && (rc = api_pins_worker_start(p)) == 0) {
+	if (workers == 0)
+		workers = API_PINS_WORKERS_DEFAULT;
+	if (workers > API_PINS_WORKERS_MAX)
+		workers = API_PINS_WORKERS_MAX;
+	if (rc == 0 && (rc = api_pins_worker_start(p, workers)) == 0) {
 		*out = p;
 		return 0;
 	}

@@ -12,22 +12,25 @@
  * on every endpoint).  Errors are the spec's Failure object, as every
  * route's (api_i.h).  docs/api.md has the fields and curl examples.
  *
- * Requests live in the table pin_requests of <repo>/index.db (module "api_pins"
- * of db_migrate), so they outlive the daemon.  One worker thread
- * ("efs-pins") takes queued requests oldest first, fetches each DAG with
- * the daemon's retriever and pins it with the evictor (api_retrieve_run:
- * a user pin "user:pins:<requestid>" that gc and the evictor leave), and
- * moves the request to pinned, or failed with info.reason.  What is
- * missing today: the DAG is not linked under /pins/ in the mounted
- * filesystem nor committed (see api_pins.c).
+ * Requests live in the table pin_requests of <repo>/index.db (module
+ * "api_pins" of db_migrate), so they outlive the daemon.  A pool of
+ * worker threads ("efs-pins-<i>", config.json pins.workers, default 4)
+ * takes queued requests oldest first, each its own, so one slow or
+ * unreachable CID holds one worker and not the queue.  A worker fetches
+ * the DAG with the daemon's retriever and pins it with the evictor
+ * (api_retrieve_run: a user pin "user:pins:<requestid>" that gc and the
+ * evictor leave); in a mount it grafts it at /pins/<name> and commits
+ * /pins, so the dealer replicates it; the request ends pinned, or failed
+ * with info.reason.  Removing a request (DELETE, or its replacement
+ * done) drops its pin, removes its graft and commits /pins again.
  *
- *	api_pins_start(&s->pins, s);   // api_server_start, s->repo set
+ *	api_pins_start(&s->pins, s, 4); // api_server_start, s->repo set
  *	...
- *	api_pins_stop(s->pins);        // api_server_stop, no request left
+ *	api_pins_stop(s->pins);         // api_server_stop, no request left
  *
- * Threads: the worker reads the server's retriever and evictor as they
- * are set (it waits until both are); handlers run on connection threads,
- * each with its own db connection.
+ * Threads: the workers read the server's retriever and evictor as they
+ * are set (they wait until both are); handlers run on connection
+ * threads, each with its own db connection, as each worker has.
  */
 #ifndef EFS_API_API_PINS_H
 #define EFS_API_API_PINS_H
@@ -36,16 +39,19 @@ struct api_pins;
 struct api_server;
 
 /*
- * Create or migrate the pin_requests table of s->repo's index.db, put back to
- * queued the requests a stopped daemon left pinning, and start the
- * worker.  s must outlive api_pins_stop.  Returns 0, EFS_EINVAL (s has
- * no repository), db errors or EFS_ERROR (no thread); *out is NULL then
- * and the /pins routes answer 503.
+ * Create or migrate the pin_requests table of s->repo's index.db, put
+ * back to queued the requests a stopped daemon left pinning, and start
+ * workers threads (0: API_PINS_WORKERS_DEFAULT; more than
+ * API_PINS_WORKERS_MAX: that many).  s must outlive api_pins_stop.
+ * Returns 0, EFS_EINVAL (s has no repository), EFS_ENOMEM, db errors or
+ * EFS_ERROR (no thread); *out is NULL then and the /pins routes answer
+ * 503.
  */
-int api_pins_start(struct api_pins **out, struct api_server *s);
+int api_pins_start(struct api_pins **out, struct api_server *s,
+		   unsigned workers);
 
 /*
- * Stop the worker (a retrieval under way is cancelled at its next block
+ * Stop the workers (a retrieval under way is cancelled at its next block
  * and its request is queued again for the next start) and free.  Call
  * once the server's stopping flag is set and no request runs.  NULL is
  * fine.

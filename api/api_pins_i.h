@@ -40,6 +40,12 @@ struct db;
 #define API_PINS_LABEL_PREFIX "pins:"
 /* Room for a created time: "2026-07-27T17:32:28.276123Z". */
 #define API_PINS_TIME_MAX 40
+/* Room for a graft's path, "/pins/<name>-<requestid>" (NUL included). */
+#define API_PINS_PATH_MAX 256
+/* Requests pinned at once when the configuration says nothing
+ * (config.json pins.workers), and most. */
+#define API_PINS_WORKERS_DEFAULT 4
+#define API_PINS_WORKERS_MAX 64
 
 enum api_pins_status {
 	API_PINS_QUEUED,
@@ -73,17 +79,26 @@ struct api_pins_filter {
 					(borrowed) */
 };
 
+/* One worker of the pool: a thread, "efs-pins-<i>". */
+struct api_pins_slot {
+	struct api_pins *p;          /* its pool */
+	pthread_t thread;
+	char rid[API_PINS_RID_SIZE]; /* p->mu: the request it pins, or "" */
+	bool cancel;                 /* p->mu: rid was removed meanwhile */
+};
+
 /* The module's state (api_pins_start). */
 struct api_pins {
-	struct api_server *s;        /* borrowed; outlives the worker */
+	struct api_server *s;        /* borrowed; outlives the workers */
 	char *db_path;               /* <repo>/index.db */
-	pthread_t thread;
+	struct api_pins_slot *slots; /* [nslots] */
+	unsigned nslots;             /* set before the threads start */
+	unsigned nworkers;           /* threads started (start and stop's
+					thread only) */
 	pthread_mutex_t mu;
 	pthread_cond_t cond;         /* wake or stop (CLOCK_MONOTONIC) */
 	bool wake;                   /* mu: a request was queued */
 	bool stop;                   /* mu */
-	char current[API_PINS_RID_SIZE]; /* mu: the request being pinned */
-	bool cancel_current;         /* mu: it was removed meanwhile */
 };
 
 /* ---- parsing (api_pins.c): EFS_EINVAL with the reason ---- */
@@ -149,8 +164,10 @@ int api_pins_store_get(json_t **out, struct db *db, const char *rid,
 int api_pins_store_list(json_t **out, struct db *db,
 			const struct api_pins_filter *f, const char *delegate);
 
-/* Called with the id of each request removed (its pin is to go). */
-typedef void (*api_pins_removed_fn)(void *cls, const char *rid);
+/* Called with the id of each request removed (its pin is to go) and
+ * the path of its graft in the mounted tree (info.path; NULL: none). */
+typedef void (*api_pins_removed_fn)(void *cls, const char *rid,
+				    const char *path);
 
 /*
  * Remove request rid and those it replaces.  0, EFS_ENOTFOUND or db
@@ -163,10 +180,14 @@ int api_pins_store_remove(struct db *db, const char *rid,
 int api_pins_store_drop_replaced(struct db *db, const char *rid,
 				 api_pins_removed_fn cb, void *cls);
 
-/* The oldest queued request: 1 with rid and cid set, 0 when none, or db
- * errors. */
-int api_pins_store_next(char rid[API_PINS_RID_SIZE], struct cid *cid,
-			struct db *db);
+/*
+ * Take the oldest queued request: set it pinning and return 1 with rid
+ * and cid set, 0 when none is queued, EFS_ECORRUPT (its CID does not
+ * parse: rid is set, the caller fails it) or db errors.  One statement,
+ * so two workers never take the same request.
+ */
+int api_pins_store_claim(char rid[API_PINS_RID_SIZE], struct cid *cid,
+			 struct db *db);
 
 /* Request rid's name into out[0..cap) ("" when it has none or is gone;
  * cut at cap).  0 or db errors. */
@@ -186,19 +207,29 @@ int api_pins_store_set(bool *found, struct db *db, const char *rid,
  * errors. */
 int api_pins_store_requeue(struct db *db);
 
-/* ---- the worker (api_pins_worker.c) ---- */
+/* ---- the workers (api_pins_worker.c) ---- */
 
-/* Start p's worker thread.  0 or EFS_ERROR. */
-int api_pins_worker_start(struct api_pins *p);
+/* Start p's n worker threads (1 to API_PINS_WORKERS_MAX).  0,
+ * EFS_ENOMEM or EFS_ERROR (no thread: none runs). */
+int api_pins_worker_start(struct api_pins *p, unsigned n);
 
 /* A request was queued: look now. */
 void api_pins_worker_wake(struct api_pins *p);
 
-/* Request rid is removed: stop pinning it if it is under way, and drop
- * its pin (the evictor's, when set). */
-void api_pins_worker_forget(struct api_pins *p, const char *rid);
+/*
+ * Request rid is removed: stop pinning it if it is under way, drop its
+ * pin (the evictor's, when set) and remove its graft at path (NULL:
+ * none) from the mounted tree.  Returns true when a graft went: the
+ * caller commits /pins (api_pins_worker_commit) once it is done.
+ */
+bool api_pins_worker_forget(struct api_pins *p, const char *rid,
+			    const char *path);
 
-/* Stop and join the worker. */
+/* Commit /pins of the mounted tree (after grafts went); a failure is
+ * logged. */
+void api_pins_worker_commit(struct api_pins *p);
+
+/* Stop and join the workers. */
 void api_pins_worker_stop(struct api_pins *p);
 
 #endif

@@ -406,13 +406,35 @@ fail:
 
 /* ---- removing ------------------------------------------------------- */
 
-/* Delete the rows sql selects and deletes (?1 = rid), calling cb with
- * each one's id after the commit. */
+/* A removed request as remove_rows keeps it until its callback. */
+struct removed {
+	char rid[API_PINS_RID_SIZE];
+	char path[API_PINS_PATH_MAX]; /* "": no graft */
+};
+
+/* Row st's requestid and info.path (columns 0 and 1) into r; a path
+ * this module did not write (not under /pins/, too long) is left out,
+ * so what it names is left alone. */
+static void removed_take(struct removed *r, sqlite3_stmt *st)
+{
+	const char *id = (const char *)sqlite3_column_text(st, 0);
+	const char *path = (const char *)sqlite3_column_text(st, 1);
+
+	snprintf(r->rid, sizeof(r->rid), "%s", id ? id : "");
+	r->path[0] = '\0';
+	if (path && strncmp(path, "/pins/", 6) == 0 &&
+	    strlen(path) < sizeof(r->path))
+		snprintf(r->path, sizeof(r->path), "%s", path);
+}
+
+/* Delete the rows select picks (?1 = rid; columns requestid and
+ * info.path) with del, calling cb with each one after the commit. */
 static int remove_rows(struct db *db, const char *rid, bool must_exist,
 		       const char *select, const char *del,
 		       api_pins_removed_fn cb, void *cls)
 {
-	struct buf ids = BUF_INIT(BUF_NOCAP);
+	struct buf rows = BUF_INIT(BUF_NOCAP);
+	struct removed r;
 	sqlite3_stmt *st;
 	size_t n = 0;
 	int rc;
@@ -422,10 +444,12 @@ static int remove_rows(struct db *db, const char *rid, bool must_exist,
 	if ((rc = db_stmt(&st, db, select)) < 0)
 		goto fail;
 	sqlite3_bind_text(st, 1, rid, -1, SQLITE_STATIC);
-	while ((rc = db_step(db, st)) == 1 &&
-	       (rc = buf_add(&ids, sqlite3_column_text(st, 0),
-			     API_PINS_RID_SIZE)) == 0)
+	while ((rc = db_step(db, st)) == 1) {
+		removed_take(&r, st);
+		if ((rc = buf_add(&rows, &r, sizeof(r))) < 0)
+			break;
 		n++;
+	}
 	db_reset(st);
 	if (rc < 0)
 		goto fail;
@@ -439,55 +463,60 @@ static int remove_rows(struct db *db, const char *rid, bool must_exist,
 	if ((rc = db_run(db, st)) < 0 || (rc = db_commit(db)) < 0)
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
-		char *id = (char *)ids.ptr + i * API_PINS_RID_SIZE;
+		const struct removed *e = (const struct removed *)rows.ptr + i;
 
-		id[API_PINS_RID_SIZE - 1] = '\0';
-		cb(cls, id);
+		cb(cls, e->rid, e->path[0] ? e->path : NULL);
 	}
-	buf_release(&ids);
+	buf_release(&rows);
 	return 0;
 fail:
 	db_rollback(db);
-	buf_release(&ids);
+	buf_release(&rows);
 	return rc;
 }
+
+/* What remove_rows selects: requestid and info.path. */
+#define SELECT_REMOVED                                                         \
+	"SELECT requestid, CASE WHEN json_valid(info) THEN "                   \
+	"json_extract(info, '$.path') END FROM pin_requests WHERE "
 
 int api_pins_store_remove(struct db *db, const char *rid,
 			  api_pins_removed_fn cb, void *cls)
 {
 	/* the visible request first: replaced ones only when it exists */
-	return remove_rows(
-	    db, rid, true,
-	    "SELECT requestid FROM pin_requests WHERE (requestid = ?1 "
-	    "AND replaced_by IS NULL) OR replaced_by = ?1 "
-	    "ORDER BY replaced_by IS NOT NULL",
-	    "DELETE FROM pin_requests WHERE requestid = ?1 OR "
-	    "replaced_by = ?1",
-	    cb, cls);
+	return remove_rows(db, rid, true,
+			   SELECT_REMOVED "(requestid = ?1 AND replaced_by IS "
+					  "NULL) OR replaced_by = ?1 ORDER BY "
+					  "replaced_by IS NOT NULL",
+			   "DELETE FROM pin_requests WHERE requestid = ?1 OR "
+			   "replaced_by = ?1",
+			   cb, cls);
 }
 
 int api_pins_store_drop_replaced(struct db *db, const char *rid,
 				 api_pins_removed_fn cb, void *cls)
 {
-	return remove_rows(
-	    db, rid, false,
-	    "SELECT requestid FROM pin_requests WHERE replaced_by = ?1",
-	    "DELETE FROM pin_requests WHERE replaced_by = ?1", cb, cls);
+	return remove_rows(db, rid, false, SELECT_REMOVED "replaced_by = ?1",
+			   "DELETE FROM pin_requests WHERE replaced_by = ?1",
+			   cb, cls);
 }
 
 /* ---- the worker's side ---------------------------------------------- */
 
-int api_pins_store_next(char rid[API_PINS_RID_SIZE], struct cid *cid,
-			struct db *db)
+int api_pins_store_claim(char rid[API_PINS_RID_SIZE], struct cid *cid,
+			 struct db *db)
 {
 	sqlite3_stmt *st;
 	const char *id, *text;
 	int rc;
 
+	/* one statement: two workers never take the same row */
 	if ((rc = db_stmt(&st, db,
-			  "SELECT requestid, cid FROM pin_requests WHERE "
-			  "status = 0 AND replaced_by IS NULL ORDER "
-			  "BY created LIMIT 1")) < 0)
+			  "UPDATE pin_requests SET status = 1, info = '{}' "
+			  "WHERE requestid = (SELECT requestid FROM "
+			  "pin_requests WHERE status = 0 AND replaced_by IS "
+			  "NULL ORDER BY created LIMIT 1) RETURNING "
+			  "requestid, cid")) < 0)
 		return rc;
 	if ((rc = db_step(db, st)) == 1) {
 		id = (const char *)sqlite3_column_text(st, 0);

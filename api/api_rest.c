@@ -548,11 +548,9 @@ static int lookup_deals(json_t **out, struct dealview *v, const struct cid *id)
 	*out = NULL;
 	if (!w.arr)
 		return efs_error_set(EFS_ENOMEM, "out of memory");
-	for (int st = 0; v->deals && rc == 0 && st < DEALS_NSTATES; st++)
-		if (deals_state_name((enum deal_state)st)[0] != 'u')
-			rc = deals_foreach_piece_cid(v->deals, id,
-						     (enum deal_state)st,
-						     api_rest_deal_cb, &w);
+	if (v->deals)
+		rc = deals_foreach_piece_cid_any(v->deals, id, api_rest_deal_cb,
+						 &w);
 	if (rc == 0 && w.bad)
 		rc = efs_error_set(EFS_ENOMEM, "out of memory");
 	if (rc < 0) {

@@ -6,8 +6,12 @@
  * - One net/http.h server; its handler walks the route tables (api_i.h:
  *   this file's, then each route module's), the first whose path
  *   matches wins; then the method (405 with Allow), the scope (401 or
- *   403) and the body's size (413) are checked, in that order, before
- *   the route's handler runs.
+ *   403) and the body's declared size (413) are checked, in that order,
+ *   as soon as the headers are in (net/http.h's headers hook), so a
+ *   refused request is answered before a byte of its body is read.
+ *   Buffered bodies are capped at max_body (1 MiB by default: the JSON
+ *   routes); streamed ones (uploads) at upload_max, and refused with
+ *   507 when the repository's disk is short of space.
  * - The dealer is set after the server starts (the dealer needs the
  *   server's URL for its transfer base), so it is an atomic pointer:
  *   requests for /transfer/ before it is set get 503 with Retry-After.
@@ -37,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include <jansson.h>
 
@@ -329,9 +334,24 @@ static const struct {
 	{ api_rest_routes, &api_rest_nroutes },
 	{ api_metrics_routes, &api_metrics_nroutes },
 	{ api_dash_routes, &api_dash_nroutes },
+	{ api_cli_routes, &api_cli_nroutes },
 };
 
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
+
+/* The tables whose routes take their bodies as a stream (api_i.h). */
+static const struct api_route *const streamed[] = { api_upload_routes };
+
+static bool route_streamed(const struct api_route *r)
+{
+	for (size_t t = 0; t < NTABLES; t++)
+		for (size_t j = 0; j < sizeof(streamed) / sizeof(*streamed);
+		     j++)
+			if (tables[t].v == streamed[j] && r >= tables[t].v &&
+			    r < tables[t].v + *tables[t].n)
+				return true;
+	return false;
+}
 
 static bool path_matches(const char *pattern, const char *path)
 {
@@ -392,12 +412,20 @@ static bool allowed(const struct api_route *r, struct api_server *s,
 	return false;
 }
 
-static void handle(struct http_req *req, void *payload)
+/*
+ * The headers are in, no body byte read: the route, the method (405),
+ * the scope (401, 403) and, for a buffered body, its declared size
+ * (413) are checked here, so a refused request is answered before its
+ * body is read.  A streamed route takes over (api_body_stream); a
+ * buffered one is remembered for handle.
+ */
+static void on_headers(struct http_req *req, void *payload)
 {
 	struct api_server *srv = payload;
 	const char *method = http_req_method(req);
 	const char *path = http_req_path(req);
 	const struct api_route *r = route_find(path);
+	uint64_t declared = http_req_content_length(req);
 
 	if (!r) {
 		api_reply_error(req, 404, "NOT_FOUND", "no route for %s %s",
@@ -410,13 +438,150 @@ static void handle(struct http_req *req, void *payload)
 				"%s is not allowed on %s", method, path);
 	} else if (!allowed(r, srv, req)) {
 		/* 401 or 403 sent */
-	} else if (http_req_body_too_big(req)) {
-		api_reply_error(req, 413, "TOO_LARGE",
-				"the request body is too large");
-	} else {
+	} else if (route_streamed(r)) {
+		http_req_set_cls(req, (void *)r);
 		r->handle(req, srv);
+		return; /* counted when its body ends (api_body_stream) */
+	} else if (declared != HTTP_SIZE_UNKNOWN &&
+		   declared > srv->max_body) {
+		api_reply_error(req, 413, "TOO_LARGE", "the request body is "
+				"over %zu bytes", srv->max_body);
+	} else {
+		http_req_set_cls(req, (void *)r);
+		return;
 	}
 	api_metrics_count(r ? r->path : NULL, http_req_status(req));
+}
+
+/* The buffered body is in: the route's handler. */
+static void handle(struct http_req *req, void *payload)
+{
+	struct api_server *srv = payload;
+	const struct api_route *r = http_req_cls(req);
+
+	if (!r)
+		http_reply_text(req, 500, "no route\n");
+	else if (http_req_body_too_big(req))
+		api_reply_error(req, 413, "TOO_LARGE",
+				"the request body is over %zu bytes",
+				srv->max_body);
+	else
+		r->handle(req, srv);
+	api_metrics_count(r ? r->path : NULL, http_req_status(req));
+}
+
+/* ---- streamed bodies (api_i.h api_body_stream) ---------------------- */
+
+/* Bytes of a chunked body between two looks at the free disk space. */
+#define API_DISK_CHECK_EVERY ((uint64_t)64 << 20)
+
+/* A route's body stream, wrapped: its disk checks and its count. */
+struct body_stream {
+	const struct http_body_ops *ops;
+	void *cls;
+	struct api_server *s;
+	const struct api_route *route;
+	uint64_t unchecked;          /* bytes since the last disk check */
+};
+
+/* Bytes free for an unprivileged writer on the repository's disk, or
+ * UINT64_MAX when unknown. */
+static uint64_t disk_free(const struct api_server *s)
+{
+	struct statvfs st;
+
+	if (!s->repo || statvfs(s->repo, &st) < 0)
+		return UINT64_MAX;
+	return (uint64_t)st.f_bavail * st.f_frsize;
+}
+
+/* Whether need more bytes fit on the disk, API_DISK_RESERVE kept. */
+static int disk_room(const struct api_server *s, uint64_t need)
+{
+	uint64_t avail = disk_free(s);
+
+	if (avail == UINT64_MAX ||
+	    (avail >= API_DISK_RESERVE && need <= avail - API_DISK_RESERVE))
+		return 0;
+	return efs_error_set(EFS_ENOSPC, "the repository's disk has %llu "
+			     "MiB free, %llu MiB of it kept in reserve: "
+			     "free space or move the repository to a "
+			     "larger disk", (unsigned long long)(avail >> 20),
+			     (unsigned long long)(API_DISK_RESERVE >> 20));
+}
+
+static int stream_chunk(void *cls, struct http_req *req,
+			const uint8_t *data, size_t len)
+{
+	struct body_stream *b = cls;
+	int rc;
+
+	b->unchecked += len;
+	if (b->unchecked >= API_DISK_CHECK_EVERY) {
+		b->unchecked = 0;
+		if ((rc = disk_room(b->s, 0)) < 0)
+			return rc;
+	}
+	return b->ops->chunk(b->cls, req, data, len);
+}
+
+/* The route's end, then the reply it left to the frame and the count. */
+static void stream_end(void *cls, struct http_req *req, int rc)
+{
+	struct body_stream *b = cls;
+	struct efs_error_state err;
+
+	efs_error_save(&err);
+	b->ops->end(b->cls, req, rc);
+	efs_error_restore(&err);
+	if (http_req_status(req) == 0 && rc == EFS_ETOOBIG)
+		api_reply_error(req, 413, "TOO_LARGE", "the request body is "
+				"over %llu bytes (config.json "
+				"http.upload_max)",
+				(unsigned long long)b->s->upload_max);
+	else if (http_req_status(req) == 0 && rc == EFS_ENOSPC)
+		api_reply_error(req, 507, "INSUFFICIENT_STORAGE", "%s",
+				efs_error_msg());
+	if (http_req_status(req))
+		api_metrics_count(b->route->path, http_req_status(req));
+	efs_free(b);
+}
+
+static const struct http_body_ops stream_ops = { stream_chunk, stream_end };
+
+void api_body_stream(struct http_req *req, struct api_server *s,
+		     const struct http_body_ops *ops, void *cls)
+{
+	uint64_t declared = http_req_content_length(req);
+	uint64_t max = s->upload_max == UINT64_MAX ? 0 : s->upload_max;
+	struct body_stream *b;
+	int rc;
+
+	if (declared != HTTP_SIZE_UNKNOWN && max && declared > max) {
+		api_reply_error(req, 413, "TOO_LARGE", "the request body is "
+				"%llu bytes, over the %llu-byte cap "
+				"(config.json http.upload_max)",
+				(unsigned long long)declared,
+				(unsigned long long)max);
+		rc = EFS_ETOOBIG;
+	} else if ((rc = disk_room(s, declared == HTTP_SIZE_UNKNOWN
+					     ? 0 : declared)) < 0) {
+		api_reply_error(req, 507, "INSUFFICIENT_STORAGE", "%s",
+				efs_error_msg());
+	} else if (!(b = efs_calloc(1, sizeof(*b)))) {
+		api_reply_error(req, 500, "INTERNAL", "out of memory");
+		rc = EFS_ENOMEM;
+	} else {
+		*b = (struct body_stream){ ops, cls, s, http_req_cls(req), 0 };
+		if ((rc = http_req_body_stream(req, max, &stream_ops, b)) == 0)
+			return;
+		efs_free(b);
+		api_reply_error(req, 500, "INTERNAL", "%s", efs_error_msg());
+	}
+	ops->end(cls, req, rc);
+	api_metrics_count(http_req_cls(req) ? ((const struct api_route *)
+			  http_req_cls(req))->path : NULL,
+			  http_req_status(req));
 }
 
 /* ---- what the routes use (api_i.h) ---------------------------------- */
@@ -566,11 +731,19 @@ int api_server_start(struct api_server **out, const char *listen,
 		return efs_error_set(EFS_ENOMEM, "api: out of memory");
 	}
 	/* before the first request: the /pins routes read s->pins */
-	if (s->repo && api_pins_start(&s->pins, s) < 0)
+	if (s->repo &&
+	    api_pins_start(&s->pins, s, opts ? opts->pins_workers : 0) < 0)
 		efs_log_warn("%s (the /pins routes answer 503)",
 			     efs_error_msg());
-	rc = http_server_start(&s->http, host, port,
-			       opts ? opts->max_body : 0, handle, s);
+	s->max_body = opts && opts->max_body ? opts->max_body : HTTP_BODY_MAX;
+	s->upload_max = opts && opts->upload_max ? opts->upload_max
+						 : API_UPLOAD_MAX_DEFAULT;
+	rc = http_server_start_opts(&s->http, host, port,
+				    &(struct http_server_opts){
+					    .max_body = s->max_body,
+					    .handle = handle,
+					    .headers = on_headers,
+					    .payload = s });
 	if (rc < 0) {
 		api_pins_stop(s->pins);
 		server_free(s);

@@ -36,6 +36,8 @@
  *	POST /content/add,
  *	POST /content/add-car      api_upload*.c: uploads (multipart form,
  *	                           CAR) into /uploads/ of the mount
+ *	POST /car/import           api_upload_import.c: a CAR stored, its
+ *	                           roots pinned (`estuaryfs car import`)
  *	/public/..., /content/...,
  *	/deals/...                 api_rest.c, api_rest_public.c: Estuary's
  *	                           REST reads and public stats
@@ -54,8 +56,9 @@
  * Errors are JSON in the form of the IPFS Pinning Service API, so every
  * route answers alike: {"error":{"reason":"NOT_FOUND","details":"..."}}
  * (reasons BAD_REQUEST 400, UNAUTHORIZED 401, FORBIDDEN 403,
- * NOT_FOUND 404, METHOD_NOT_ALLOWED 405, TOO_LARGE 413, INTERNAL 500,
- * UNAVAILABLE 503; the gateway adds NOT_ACCEPTABLE 406,
+ * NOT_FOUND 404, METHOD_NOT_ALLOWED 405, TOO_LARGE 413,
+ * UNSUPPORTED_MEDIA_TYPE 415, INTERNAL 500, UNAVAILABLE 503,
+ * INSUFFICIENT_STORAGE 507; the uploads add BAD_CAR 400; the gateway adds NOT_ACCEPTABLE 406,
  * RANGE_NOT_SATISFIABLE 416, LISTING_TOO_BIG 500, NOT_IMPLEMENTED 501,
  * RETRIEVAL_FAILED 502 and TIMEOUT 504;
  * the last line of a /retrieve stream, sent after its 200, may also say
@@ -96,9 +99,15 @@ struct retriever;
 
 /* The listen address when the configuration names none. */
 #define API_LISTEN_DEFAULT "127.0.0.1:3004"
+/* The cap on an upload when the configuration names none (64 GiB). */
+#define API_UPLOAD_MAX_DEFAULT ((uint64_t)64 << 30)
 
 struct api_server_opts {
-	size_t max_body;        /* cap on request bodies; 0: HTTP_BODY_MAX */
+	size_t max_body;        /* cap on buffered request bodies (the JSON
+				   routes); 0: HTTP_BODY_MAX (1 MiB) */
+	uint64_t upload_max;    /* cap on streamed bodies (uploads, CAR
+				   imports); 0: API_UPLOAD_MAX_DEFAULT;
+				   UINT64_MAX: none */
 	const char *token;      /* the daemon's bearer token, which has
 				   the ADMIN scope (copied); NULL: only
 				   API keys give access */
@@ -122,12 +131,15 @@ struct api_server_opts {
 	   (/pins, /content/add): copied; NULL: no mount, what they add
 	   stays a blockstore pin */
 	const struct api_fs_hooks *fs;
+	/* pin requests worked on at once (config.json pins.workers);
+	   0: API_PINS_WORKERS_DEFAULT */
+	unsigned pins_workers;
 };
 
 /*
  * The mounted filesystem as the routes that add content use it (a
- * mount's services fill it; the daemon without a mount has none).  Both
- * may be called from request and worker threads at once; both return 0
+ * mount's services fill it; the daemon without a mount has none).  Each
+ * may be called from request and worker threads at once; each returns 0
  * or a negative efs code with its message.
  */
 struct api_fs_hooks {
@@ -143,6 +155,13 @@ struct api_fs_hooks {
 	   dealer takes it from there; *out its root CID. */
 	int (*commit)(void *cls, const char *path, struct cid *out);
 	void *cls;
+	/*
+	 * Remove path and all below it (rm -r), as when a pin request
+	 * whose graft it is goes: EFS_ENOTFOUND when nothing is there.
+	 * NULL: grafts stay when their requests go.  Last, so the hooks
+	 * made without it read as before.
+	 */
+	int (*remove)(void *cls, const char *path);
 };
 
 /* One FUSE operation's figures, for /metrics. */

@@ -11,19 +11,28 @@
  * /uploads, so the dealer replicates it.  The reply is Estuary's:
  * {"cid", "retrieval_url", "estuaryId", "providers", ...}.
  *
+ *	POST /car/import       WRITE  a CAR stored, its roots pinned, nothing
+ *	                              grafted (api_upload_import.c)
+ *
  * Design notes:
- * - The body is whole in memory before the handler runs (net/http.h,
- *   capped by api_server_opts.max_body: 413 past it); the file part is
- *   fed to the importer from there (importer_file.h, the default
- *   profile unixfs-v1-2025, as `estuaryfs add`), without a copy.
- * - A CAR is checked whole before one block is stored
- *   (api_upload_car_check: hashes, framing, one root carried by the
- *   CAR, no link to a block neither in it nor stored), so a bad CAR is
- *   a 400 that leaves nothing behind.
- * - Order: blocks, then bstore_sync_since (durable, whatever other
- *   writers' syncs did), then the pin, then the graft: at no point is
- *   a pinned or grafted root missing blocks, and gc never sees the
- *   blocks unpinned for longer than its grace period.
+ * - Bodies are streamed (net/http.h, api_body_stream): each route's
+ *   handler runs on the headers, after the frame's checks (401, 403,
+ *   413 on a declared size, 507), checks what it can (query, type,
+ *   services) before a byte is read, and feeds each piece of body to a
+ *   push parser as it comes: the form's "data" part goes straight into
+ *   the importer (importer_file.h, the default profile unixfs-v1-2025,
+ *   as `estuaryfs add`), a CAR's blocks into the blockstore, each
+ *   hashed once (api_upload_car.c).  Memory stays bounded whatever the
+ *   size: a section, the importer's open nodes, the pending links.
+ * - A body refused midway (a bad form or CAR: 400; storage: 500 or
+ *   507) or cut (the client left: no reply) leaves nothing pinned or
+ *   grafted; the blocks stored so far are unreferenced and gc takes them
+ *   after its grace period (bstore_opts.gc_grace, an hour), which also
+ *   bounds how long an upload may take before its first blocks could
+ *   go (an upload pins only once whole).
+ * - Order at the end: blocks, then bstore_sync_since (durable, whatever
+ *   other writers' syncs did), then the pin, then the graft: at no point
+ *   is a pinned or grafted root missing blocks.
  * - A name taken under /uploads gets a suffix ("a-1.txt", "a-2.txt"):
  *   an upload never replaces another.
  */
@@ -37,6 +46,7 @@
 #include <jansson.h>
 
 #include "api/api_i.h"
+#include "api/api_upload_i.h"
 #include "core/alloc.h"
 #include "core/bstore.h"
 #include "core/car.h"
@@ -55,7 +65,15 @@
 /* Suffixes tried when a name is taken. */
 #define UPLOAD_SUFFIX_MAX 1000
 
-/* One upload under way. */
+/* Which part of the form is being read (POST /content/add). */
+enum upload_part {
+	PART_OTHER,    /* dropped */
+	PART_DATA,     /* the file: into the importer */
+	PART_FILENAME, /* the "filename" field: into field */
+};
+
+/* One upload under way: the request's state from its headers to its
+ * end (heap, freed by the stream's end). */
 struct upload {
 	struct http_req *req;
 	struct api_server *s;
@@ -65,7 +83,20 @@ struct upload {
 	char dir[UPLOAD_DIR_MAX + 1];	    /* "" or "a/b" */
 	struct cid root;
 	char root_str[CID_STR_MAX];
-	uint64_t size; /* file or block bytes */
+	uint64_t size;	   /* file or block bytes */
+	uint64_t mark;	   /* bstore_errseq at the start */
+	bool chunk_failed; /* the body was refused midway */
+	bool store_failed; /* ... by the server's storage */
+	/* POST /content/add */
+	struct api_upload_form form;
+	struct importer_file *file;
+	enum upload_part part;
+	bool have_data, data_done, named;
+	char field[API_UPLOAD_NAME_MAX + 1]; /* the "filename" field */
+	size_t field_len;
+	bool field_bad;
+	/* POST /content/add-car */
+	struct api_upload_car car;
 };
 
 static void reply_bad(struct upload *u, const char *what)
@@ -249,7 +280,8 @@ static void upload_finish(struct upload *u)
 		    "mounted tree (mount it to have uploads under " UPLOAD_ROOT
 		    " and committed)";
 	} else if ((rc = upload_graft(path, sizeof(path), &commit, u)) ==
-		   EFS_EINVAL || rc == EFS_EUNSUPPORTED) {
+		       EFS_EINVAL ||
+		   rc == EFS_EUNSUPPORTED) {
 		/* not UnixFS, a block of another codec (dag-cbor...), no
 		 * name that fits: the message says which */
 		snprintf(why, sizeof(why),
@@ -285,166 +317,287 @@ static bool upload_sync(struct upload *u, uint64_t *mark)
 	return false;
 }
 
+/* The upload's state, or NULL with 500 sent (the stream's end frees
+ * it). */
+static struct upload *upload_new(struct http_req *req, struct api_server *s)
+{
+	struct upload *u = efs_calloc(1, sizeof(*u));
+
+	if (!u)
+		api_reply_error(req, 500, "INTERNAL", "out of memory");
+	else if (!upload_open(u, req, s)) {
+		efs_free(u);
+		return NULL;
+	}
+	return u;
+}
+
+static void upload_free(struct upload *u)
+{
+	importer_file_free(u->file);
+	api_upload_car_release(&u->car);
+	efs_free(u);
+}
+
+/* A body stopped early, or refused at its end (rc < 0): the reply,
+ * unless the client is gone or the frame answers (413 over upload_max,
+ * 507 short of disk: api_body_stream). */
+static void upload_refused(struct upload *u, int rc, const char *what)
+{
+	if (http_req_status(u->req) || (rc == EFS_EIO && !u->chunk_failed))
+		efs_log_info("upload stopped: %s", efs_error_msg());
+	else if (rc == EFS_ENOSPC || (rc == EFS_ETOOBIG && !u->chunk_failed))
+		return;
+	else if (u->store_failed || rc == EFS_ENOMEM)
+		api_reply_error(u->req, 500, "INTERNAL", "%s: %s", what,
+				efs_error_msg());
+	else
+		api_reply_error(u->req, 400, "BAD_REQUEST", "%s: %s", what,
+				efs_error_msg());
+}
+
 /* ---- POST /content/add ----------------------------------------------- */
 
-/* The form's "data" part into *data, and "filename" into u->name;
- * false when the reply (400) is sent. */
-static bool form_read(struct upload *u, struct api_upload_part *data)
+static int form_part(void *cls, const struct api_upload_part *p)
 {
-	char b[API_UPLOAD_BOUNDARY_MAX + 1];
-	struct api_upload_form f;
-	struct api_upload_part p;
-	const uint8_t *body;
-	bool have = false, named = u->name[0] != '\0';
-	size_t len;
+	struct upload *u = cls;
+	struct blockio_sink sink = bstore_sink(u->bs);
+	struct importer_opts o;
 	int rc;
 
-	if (api_upload_form_boundary(
-		b, http_req_header(u->req, "Content-Type")) < 0) {
+	u->part = PART_OTHER;
+	if (strcmp(p->name, "data") == 0) {
+		if (u->have_data)
+			return efs_error_set(EFS_EINVAL,
+					     "more than one "
+					     "\"data\" part: upload one file "
+					     "at a time");
+		importer_opts_profile(&o, NULL);
+		if ((rc = importer_file_new(&u->file, &o, NULL, &sink)) < 0) {
+			u->store_failed = true;
+			return rc;
+		}
+		u->have_data = true;
+		u->part = PART_DATA;
+		if (!u->named && p->has_filename && p->filename[0])
+			snprintf(u->name, sizeof(u->name), "%s", p->filename);
+	} else if (strcmp(p->name, "filename") == 0) {
+		u->part = PART_FILENAME;
+		u->field_len = 0;
+	}
+	return 0;
+}
+
+static int form_data(void *cls, const uint8_t *data, size_t len)
+{
+	struct upload *u = cls;
+	int rc;
+
+	if (u->part == PART_DATA) {
+		if ((rc = importer_file_write(u->file, data, len)) < 0)
+			u->store_failed = true;
+		return rc;
+	}
+	if (u->part == PART_FILENAME) {
+		if (len > API_UPLOAD_NAME_MAX - u->field_len ||
+		    memchr(data, '\0', len))
+			u->field_bad = true;
+		else
+			memcpy(u->field + u->field_len, data, len);
+		if (!u->field_bad)
+			u->field_len += len;
+	}
+	return 0;
+}
+
+static int form_part_end(void *cls)
+{
+	struct upload *u = cls;
+	int rc;
+
+	if (u->part == PART_DATA) {
+		rc = importer_file_finish(u->file, &u->root, &u->size, NULL);
+		if (rc < 0) {
+			u->store_failed = true;
+			return rc;
+		}
+		u->data_done = true;
+	} else if (u->part == PART_FILENAME && u->field_len && !u->named) {
+		/* the query's filename wins; then this field, then the
+		 * data part's filename parameter */
+		if (u->field_bad)
+			return efs_error_set(EFS_EINVAL,
+					     "filename: over %d "
+					     "bytes or with a NUL",
+					     API_UPLOAD_NAME_MAX);
+		memcpy(u->name, u->field, u->field_len);
+		u->name[u->field_len] = '\0';
+		u->named = true;
+	}
+	u->part = PART_OTHER;
+	return 0;
+}
+
+static const struct api_upload_form_ops form_ops = {
+    form_part,
+    form_data,
+    form_part_end,
+};
+
+static int add_chunk(void *cls, struct http_req *req, const uint8_t *data,
+		     size_t len)
+{
+	struct upload *u = cls;
+	int rc = api_upload_form_feed(&u->form, data, len);
+
+	if (rc < 0)
+		u->chunk_failed = true;
+	if (rc < 0 && !u->store_failed &&
+	    strncmp(efs_error_msg(), "form:", 5) != 0)
+		return efs_error_set(rc, "form: %s", efs_error_msg());
+	return rc;
+}
+
+/* The whole form is in: the file imported, its name, the rest. */
+static void add_done(struct upload *u)
+{
+	int rc = api_upload_form_finish(&u->form);
+
+	if (rc < 0) {
+		upload_refused(u, rc, "form");
+	} else if (!u->data_done) {
 		api_reply_error(u->req, 400, "BAD_REQUEST",
+				"form: no "
+				"\"data\" part (curl -F data=@FILE)");
+	} else if ((!u->name[0] || name_ok(u, u->name, "filename")) &&
+		   upload_sync(u, &u->mark)) {
+		cid_tostr(u->root_str, &u->root);
+		upload_finish(u);
+	}
+}
+
+static void add_end(void *cls, struct http_req *req, int rc)
+{
+	struct upload *u = cls;
+
+	if (rc == 0)
+		add_done(u);
+	else
+		upload_refused(u, rc, "form");
+	upload_free(u);
+}
+
+static const struct http_body_ops add_ops = {add_chunk, add_end};
+
+static void route_add(struct http_req *req, struct api_server *s)
+{
+	char b[API_UPLOAD_BOUNDARY_MAX + 1];
+	struct upload *u;
+
+	if (api_upload_form_boundary(b, http_req_header(req, "Content-Type")) <
+	    0) {
+		api_reply_error(req, 400, "BAD_REQUEST",
 				"%s: want a "
 				"multipart/form-data body with a \"data\" file "
 				"part (curl -F data=@FILE)",
 				efs_error_msg());
-		return false;
-	}
-	body = http_req_body(u->req, &len);
-	api_upload_form_init(&f, body, len, b);
-	while ((rc = api_upload_form_next(&f, &p)) == 0) {
-		if (strcmp(p.name, "data") == 0) {
-			if (have) {
-				api_reply_error(u->req, 400, "BAD_REQUEST",
-						"form: more than one \"data\" "
-						"part: upload one file at a "
-						"time");
-				return false;
-			}
-			*data = p;
-			have = true;
-		} else if (strcmp(p.name, "filename") == 0 && !named && p.len) {
-			if (p.len > API_UPLOAD_NAME_MAX ||
-			    memchr(p.data, '\0', p.len)) {
-				api_reply_error(u->req, 400, "BAD_REQUEST",
-						"filename: over %d bytes or "
-						"with a NUL",
-						API_UPLOAD_NAME_MAX);
-				return false;
-			}
-			memcpy(u->name, p.data, p.len);
-			u->name[p.len] = '\0';
-			named = true;
-		}
-	}
-	if (rc != EFS_ITEROVER) {
-		reply_bad(u, "form");
-		return false;
-	}
-	if (!have) {
-		api_reply_error(u->req, 400, "BAD_REQUEST",
-				"form: no \"data\" "
-				"part (curl -F data=@FILE)");
-		return false;
-	}
-	if (!named && data->has_filename)
-		snprintf(u->name, sizeof(u->name), "%s", data->filename);
-	return !u->name[0] || name_ok(u, u->name, "filename");
-}
-
-/* data[0..len) as one UnixFS file into the blockstore; root and size
- * into u. */
-static int import_bytes(struct upload *u, const uint8_t *data, size_t len)
-{
-	struct blockio_sink sink = bstore_sink(u->bs);
-	struct importer_file *f = NULL;
-	struct importer_opts o;
-	int rc;
-
-	importer_opts_profile(&o, NULL);
-	if ((rc = importer_file_new(&f, &o, NULL, &sink)) == 0 &&
-	    (rc = importer_file_write(f, data, len)) == 0)
-		rc = importer_file_finish(f, &u->root, &u->size, NULL);
-	importer_file_free(f);
-	return rc;
-}
-
-static void route_add(struct http_req *req, struct api_server *s)
-{
-	struct api_upload_part data;
-	struct upload u;
-	uint64_t mark;
-	int rc;
-
-	if (!upload_open(&u, req, s) || !form_read(&u, &data))
-		return;
-	mark = bstore_errseq(u.bs);
-	if ((rc = import_bytes(&u, data.data, data.len)) < 0) {
-		api_reply_error(req, 500, "INTERNAL", "importing: %s",
-				efs_error_msg());
 		return;
 	}
-	if (!upload_sync(&u, &mark))
+	if (!(u = upload_new(req, s)))
 		return;
-	cid_tostr(u.root_str, &u.root);
-	upload_finish(&u);
+	u->named = u->name[0] != '\0';
+	u->mark = bstore_errseq(u->bs);
+	api_upload_form_init(&u->form, b, &form_ops, u);
+	api_body_stream(req, s, &add_ops, u);
 }
 
 /* ---- POST /content/add-car ------------------------------------------- */
 
 static bool stored(void *cls, const struct cid *id)
 {
-	return bstore_has(cls, id);
+	const struct upload *u = cls;
+
+	return bstore_has(u->bs, id);
 }
+
+/* A block of the CAR, verified: into the blockstore (not hashed again). */
+static int car_block(void *cls, const struct cid *id, const uint8_t *data,
+		     size_t len)
+{
+	struct upload *u = cls;
+	int rc = bstore_put(u->bs, id, data, len);
+	char str[CID_STR_MAX];
+
+	if (rc == EFS_ECORRUPT || rc == EFS_EUNSUPPORTED || rc == EFS_ETOOBIG)
+		return efs_error_set(rc, "car: block %s: %s",
+				     cid_tostr(str, id), efs_error_msg());
+	if (rc < 0)
+		u->store_failed = true;
+	return rc;
+}
+
+static int car_chunk(void *cls, struct http_req *req, const uint8_t *data,
+		     size_t len)
+{
+	struct upload *u = cls;
+	int rc = api_upload_car_feed(&u->car, data, len);
+
+	if (rc < 0)
+		u->chunk_failed = true;
+	return rc;
+}
+
+static void car_end(void *cls, struct http_req *req, int rc)
+{
+	struct upload *u = cls;
+	size_t n;
+
+	if (rc == 0 && (rc = api_upload_car_finish(&u->car)) == 0) {
+		if (upload_sync(u, &u->mark)) {
+			u->root = api_upload_car_roots(&u->car, &n)[0];
+			u->size = u->car.bytes;
+			cid_tostr(u->root_str, &u->root);
+			upload_finish(u);
+		}
+	} else {
+		upload_refused(u, rc, "CAR refused, nothing pinned");
+	}
+	upload_free(u);
+}
+
+static const struct http_body_ops car_ops = {car_chunk, car_end};
 
 static void route_add_car(struct http_req *req, struct api_server *s)
 {
-	struct api_upload_car_info info;
-	struct blockio_sink sink;
-	struct cid *roots = NULL;
-	const uint8_t *body;
-	struct upload u;
-	size_t len, n;
-	uint64_t mark;
-	int rc;
+	struct api_upload_car_opts o = {.one_root = true,
+					.links = true,
+					.has = stored,
+					.on_block = car_block};
+	struct upload *u;
 
-	if (!upload_open(&u, req, s))
+	if (!(u = upload_new(req, s)))
 		return;
-	body = http_req_body(req, &len);
-	if (len == 0) {
+	if (http_req_content_length(req) == 0) {
 		api_reply_error(req, 400, "BAD_REQUEST",
 				"empty body: want a "
 				"CAR (curl --data-binary @FILE.car)");
+		efs_free(u);
 		return;
 	}
-	rc = api_upload_car_check(&info, body, len, 0, stored, u.bs);
-	if (rc == EFS_ENOMEM) {
-		api_reply_error(req, 500, "INTERNAL", "%s", efs_error_msg());
-		return;
-	} else if (rc < 0) {
-		reply_bad(&u, "CAR refused, nothing stored");
-		return;
-	}
-	sink = bstore_sink(u.bs);
-	mark = bstore_errseq(u.bs);
-	rc = car_import_mem(&roots, &n, &sink, body, len);
-	efs_free(roots);
-	if (rc < 0) {
-		api_reply_error(req, 500, "INTERNAL", "storing the CAR: %s",
-				efs_error_msg());
-		return;
-	}
-	if (!upload_sync(&u, &mark))
-		return;
-	u.root = info.root;
-	u.size = info.bytes;
-	cid_tostr(u.root_str, &u.root);
-	upload_finish(&u);
+	o.cls = u;
+	api_upload_car_init(&u->car, &o);
+	u->mark = bstore_errseq(u->bs);
+	api_body_stream(req, s, &car_ops, u);
 }
 
 /* ---- the table (api_i.h) --------------------------------------------- */
 
+/* Streamed routes: api_server.c lists this table as streamed. */
 const struct api_route api_upload_routes[] = {
     {"POST", "/content/add", route_add, API_WRITE},
     {"POST", "/content/add-car", route_add_car, API_WRITE},
+    /* POST, or PUT as `curl -T dag.car` sends it */
+    {NULL, "/car/import", api_upload_import, API_WRITE},
 };
 const size_t api_upload_nroutes =
     sizeof(api_upload_routes) / sizeof(api_upload_routes[0]);

@@ -3,9 +3,19 @@
  * POST /content/add receives it (api_upload.h).
  *
  * Design notes:
- * - The body is in memory (net/http.h collects it), so a part's data is
- *   a span of the body, found by searching for the next "CRLF--boundary"
- *   (memmem): nothing is copied and nothing is allocated.
+ * - A push parser: the body comes in pieces of any size (net/http.h
+ *   streams it), and a part's data goes out as it comes, in pieces.
+ *   The delimiter "CRLF--boundary" is searched for with memmem in each
+ *   piece; the bytes at the end of a piece that could begin one are held
+ *   back (only their count, match: they are the delimiter's first bytes)
+ *   until the next piece says whether they were.  A virtual CRLF before
+ *   the body lets the first delimiter open the body with no CRLF.
+ *   Nothing is allocated; a part's headers are gathered in a fixed buffer.
+ *
+ *     PREAMBLE ─delim─► AFTER ─CRLF─► HEADERS ─CRLFCRLF─► DATA ─delim─►
+ *                        │  ▲                                      │
+ *                        │  └──────────────────────────────────────┘
+ *                        └─"--"─► DONE (epilogue ignored)
  * - Only what a form upload needs is read: Content-Disposition's
  *   form-data type and its name and filename parameters (token or
  *   quoted string).  Other headers (Content-Type, ...) and parameters
@@ -168,17 +178,27 @@ int api_upload_form_boundary(char out[API_UPLOAD_BOUNDARY_MAX + 1],
 
 /* ---- the parts ------------------------------------------------------- */
 
-void api_upload_form_init(struct api_upload_form *f, const uint8_t *body,
-			  size_t len, const char *boundary)
+enum form_state {
+	FORM_PREAMBLE, /* before the first delimiter: dropped */
+	FORM_AFTER,    /* after a delimiter: "--", or padding and CRLF */
+	FORM_HEADERS,  /* a part's headers, up to the blank line */
+	FORM_DATA,     /* a part's bytes, up to the next delimiter */
+	FORM_DONE,     /* after the closing delimiter: dropped */
+};
+
+void api_upload_form_init(struct api_upload_form *f, const char *boundary,
+			  const struct api_upload_form_ops *ops, void *cls)
 {
 	size_t n = strnlen(boundary, API_UPLOAD_BOUNDARY_MAX);
 
 	memset(f, 0, sizeof(*f));
-	f->p = body;
-	f->end = body + len;
+	f->ops = ops;
+	f->cls = cls;
 	memcpy(f->delim, "\r\n--", 4);
 	memcpy(f->delim + 4, boundary, n);
 	f->delim_len = 4 + n;
+	f->state = FORM_PREAMBLE;
+	f->match = 2; /* the virtual CRLF before the body */
 }
 
 static int form_fail(struct api_upload_form *f, int rc)
@@ -245,102 +265,217 @@ static int headers_parse(struct api_upload_part *out, const char *s,
 	return 0;
 }
 
-/* Past the opening delimiter ("--B" at the start, or after a CRLF). */
-static int form_open(struct api_upload_form *f)
+/* Part data (or preamble, dropped) out. */
+static int emit(struct api_upload_form *f, const uint8_t *p, size_t n)
 {
-	size_t left = (size_t)(f->end - f->p);
-	const uint8_t *d;
-
-	f->started = true;
-	if (left >= f->delim_len - 2 &&
-	    memcmp(f->p, f->delim + 2, f->delim_len - 2) == 0) {
-		f->p += f->delim_len - 2;
+	if (n == 0 || f->state != FORM_DATA)
 		return 0;
-	}
-	d = memmem(f->p, left, f->delim, f->delim_len);
-	if (!d)
-		return efs_error_set(EFS_ECORRUPT, "form: no opening boundary");
-	f->p = d + f->delim_len;
-	return 0;
+	return f->ops->data(f->cls, p, n);
 }
 
-/* Just past a delimiter: "--" ends the form, else padding and CRLF.
- * Returns 0 (a part follows), EFS_ITEROVER or EFS_ECORRUPT. */
-static int after_delim(struct api_upload_form *f)
+/*
+ * The held-back delim[0..match) turned out not to start a delimiter:
+ * give out its bytes up to the longest suffix that could still start
+ * one (the delimiter's self-overlap), keep that.
+ */
+static int unhold(struct api_upload_form *f)
 {
-	if (f->end - f->p >= 2 && f->p[0] == '-' && f->p[1] == '-') {
-		f->done = true;
-		return EFS_ITEROVER;
-	}
-	while (f->p < f->end && is_space((char)*f->p))
-		f->p++;
-	if (f->end - f->p < 2 || f->p[0] != '\r' || f->p[1] != '\n')
-		return efs_error_set(EFS_ECORRUPT,
-				     "form: boundary not "
-				     "followed by a line end (truncated?)");
-	f->p += 2;
-	return 0;
+	size_t m = f->match, s;
+
+	for (s = 1; s < m; s++)
+		if (memcmp(f->delim + s, f->delim, m - s) == 0)
+			break;
+	f->match = m - s;
+	return emit(f, (const uint8_t *)f->delim, s);
 }
 
-int api_upload_form_next(struct api_upload_form *f, struct api_upload_part *out)
+/*
+ * Scan p[0..n) for the delimiter: what precedes it goes out (emit).
+ * *used is how many bytes were taken; *found whether the delimiter
+ * ended there.
+ */
+static int scan(struct api_upload_form *f, const uint8_t *p, size_t n,
+		size_t *used, bool *found)
 {
-	const uint8_t *hend, *data, *d;
-	size_t left, look;
+	const size_t dl = f->delim_len;
+	size_t i = 0, j;
+	const uint8_t *d;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
+	*found = false;
+	while (i < n && f->match) {
+		size_t k = dl - f->match < n - i ? dl - f->match : n - i;
+
+		if (memcmp(p + i, f->delim + f->match, k) == 0) {
+			f->match += k;
+			i += k;
+			if (f->match == dl) {
+				f->match = 0;
+				*found = true;
+				*used = i;
+				return 0;
+			}
+		} else if ((rc = unhold(f)) < 0) {
+			return rc;
+		}
+	}
+	if (i == n) {
+		*used = n;
+		return 0;
+	}
+	if ((d = memmem(p + i, n - i, f->delim, dl))) {
+		*found = true;
+		*used = (size_t)(d - p) + dl;
+		return emit(f, p + i, (size_t)(d - (p + i)));
+	}
+	/* hold back the longest tail that could begin a delimiter */
+	for (j = n - i < dl ? i : n - (dl - 1); j < n; j++)
+		if (p[j] == '\r' && memcmp(p + j, f->delim, n - j) == 0)
+			break;
+	f->match = n - j;
+	*used = n;
+	return emit(f, p + i, j - i);
+}
+
+/* One byte after a delimiter.  Returns 0 or EFS_ECORRUPT. */
+static int after_delim(struct api_upload_form *f, uint8_t c)
+{
+	if (f->dashes || (c == '-' && !f->cr)) {
+		if (c != '-')
+			return efs_error_set(EFS_ECORRUPT,
+					     "form: '-' after a boundary, "
+					     "not \"--\"");
+		if (++f->dashes == 2)
+			f->state = FORM_DONE;
+		return 0;
+	}
+	if (f->cr) {
+		if (c != '\n')
+			return efs_error_set(EFS_ECORRUPT,
+					     "form: boundary not "
+					     "followed by a line end");
+		f->cr = false;
+		f->head_len = 0;
+		f->state = FORM_HEADERS;
+		return 0;
+	}
+	if (c == '\r')
+		f->cr = true;
+	else if (!is_space((char)c))
+		return efs_error_set(EFS_ECORRUPT, "form: boundary not "
+						   "followed by a line end");
+	return 0;
+}
+
+/* The headers are whole in f->head[0..len) (without the blank line). */
+static int headers_done(struct api_upload_form *f, size_t len)
+{
+	struct api_upload_part part;
+	int rc;
+
+	memset(&part, 0, sizeof(part));
+	if (f->parts >= API_UPLOAD_PARTS_MAX)
+		return efs_error_set(EFS_ECORRUPT, "form: more than %d parts",
+				     API_UPLOAD_PARTS_MAX);
+	if ((rc = headers_parse(&part, f->head, f->head + len)) < 0)
+		return rc;
+	if (!part.name[0])
+		return efs_error_set(EFS_ECORRUPT,
+				     "form: a part without "
+				     "Content-Disposition form-data and a "
+				     "name");
+	f->parts++;
+	f->state = FORM_DATA;
+	return f->ops->part(f->cls, &part);
+}
+
+/* One byte of a part's headers. */
+static int header_byte(struct api_upload_form *f, uint8_t c)
+{
+	size_t n;
+
+	if (f->head_len == sizeof(f->head))
+		return efs_error_set(EFS_ECORRUPT,
+				     "form: a part's headers "
+				     "are over %d bytes",
+				     API_UPLOAD_HEADERS_MAX);
+	f->head[f->head_len++] = (char)c;
+	n = f->head_len;
+	if (n == 2 && memcmp(f->head, "\r\n", 2) == 0)
+		return headers_done(f, 0); /* no headers at all */
+	if (n >= 4 && memcmp(f->head + n - 4, "\r\n\r\n", 4) == 0)
+		return headers_done(f, n - 4);
+	return 0;
+}
+
+static int feed(struct api_upload_form *f, const uint8_t *p, size_t n)
+{
+	size_t used;
+	bool found;
+	int rc;
+
+	while (n > 0) {
+		switch (f->state) {
+		case FORM_PREAMBLE:
+		case FORM_DATA:
+			if ((rc = scan(f, p, n, &used, &found)) < 0)
+				return rc;
+			p += used;
+			n -= used;
+			if (found && f->state == FORM_DATA &&
+			    (rc = f->ops->part_end(f->cls)) < 0)
+				return rc;
+			if (found) {
+				f->state = FORM_AFTER;
+				f->dashes = 0;
+				f->cr = false;
+			}
+			continue;
+		case FORM_AFTER:
+			rc = after_delim(f, *p);
+			break;
+		case FORM_HEADERS:
+			rc = header_byte(f, *p);
+			break;
+		default:
+			return 0; /* the epilogue */
+		}
+		if (rc < 0)
+			return rc;
+		p++;
+		n--;
+	}
+	return 0;
+}
+
+int api_upload_form_feed(struct api_upload_form *f, const uint8_t *data,
+			 size_t len)
+{
+	int rc;
+
 	if (f->err)
 		return f->err;
-	if (f->done)
-		return EFS_ITEROVER;
-	if (!f->started && (rc = form_open(f)) < 0)
+	f->offset += len;
+	if ((rc = feed(f, data, len)) < 0)
 		return form_fail(f, rc);
-	if ((rc = after_delim(f)) == EFS_ITEROVER)
-		return rc;
-	if (rc < 0)
-		return form_fail(f, rc);
-	if (f->parts >= API_UPLOAD_PARTS_MAX)
-		return form_fail(f, efs_error_set(EFS_ECORRUPT,
-						  "form: more "
-						  "than %d parts",
-						  API_UPLOAD_PARTS_MAX));
-	left = (size_t)(f->end - f->p);
-	if (left >= 2 && f->p[0] == '\r' && f->p[1] == '\n') {
-		hend = f->p; /* no headers at all */
-		data = f->p + 2;
-	} else {
-		look = left < API_UPLOAD_HEADERS_MAX + 4
-			   ? left
-			   : API_UPLOAD_HEADERS_MAX + 4;
-		hend = memmem(f->p, look, "\r\n\r\n", 4);
-		if (!hend)
-			return form_fail(
-			    f, efs_error_set(
-				   EFS_ECORRUPT,
-				   "form: a part's headers do not end (over "
-				   "%d bytes, or truncated)",
-				   API_UPLOAD_HEADERS_MAX));
-		data = hend + 4;
-	}
-	if ((rc = headers_parse(out, (const char *)f->p, (const char *)hend)) <
-	    0)
-		return form_fail(f, rc);
-	if (!out->name[0])
-		return form_fail(f, efs_error_set(EFS_ECORRUPT,
-						  "form: a part "
-						  "without Content-Disposition "
-						  "form-data and a name"));
-	d = memmem(data, (size_t)(f->end - data), f->delim, f->delim_len);
-	if (!d)
-		return form_fail(f,
-				 efs_error_set(EFS_ECORRUPT,
-					       "form: part "
-					       "\"%s\" has no closing boundary "
-					       "(truncated?)",
-					       out->name));
-	out->data = data;
-	out->len = (size_t)(d - data);
-	f->p = d + f->delim_len;
-	f->parts++;
 	return 0;
+}
+
+int api_upload_form_finish(struct api_upload_form *f)
+{
+	if (f->err)
+		return f->err;
+	switch (f->state) {
+	case FORM_DONE:
+		return 0;
+	case FORM_PREAMBLE:
+		return form_fail(f,
+				 efs_error_set(EFS_ECORRUPT, "form: no opening "
+							     "boundary"));
+	default:
+		return form_fail(f, efs_error_set(EFS_ECORRUPT,
+						  "form: the body ends "
+						  "before the closing "
+						  "boundary (truncated?)"));
+	}
 }

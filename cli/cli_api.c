@@ -32,8 +32,7 @@
 
 #include "core/banned.h"
 
-/* <repo>/api.url, the running daemon's base URL, into out. */
-static int daemon_url(struct buf *out, const char *repo)
+int cli_api_url(struct buf *out, const char *repo)
 {
 	struct buf path = BUF_INIT(BUF_NOCAP);
 	int rc = buf_printf(&path, "%s/api.url%c", repo, '\0');
@@ -51,17 +50,34 @@ static int daemon_url(struct buf *out, const char *repo)
 	return rc;
 }
 
-/* A failed answer's status and error details as an efs error. */
-static int daemon_error(long status, const struct buf *body)
+/* The efs code a reason names ("ECORRUPT"; POST /car/import's
+ * "BAD_CAR" is the CAR reader's ECORRUPT), or 0 when it names none. */
+static int reason_code(const json_t *reason)
+{
+	const char *r = json_string_value(reason);
+
+	if (r && strcmp(r, "BAD_CAR") == 0)
+		return EFS_ECORRUPT;
+	for (int code = EFS_ERROR; r && code >= EFS_ERANGE; code--)
+		if (strcmp(r, efs_error_name(code)) == 0)
+			return code;
+	return 0;
+}
+
+int cli_api_error(long status, const struct buf *body)
 {
 	json_t *v = json_loadb((const char *)body->ptr, body->len, 0, NULL);
-	json_t *d = json_object_get(json_object_get(v, "error"), "details");
-	char msg[512];
-	int code;
+	json_t *e = json_object_get(v, "error");
+	json_t *d = json_object_get(e, "details");
+	int code = reason_code(json_object_get(e, "reason"));
+	char msg[1024];
 
 	snprintf(msg, sizeof(msg), "%s",
 		 json_is_string(d) ? json_string_value(d) : "no details");
 	json_decref(v);
+	/* the routes that name the code send the message as it was */
+	if (code && status != 401)
+		return efs_error_set(code, "%s", msg);
 	if (status == 401)
 		return efs_error_set(EFS_EINVAL, "the daemon refused the "
 				     "token of api.token (was it restarted "
@@ -72,8 +88,7 @@ static int daemon_error(long status, const struct buf *body)
 			     status);
 }
 
-/* A transport failure: say it is the daemon that does not answer. */
-static int daemon_unreachable(int rc)
+int cli_api_unreachable(int rc)
 {
 	struct efs_error_state err;
 
@@ -100,7 +115,7 @@ static int post(struct httpc_resp *resp, bool *transport,
 
 	memset(resp, 0, sizeof(*resp));
 	*transport = false;
-	if ((rc = daemon_url(&url, repo)) < 0 ||
+	if ((rc = cli_api_url(&url, repo)) < 0 ||
 	    (rc = api_token_read(tok, repo)) < 0 ||
 	    (rc = buf_printf(&url, "%s%c", path, '\0')) < 0)
 		goto out;
@@ -136,9 +151,9 @@ int cli_api_post(json_t **out, const char *repo, const char *path,
 	req.timeout_ms = timeout_ms;
 	rc = post(&resp, &transport, &req, repo, path, body);
 	if (rc < 0 && transport)
-		rc = daemon_unreachable(rc);
+		rc = cli_api_unreachable(rc);
 	else if (rc == 0 && resp.status != 200)
-		rc = daemon_error(resp.status, &resp.body);
+		rc = cli_api_error(resp.status, &resp.body);
 	if (rc == 0) {
 		*out = json_loadb((const char *)resp.body.ptr, resp.body.len,
 				  0, NULL);
@@ -216,9 +231,9 @@ int cli_api_post_lines(const char *repo, const char *path,
 	req.sink_cls = &l;
 	rc = post(&resp, &transport, &req, repo, path, body);
 	if (rc < 0 && transport && !l.failed)
-		rc = daemon_unreachable(rc);
+		rc = cli_api_unreachable(rc);
 	else if (rc == 0 && resp.status != 200)
-		rc = daemon_error(resp.status, &l.pending);
+		rc = cli_api_error(resp.status, &l.pending);
 	else if (rc == 0 && l.pending.len)
 		rc = efs_error_set(EFS_ECORRUPT, "the daemon's answer ended "
 				   "in the middle of a line");
@@ -227,27 +242,57 @@ int cli_api_post_lines(const char *repo, const char *path,
 	return rc;
 }
 
-int cli_api_run(json_t **out, const struct cli_api_work *w)
+int cli_api_at(cli_api_at_fn fn, void *cls)
 {
-	struct bstore *bs;
+	struct cli_api_where w = { 0 };
 	char *repo = NULL;
 	int rc;
 
-	*out = NULL;
 	if ((rc = httpc_global_init()) < 0 || (rc = cli_repo_dir(&repo)) < 0)
 		goto out;
-	rc = bstore_open(&bs, repo, NULL);
+	w.repo = repo;
+	rc = bstore_open(&w.bs, repo, NULL);
 	if (rc == EFS_EEXISTS) {
 		efs_error_clear();
-		rc = w->daemon(out, repo, w->cls);
+		w.bs = NULL;
+		if ((rc = cli_api_conn_open(&w.conn, repo)) == 0) {
+			w.src = cli_api_source(w.conn);
+			rc = fn(&w, cls);
+		}
+		cli_api_conn_free(w.conn);
 	} else if (rc == 0) {
-		rc = cli_repo_close(bs, w->here(out, bs, repo, w->cls));
+		w.src = bstore_source(w.bs);
+		rc = cli_repo_close(w.bs, fn(&w, cls));
 	}
 out:
-	if (rc < 0) {
+	efs_free(repo);
+	return rc;
+}
+
+/* cli_api_run's work, at the place cli_api_at chose. */
+struct run {
+	json_t **out;
+	const struct cli_api_work *w;
+};
+
+static int run_at(const struct cli_api_where *where, void *cls)
+{
+	struct run *r = cls;
+
+	if (where->bs)
+		return r->w->here(r->out, where->bs, where->repo, r->w->cls);
+	return r->w->daemon(r->out, where->repo, r->w->cls);
+}
+
+int cli_api_run(json_t **out, const struct cli_api_work *w)
+{
+	struct run r = { out, w };
+	int rc;
+
+	*out = NULL;
+	if ((rc = cli_api_at(run_at, &r)) < 0) {
 		json_decref(*out);
 		*out = NULL;
 	}
-	efs_free(repo);
 	return rc;
 }

@@ -235,36 +235,13 @@ int cli_repo_close(struct bstore *bs, int rc)
 	return rc == 0 ? rc2 : rc;
 }
 
-struct pin_find {
-	const struct cid *root;
-	const char *name;
-	bool found;
-};
-
-static int pin_match(const struct bstore_pin *pin, void *payload)
-{
-	struct pin_find *f = payload;
-
-	if (cid_equal(&pin->root, f->root) && strcmp(pin->name, f->name) == 0) {
-		f->found = true;
-		return 1;
-	}
-	return 0;
-}
-
 int cli_repo_pin(struct bstore *bs, const struct cid *root, const char *name)
 {
-	struct pin_find f = { root, name, false };
-	int64_t id;
 	int rc;
 
 	if ((rc = bstore_sync(bs)) < 0)
 		return rc;
-	if ((rc = bstore_pins_foreach(bs, pin_match, &f)) < 0)
-		return rc;
-	if (f.found)
-		return 0;
-	return bstore_pin(&id, bs, root, name);
+	return bstore_pin_once(NULL, bs, root, name);
 }
 
 int cli_write_all(int fd, const void *p, size_t len, const char *what)

@@ -8,13 +8,29 @@
  * and the repository is not even opened.  The importer's parameters start
  * from a profile and each option overrides one field; importer_opts_check
  * has the last word on what combinations are valid.
+ *
+ * While a daemon or a mount holds the repository (cli_api_at), the
+ * import still runs here, and its blocks stream to the daemon as a CAR
+ * (POST /car/import), which stores them; POST /pin then pins the root
+ * there, as `estuaryfs pin CID` does (the pin is named for the CID, not
+ * "cli:add": the daemon's pins of one name hold one root).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <jansson.h>
+
+#include "cli/cli_api.h"
 #include "cli/cli_i.h"
 #include "core/bstore.h"
+#include "core/car.h"
 #include "core/error.h"
 #include "core/importer.h"
 #include "core/mhash.h"
@@ -279,33 +295,193 @@ static int import(struct cid *root, const struct add_args *a,
 	return rc;
 }
 
+/* ---- through the daemon ---- */
+
+/*
+ * The importer runs here, as without a daemon; its blocks go out as a
+ * CARv1 (header root bafkqaaa: the root is known only at the end) down
+ * a pipe to a thread that streams it to POST /car/import?pin-roots=false;
+ * once the daemon has every block, POST /pin pins the root there.  The
+ * blocks wait unpinned between the two requests: the daemon's gc spares
+ * blocks younger than its grace period (core/bstore.h gc_grace).
+ */
+#define PLACEHOLDER_ROOT "bafkqaaa"
+/* Pinning walks the DAG on the daemon: its answer may take a while. */
+#define PIN_HTTP_TIMEOUT_MS (30u * 60 * 1000)
+
+struct upload {
+	struct cli_api_conn *c;
+	int rd;                      /* the pipe's ends */
+	int wr;
+	atomic_bool abort;           /* the importer failed: cut the upload */
+	pthread_t thread;
+	json_t *answer;
+	int rc;
+	struct efs_error_state err;  /* the thread's error */
+	struct car_writer *w;
+	bool pipe_failed;            /* the importer's error is the pipe's */
+};
+
+static long upload_read(void *cls, uint8_t *buf, size_t max)
+{
+	struct upload *u = cls;
+	ssize_t n;
+
+	do
+		n = read(u->rd, buf, max);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return efs_error_set_errno(EFS_EIO, errno, "add: pipe");
+	if (n == 0 && atomic_load(&u->abort))
+		return efs_error_set(EFS_ECANCELED, "add: the import failed");
+	return (long)n;
+}
+
+static void *upload_main(void *cls)
+{
+	struct upload *u = cls;
+
+	u->rc = cli_api_post_stream(&u->answer, u->c,
+				    "/car/import?pin-roots=false",
+				    "application/vnd.ipld.car", upload_read, u);
+	efs_error_save(&u->err);
+	close(u->rd);
+	u->rd = -1;
+	return NULL;
+}
+
+static int upload_put(void *payload, const struct cid *id,
+		      const uint8_t *data, size_t len)
+{
+	struct upload *u = payload;
+	int rc = car_writer_add(u->w, NULL, id, data, len);
+
+	u->pipe_failed = rc < 0;
+	return rc;
+}
+
+/* Start the upload thread and the CAR's header. */
+static int upload_start(struct upload *u)
+{
+	struct cid placeholder;
+	int fds[2], rc;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return efs_error_set_errno(EFS_EIO, errno, "add: pipe");
+	u->rd = fds[0];
+	u->wr = fds[1];
+	if ((rc = cid_parse(&placeholder, PLACEHOLDER_ROOT)) < 0 ||
+	    (rc = car_writer_new_fd(&u->w, u->wr)) < 0)
+		return rc;
+	if ((rc = pthread_create(&u->thread, NULL, upload_main, u)) != 0)
+		return efs_error_set_errno(EFS_ENOMEM, rc, "add: thread");
+	if ((rc = car_writer_header(u->w, &placeholder, 1)) < 0)
+		u->pipe_failed = true;
+	return rc;
+}
+
+/* End the CAR (or cut it: rc < 0), wait for the answer; the error that
+ * says what went wrong first. */
+static int upload_end(struct upload *u, int rc)
+{
+	if (rc == 0) {
+		rc = car_writer_finish(u->w);
+		u->pipe_failed = rc < 0;
+	}
+	if (rc < 0)
+		atomic_store(&u->abort, true);
+	close(u->wr);
+	u->wr = -1;
+	pthread_join(u->thread, NULL);
+	/* a pipe that broke because the daemon refused: the daemon's
+	 * error says why */
+	if (u->rc < 0 && (rc == 0 || u->pipe_failed)) {
+		efs_error_restore(&u->err);
+		rc = u->rc;
+	}
+	return rc;
+}
+
+static int add_daemon(struct cid *root, const struct add_args *a,
+		      const struct importer_opts *o,
+		      const struct cli_api_where *w)
+{
+	struct upload u = { .c = w->conn, .rd = -1, .wr = -1 };
+	struct blockio_sink sink = { upload_put, &u };
+	char s[CID_STR_MAX];
+	json_t *args, *v = NULL;
+	bool started = false;
+	int rc;
+
+	/* the thread closes its end when the daemon answers, even early
+	 * (a refusal): the importer's next write is then EPIPE, not a
+	 * signal */
+	signal(SIGPIPE, SIG_IGN);
+	if ((rc = upload_start(&u)) == 0 || u.pipe_failed) {
+		started = true;
+		if (rc == 0)
+			rc = import(root, a, o, &sink);
+		rc = upload_end(&u, rc);
+	}
+	if (!started) {
+		if (u.rd >= 0)
+			close(u.rd);
+		if (u.wr >= 0)
+			close(u.wr);
+	}
+	car_writer_free(u.w);
+	json_decref(u.answer);
+	if (rc < 0 || cid_is_identity(root))
+		return rc;
+	cid_tostr(s, root);
+	if (!(args = json_pack("{s:s,s:s}", "target", s, "name", s)))
+		return efs_error_set(EFS_ENOMEM, "out of memory");
+	rc = cli_api_post(&v, w->repo, "/pin", args, PIN_HTTP_TIMEOUT_MS);
+	json_decref(args);
+	json_decref(v);
+	return rc;
+}
+
+/* ---- the command ---- */
+
+struct add_job {
+	const struct add_args *a;
+	const struct importer_opts *o;
+	struct cid root;
+};
+
+static int add_at(const struct cli_api_where *w, void *cls)
+{
+	struct add_job *j = cls;
+	struct blockio_sink sink;
+	int rc;
+
+	if (w->conn)
+		return add_daemon(&j->root, j->a, j->o, w);
+	sink = bstore_sink(w->bs);
+	if ((rc = import(&j->root, j->a, j->o, &sink)) < 0)
+		return rc;
+	return cli_repo_pin(w->bs, &j->root, ADD_PIN_NAME);
+}
+
 static int run(int argc, char **argv)
 {
 	char str[CID_STR_MAX];
 	struct importer_opts o;
 	struct add_args a;
-	struct bstore *bs = NULL;
-	struct blockio_sink sink;
-	struct cid root;
+	struct add_job j = { .a = &a, .o = &o };
 	int rc;
 
 	if ((rc = parse_args(&a, argc, argv)) >= 0)
 		return rc;
 	if ((rc = make_opts(&o, &a)) < 0)
 		return cli_fail(rc);
-	if (a.only_hash) {
-		sink = blockio_null_sink;
-	} else {
-		if ((rc = cli_repo_open(&bs)) < 0)
-			return cli_fail(rc);
-		sink = bstore_sink(bs);
-	}
-	rc = import(&root, &a, &o, &sink);
-	if (rc == 0 && bs)
-		rc = cli_repo_pin(bs, &root, ADD_PIN_NAME);
-	rc = cli_repo_close(bs, rc);
+	if (a.only_hash)
+		rc = import(&j.root, &a, &o, &blockio_null_sink);
+	else
+		rc = cli_api_at(add_at, &j);
 	if (rc < 0)
 		return cli_fail(rc);
-	printf("%s\n", cid_tostr(str, &root));
+	printf("%s\n", cid_tostr(str, &j.root));
 	return CLI_EXIT_OK;
 }

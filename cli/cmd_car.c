@@ -13,6 +13,11 @@
  *
  * import reads a CARv1 or CARv2 (every block hash-checked by the reader),
  * stores the blocks, then syncs and pins each root and prints it.
+ *
+ * While a daemon or a mount holds the repository (cli_api_at), export
+ * streams the daemon's gateway CAR of the DAG (the same bytes; --v2
+ * streams it twice, as the local export walks twice) and import streams
+ * the file to POST /car/import, which stores and pins there.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +28,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
+#include "cli/cli_api.h"
 #include "cli/cli_i.h"
 #include "core/alloc.h"
 #include "core/bstore.h"
@@ -199,21 +207,89 @@ out:
 	return rc;
 }
 
+/* ---- export through the daemon ---- */
+
+static int fd_write(void *cls, const uint8_t *data, size_t len)
+{
+	return cli_write_all(*(const int *)cls, data, len, "car");
+}
+
+struct measure {
+	uint64_t size;
+	struct carv2_index_builder *ib;
+};
+
+static int measure_bytes(void *cls, const uint8_t *data, size_t len)
+{
+	(void)data;
+	((struct measure *)cls)->size += len;
+	return 0;
+}
+
+static int measure_block(void *cls, const struct cid *id, uint64_t offset)
+{
+	return carv2_index_builder_add(((struct measure *)cls)->ib, id,
+				       offset);
+}
+
+/* The daemon's CAR streamed twice, as write_v2 walks twice: to measure
+ * it and make its index, then to write it between header and index. */
+static int remote_v2(int fd, struct cli_api_conn *c, const struct cid *root)
+{
+	uint8_t head[CARV2_PRAGMA_LEN + CARV2_HEADER_LEN];
+	struct carv2_header h = { 0 };
+	struct measure m = { 0 };
+	struct buf index = BUF_INIT(BUF_NOCAP);
+	int rc;
+
+	if ((rc = carv2_index_builder_new(&m.ib)) < 0 ||
+	    (rc = cli_api_car(c, root, measure_bytes, measure_block, &m)) < 0 ||
+	    (rc = carv2_index_builder_write(m.ib, &index)) < 0)
+		goto out;
+	h.data_size = m.size;
+	h.data_offset = CARV2_DATA_OFFSET;
+	h.index_offset = h.data_offset + h.data_size;
+	memcpy(head, carv2_pragma, CARV2_PRAGMA_LEN);
+	carv2_header_encode(head + CARV2_PRAGMA_LEN, &h);
+	if ((rc = cli_write_all(fd, head, sizeof(head), "car")) < 0 ||
+	    (rc = cli_api_car(c, root, fd_write, NULL, &fd)) < 0 ||
+	    (rc = cli_write_all(fd, index.ptr, index.len, "car")) < 0)
+		goto out;
+out:
+	buf_release(&index);
+	carv2_index_builder_free(m.ib);
+	return rc;
+}
+
+struct export_job {
+	const struct cid *root;
+	int fd;
+	bool v2;
+};
+
+static int export_at(const struct cli_api_where *w, void *cls)
+{
+	struct export_job *j = cls;
+
+	if (w->conn)
+		return j->v2 ? remote_v2(j->fd, w->conn, j->root)
+			     : cli_api_car(w->conn, j->root, fd_write, NULL,
+					   &j->fd);
+	return j->v2 ? write_v2(j->fd, &w->src, j->root)
+		     : write_v1(j->fd, &w->src, j->root);
+}
+
 static int export(const struct cid *root, const char *path, bool v2)
 {
-	struct blockio_source src;
+	struct export_job j = { root, -1, v2 };
 	struct out_file o;
-	struct bstore *bs;
 	int rc;
 
 	if ((rc = out_open(&o, path)) < 0)
 		return rc;
-	if ((rc = cli_repo_open(&bs)) < 0)
-		return out_close(&o, rc);
-	src = bstore_source(bs);
-	rc = v2 ? write_v2(o.fd, &src, root) : write_v1(o.fd, &src, root);
-	rc = out_close(&o, rc);
-	return cli_repo_close(bs, rc);
+	j.fd = o.fd;
+	rc = cli_api_at(export_at, &j);
+	return out_close(&o, rc);
 }
 
 static int cmd_export(int argc, char **argv)
@@ -270,33 +346,102 @@ static int import_put(void *payload, const struct cid *id,
 	return blockio_put(&s->inner, id, data, len);
 }
 
-static int import(int fd, bool quiet)
+struct import_job {
+	int fd;
+	bool quiet;
+	struct cid *roots;
+	size_t n;
+	json_t *answer;              /* through the daemon */
+};
+
+static int import_here(struct import_job *j, struct bstore *bs)
 {
-	char str[CID_STR_MAX];
 	struct import_sink is;
 	struct blockio_sink sink = { import_put, &is };
-	struct cid *roots = NULL;
-	struct bstore *bs;
 	struct stat st;
-	size_t n = 0;
 	int rc;
 
-	if ((rc = cli_repo_open(&bs)) < 0)
-		return rc;
 	is.inner = bstore_sink(bs);
 	cli_progress_init(&is.bar, "import",
-			  fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ?
+			  fstat(j->fd, &st) == 0 && S_ISREG(st.st_mode) ?
 				  (uint64_t)st.st_size :
 				  0,
-			  !quiet);
-	rc = car_import_fd(&roots, &n, &sink, fd);
+			  !j->quiet);
+	rc = car_import_fd(&j->roots, &j->n, &sink, j->fd);
 	cli_progress_end(&is.bar);
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = cli_repo_pin(bs, &roots[i], IMPORT_PIN_NAME);
-	rc = cli_repo_close(bs, rc);
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		printf("%s\n", cid_tostr(str, &roots[i]));
-	efs_free(roots);
+	for (size_t i = 0; rc == 0 && i < j->n; i++)
+		rc = cli_repo_pin(bs, &j->roots[i], IMPORT_PIN_NAME);
+	return rc;
+}
+
+/* The CAR's bytes for the upload, moving the progress bar. */
+struct import_read {
+	int fd;
+	struct cli_progress bar;
+};
+
+static long import_read(void *cls, uint8_t *buf, size_t max)
+{
+	struct import_read *r = cls;
+	ssize_t n;
+
+	do
+		n = read(r->fd, buf, max);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return efs_error_set_errno(EFS_EIO, errno, "read the CAR");
+	cli_progress_add(&r->bar, (uint64_t)n);
+	return (long)n;
+}
+
+/* Through the daemon: the CAR streamed to POST /car/import, which checks
+ * and stores every block and pins the roots; its roots printed. */
+static int import_daemon(struct import_job *j, struct cli_api_conn *c)
+{
+	struct import_read r = { .fd = j->fd };
+	json_t *root;
+	struct stat st;
+	size_t i;
+	int rc;
+
+	cli_progress_init(&r.bar, "import",
+			  fstat(j->fd, &st) == 0 && S_ISREG(st.st_mode) ?
+				  (uint64_t)st.st_size :
+				  0,
+			  !j->quiet);
+	rc = cli_api_post_stream(&j->answer, c, "/car/import?pin-roots=true",
+				 "application/vnd.ipld.car", import_read, &r);
+	cli_progress_end(&r.bar);
+	if (rc < 0)
+		return rc;
+	j->n = json_array_size(json_object_get(j->answer, "roots"));
+	if (!(j->roots = efs_calloc(j->n ? j->n : 1, sizeof(*j->roots))))
+		return efs_error_set(EFS_ENOMEM, "out of memory");
+	json_array_foreach(json_object_get(j->answer, "roots"), i, root) {
+		if (!json_is_string(root) ||
+		    cid_parse(&j->roots[i], json_string_value(root)) < 0)
+			return efs_error_set(EFS_ECORRUPT, "the daemon's answer "
+					     "to /car/import is not what it "
+					     "sends");
+	}
+	return 0;
+}
+
+static int import_at(const struct cli_api_where *w, void *cls)
+{
+	return w->conn ? import_daemon(cls, w->conn) : import_here(cls, w->bs);
+}
+
+static int import(int fd, bool quiet)
+{
+	struct import_job j = { .fd = fd, .quiet = quiet };
+	char str[CID_STR_MAX];
+	int rc = cli_api_at(import_at, &j);
+
+	for (size_t i = 0; rc == 0 && i < j.n; i++)
+		printf("%s\n", cid_tostr(str, &j.roots[i]));
+	efs_free(j.roots);
+	json_decref(j.answer);
 	return rc;
 }
 

@@ -10,6 +10,12 @@
  * the current leaf, so each block is fetched once.  ls collects the
  * entries and sorts them by name bytes (a HAMT yields bucket order), so
  * a sharded directory lists exactly like a basic one.
+ *
+ * While a daemon or a mount holds the repository, both run through it
+ * (cli_api_at): the same code reads blocks from the daemon
+ * (cli_api_source), so paths, listings and errors are the same; cat's
+ * bytes then come in one stream from the daemon's gateway, which
+ * fetches evicted blocks back (Case B).
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -17,9 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_api.h"
 #include "cli/cli_i.h"
 #include "core/alloc.h"
-#include "core/bstore.h"
 #include "core/buf.h"
 #include "core/dagreader.h"
 #include "core/dagpb.h"
@@ -75,44 +81,27 @@ const struct cli_cmd cli_cmd_ls = {
 	.run = ls_run,
 };
 
-/* Open the repository and resolve "CID[/path]" in it.  *bs_out (NULL
- * before) is left for the caller to close, whatever the result. */
-static int open_resolve(struct bstore **bs_out, struct cid *out,
-			const char *arg)
-{
-	struct blockio_source src;
-	const char *path;
+/* What a command was asked: "CID[/path]" and its options. */
+struct job {
 	struct cid root;
-	int rc;
-
-	if ((rc = cli_parse_cid_path(&root, &path, arg)) < 0)
-		return rc;
-	if ((rc = cli_repo_open(bs_out)) < 0)
-		return rc;
-	src = bstore_source(*bs_out);
-	return dagreader_resolve(out, &src, &root, path);
-}
+	const char *path;            /* inside root ("" for none) */
+	const char *arg;             /* as typed */
+	uint64_t off, len;           /* cat */
+	bool long_fmt;               /* ls */
+};
 
 /* ---- cat ---- */
 
-static int cat_file(struct bstore *bs, const struct cid *id, uint64_t off,
-		    uint64_t len)
+/* From off, at most len bytes of file f to stdout; *done counts them. */
+static int cat_read(struct dagreader_file *f, uint64_t off, uint64_t len,
+		    uint64_t *done)
 {
-	struct blockio_source src = bstore_source(bs);
-	struct dagreader_file *f;
 	uint8_t *buf;
 	size_t got;
-	int rc;
+	int rc = 0;
 
 	if (!(buf = efs_malloc(CAT_SLICE)))
 		return efs_error_set(EFS_ENOMEM, "out of memory");
-	if ((rc = dagreader_file_open(&f, &src, id)) < 0) {
-		if (rc == EFS_EINVAL)
-			rc = efs_error_set(EFS_EINVAL,
-					   "cat: not a file (a directory or "
-					   "symlink: use ls)");
-		goto out;
-	}
 	while (len > 0) {
 		size_t want = len < CAT_SLICE ? (size_t)len : CAT_SLICE;
 
@@ -123,10 +112,82 @@ static int cat_file(struct bstore *bs, const struct cid *id, uint64_t off,
 			break;
 		off += got;
 		len -= got;
+		*done += got;
 	}
-	dagreader_file_close(f);
-out:
 	efs_free(buf);
+	return rc;
+}
+
+struct stream_out {
+	uint64_t done;
+	bool failed;                 /* the error is stdout's */
+};
+
+static int stream_write(void *cls, const uint8_t *data, size_t len)
+{
+	struct stream_out *o = cls;
+	int rc = cli_write_all(1, data, len, "stdout");
+
+	o->failed = rc < 0;
+	if (rc == 0)
+		o->done += len;
+	return rc;
+}
+
+/*
+ * Through the daemon: the bytes come from its gateway in one stream
+ * (GET /ipfs/{cid} with a Range).  If the stream fails (a block the
+ * daemon could not have), the rest is read block by block, which fails
+ * at that block as the command fails here.
+ */
+static int cat_stream(const struct cli_api_where *w, struct dagreader_file *f,
+		      const struct cid *id, uint64_t off, uint64_t len)
+{
+	char path[16 + CID_STR_MAX], s[CID_STR_MAX], range[96];
+	const char *const headers[] = { range, NULL };
+	uint64_t size = dagreader_file_size(f);
+	struct stream_out o = { 0 };
+	int rc;
+
+	if (off >= size || len == 0)
+		return 0;
+	if (len > size - off)
+		len = size - off;
+	snprintf(path, sizeof(path), "/ipfs/%s", cid_tostr(s, id));
+	snprintf(range, sizeof(range), "Range: bytes=%" PRIu64 "-%" PRIu64,
+		 off, off + len - 1);
+	rc = cli_api_get(w->conn, path, headers, stream_write, &o);
+	if (rc == 0 && o.done != len)
+		rc = efs_error_set(EFS_EIO, "the daemon sent %" PRIu64 " bytes "
+				   "of %s, not %" PRIu64, o.done, s, len);
+	if (rc == 0 || o.failed)
+		return rc;
+	o.failed = false;
+	return cat_read(f, off + o.done, len - o.done, &o.done);
+}
+
+static int cat_at(const struct cli_api_where *w, void *cls)
+{
+	const struct job *j = cls;
+	struct dagreader_file *f;
+	uint64_t done = 0;
+	struct cid id;
+	int rc;
+
+	if ((rc = dagreader_resolve(&id, &w->src, &j->root, j->path)) < 0)
+		return rc;
+	if ((rc = dagreader_file_open(&f, &w->src, &id)) < 0) {
+		if (rc == EFS_EINVAL)
+			rc = efs_error_set(EFS_EINVAL,
+					   "cat: not a file (a directory or "
+					   "symlink: use ls)");
+		return rc;
+	}
+	if (w->conn)
+		rc = cat_stream(w, f, &id, j->off, j->len);
+	else
+		rc = cat_read(f, j->off, j->len, &done);
+	dagreader_file_close(f);
 	return rc;
 }
 
@@ -138,19 +199,19 @@ static int cat_run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	uint64_t off = 0, len = UINT64_MAX;
-	struct bstore *bs = NULL;
-	struct cid id;
+	struct job j = { .len = UINT64_MAX };
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'O':
-			if ((rc = cli_parse_size(&off, optarg, "--offset")) < 0)
+			if ((rc = cli_parse_size(&j.off, optarg,
+						 "--offset")) < 0)
 				return cli_fail(rc);
 			break;
 		case 'L':
-			if ((rc = cli_parse_size(&len, optarg, "--length")) < 0)
+			if ((rc = cli_parse_size(&j.len, optarg,
+						 "--length")) < 0)
 				return cli_fail(rc);
 			break;
 		default:
@@ -159,9 +220,9 @@ static int cat_run(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cli_usage(&cli_cmd_cat, "expected one CID[/PATH]");
-	if ((rc = open_resolve(&bs, &id, argv[optind])) == 0)
-		rc = cat_file(bs, &id, off, len);
-	rc = cli_repo_close(bs, rc);
+	j.arg = argv[optind];
+	if ((rc = cli_parse_cid_path(&j.root, &j.path, j.arg)) == 0)
+		rc = cli_api_at(cat_at, &j);
 	return rc < 0 ? cli_fail(rc) : CLI_EXIT_OK;
 }
 
@@ -256,10 +317,10 @@ static int ls_print(const struct blockio_source *src, const char *name,
 	return 0;
 }
 
-static int ls_node(struct bstore *bs, const struct cid *id, const char *arg,
-		   bool long_fmt)
+static int ls_node(const struct blockio_source *srcp, const struct cid *id,
+		   const char *arg, bool long_fmt)
 {
-	struct blockio_source src = bstore_source(bs);
+	struct blockio_source src = *srcp;
 	struct ls_list l = { 0 };
 	struct dagreader_stat st;
 	const char *name;
@@ -282,6 +343,17 @@ out:
 	return rc;
 }
 
+static int ls_at(const struct cli_api_where *w, void *cls)
+{
+	const struct job *j = cls;
+	struct cid id;
+	int rc;
+
+	if ((rc = dagreader_resolve(&id, &w->src, &j->root, j->path)) < 0)
+		return rc;
+	return ls_node(&w->src, &id, j->arg, j->long_fmt);
+}
+
 static int ls_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -289,21 +361,19 @@ static int ls_run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct bstore *bs = NULL;
-	bool long_fmt = false;
-	struct cid id;
+	struct job j = { 0 };
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, ":lh", opts, NULL)) != -1) {
 		if (c == 'l')
-			long_fmt = true;
+			j.long_fmt = true;
 		else
 			return cli_common_opt(&cli_cmd_ls, c, argv);
 	}
 	if (argc - optind != 1)
 		return cli_usage(&cli_cmd_ls, "expected one CID[/PATH]");
-	if ((rc = open_resolve(&bs, &id, argv[optind])) == 0)
-		rc = ls_node(bs, &id, argv[optind], long_fmt);
-	rc = cli_repo_close(bs, rc);
+	j.arg = argv[optind];
+	if ((rc = cli_parse_cid_path(&j.root, &j.path, j.arg)) == 0)
+		rc = cli_api_at(ls_at, &j);
 	return rc < 0 ? cli_fail(rc) : CLI_EXIT_OK;
 }

@@ -6,11 +6,11 @@
  * The sizes: a commit the dealer took has its pieces in the piece store
  * (its own piece, its shards, or its share of an aggregate: the data
  * segment it fills).  A CID not committed yet needs its CAR's size,
- * which only a walk of its DAG in the blockstore gives: that works while
- * no daemon holds the blockstore, and is refused with a clear message
- * otherwise.  Its piece is then what the dealer would make of it: its own
- * piece, an aggregate share below dealer.aggregate_below, shards above
- * dealer.max_piece_payload.
+ * which only a walk of its DAG in the blockstore gives (while a daemon
+ * holds the blockstore, its gateway's CAR of the DAG, counted as it
+ * passes: cli_api_car).  Its piece is then what the dealer would make
+ * of it: its own piece, an aggregate share below
+ * dealer.aggregate_below, shards above dealer.max_piece_payload.
  *
  * The asks: those the dealer recorded (miners.h), of the SPs it could
  * deal with (an endpoint, not disabled or excluded, in the configured
@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_api.h"
 #include "cli/cli_i.h"
 #include "cli/cli_view.h"
 #include "core/alloc.h"
@@ -52,8 +53,8 @@ static const char help_text[] =
 	"config.json); the total is the N cheapest.  The piece size is the\n"
 	"commit's piece (padded), or its share of an aggregate.\n"
 	"\n"
-	"A CID that is not a commit is sized by walking its DAG, which needs\n"
-	"the blockstore: not while the daemon runs.\n"
+	"A CID that is not a commit is sized by walking its DAG in the\n"
+	"repository (through the daemon, while one holds it).\n"
 	"\n"
 	"The FIL/USD rate is the dealer's last price, else config.json's\n"
 	"price.fil_usd, else price.url fetched now (a CoinGecko simple/price\n"
@@ -112,30 +113,41 @@ static int count_bytes(void *cls, const uint8_t *data, size_t len)
 	return 0;
 }
 
-/* The CAR size of root, walking its DAG in the blockstore. */
+struct sizing {
+	const struct cid *root;
+	uint64_t *size;
+};
+
+/* Here: a walk of the DAG in the blockstore; through the daemon: its
+ * gateway's CAR of it (the same bytes), counted as it passes. */
+static int size_at(const struct cli_api_where *w, void *cls)
+{
+	struct sizing *z = cls;
+	struct car_writer *cw = NULL;
+	int rc;
+
+	if (w->conn)
+		return cli_api_car(w->conn, z->root, count_bytes, NULL,
+				   z->size);
+	if ((rc = car_writer_new_cb(&cw, count_bytes, z->size)) == 0)
+		rc = car_write_dag(cw, &w->src, z->root, NULL, NULL);
+	car_writer_free(cw);
+	return rc;
+}
+
+/* The CAR size of root, from its DAG in the repository (through the
+ * daemon holding it, if one does). */
 static int car_size_of(uint64_t *out, struct dealview *v,
 		       const struct cid *root)
 {
-	struct blockio_source src;
-	struct car_writer *w = NULL;
-	struct bstore *bs = NULL;
+	struct sizing z = { root, out };
 	int rc;
 
 	*out = 0;
 	if (!v->has_index)
 		return efs_error_set(EFS_ENOTFOUND, "estimate: no repository "
 				     "at %s", v->repo);
-	rc = bstore_open(&bs, v->repo, NULL);
-	if (rc == EFS_EEXISTS)
-		return efs_error_set(EFS_EEXISTS, "estimate: the daemon holds "
-				     "the repository; estimate works for "
-				     "committed CIDs while it runs");
-	if (rc < 0)
-		return rc;
-	src = bstore_source(bs);
-	if ((rc = car_writer_new_cb(&w, count_bytes, out)) == 0)
-		rc = car_write_dag(w, &src, root, NULL, NULL);
-	car_writer_free(w);
+	rc = cli_api_at(size_at, &z);
 	if (rc == EFS_ENOTFOUND || rc == EFS_EEVICTED) {
 		char why[256];
 
@@ -144,7 +156,7 @@ static int car_size_of(uint64_t *out, struct dealview *v,
 		efs_error_set(rc, "estimate: %s: sizing a CID needs its whole "
 			      "DAG in the repository", why);
 	}
-	return cli_repo_close(bs, rc);
+	return rc;
 }
 
 static int subject_pieced(struct dealview_est *q, struct dealview *v,

@@ -26,7 +26,8 @@
  *   has none, and /metrics then shows no efs_fuse_* series.
  * - A mount hands start its tree too (fs/mount.h mount_tree_*): the
  *   routes that add content (/pins, /content/add) graft what they add
- *   under /pins/ or /uploads/ and commit it through api_server_opts.fs,
+ *   under /pins/ or /uploads/ and commit it (and remove a pin's graft
+ *   when its request goes) through api_server_opts.fs,
  *   adapted here so api/ and fs/ know nothing of each other.
  */
 #define LOG_TOPIC "daemon"
@@ -59,10 +60,9 @@
 
 #include "core/banned.h"
 
-/* The cap on an API request's body: an upload (/content/add, add-car)
- * is held in memory whole, so this is the largest upload, and 100
- * uploads at once may hold 100 times it. */
-#define SERVICES_BODY_MAX ((size_t)32 << 20)
+/* The cap on a buffered API request body (the JSON routes; uploads are
+ * streamed, capped by config.json http.upload_max). */
+#define SERVICES_BODY_MAX ((size_t)1 << 20)
 
 struct cli_services {
 	char *repo;
@@ -243,6 +243,11 @@ static int fs_commit(void *cls, const char *path, struct cid *out)
 {
 	return mount_tree_commit(out, cls, path);
 }
+
+static int fs_remove(void *cls, const char *path)
+{
+	return mount_tree_remove(cls, path);
+}
 #endif
 
 static int http_start(struct cli_services *s, struct bstore *bs,
@@ -252,7 +257,9 @@ static int http_start(struct cli_services *s, struct bstore *bs,
 					   : API_LISTEN_DEFAULT;
 	struct api_server_opts opts = { .token = s->token, .repo = s->repo,
 					 .commit_log = cli_commit_log,
-					 .max_body = SERVICES_BODY_MAX };
+					 .max_body = SERVICES_BODY_MAX,
+					 .upload_max = s->cfg.upload_max,
+					 .pins_workers = s->cfg.pins_workers };
 	struct api_fs_hooks hooks = { 0 };
 	int rc;
 
@@ -262,7 +269,8 @@ static int http_start(struct cli_services *s, struct bstore *bs,
 		opts.fs_ops_cls = (void *)fs_stats;
 	}
 	if (tree) {
-		hooks = (struct api_fs_hooks){ fs_graft, fs_commit, tree };
+		hooks = (struct api_fs_hooks){ fs_graft, fs_commit, tree,
+						 fs_remove };
 		opts.fs = &hooks;
 	}
 #else

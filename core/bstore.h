@@ -220,6 +220,17 @@ struct bstore_pin {
 int bstore_pin(int64_t *out, struct bstore *bs, const struct cid *root,
 	       const char *name);
 
+/*
+ * Pin root under name unless a pin with that root (the same CID) and
+ * that name exists already, so that repeating an import adds no pins
+ * (`estuaryfs car import`, `add` and the daemon's POST /car/import).
+ * The pin id, new or found, goes to *out (may be NULL).  The caller
+ * syncs the blocks first.  Returns as bstore_pin, and the errors of
+ * bstore_pins_foreach.  Two callers at once may both pin.
+ */
+int bstore_pin_once(int64_t *out, struct bstore *bs, const struct cid *root,
+		    const char *name);
+
 /* Drop a pin.  Returns 0, EFS_ENOTFOUND or db errors. */
 int bstore_unpin(struct bstore *bs, int64_t pin_id);
 

@@ -83,6 +83,38 @@ int bstore_pin_deferred(int64_t *out, struct bstore *bs,
 	return pin_mode(out, bs, root, name, false);
 }
 
+struct pin_find {
+	const struct cid *root;
+	const char *name;
+	int64_t id;               /* the pin found, or 0 */
+};
+
+static int pin_match(const struct bstore_pin *pin, void *payload)
+{
+	struct pin_find *f = payload;
+
+	if (cid_equal(&pin->root, f->root) && strcmp(pin->name, f->name) == 0) {
+		f->id = pin->id;
+		return 1;
+	}
+	return 0;
+}
+
+int bstore_pin_once(int64_t *out, struct bstore *bs, const struct cid *root,
+		    const char *name)
+{
+	struct pin_find f = { root, name, 0 };
+	int rc;
+
+	if ((rc = bstore_pins_foreach(bs, pin_match, &f)) < 0)
+		return rc;
+	if (!f.id && (rc = bstore_pin(&f.id, bs, root, name)) < 0)
+		return rc;
+	if (out)
+		*out = f.id;
+	return 0;
+}
+
 /* The root of pin id, read in the writer's transaction. */
 static int pin_root(struct cid *out, struct bstore *bs, int64_t id)
 {

@@ -52,6 +52,7 @@ void config_defaults(struct dealer_config *out)
 	out->cache_interval = CONFIG_CACHE_INTERVAL;
 	out->retrieval_timeout = CONFIG_RETRIEVAL_TIMEOUT;
 	out->retrieval_readahead = CONFIG_RETRIEVAL_READAHEAD;
+	out->pins_workers = CONFIG_PINS_WORKERS;
 }
 
 void config_release(struct dealer_config *c)
@@ -291,6 +292,16 @@ static int http_key(struct dealer_config *c, const char *k, json_t *v)
 		return get_string(&c->listen, v, "http.listen");
 	if (strcmp(k, "public_url") == 0)
 		return get_string(&c->public_url, v, "http.public_url");
+	if (strcmp(k, "upload_max") == 0) {
+		/* "0" (or 0): no cap */
+		if ((json_is_integer(v) && json_integer_value(v) == 0) ||
+		    (json_is_string(v) &&
+		     strcmp(json_string_value(v), "0") == 0)) {
+			c->upload_max = UINT64_MAX;
+			return 0;
+		}
+		return get_size(&c->upload_max, v, "http.upload_max");
+	}
 	return EFS_ENOTFOUND;
 }
 
@@ -344,6 +355,20 @@ static int retrieval_key(struct dealer_config *c, const char *k, json_t *v)
 	return EFS_ENOTFOUND;
 }
 
+static int pins_key(struct dealer_config *c, const char *k, json_t *v)
+{
+	int64_t n;
+	int rc;
+
+	if (strcmp(k, "workers") == 0) {
+		if ((rc = get_int(&n, v, "pins.workers", 1,
+				  CONFIG_PINS_WORKERS_MAX)) == 0)
+			c->pins_workers = (unsigned)n;
+		return rc;
+	}
+	return EFS_ENOTFOUND;
+}
+
 static const struct {
 	const char *name;
 	int (*key)(struct dealer_config *c, const char *k, json_t *v);
@@ -354,6 +379,7 @@ static const struct {
 	{ "price", price_key },
 	{ "cache", cache_key },
 	{ "retrieval", retrieval_key },
+	{ "pins", pins_key },
 };
 
 static int section(struct dealer_config *c, const char *name, json_t *obj)

@@ -26,14 +26,16 @@
  *	    "check_interval_s": 600
  *	  },
  *	  "http": { "listen": "127.0.0.1:3004",
- *	            "public_url": "http://203.0.113.7:3004" },
+ *	            "public_url": "http://203.0.113.7:3004",
+ *	            "upload_max": "64GiB" },      // "0": no cap
  *	  "price": { "url": "https://...", "fil_usd": "4.2" },
  *	  "cache": { "size": "20GiB",       // local blocks kept (evictor)
  *	             "min_active": 6,       // before a block may go
  *	             "interval_s": 60 },
  *	  "retrieval": { "timeout_s": 30,   // a read's wait for a block
  *	                 "readahead": "8MiB",
- *	                 "ipni": "https://cid.contact" }
+ *	                 "ipni": "https://cid.contact" },
+ *	  "pins": { "workers": 4 }          // pin requests worked at once
  *	}
  *
  * With no "network" section the daemon runs the local devnet
@@ -70,6 +72,9 @@
  * piece come with it. */
 #define CONFIG_RETRIEVAL_TIMEOUT 30
 #define CONFIG_RETRIEVAL_READAHEAD ((uint64_t)8 << 20)
+/* The pinning API: requests worked on at once, and most allowed. */
+#define CONFIG_PINS_WORKERS 4
+#define CONFIG_PINS_WORKERS_MAX 64
 
 /* The cache: the share of the repository's filesystem kept when
  * config.json names no size (1/4), what is kept when that filesystem
@@ -110,6 +115,9 @@ struct dealer_config {
 	/* http */
 	char *listen;               /* "127.0.0.1:3004" */
 	char *public_url;           /* base URL SPs pull transfers from */
+	uint64_t upload_max;        /* http.upload_max: the largest upload
+				       (0 when unset: the API's default,
+				       64 GiB; UINT64_MAX: "0", no cap) */
 
 	/* price */
 	char *price_url;            /* FIL/USD source; NULL: none */
@@ -126,6 +134,9 @@ struct dealer_config {
 	uint64_t retrieval_readahead; /* bytes of a piece fetched with a
 					 block */
 	char *ipni_url;             /* an IPNI indexer, or NULL */
+
+	/* pins (the pinning API's worker pool, api/api_pins.h) */
+	unsigned pins_workers;      /* requests worked on at once */
 };
 
 /* The defaults (devnet, 6 verified one-year deals, ...). */

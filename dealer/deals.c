@@ -574,6 +574,30 @@ int deals_foreach_piece_cid(struct deals *ds, const struct cid *piece_cid,
 	return rc;
 }
 
+/* deals_foreach_piece_cid_any's SQL names the known states by number. */
+_Static_assert(DEAL_PROPOSING == 0 && DEAL_ACTIVE == 5 &&
+		       DEAL_REJECTED == 10 && DEAL_EXPIRED == 13,
+	       "deal states renumbered");
+
+int deals_foreach_piece_cid_any(struct deals *ds, const struct cid *piece_cid,
+				int (*cb)(const struct deal *d, void *cls),
+				void *cls)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	pthread_mutex_lock(&ds->lock);
+	if ((rc = db_stmt(&st, ds->db, "SELECT " COLUMNS
+			  " FROM dealer_deals WHERE piece_cid = ?1 AND"
+			  " (state BETWEEN 0 AND 5 OR state BETWEEN 10 AND"
+			  " 13) ORDER BY state, id")) == 0) {
+		bind_cid(st, 1, piece_cid);
+		rc = select_rows(ds, st, NULL, cb, cls);
+	}
+	pthread_mutex_unlock(&ds->lock);
+	return rc;
+}
+
 int deals_foreach_due(struct deals *ds, int64_t now, size_t limit,
 		      int (*cb)(const struct deal *d, void *cls), void *cls)
 {

@@ -164,6 +164,16 @@ int deals_foreach_piece_cid(struct deals *ds, const struct cid *piece_cid,
 			    int (*cb)(const struct deal *d, void *cls),
 			    void *cls);
 
+/*
+ * Call cb for every deal of the piece whose CID is piece_cid, in any
+ * state deals_state_name knows, by state then row id: what
+ * deals_foreach_piece_cid gives state by state, in one read of the
+ * table (/public/by-cid).  Same callback rules.
+ */
+int deals_foreach_piece_cid_any(struct deals *ds, const struct cid *piece_cid,
+				int (*cb)(const struct deal *d, void *cls),
+				void *cls);
+
 /* Live deals whose next check is due at now, oldest first, at most
  * limit; same callback rules. */
 int deals_foreach_due(struct deals *ds, int64_t now, size_t limit,

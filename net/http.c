@@ -16,6 +16,21 @@
  * a busy loop until the client gives up.  Threads: one per connection
  * (MHD_USE_THREAD_PER_CONNECTION), so handlers may block.
  *
+ * Streamed bodies (http_req_body_stream): the headers hook runs on the
+ * first call, before libmicrohttpd reads any body byte (it sends "100
+ * Continue" only after that call, and a reply queued there is sent with
+ * the body left unread).  Each later call with data goes to the
+ * stream's chunk callback, so the socket is read no faster than the
+ * callback takes the bytes.  libmicrohttpd 0.9.75 cannot queue a reply
+ * once the body is being read, so a reply to a body stopped midway (over
+ * the cap, refused by chunk) is written on the socket by raw_reply, with
+ * "Connection: close", followed by a short lingering read (linger) so
+ * the client's TCP stack does not throw the reply away when our close
+ * resets a connection it is still sending on; the access handler then
+ * returns MHD_NO and libmicrohttpd closes.  A client that goes away
+ * mid-body reaches the stream's end callback from the "completed"
+ * callback with EFS_EIO.
+ *
  * Paths and query values are percent-decoded by our own unescaper, which
  * leaves "%00" as it is: decoded, a NUL would cut the C string a handler
  * sees, so that "/ipfs/CID/a.txt%00.png" would name a.txt.
@@ -25,9 +40,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -35,6 +53,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/mbase.h"
 
@@ -46,12 +65,19 @@
 #define HTTP_IDLE_TIMEOUT 120
 /* Headers one reply may add. */
 #define HTTP_RESP_HEADERS_MAX 16
+/* After a reply to a body stopped midway: how long, and how many bytes,
+ * what the client still sends is read and dropped before closing. */
+#define HTTP_LINGER_MS 2000
+#define HTTP_LINGER_BYTES ((size_t)64 << 20)
+/* How long raw_reply waits for the socket to take its bytes. */
+#define HTTP_RAW_SEND_MS 5000
 
 struct http_server {
 	struct MHD_Daemon *mhd;
 	uint16_t port;
 	size_t max_body;
 	http_handler_fn fn;
+	http_handler_fn headers;
 	void *payload;
 };
 
@@ -70,6 +96,15 @@ struct http_req {
 	bool replied;
 	bool drop;
 	unsigned status;            /* of the reply queued; 0 none yet */
+	void *cls;                  /* http_req_set_cls */
+	bool in_headers;            /* the headers hook is running */
+	/* a streamed body (http_req_body_stream), ops NULL when none */
+	const struct http_body_ops *ops;
+	void *ops_cls;
+	uint64_t max, got;          /* cap (0: none), bytes given to chunk */
+	bool ended;                 /* ops->end was called */
+	bool cut;                   /* the body stopped midway: raw replies */
+	bool gone;                  /* the connection is closing: no reply */
 	char peer[INET_ADDRSTRLEN];
 	struct http_header headers[HTTP_RESP_HEADERS_MAX];
 	size_t nheaders;
@@ -134,6 +169,160 @@ static void req_body_add(struct http_req *r, const char *data, size_t n)
 	}
 }
 
+/* Write all of p[0..n) to the non-blocking socket fd, waiting at most
+ * HTTP_RAW_SEND_MS for it to take them. */
+static int send_all(int fd, const uint8_t *p, size_t n)
+{
+	double deadline = efs_clock_mono() + HTTP_RAW_SEND_MS / 1000.0;
+
+	while (n > 0) {
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+		ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (k > 0) {
+			p += k;
+			n -= (size_t)k;
+			continue;
+		}
+		if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR)
+			return efs_error_set_errno(EFS_EIO, errno,
+						   "http: send failed");
+		if (efs_clock_mono() > deadline ||
+		    (poll(&pfd, 1, 100) < 0 && errno != EINTR))
+			return efs_error_set(EFS_EIO, "http: send timed out");
+	}
+	return 0;
+}
+
+static int conn_fd(const struct http_req *r)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	return ci ? ci->connect_fd : -1;
+}
+
+/* The reply to a body stopped midway, written on the socket (see the
+ * notes above): status line, headers, "Connection: close", body. */
+static int raw_reply(struct http_req *r, unsigned status, const char *ctype,
+		     const void *body, size_t len)
+{
+	const char *reason = MHD_get_reason_phrase_for(status);
+	struct buf b = BUF_INIT(BUF_NOCAP);
+	int fd = conn_fd(r), rc;
+
+	if (r->gone || fd < 0)
+		return efs_error_set(EFS_EIO, "http: the client is gone");
+	rc = buf_printf(&b, "HTTP/1.1 %u %s\r\nConnection: close\r\n"
+			"Content-Length: %zu\r\n", status,
+			reason ? reason : "", len);
+	if (rc == 0 && ctype)
+		rc = buf_printf(&b, "Content-Type: %s\r\n", ctype);
+	for (size_t i = 0; rc == 0 && i < r->nheaders; i++)
+		rc = buf_printf(&b, "%s: %s\r\n", r->headers[i].name,
+				r->headers[i].value);
+	if (rc == 0 && (rc = buf_adds(&b, "\r\n")) == 0)
+		rc = buf_add(&b, body, len);
+	if (rc == 0)
+		rc = send_all(fd, b.ptr, b.len);
+	else
+		rc = efs_error_set(EFS_ENOMEM, "http: out of memory");
+	buf_release(&b);
+	if (rc < 0)
+		return rc;
+	r->replied = true;
+	r->status = status;
+	return 0;
+}
+
+/* Half-close, then read and drop what the client still sends, for a
+ * moment, so that our close does not reset the reply away. */
+static void linger(const struct http_req *r)
+{
+	double deadline = efs_clock_mono() + HTTP_LINGER_MS / 1000.0;
+	int fd = conn_fd(r);
+	size_t total = 0;
+	uint8_t sink[16384];
+
+	if (fd < 0 || shutdown(fd, SHUT_WR) < 0)
+		return;
+	while (total < HTTP_LINGER_BYTES) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		double left = deadline - efs_clock_mono();
+		ssize_t k;
+
+		if (left <= 0 || poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
+			return;
+		k = recv(fd, sink, sizeof(sink), 0);
+		if (k == 0 || (k < 0 && errno != EAGAIN && errno != EINTR))
+			return;
+		if (k > 0)
+			total += (size_t)k;
+	}
+}
+
+/* The body stopped midway with rc: end, a reply, a lingering close. */
+static enum MHD_Result stream_stop(struct http_req *r, int rc)
+{
+	r->ended = true;
+	r->cut = true;
+	r->ops->end(r->ops_cls, r, rc);
+	if (!r->replied && !r->drop) {
+		if (rc == EFS_ETOOBIG)
+			http_reply_text(r, 413, "the request body is over "
+					"%llu bytes\n",
+					(unsigned long long)r->max);
+		else
+			http_reply_text(r, 500, "the request body was not "
+					"taken\n");
+	}
+	if (r->replied)
+		linger(r);
+	return MHD_NO;
+}
+
+/* A call of the access handler for a streamed body. */
+static enum MHD_Result stream_access(struct http_req *r, const char *data,
+				     size_t *size)
+{
+	size_t n = *size;
+	int rc;
+
+	*size = 0;
+	if (r->ended)
+		return MHD_NO;
+	if (n) {
+		if (r->max && n > r->max - r->got)
+			return stream_stop(r, efs_error_set(EFS_ETOOBIG,
+				"http: request body over %llu bytes",
+				(unsigned long long)r->max));
+		r->got += n;
+		rc = r->ops->chunk(r->ops_cls, r, (const uint8_t *)data, n);
+		return rc < 0 ? stream_stop(r, rc) : MHD_YES;
+	}
+	r->ended = true;
+	r->ops->end(r->ops_cls, r, 0);
+	if (r->drop)
+		return MHD_NO;
+	if (!r->replied &&
+	    http_reply_text(r, 500, "handler gave no reply\n") < 0)
+		return MHD_NO;
+	return MHD_YES;
+}
+
+/* The first call: the headers are in, no body byte has been read. */
+static enum MHD_Result headers_access(struct http_server *s,
+				      struct http_req *r)
+{
+	if (!s->headers)
+		return MHD_YES;
+	r->in_headers = true;
+	s->headers(r, s->payload);
+	r->in_headers = false;
+	return r->drop ? MHD_NO : MHD_YES;
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
 				 const char *url, const char *method,
 				 const char *version, const char *upload_data,
@@ -147,8 +336,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
 		if (!r)
 			return MHD_NO;
 		*con_cls = r;
-		return MHD_YES;
+		return headers_access(s, r);
 	}
+	if (r->ops && !r->replied)
+		return stream_access(r, upload_data, upload_data_size);
 	if (*upload_data_size) {
 		req_body_add(r, upload_data, *upload_data_size);
 		*upload_data_size = 0;
@@ -168,7 +359,18 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
 static void on_completed(void *cls, struct MHD_Connection *conn,
 			 void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-	req_free(*con_cls);
+	struct http_req *r = *con_cls;
+
+	if (r && r->ops && !r->ended) {
+		r->ended = true;
+		r->gone = true;
+		r->ops->end(r->ops_cls, r,
+			    efs_error_set(EFS_EIO, "http: the connection "
+					  "closed before the whole body "
+					  "came (%llu bytes in)",
+					  (unsigned long long)r->got));
+	}
+	req_free(r);
 	*con_cls = NULL;
 }
 
@@ -193,15 +395,16 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 	return (size_t)(w - s);
 }
 
-int http_server_start(struct http_server **out, const char *host,
-		      uint16_t port, size_t max_body, http_handler_fn fn,
-		      void *payload)
+int http_server_start_opts(struct http_server **out, const char *host,
+			   uint16_t port, const struct http_server_opts *opts)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	struct http_server *s;
 	const union MHD_DaemonInfo *di;
 
 	*out = NULL;
+	if (!opts->handle)
+		return efs_error_set(EFS_EINVAL, "http: no handler");
 	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1)
 		return efs_error_set(EFS_EINVAL,
 				     "http: not an IPv4 address: %s", host);
@@ -209,9 +412,10 @@ int http_server_start(struct http_server **out, const char *host,
 	s = efs_calloc(1, sizeof(*s));
 	if (!s)
 		return efs_error_set(EFS_ENOMEM, "http: out of memory");
-	s->max_body = max_body ? max_body : HTTP_BODY_MAX;
-	s->fn = fn;
-	s->payload = payload;
+	s->max_body = opts->max_body ? opts->max_body : HTTP_BODY_MAX;
+	s->fn = opts->handle;
+	s->headers = opts->headers;
+	s->payload = opts->payload;
 	errno = 0;
 	s->mhd = MHD_start_daemon(
 		MHD_USE_THREAD_PER_CONNECTION |
@@ -235,6 +439,16 @@ int http_server_start(struct http_server **out, const char *host,
 	s->port = di ? di->port : port;
 	*out = s;
 	return 0;
+}
+
+int http_server_start(struct http_server **out, const char *host,
+		      uint16_t port, size_t max_body, http_handler_fn fn,
+		      void *payload)
+{
+	struct http_server_opts o = { .max_body = max_body, .handle = fn,
+				      .payload = payload };
+
+	return http_server_start_opts(out, host, port, &o);
 }
 
 uint16_t http_server_port(const struct http_server *s)
@@ -301,6 +515,52 @@ const char *http_req_peer(const struct http_req *r)
 	return r->peer;
 }
 
+uint64_t http_req_content_length(const struct http_req *r)
+{
+	const char *v = http_req_header(r, "Content-Length");
+	const char *te = http_req_header(r, "Transfer-Encoding");
+	unsigned long long n;
+	char *end;
+
+	if (!v || (te && strcasecmp(te, "identity") != 0) ||
+	    strspn(v, "0123456789") != strlen(v) || !*v)
+		return HTTP_SIZE_UNKNOWN;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno || *end)
+		return HTTP_SIZE_UNKNOWN;
+	return (uint64_t)n;
+}
+
+void http_req_set_cls(struct http_req *r, void *cls)
+{
+	r->cls = cls;
+}
+
+void *http_req_cls(const struct http_req *r)
+{
+	return r->cls;
+}
+
+int http_req_body_stream(struct http_req *r, uint64_t max,
+			 const struct http_body_ops *ops, void *cls)
+{
+	uint64_t declared = http_req_content_length(r);
+
+	if (!r->in_headers || r->ops || r->replied)
+		return efs_error_set(EFS_EINVAL, "http: a body stream is "
+				     "taken in the headers hook, once");
+	if (max && declared != HTTP_SIZE_UNKNOWN && declared > max)
+		return efs_error_set(EFS_ETOOBIG, "http: a body of %llu "
+				     "bytes, over the %llu-byte cap",
+				     (unsigned long long)declared,
+				     (unsigned long long)max);
+	r->ops = ops;
+	r->ops_cls = cls;
+	r->max = max;
+	return 0;
+}
+
 int http_resp_header(struct http_req *r, const char *name, const char *value)
 {
 	struct http_header *h;
@@ -329,6 +589,12 @@ static int queue(struct http_req *r, unsigned status, const char *ctype,
 
 	if (!resp)
 		return efs_error_set(EFS_ENOMEM, "http: cannot make a reply");
+	if (r->cut || r->gone) {
+		/* only raw_reply can answer now (http_reply) */
+		MHD_destroy_response(resp);
+		return efs_error_set(EFS_EINVAL, "http: the body stopped "
+				     "midway: only a reply from memory");
+	}
 	if (ctype)
 		ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 					     ctype);
@@ -348,9 +614,14 @@ static int queue(struct http_req *r, unsigned status, const char *ctype,
 int http_reply(struct http_req *r, unsigned status, const char *ctype,
 	       const void *body, size_t len)
 {
-	struct MHD_Response *resp = MHD_create_response_from_buffer(
-		len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *resp;
 
+	if (r->gone)
+		return efs_error_set(EFS_EIO, "http: the client is gone");
+	if (r->cut)
+		return raw_reply(r, status, ctype, body, len);
+	resp = MHD_create_response_from_buffer(len, (void *)body,
+					       MHD_RESPMEM_MUST_COPY);
 	return queue(r, status, ctype, resp);
 }
 

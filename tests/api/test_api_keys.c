@@ -512,6 +512,7 @@ static void test_server__scopes(void)
 	struct api_server *s = NULL;
 	struct api_keys *cli;
 	struct bstore *bs;
+	uint64_t n;
 	json_t *v;
 
 	snprintf(dir, sizeof(dir), "%s/server", tmp);
@@ -547,8 +548,11 @@ static void test_server__scopes(void)
 	bearer(r, sizeof(r), rkey);
 	CU_ASSERT_EQUAL(call(&v, s, "GET", "/auth", NULL), 401);
 	json_decref(v);
-	/* a read key: read routes yes, write routes 403 */
+	/* a read key: read routes yes, write routes 403; GET /auth looks
+	 * the key up once (the route checks its scope itself) */
+	n = api_keys_lookups();
 	CU_ASSERT_EQUAL(call(&v, s, "GET", "/auth", r), 200);
+	CU_ASSERT_EQUAL(api_keys_lookups() - n, 1);
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(v, "scope")),
 			       "read");
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(

@@ -16,6 +16,9 @@
 #include <stdlib.h>
 #include <pthread.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -76,6 +79,8 @@ struct fixture {
 	struct cid root; /* a dag-pb node over NLEAVES raw */
 	char root_str[CID_STR_MAX];
 	const struct api_fs_hooks *fs; /* the mounted tree, or NULL */
+	const char *ipni;	       /* the retriever's IPNI, or NULL */
+	unsigned workers;	       /* the pins workers; 0: default */
 };
 
 static void put_dag(struct fixture *f)
@@ -85,8 +90,10 @@ static void put_dag(struct fixture *f)
 
 static void server_start(struct fixture *f, bool serve)
 {
-	struct api_server_opts so = {
-	    .token = f->tok, .repo = f->dir, .fs = f->fs};
+	struct api_server_opts so = {.token = f->tok,
+				     .repo = f->dir,
+				     .fs = f->fs,
+				     .pins_workers = f->workers};
 
 	CU_ASSERT_EQUAL_FATAL(api_server_start(&f->s, "127.0.0.1:0", &so), 0);
 	if (serve) {
@@ -97,15 +104,19 @@ static void server_start(struct fixture *f, bool serve)
 }
 
 /* A fresh repository name under tmp, served (serve: with the retriever
- * and evictor set, else requests stay queued). */
-static void fixture_open_fs(struct fixture *f, const char *name, bool serve,
-			    const struct api_fs_hooks *fs)
+ * and evictor set, else requests stay queued); f's fs, ipni and workers
+ * as set before. */
+static void fixture_open_with(struct fixture *f, const char *name, bool serve)
 {
 	struct retriever_opts ro = RETRIEVER_OPTS_INIT;
 	struct bstore_opts bo = BSTORE_OPTS_INIT;
+	struct fixture set = *f;
 
 	memset(f, 0, sizeof(*f));
-	f->fs = fs;
+	f->fs = set.fs;
+	f->ipni = set.ipni;
+	f->workers = set.workers;
+	ro.ipni_url = f->ipni;
 	snprintf(f->dir, sizeof(f->dir), "%s/%s", tmp, name);
 	snprintf(f->db, sizeof(f->db), "%s/index.db", f->dir);
 	CU_ASSERT_EQUAL_FATAL(mkdir(f->dir, 0700), 0);
@@ -117,6 +128,14 @@ static void fixture_open_fs(struct fixture *f, const char *name, bool serve,
 	CU_ASSERT_EQUAL_FATAL(evict_open(&f->e, f->bs, f->db, NULL), 0);
 	CU_ASSERT_EQUAL_FATAL(api_token_create(f->tok, f->dir), 0);
 	server_start(f, serve);
+}
+
+static void fixture_open_fs(struct fixture *f, const char *name, bool serve,
+			    const struct api_fs_hooks *fs)
+{
+	memset(f, 0, sizeof(*f));
+	f->fs = fs;
+	fixture_open_with(f, name, serve);
 }
 
 static void fixture_open(struct fixture *f, const char *name, bool serve)
@@ -359,31 +378,78 @@ static void test_api_pins__pinned(void)
 
 /* ---- a mounted tree, faked: what the worker grafts and commits ---- */
 
+#define FAKE_MAX 16
+
 struct fake_tree {
 	pthread_mutex_t mu;
-	char grafts[8][512]; /* paths asked, in order */
+	char grafts[FAKE_MAX][512]; /* paths asked, in order */
 	size_t ngrafts;
-	char commits[8][64];
+	char commits[FAKE_MAX][64];
 	size_t ncommits;
+	char removed[FAKE_MAX][512]; /* paths removed, in order */
+	size_t nremoved;
+	char there[FAKE_MAX][512]; /* what the tree holds now ("": none) */
+	struct cid there_root[FAKE_MAX];
 	struct cid grafted; /* the last root grafted */
 	struct cid commit;  /* what commit answers */
 };
 
+/* The slot of t->there holding path (mu held), or -1. */
+static int fake_find(struct fake_tree *t, const char *path)
+{
+	for (int i = 0; i < FAKE_MAX; i++)
+		if (strcmp(t->there[i], path) == 0)
+			return i;
+	return -1;
+}
+
 static int fake_graft(void *cls, const char *path, const struct cid *root)
 {
 	struct fake_tree *t = cls;
-	int rc = 0;
+	int rc = 0, i;
 
 	pthread_mutex_lock(&t->mu);
-	if (t->ngrafts < 8)
+	if (t->ngrafts < FAKE_MAX)
 		snprintf(t->grafts[t->ngrafts++], 512, "%s", path);
 	t->grafted = *root;
-	pthread_mutex_unlock(&t->mu);
-	if (strcmp(path, "/pins/taken") == 0)
+	if (strcmp(path, "/pins/taken") == 0 || fake_find(t, path) >= 0)
 		rc = efs_error_set(EFS_EEXISTS, "graft: '%s' exists", path);
 	else if (strcmp(path, "/pins/broken") == 0)
 		rc = efs_error_set(EFS_EIO, "graft: disk on fire");
+	else if ((i = fake_find(t, "")) >= 0) {
+		snprintf(t->there[i], 512, "%s", path);
+		t->there_root[i] = *root;
+	}
+	pthread_mutex_unlock(&t->mu);
 	return rc;
+}
+
+static int fake_remove(void *cls, const char *path)
+{
+	struct fake_tree *t = cls;
+	int rc = 0, i;
+
+	pthread_mutex_lock(&t->mu);
+	if (t->nremoved < FAKE_MAX)
+		snprintf(t->removed[t->nremoved++], 512, "%s", path);
+	if ((i = fake_find(t, path)) >= 0)
+		t->there[i][0] = '\0';
+	else
+		rc = efs_error_set(EFS_ENOTFOUND, "remove: no '%s'", path);
+	pthread_mutex_unlock(&t->mu);
+	return rc;
+}
+
+/* Whether the fake tree holds path (with root, when not NULL). */
+static bool fake_has(struct fake_tree *t, const char *path,
+		     const struct cid *root)
+{
+	int i;
+
+	pthread_mutex_lock(&t->mu);
+	i = fake_find(t, path);
+	pthread_mutex_unlock(&t->mu);
+	return i >= 0 && (!root || cid_equal(&t->there_root[i], root));
 }
 
 static int fake_commit(void *cls, const char *path, struct cid *out)
@@ -391,7 +457,7 @@ static int fake_commit(void *cls, const char *path, struct cid *out)
 	struct fake_tree *t = cls;
 
 	pthread_mutex_lock(&t->mu);
-	if (t->ncommits < 8)
+	if (t->ncommits < FAKE_MAX)
 		snprintf(t->commits[t->ncommits++], 64, "%s", path);
 	*out = t->commit;
 	pthread_mutex_unlock(&t->mu);
@@ -417,7 +483,7 @@ static json_t *pin_named(struct fixture *f, char *rid, const char *name)
 static void test_api_pins__fs_hooks(void)
 {
 	struct fake_tree t = {.mu = PTHREAD_MUTEX_INITIALIZER};
-	struct api_fs_hooks hooks = {fake_graft, fake_commit, &t};
+	struct api_fs_hooks hooks = {fake_graft, fake_commit, &t, fake_remove};
 	char rid[API_PINS_RID_SIZE], want[512], commit[CID_STR_MAX];
 	struct fixture f;
 	json_t *v, *info;
@@ -469,6 +535,214 @@ static void test_api_pins__fs_hooks(void)
 	json_decref(v);
 	CU_ASSERT_EQUAL(t.ncommits, 4);
 	CU_ASSERT_EQUAL(request_pins(&f, rid), 1);
+	fixture_close(&f);
+}
+
+/* The graft of request rid, as its PinStatus says (wait_done's). */
+static void graft_of(char out[512], struct fixture *f, const char *rid)
+{
+	json_t *v = wait_done(f, rid);
+
+	CU_ASSERT_STRING_EQUAL(str(v, "status"), "pinned");
+	snprintf(out, 512, "%s", str(json_object_get(v, "info"), "path"));
+	json_decref(v);
+}
+
+static void test_api_pins__fs_remove(void)
+{
+	struct fake_tree t = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	struct api_fs_hooks hooks = {fake_graft, fake_commit, &t, fake_remove};
+	char rid[API_PINS_RID_SIZE], rid2[API_PINS_RID_SIZE];
+	char rid3[API_PINS_RID_SIZE], p1[512], p2[512], p3[512], want[512];
+	char path[128], body[512], reason[64], other_str[CID_STR_MAX];
+	struct cid other;
+	struct fixture f;
+	struct answer a;
+	size_t commits;
+
+	fixture_open_fs(&f, "fs_remove", true, &hooks);
+	api_test_put_dag(&other, other_str, f.bs, "other leaf");
+
+	/* two requests of one name: the second's graft is beside the first */
+	json_decref(pin_named(&f, rid, "photos"));
+	graft_of(p1, &f, rid);
+	CU_ASSERT_STRING_EQUAL(p1, "/pins/photos");
+	json_decref(pin_named(&f, rid2, "photos"));
+	graft_of(p2, &f, rid2);
+	snprintf(want, sizeof(want), "/pins/photos-%s", rid2);
+	CU_ASSERT_STRING_EQUAL(p2, want);
+	CU_ASSERT(fake_has(&t, p1, &f.root) && fake_has(&t, p2, &f.root));
+
+	/* delete the first: its graft goes and /pins is committed before
+	 * the answer; the second's stays */
+	commits = t.ncommits;
+	snprintf(path, sizeof(path), "/pins/%s", rid);
+	call(&a, &f, "DELETE", path, f.tok, NULL, NULL);
+	CU_ASSERT_EQUAL(a.status, 202);
+	answer_release(&a);
+	CU_ASSERT_EQUAL(t.nremoved, 1);
+	CU_ASSERT_STRING_EQUAL(t.removed[0], "/pins/photos");
+	CU_ASSERT(!fake_has(&t, p1, NULL));
+	CU_ASSERT(fake_has(&t, p2, &f.root));
+	CU_ASSERT_EQUAL(t.ncommits, commits + 1);
+	CU_ASSERT_STRING_EQUAL(t.commits[t.ncommits - 1], "/pins");
+	CU_ASSERT_EQUAL(request_pins(&f, rid), 0);
+
+	/* replace the second with another CID, same name: its graft goes
+	 * and the new one takes the name that is free now */
+	commits = t.ncommits;
+	snprintf(path, sizeof(path), "/pins/%s", rid2);
+	call(&a, &f, "POST", path, f.tok,
+	     pin_body(body, sizeof(body), other_str, "photos", "v2"),
+	     "PinStatus");
+	CU_ASSERT_EQUAL(a.status, 202);
+	snprintf(rid3, sizeof(rid3), "%s", str(a.v, "requestid"));
+	answer_release(&a);
+	graft_of(p3, &f, rid3);
+	CU_ASSERT_STRING_EQUAL(p3, "/pins/photos");
+	CU_ASSERT(!fake_has(&t, p2, NULL));
+	CU_ASSERT(fake_has(&t, p3, &other));
+	CU_ASSERT_EQUAL(t.ncommits, commits + 1); /* one commit for both */
+	CU_ASSERT_EQUAL(request_pins(&f, rid2), 0);
+	CU_ASSERT_EQUAL(request_pins(&f, rid3), 1);
+	CU_ASSERT_EQUAL(status_of(&f, "GET", path, f.tok, NULL, reason), 404);
+
+	/* a graft removed by hand meanwhile: DELETE still works */
+	CU_ASSERT_EQUAL(fake_remove(&t, "/pins/photos"), 0);
+	snprintf(path, sizeof(path), "/pins/%s", rid3);
+	CU_ASSERT_EQUAL(status_of(&f, "DELETE", path, f.tok, NULL, reason),
+			202);
+	CU_ASSERT_EQUAL(request_pins(&f, rid3), 0);
+	CU_ASSERT_EQUAL(list_count(&f, "?status=queued,pinning,pinned,failed"),
+			0);
+	fixture_close(&f);
+}
+
+/* A listener that never answers (an IPNI that hangs): its fd; its URL
+ * to url. */
+static int stall_open(char url[64])
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	CU_ASSERT_EQUAL_FATAL(listen(fd, 16), 0);
+	CU_ASSERT_EQUAL_FATAL(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	snprintf(url, 64, "http://127.0.0.1:%u", ntohs(a.sin_port));
+	return fd;
+}
+
+/* The status of request rid. */
+static void status_now(char out[16], struct fixture *f, const char *rid)
+{
+	char path[128];
+	struct answer a;
+
+	snprintf(path, sizeof(path), "/pins/%s", rid);
+	call(&a, f, "GET", path, f->tok, NULL, "PinStatus");
+	snprintf(out, 16, "%s", str(a.v, "status"));
+	answer_release(&a);
+}
+
+/* Wait until request rid is pinning (5 s). */
+static void wait_pinning(struct fixture *f, const char *rid)
+{
+	double end = efs_clock_mono() + 5;
+	char st[16];
+
+	do {
+		status_now(st, f, rid);
+		if (strcmp(st, "pinning") == 0)
+			return;
+		usleep(10 * 1000);
+	} while (efs_clock_mono() < end);
+	CU_FAIL("never pinning");
+}
+
+/*
+ * One request for a CID nobody has, which waits out the retrieval
+ * timeout (2 s) on an IPNI that never answers, then one for the DAG
+ * here: with workers the second is pinned while the first is still
+ * pinning; with one worker it waits behind it.
+ */
+static void pool_run(const char *name, unsigned workers)
+{
+	char slow[API_PINS_RID_SIZE], fast[API_PINS_RID_SIZE], body[512];
+	char url[64], c[CID_STR_MAX], st[16];
+	struct fixture f;
+	int fd = stall_open(url);
+	json_t *v;
+
+	memset(&f, 0, sizeof(f));
+	f.ipni = url;
+	f.workers = workers;
+	fixture_open_with(&f, name, true);
+	json_decref(add(
+	    &f, slow,
+	    pin_body(body, sizeof(body), nobody(c, "stalls"), "slow", "p")));
+	wait_pinning(&f, slow);
+	json_decref(add(&f, fast,
+			pin_body(body, sizeof(body), f.root_str, "fast", "p")));
+	if (workers != 1) { /* 0: the default, 4 */
+		v = wait_done(&f, fast);
+		CU_ASSERT_STRING_EQUAL(str(v, "status"), "pinned");
+		json_decref(v);
+		status_now(st, &f, slow);
+		CU_ASSERT_STRING_EQUAL(st, "pinning");
+		CU_ASSERT_EQUAL(list_count(&f, "?status=pinning"), 1);
+	} else {
+		usleep(300 * 1000);
+		status_now(st, &f, fast);
+		CU_ASSERT_STRING_EQUAL(st, "queued");
+	}
+	v = wait_done(&f, slow);
+	CU_ASSERT_STRING_EQUAL(str(v, "status"), "failed");
+	CU_ASSERT_STRING_EQUAL(str(json_object_get(v, "info"), "reason"),
+			       "TIMEOUT");
+	json_decref(v);
+	v = wait_done(&f, fast);
+	CU_ASSERT_STRING_EQUAL(str(v, "status"), "pinned");
+	json_decref(v);
+	CU_ASSERT_EQUAL(request_pins(&f, fast), 1);
+	CU_ASSERT_EQUAL(request_pins(&f, slow), 0);
+	fixture_close(&f);
+	close(fd);
+}
+
+static void test_api_pins__pool(void)
+{
+	pool_run("pool", 0);
+	pool_run("pool1", 1);
+}
+
+/* Many requests at once over a pool: each is worked once, all end. */
+static void test_api_pins__pool_many(void)
+{
+	char rid[24][API_PINS_RID_SIZE], body[512];
+	struct fixture f;
+	json_t *v;
+
+	memset(&f, 0, sizeof(f));
+	f.workers = 8;
+	fixture_open_with(&f, "pool_many", true);
+	for (int i = 0; i < 24; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "n%d", i);
+		json_decref(
+		    add(&f, rid[i],
+			pin_body(body, sizeof(body), f.root_str, name, "m")));
+	}
+	for (int i = 0; i < 24; i++) {
+		v = wait_done(&f, rid[i]);
+		CU_ASSERT_STRING_EQUAL(str(v, "status"), "pinned");
+		json_decref(v);
+		CU_ASSERT_EQUAL(request_pins(&f, rid[i]), 1);
+	}
+	CU_ASSERT_EQUAL(list_count(&f, "?limit=100"), 24);
 	fixture_close(&f);
 }
 
@@ -849,6 +1123,9 @@ static void test_api_pins__time(void)
 static CU_TestInfo tests[] = {
     {"pinned", test_api_pins__pinned},
     {"fs_hooks", test_api_pins__fs_hooks},
+    {"fs_remove", test_api_pins__fs_remove},
+    {"pool", test_api_pins__pool},
+    {"pool_many", test_api_pins__pool_many},
     {"failed", test_api_pins__failed},
     {"filters", test_api_pins__filters},
     {"replace_delete", test_api_pins__replace_delete},

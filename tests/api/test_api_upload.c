@@ -100,7 +100,7 @@ static void fixture_open(struct fixture *f, const char *name, bool with_fs)
 {
 	struct bstore_opts bo = BSTORE_OPTS_INIT;
 	struct api_server_opts so = { 0 };
-	struct api_fs_hooks hooks = { fake_graft, fake_commit, NULL };
+	struct api_fs_hooks hooks = { fake_graft, fake_commit, NULL, NULL };
 
 	memset(f, 0, sizeof(*f));
 	snprintf(f->dir, sizeof(f->dir), "%s/%s", tmp, name);
@@ -111,7 +111,7 @@ static void fixture_open(struct fixture *f, const char *name, bool with_fs)
 	CU_ASSERT_EQUAL_FATAL(api_token_create(f->tok, f->dir), 0);
 	so.token = f->tok;
 	so.repo = f->dir;
-	so.max_body = MAX_BODY;
+	so.upload_max = MAX_BODY;
 	hooks.cls = &f->fs;
 	if (with_fs)
 		so.fs = &hooks;
@@ -584,7 +584,9 @@ static void expect_refused(struct fixture *f, const struct buf *car,
 	     car->ptr, car->len);
 	CU_ASSERT_EQUAL(status, 400);
 	CU_ASSERT_STRING_EQUAL(reason, "BAD_REQUEST");
-	CU_ASSERT(!bstore_has(f->bs, root));
+	/* blocks may be stored (as they came), but nothing keeps them */
+	CU_ASSERT_EQUAL(api_test_user_pins(f->bs, root), 0);
+	CU_ASSERT_EQUAL(f->fs.grafts, 0);
 }
 
 static void test_api_upload__car_corrupt(void)
@@ -597,6 +599,11 @@ static void test_api_upload__car_corrupt(void)
 
 	fixture_open(&f, "carbad", true);
 	car_make(&car, &root, &ms, 5000, 2);
+	/* the root alone: its links lead nowhere (first: blocks refused
+	 * CARs leave behind would resolve them) */
+	root_only(&bad, &root, ms);
+	expect_refused(&f, &bad, &root);
+	buf_release(&bad);
 	/* truncated: every cut but the whole */
 	for (size_t cut = 1; cut < car.len; cut += car.len / 7)
 		expect_refused(&f, &(struct buf){ .ptr = car.ptr,
@@ -623,10 +630,6 @@ static void test_api_upload__car_corrupt(void)
 	car_custom(&bad, other, 0, &car);
 	expect_refused(&f, &bad, &root);
 	buf_release(&bad);
-	/* the root alone: its links lead nowhere */
-	root_only(&bad, &root, ms);
-	expect_refused(&f, &bad, &root);
-	buf_release(&bad);
 	/* a section length of 4 GiB after a good header */
 	car_custom(&bad, &root, 1, NULL);
 	CU_ASSERT_EQUAL(buf_add(&bad, huge, sizeof(huge)), 0);
@@ -647,15 +650,93 @@ static void test_api_upload__car_corrupt(void)
 
 /* ---- the parsers directly ---- */
 
+/* What a form's callbacks saw: each part's name, filename and bytes. */
+struct form_rec {
+	char names[8][API_UPLOAD_NAME_MAX + 1];
+	char filenames[8][API_UPLOAD_NAME_MAX + 2];
+	struct buf data[8];
+	size_t n;
+	bool open;               /* a part began and has not ended */
+};
+
+static int rec_part(void *cls, const struct api_upload_part *p)
+{
+	struct form_rec *r = cls;
+
+	CU_ASSERT_FATAL(r->n < 8 && !r->open);
+	snprintf(r->names[r->n], sizeof(r->names[0]), "%s", p->name);
+	snprintf(r->filenames[r->n], sizeof(r->filenames[0]), "%s%s", p->has_filename ? "=" : "",
+		 p->filename);
+	buf_init(&r->data[r->n], BUF_NOCAP);
+	r->open = true;
+	return 0;
+}
+
+static int rec_data(void *cls, const uint8_t *data, size_t len)
+{
+	struct form_rec *r = cls;
+
+	CU_ASSERT(r->open && len > 0);
+	return buf_add(&r->data[r->n], data, len);
+}
+
+static int rec_end(void *cls)
+{
+	struct form_rec *r = cls;
+
+	CU_ASSERT(r->open);
+	r->open = false;
+	r->n++;
+	return 0;
+}
+
+static const struct api_upload_form_ops rec_ops = { rec_part, rec_data,
+						    rec_end };
+
+static void rec_release(struct form_rec *r)
+{
+	for (size_t i = 0; i < 8; i++)
+		buf_release(&r->data[i]);
+}
+
+/* Feed body in pieces of step bytes (0: whole); the finish code. */
+static int form_feed(struct form_rec *r, const char *body, size_t len,
+		     const char *boundary, size_t step)
+{
+	struct api_upload_form f;
+	int rc = 0;
+
+	memset(r, 0, sizeof(*r));
+	api_upload_form_init(&f, boundary, &rec_ops, r);
+	for (size_t at = 0; rc == 0 && at < len; at += step ? step : len) {
+		size_t n = step && step < len - at ? step : len - at;
+
+		rc = api_upload_form_feed(&f, (const uint8_t *)body + at, n);
+	}
+	if (rc == 0)
+		rc = api_upload_form_finish(&f);
+	if (rc < 0)
+		CU_ASSERT_EQUAL(api_upload_form_finish(&f), rc);
+	return rc;
+}
+
 static void test_api_upload__form_parser(void)
 {
 	static const char body[] =
 		"--B\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n"
 		"1\r\n--B  \r\ncontent-disposition: FORM-DATA; filename="
-		"\"q\\\"t.txt\"; name=data\r\n\r\n\r\n--x\r\n--B--epilogue";
+		"\"q\\\"t.txt\"; name=data\r\n\r\n\r\n--x\r\n-\r\r\n--"
+		"\r\n--B--epilogue";
+	static const char *const bad[] = {
+		"--B\r\nX\r\n\r\n",          /* no Content-Disposition */
+		"--B\r\n\r\ndata",           /* no name */
+		"--B-x",                     /* '-' then not '-' */
+		"--Bx\r\n",                  /* not a line end */
+		"nothing here",              /* no opening boundary */
+		"--B\r\nContent-Disposition: form-data; name=a\r\n\r\nabc",
+	};
 	char b[API_UPLOAD_BOUNDARY_MAX + 1];
-	struct api_upload_form f;
-	struct api_upload_part p;
+	struct form_rec r;
 
 	CU_ASSERT_EQUAL(api_upload_form_boundary(b, "Multipart/Form-Data; "
 						  "charset=x; boundary=\"B\""),
@@ -672,48 +753,114 @@ static void test_api_upload__form_parser(void)
 				   "12345678901234567890"),
 			EFS_EINVAL);
 	CU_ASSERT_STRING_EQUAL(b, "");
-	api_upload_form_init(&f, (const uint8_t *)body, strlen(body), "B");
-	CU_ASSERT_EQUAL_FATAL(api_upload_form_next(&f, &p), 0);
-	CU_ASSERT_STRING_EQUAL(p.name, "a");
-	CU_ASSERT(!p.has_filename);
-	CU_ASSERT(p.len == 1 && p.data[0] == '1');
-	CU_ASSERT_EQUAL_FATAL(api_upload_form_next(&f, &p), 0);
-	CU_ASSERT_STRING_EQUAL(p.name, "data");
-	CU_ASSERT_STRING_EQUAL(p.filename, "q\"t.txt");
-	CU_ASSERT(p.len == 5 && memcmp(p.data, "\r\n--x", 5) == 0);
-	CU_ASSERT_EQUAL(api_upload_form_next(&f, &p), EFS_ITEROVER);
-	CU_ASSERT_EQUAL(api_upload_form_next(&f, &p), EFS_ITEROVER);
-	/* errors stick */
-	api_upload_form_init(&f, (const uint8_t *)"--B\r\nX\r\n\r\n", 10, "B");
-	CU_ASSERT_EQUAL(api_upload_form_next(&f, &p), EFS_ECORRUPT);
-	CU_ASSERT_EQUAL(api_upload_form_next(&f, &p), EFS_ECORRUPT);
+	/* every split gives the same parts: a boundary may straddle two
+	 * pieces, and look-alikes ("\r\n--x", "\r\r\n--" just before
+	 * the delimiter) are data */
+	for (size_t step = 0; step <= sizeof(body); step++) {
+		CU_ASSERT_EQUAL_FATAL(form_feed(&r, body, strlen(body), "B",
+						step), 0);
+		CU_ASSERT_EQUAL_FATAL(r.n, 2);
+		CU_ASSERT_STRING_EQUAL(r.names[0], "a");
+		CU_ASSERT_STRING_EQUAL(r.filenames[0], "");
+		CU_ASSERT(r.data[0].len == 1 && r.data[0].ptr[0] == '1');
+		CU_ASSERT_STRING_EQUAL(r.names[1], "data");
+		CU_ASSERT_STRING_EQUAL(r.filenames[1], "=q\"t.txt");
+		CU_ASSERT(r.data[1].len == 13 &&
+			  memcmp(r.data[1].ptr, "\r\n--x\r\n-\r\r\n--", 13)
+				  == 0);
+		rec_release(&r);
+	}
+	/* errors stick, however split */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		for (size_t step = 0; step < 4; step++) {
+			CU_ASSERT_EQUAL(form_feed(&r, bad[i], strlen(bad[i]),
+						  "B", step), EFS_ECORRUPT);
+			rec_release(&r);
+		}
 }
 
-static int car_check_once(void *payload)
-{
-	struct api_upload_car_info info;
-	const struct buf *car = payload;
-
-	return api_upload_car_check(&info, car->ptr, car->len, 0, NULL, NULL);
-}
-
-static void test_api_upload__car_check(void)
-{
-	struct api_upload_car_info info;
+/* The push reader over car[0..len) in pieces of step (0: whole), with
+ * the blocks into ms, links checked against it. */
+struct car_run {
 	struct memstore *ms;
+	size_t max_blocks;
+	size_t step;
+	const struct buf *car;
+	bool one_root;
+};
+
+static bool ms_has(void *cls, const struct cid *id)
+{
+	return memstore_has(cls, id);
+}
+
+static int ms_put(void *cls, const struct cid *id, const uint8_t *data,
+		  size_t len)
+{
+	return memstore_put(cls, id, data, len);
+}
+
+static int car_read(struct api_upload_car *c, const struct car_run *run)
+{
+	struct api_upload_car_opts o = {
+		.one_root = run->one_root, .links = run->one_root,
+		.max_blocks = run->max_blocks, .has = ms_has,
+		.on_block = ms_put, .cls = run->ms };
+	size_t len = run->car->len, step = run->step ? run->step : len;
+	int rc = 0;
+
+	api_upload_car_init(c, &o);
+	for (size_t at = 0; rc == 0 && at < len; at += step)
+		rc = api_upload_car_feed(c, run->car->ptr + at,
+					 step < len - at ? step : len - at);
+	return rc == 0 ? api_upload_car_finish(c) : rc;
+}
+
+static int car_read_once(void *payload)
+{
+	const struct car_run *proto = payload;
+	struct car_run run = *proto;
+	struct api_upload_car c;
+	int rc;
+
+	if ((rc = memstore_new(&run.ms)) < 0)
+		return rc;
+	rc = car_read(&c, &run);
+	api_upload_car_release(&c);
+	memstore_free(run.ms);
+	return rc;
+}
+
+static void test_api_upload__car_reader(void)
+{
+	struct memstore *ms;
+	struct car_run run = { 0 };
+	struct api_upload_car c;
+	const struct cid *roots;
 	struct buf car;
 	struct cid root;
+	size_t n;
 
 	car_make(&car, &root, &ms, 5000, 3);
-	CU_ASSERT_EQUAL(api_upload_car_check(&info, car.ptr, car.len, 0, NULL,
-					     NULL),
-			0);
-	CU_ASSERT(cid_equal(&info.root, &root));
-	CU_ASSERT_EQUAL(info.blocks, memstore_count(ms));
-	CU_ASSERT_EQUAL(api_upload_car_check(&info, car.ptr, car.len, 2, NULL,
-					     NULL),
-			EFS_EINVAL);
-	CU_ASSERT(harness_alloc_loop(car_check_once, &car) >= 1);
+	run.car = &car;
+	run.one_root = true;
+	for (size_t step = 0; step < 40; step += 3) {
+		CU_ASSERT_EQUAL_FATAL(memstore_new(&run.ms), 0);
+		run.step = step;
+		CU_ASSERT_EQUAL(car_read(&c, &run), 0);
+		roots = api_upload_car_roots(&c, &n);
+		CU_ASSERT(n == 1 && cid_equal(&roots[0], &root));
+		CU_ASSERT_EQUAL(c.blocks, memstore_count(ms));
+		CU_ASSERT_EQUAL(memstore_count(run.ms), memstore_count(ms));
+		api_upload_car_release(&c);
+		memstore_free(run.ms);
+	}
+	run.step = 0;
+	run.max_blocks = 2;
+	CU_ASSERT_EQUAL(car_read_once(&run), EFS_EINVAL);
+	run.max_blocks = 0;
+	run.step = 7;
+	CU_ASSERT(harness_alloc_loop(car_read_once, &run) >= 1);
 	buf_release(&car);
 	memstore_free(ms);
 }
@@ -727,7 +874,7 @@ static CU_TestInfo tests[] = {
 	{ "add_car", test_api_upload__add_car },
 	{ "car_corrupt", test_api_upload__car_corrupt },
 	{ "form_parser", test_api_upload__form_parser },
-	{ "car_check", test_api_upload__car_check },
+	{ "car_reader", test_api_upload__car_reader },
 	CU_TEST_INFO_NULL,
 };
 

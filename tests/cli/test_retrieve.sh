@@ -1,7 +1,8 @@
 #!/bin/bash
 # test_retrieve.sh - `estuaryfs retrieve CID` and `estuaryfs gc` through
 # the daemon a mount hosts and without one, on a devnet: a commit reaches
-# 6 active deals and is evicted; retrieving its root through the daemon
+# 6 active deals and is evicted; cat of an evicted file through the
+# daemon fetches it back; retrieving its root through the daemon
 # makes its blocks local again (status), pins it (evict then refuses;
 # unpin CID lets it go), streams progress (a terminal shows the line;
 # POST /retrieve's newline-delimited JSON ends in its result); a CID
@@ -117,6 +118,12 @@ expect 0 "evict data" -- efs evict "$M/data"
 check_eq "4 blocks evicted" "$(commit_field /data evicted_blocks)" 4
 
 # --- through the daemon ---------------------------------------------------
+# cat of an evicted file: the daemon's gateway fetches its blocks back
+# (Case B) and streams them; then evicted again for what follows
+expect 0 "cat an evicted file through the daemon" -- efs cat "$DATA/blob"
+check_files "cat of an evicted file: its bytes" "$T/out" "$T/blob.orig"
+expect 0 "evict data again" -- efs evict "$M/data"
+check_eq "4 blocks evicted again" "$(commit_field /data evicted_blocks)" 4
 expect 0 "retrieve through the daemon" -- efs retrieve "$DATA"
 grep -q "^retrieved: 6 blocks, .* of $DATA" "$T/out" &&
 	grep -q "^fetched:   4 blocks" "$T/out" &&

@@ -53,7 +53,8 @@ static void test_config__full(void)
 		" \"aggregate_below\": \"8MiB\", \"aggregate_target\": \"64M\","
 		" \"exclude\": [\"f01002\"], \"aggregate_max_age_s\": 30},"
 		" \"http\": {\"listen\": \"127.0.0.1:0\","
-		" \"public_url\": \"http://127.0.0.1:9\"},"
+		" \"public_url\": \"http://127.0.0.1:9\","
+		" \"upload_max\": \"10GiB\"},"
 		" \"price\": {\"fil_usd\": \"4.25\"}}"), 0);
 	CU_ASSERT_FALSE(c.devnet);
 	CU_ASSERT_STRING_EQUAL(c.lotus_url, "http://10.0.0.2:1234/rpc/v1");
@@ -72,7 +73,19 @@ static void test_config__full(void)
 	filaddr_parse(&a, NULL, "f01000", 6);
 	CU_ASSERT_FALSE(config_excluded(&c, &a));
 	CU_ASSERT_STRING_EQUAL(c.public_url, "http://127.0.0.1:9");
+	CU_ASSERT_EQUAL(c.upload_max, (uint64_t)10 << 30);
 	CU_ASSERT_STRING_EQUAL(c.fil_usd, "4.25");
+	config_release(&c);
+	/* http.upload_max "0": no cap; unset: 0, the API's default */
+	config_defaults(&c);
+	CU_ASSERT_EQUAL(c.upload_max, 0);
+	CU_ASSERT_EQUAL(parse(&c, "{\"http\": {\"upload_max\": \"0\"}}"),
+			0);
+	CU_ASSERT_EQUAL(c.upload_max, UINT64_MAX);
+	config_release(&c);
+	config_defaults(&c);
+	CU_ASSERT_EQUAL(parse(&c, "{\"http\": {\"upload_max\": \"lots\"}}"),
+			EFS_EINVAL);
 	config_release(&c);
 }
 
@@ -281,8 +294,35 @@ static void test_config__retrieval(void)
 	}
 }
 
+/* The pins section: the default, a value, bad values. */
+static void test_config__pins(void)
+{
+	static const char ok[] = "{\"pins\": {\"workers\": 2}}";
+	static const char *const bad[] = {
+		"{\"pins\": {\"workers\": 0}}",
+		"{\"pins\": {\"workers\": 65}}",
+		"{\"pins\": {\"workers\": \"4\"}}",
+		"{\"pins\": {\"threads\": 4}}",
+		"{\"pins\": 4}",
+	};
+	struct dealer_config c;
+
+	config_defaults(&c);
+	CU_ASSERT_EQUAL(c.pins_workers, 4);
+	CU_ASSERT_EQUAL_FATAL(config_parse(&c, ok, strlen(ok)), 0);
+	CU_ASSERT_EQUAL(c.pins_workers, 2);
+	config_release(&c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		config_defaults(&c);
+		CU_ASSERT_EQUAL(config_parse(&c, bad[i], strlen(bad[i])),
+				EFS_EINVAL);
+		config_release(&c);
+	}
+}
+
 static CU_TestInfo tests[] = {
 	{ "retrieval", test_config__retrieval },
+	{ "pins", test_config__pins },
 	{ "devnet_aggregation", test_config__devnet_aggregation },
 	{ "cache", test_config__cache },
 	{ "defaults", test_config__defaults },

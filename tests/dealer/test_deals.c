@@ -198,6 +198,16 @@ static void test_deals__lifecycle(void)
 	CU_ASSERT_EQUAL(deals_foreach_piece_cid(ds, &d.proposal_cid,
 						DEAL_ACTIVE, count_cb, &s), 0);
 	CU_ASSERT_EQUAL(s.n, 0);
+	/* every state in one read: by state, so the rejected one last */
+	s.n = 0;
+	CU_ASSERT_EQUAL(deals_foreach_piece_cid_any(ds, &d.piece_cid,
+						    count_cb, &s), 0);
+	CU_ASSERT_EQUAL(s.n, 2);
+	CU_ASSERT_EQUAL(s.last, DEAL_REJECTED);
+	s.n = 0;
+	CU_ASSERT_EQUAL(deals_foreach_piece_cid_any(ds, &d.proposal_cid,
+						    count_cb, &s), 0);
+	CU_ASSERT_EQUAL(s.n, 0);
 	deals_release(&d);
 	s.n = 0;
 	CU_ASSERT_EQUAL(deals_foreach_due(ds, 1999, 10, count_cb, &s), 0);
