@@ -177,11 +177,12 @@ enum api_scope api_keys_request_scope(struct api_key *key_out,
  * The request may go on with scope need: what api_keys_request_scope
  * finds (the key's record to key_out, may be NULL; the scope to
  * *scope_out, may be NULL), or false with 401 (no valid credentials:
- * UNAUTHORIZED, WWW-Authenticate: Bearer) or 403 (FORBIDDEN) sent, the
- * frame's replies (api_server.c).  need API_PUBLIC always goes on.  For
- * a route that wants the key it was let in with (GET /auth): its table
- * entry says API_PUBLIC and the handler calls this, so the key is
- * looked up once per request.  Handler threads.
+ * UNAUTHORIZED, WWW-Authenticate: Bearer) or 403 (FORBIDDEN) sent: the
+ * frame's scope check (api_server.c) is this call with the route's
+ * scope.  need API_PUBLIC always goes on.  For a route that wants the
+ * key it was let in with (GET /auth): its table entry says API_PUBLIC
+ * and the handler calls this, so the key is looked up once per request.
+ * Handler threads.
  */
 bool api_keys_require(struct api_key *key_out, enum api_scope *scope_out,
 		      struct http_req *req, struct api_server *s,

@@ -166,18 +166,19 @@ bool api_keys_require(struct api_key *key_out, enum api_scope *scope_out,
 		return true;
 	if (have != API_PUBLIC) {
 		api_reply_error(req, 403, "FORBIDDEN",
-				"%s needs a key with the %s scope (this one "
-				"has %s)",
-				http_req_path(req), api_scope_name(need),
-				api_scope_name(have));
+				"%s %s needs a key with the %s scope (this "
+				"one has %s)",
+				http_req_method(req), http_req_path(req),
+				api_scope_name(need), api_scope_name(have));
 		return false;
 	}
 	http_resp_header(req, "WWW-Authenticate", "Bearer");
 	api_reply_error(req, 401, "UNAUTHORIZED",
-			"%s needs an API key with the %s scope "
+			"%s %s needs an API key with the %s scope "
 			"(Authorization: Bearer ...; see 'estuaryfs key "
 			"create'): %s",
-			http_req_path(req), api_scope_name(need), why);
+			http_req_method(req), http_req_path(req),
+			api_scope_name(need), why);
 	return false;
 }
 

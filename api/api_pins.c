@@ -407,19 +407,11 @@ static bool request_open(struct api_pins **p, struct db **db, char *dlg,
 	return true;
 }
 
-/* POST and DELETE change the pins: the key must have WRITE. */
+/* POST and DELETE change the pins: the key must have WRITE (the table
+ * asks READ, what GET needs). */
 static bool writable(struct http_req *req, struct api_server *s)
 {
-	enum api_scope have = api_keys_request_scope(NULL, NULL, s, req);
-
-	if (have >= API_WRITE)
-		return true;
-	api_reply_error(req, 403, "FORBIDDEN",
-			"%s %s needs a key with the "
-			"write scope (this one has %s)",
-			http_req_method(req), http_req_path(req),
-			api_scope_name(have));
-	return false;
+	return api_keys_require(NULL, NULL, req, s, API_WRITE);
 }
 
 static bool is_get(struct http_req *req)
@@ -489,24 +481,11 @@ static void pins_add(struct http_req *req, struct api_pins *p, struct db *db,
 			     "pin", pin, "delegates", dlg, "info"));
 }
 
-/* The requests a DELETE removes: whether a graft of theirs went. */
-struct removal {
-	struct api_pins *p;
-	bool ungrafted;
-};
-
-static void forget_one(void *cls, const char *rid, const char *path)
-{
-	struct removal *r = cls;
-
-	r->ungrafted |= api_pins_worker_forget(r->p, rid, path);
-}
-
 static void pins_remove(struct http_req *req, struct api_pins *p, struct db *db,
 			const char *rid)
 {
-	struct removal r = {p, false};
-	int rc = api_pins_store_remove(db, rid, forget_one, &r);
+	struct api_pins_forget r = {p, false};
+	int rc = api_pins_store_remove(db, rid, api_pins_worker_forget, &r);
 
 	if (rc < 0) {
 		reply_failure(req, rc);

@@ -19,6 +19,7 @@
 
 #include "api/api_pins.h"
 #include "core/cid.h"
+#include "dealer/config.h"
 
 struct api_server;
 struct db;
@@ -43,9 +44,9 @@ struct db;
 /* Room for a graft's path, "/pins/<name>-<requestid>" (NUL included). */
 #define API_PINS_PATH_MAX 256
 /* Requests pinned at once when the configuration says nothing
- * (config.json pins.workers), and most. */
-#define API_PINS_WORKERS_DEFAULT 4
-#define API_PINS_WORKERS_MAX 64
+ * (config.json pins.workers), and most: the configuration's own. */
+#define API_PINS_WORKERS_DEFAULT CONFIG_PINS_WORKERS
+#define API_PINS_WORKERS_MAX CONFIG_PINS_WORKERS_MAX
 
 enum api_pins_status {
 	API_PINS_QUEUED,
@@ -216,14 +217,20 @@ int api_pins_worker_start(struct api_pins *p, unsigned n);
 /* A request was queued: look now. */
 void api_pins_worker_wake(struct api_pins *p);
 
+/* What one removal of requests forgot (api_pins_worker_forget's cls). */
+struct api_pins_forget {
+	struct api_pins *p;
+	bool ungrafted; /* a graft went: the caller commits /pins
+			   (api_pins_worker_commit) once it is done */
+};
+
 /*
- * Request rid is removed: stop pinning it if it is under way, drop its
- * pin (the evictor's, when set) and remove its graft at path (NULL:
- * none) from the mounted tree.  Returns true when a graft went: the
- * caller commits /pins (api_pins_worker_commit) once it is done.
+ * The api_pins_removed_fn of api_pins_store_remove and _drop_replaced,
+ * cls a struct api_pins_forget: request rid is removed, so stop pinning
+ * it if it is under way, drop its pin (the evictor's, when set) and
+ * remove its graft at path (NULL: none) from the mounted tree.
  */
-bool api_pins_worker_forget(struct api_pins *p, const char *rid,
-			    const char *path);
+void api_pins_worker_forget(void *cls, const char *rid, const char *path);
 
 /* Commit /pins of the mounted tree (after grafts went); a failure is
  * logged. */

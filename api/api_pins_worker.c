@@ -155,26 +155,14 @@ void api_pins_worker_commit(struct api_pins *p)
 		       cid_tostr(root, &commit));
 }
 
-/* The requests a finished one replaces, removed: whether a graft went. */
-struct dropped {
-	struct api_pins *p;
-	bool ungrafted;
-};
-
-static void dropped_cb(void *cls, const char *rid, const char *path)
-{
-	struct dropped *d = cls;
-
-	d->ungrafted |= api_pins_worker_forget(d->p, rid, path);
-}
-
 /* Remove what request rid replaces (it is done): true when a graft of
  * theirs went. */
 static bool drop_replaced(struct api_pins *p, struct db *db, const char *rid)
 {
-	struct dropped d = {p, false};
+	struct api_pins_forget d = {p, false};
 
-	if (api_pins_store_drop_replaced(db, rid, dropped_cb, &d) < 0) {
+	if (api_pins_store_drop_replaced(db, rid, api_pins_worker_forget,
+					 &d) < 0) {
 		efs_log_warn("request %s: %s", rid, efs_error_msg());
 		efs_error_clear();
 	}
@@ -483,16 +471,19 @@ void api_pins_worker_wake(struct api_pins *p)
 	pthread_mutex_unlock(&p->mu);
 }
 
-bool api_pins_worker_forget(struct api_pins *p, const char *rid,
-			    const char *path)
+void api_pins_worker_forget(void *cls, const char *rid, const char *path)
 {
+	struct api_pins_forget *f = cls;
+	struct api_pins *p = f->p;
+
 	pthread_mutex_lock(&p->mu);
 	for (unsigned i = 0; i < p->nslots; i++)
 		if (strcmp(p->slots[i].rid, rid) == 0)
 			p->slots[i].cancel = true;
 	pthread_mutex_unlock(&p->mu);
 	unpin(p, rid);
-	return path && ungraft(p, rid, path);
+	if (path && ungraft(p, rid, path))
+		f->ungrafted = true;
 }
 
 void api_pins_worker_stop(struct api_pins *p)

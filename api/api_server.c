@@ -340,15 +340,18 @@ static const struct {
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 
 /* The tables whose routes take their bodies as a stream (api_i.h). */
-static const struct api_route *const streamed[] = { api_upload_routes };
+static const struct {
+	const struct api_route *v;
+	const size_t *n;
+} streamed[] = {
+	{ api_upload_routes, &api_upload_nroutes },
+};
 
 static bool route_streamed(const struct api_route *r)
 {
-	for (size_t t = 0; t < NTABLES; t++)
-		for (size_t j = 0; j < sizeof(streamed) / sizeof(*streamed);
-		     j++)
-			if (tables[t].v == streamed[j] && r >= tables[t].v &&
-			    r < tables[t].v + *tables[t].n)
+	for (size_t t = 0; t < sizeof(streamed) / sizeof(*streamed); t++)
+		for (size_t i = 0; i < *streamed[t].n; i++)
+			if (r == &streamed[t].v[i])
 				return true;
 	return false;
 }
@@ -381,35 +384,14 @@ static const struct api_route *route_find(const char *path)
 
 /*
  * The request may go on to its route: else 401 (no valid credentials)
- * or 403 (valid, but not enough) is sent.  What the credentials allow
- * (the daemon's token: ADMIN; an API key: its scope; else PUBLIC) is
- * api_keys_request_scope's; only routes above PUBLIC ask.
+ * or 403 (valid, but not enough) is sent (api_keys_require, which
+ * routes checking a scope of their own share).  Only routes above
+ * PUBLIC look the credentials up.
  */
 static bool allowed(const struct api_route *r, struct api_server *s,
 		    struct http_req *req)
 {
-	char why[API_KEYS_WHY_MAX];
-	enum api_scope have;
-
-	if (r->scope == API_PUBLIC)
-		return true;
-	have = api_keys_request_scope(NULL, why, s, req);
-	if (have >= r->scope)
-		return true;
-	if (have != API_PUBLIC) {
-		api_reply_error(req, 403, "FORBIDDEN",
-				"%s needs a key with the %s scope (this one "
-				"has %s)", http_req_path(req),
-				api_scope_name(r->scope), api_scope_name(have));
-		return false;
-	}
-	http_resp_header(req, "WWW-Authenticate", "Bearer");
-	api_reply_error(req, 401, "UNAUTHORIZED",
-			"%s needs an API key with the %s scope "
-			"(Authorization: Bearer ...; see 'estuaryfs key "
-			"create'): %s", http_req_path(req),
-			api_scope_name(r->scope), why);
-	return false;
+	return api_keys_require(NULL, NULL, req, s, r->scope);
 }
 
 /*
@@ -441,7 +423,8 @@ static void on_headers(struct http_req *req, void *payload)
 	} else if (route_streamed(r)) {
 		http_req_set_cls(req, (void *)r);
 		r->handle(req, srv);
-		return; /* counted when its body ends (api_body_stream) */
+		if (!http_req_status(req))
+			return; /* streamed: counted by stream_end */
 	} else if (declared != HTTP_SIZE_UNKNOWN &&
 		   declared > srv->max_body) {
 		api_reply_error(req, 413, "TOO_LARGE", "the request body is "
@@ -480,7 +463,6 @@ struct body_stream {
 	const struct http_body_ops *ops;
 	void *cls;
 	struct api_server *s;
-	const struct api_route *route;
 	uint64_t unchecked;          /* bytes since the last disk check */
 };
 
@@ -543,7 +525,9 @@ static void stream_end(void *cls, struct http_req *req, int rc)
 		api_reply_error(req, 507, "INSUFFICIENT_STORAGE", "%s",
 				efs_error_msg());
 	if (http_req_status(req))
-		api_metrics_count(b->route->path, http_req_status(req));
+		api_metrics_count(((const struct api_route *)
+				   http_req_cls(req))->path,
+				  http_req_status(req));
 	efs_free(b);
 }
 
@@ -572,16 +556,13 @@ void api_body_stream(struct http_req *req, struct api_server *s,
 		api_reply_error(req, 500, "INTERNAL", "out of memory");
 		rc = EFS_ENOMEM;
 	} else {
-		*b = (struct body_stream){ ops, cls, s, http_req_cls(req), 0 };
+		*b = (struct body_stream){ ops, cls, s, 0 };
 		if ((rc = http_req_body_stream(req, max, &stream_ops, b)) == 0)
 			return;
 		efs_free(b);
 		api_reply_error(req, 500, "INTERNAL", "%s", efs_error_msg());
 	}
 	ops->end(cls, req, rc);
-	api_metrics_count(http_req_cls(req) ? ((const struct api_route *)
-			  http_req_cls(req))->path : NULL,
-			  http_req_status(req));
 }
 
 /* ---- what the routes use (api_i.h) ---------------------------------- */

@@ -158,7 +158,6 @@ static bool upload_open(struct upload *u, struct http_req *req,
 	const char *dir = http_req_query(req, "dir");
 	const char *name = http_req_query(req, "filename");
 
-	memset(u, 0, sizeof(*u));
 	u->req = req;
 	u->s = s;
 	if (!(u->bs = api_need_bstore(req, s)) ||

@@ -10,7 +10,9 @@
  *   connection stays open), a streamed answer must reach stdout only
  *   once its status is known to be 2xx (the write callback asks curl
  *   for the status before handing on the first bytes), and an upload
- *   is read from a callback as it is sent (chunked).
+ *   is read from a callback as it is sent (chunked).  httpc_do can do
+ *   none of the three; its guards are kept: no proxy, http and https
+ *   only, no redirects (curl's default), no signals.
  * - No whole-request timeout: a cat of a big file, or a block the
  *   daemon fetches back from a storage provider, may take long.  A
  *   connection that moves no byte for CONN_STALL_S seconds is given up.
@@ -92,6 +94,21 @@ void cli_api_conn_free(struct cli_api_conn *c)
 
 /* ---- one request ---- */
 
+/* The token's header, then lines (NULL-ended, or NULL), as curl's
+ * list; NULL when out of memory. */
+static struct curl_slist *headers_new(const struct cli_api_conn *c,
+				      const char *const *lines)
+{
+	struct curl_slist *l = curl_slist_append(NULL, c->auth), *t;
+
+	for (size_t i = 0; l && lines && lines[i]; i++) {
+		if (!(t = curl_slist_append(l, lines[i])))
+			curl_slist_free_all(l);
+		l = t;
+	}
+	return l;
+}
+
 struct xfer {
 	CURL *curl;
 	httpc_sink_fn sink;
@@ -154,6 +171,7 @@ static int xfer_run(struct cli_api_conn *c, struct xfer *x, const char *path,
 	curl_easy_setopt(c->curl, CURLOPT_URL, (const char *)c->url.ptr);
 	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(c->curl, CURLOPT_PROXY, "");
+	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS,
 			 CONN_CONNECT_TIMEOUT_MS);
@@ -191,16 +209,9 @@ int cli_api_get(struct cli_api_conn *c, const char *path,
 {
 	struct xfer x = {
 	    .sink = sink, .sink_cls = cls, .err = BUF_INIT(CONN_ERROR_MAX)};
-	struct curl_slist *hdrs = curl_slist_append(NULL, c->auth), *h;
+	struct curl_slist *hdrs = headers_new(c, headers);
 	int rc;
 
-	for (size_t i = 0; hdrs && headers && headers[i]; i++) {
-		if (!(h = curl_slist_append(hdrs, headers[i]))) {
-			curl_slist_free_all(hdrs);
-			hdrs = NULL;
-		}
-		hdrs = h;
-	}
 	if (!hdrs)
 		return efs_error_set(EFS_ENOMEM, "out of memory");
 	curl_easy_reset(c->curl);
@@ -251,21 +262,16 @@ int cli_api_post_stream(json_t **out, struct cli_api_conn *c, const char *path,
 			 .read_cls = cls,
 			 .err = BUF_INIT(CONN_ERROR_MAX)};
 	char type[128];
-	struct curl_slist *hdrs = NULL;
-	const char *lines[] = {c->auth, type, "Transfer-Encoding: chunked",
-			       "Expect:"};
+	const char *const lines[] = {type, "Transfer-Encoding: chunked",
+				     "Expect:", NULL};
+	struct curl_slist *hdrs;
 	int rc = 0;
 
 	*out = NULL;
 	snprintf(type, sizeof(type), "Content-Type: %s", ctype);
-	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
-		struct curl_slist *h = curl_slist_append(hdrs, lines[i]);
-
-		if (!h) {
-			rc = efs_error_set(EFS_ENOMEM, "out of memory");
-			goto out;
-		}
-		hdrs = h;
+	if (!(hdrs = headers_new(c, lines))) {
+		rc = efs_error_set(EFS_ENOMEM, "out of memory");
+		goto out;
 	}
 	curl_easy_reset(c->curl);
 	curl_easy_setopt(c->curl, CURLOPT_POST, 1L);

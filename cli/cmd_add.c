@@ -32,6 +32,7 @@
 #include "core/bstore.h"
 #include "core/car.h"
 #include "core/error.h"
+#include "core/fdio.h"
 #include "core/importer.h"
 #include "core/mhash.h"
 
@@ -319,17 +320,15 @@ struct upload {
 	int rc;
 	struct efs_error_state err;  /* the thread's error */
 	struct car_writer *w;
+	bool running;                /* the thread was started */
 	bool pipe_failed;            /* the importer's error is the pipe's */
 };
 
 static long upload_read(void *cls, uint8_t *buf, size_t max)
 {
 	struct upload *u = cls;
-	ssize_t n;
+	ssize_t n = fdio_read(u->rd, buf, max);
 
-	do
-		n = read(u->rd, buf, max);
-	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return efs_error_set_errno(EFS_EIO, errno, "add: pipe");
 	if (n == 0 && atomic_load(&u->abort))
@@ -375,6 +374,7 @@ static int upload_start(struct upload *u)
 		return rc;
 	if ((rc = pthread_create(&u->thread, NULL, upload_main, u)) != 0)
 		return efs_error_set_errno(EFS_ENOMEM, rc, "add: thread");
+	u->running = true;
 	if ((rc = car_writer_header(u->w, &placeholder, 1)) < 0)
 		u->pipe_failed = true;
 	return rc;
@@ -410,20 +410,18 @@ static int add_daemon(struct cid *root, const struct add_args *a,
 	struct blockio_sink sink = { upload_put, &u };
 	char s[CID_STR_MAX];
 	json_t *args, *v = NULL;
-	bool started = false;
 	int rc;
 
 	/* the thread closes its end when the daemon answers, even early
 	 * (a refusal): the importer's next write is then EPIPE, not a
 	 * signal */
 	signal(SIGPIPE, SIG_IGN);
-	if ((rc = upload_start(&u)) == 0 || u.pipe_failed) {
-		started = true;
+	rc = upload_start(&u);
+	if (u.running) {
 		if (rc == 0)
 			rc = import(root, a, o, &sink);
 		rc = upload_end(&u, rc);
-	}
-	if (!started) {
+	} else {
 		if (u.rd >= 0)
 			close(u.rd);
 		if (u.wr >= 0)

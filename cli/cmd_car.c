@@ -38,6 +38,7 @@
 #include "core/car.h"
 #include "core/carv2.h"
 #include "core/error.h"
+#include "core/fdio.h"
 
 #include "core/banned.h"
 
@@ -383,11 +384,8 @@ struct import_read {
 static long import_read(void *cls, uint8_t *buf, size_t max)
 {
 	struct import_read *r = cls;
-	ssize_t n;
+	ssize_t n = fdio_read(r->fd, buf, max);
 
-	do
-		n = read(r->fd, buf, max);
-	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return efs_error_set_errno(EFS_EIO, errno, "read the CAR");
 	cli_progress_add(&r->bar, (uint64_t)n);

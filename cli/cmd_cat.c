@@ -162,7 +162,6 @@ static int cat_stream(const struct cli_api_where *w, struct dagreader_file *f,
 				   "of %s, not %" PRIu64, o.done, s, len);
 	if (rc == 0 || o.failed)
 		return rc;
-	o.failed = false;
 	return cat_read(f, off + o.done, len - o.done, &o.done);
 }
 

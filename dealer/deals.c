@@ -554,24 +554,36 @@ int deals_foreach(struct deals *ds, int64_t piece_id, bool live_only,
 	return rc;
 }
 
-int deals_foreach_piece_cid(struct deals *ds, const struct cid *piece_cid,
-			    enum deal_state state,
-			    int (*cb)(const struct deal *d, void *cls),
-			    void *cls)
+/* The deals of piece_cid that sql selects (?1 the piece CID, ?2 state
+ * when state >= 0), to cb. */
+static int foreach_piece_cid(struct deals *ds, const char *sql,
+			     const struct cid *piece_cid, int state,
+			     int (*cb)(const struct deal *d, void *cls),
+			     void *cls)
 {
 	sqlite3_stmt *st;
 	int rc;
 
 	pthread_mutex_lock(&ds->lock);
-	if ((rc = db_stmt(&st, ds->db, "SELECT " COLUMNS
-			  " FROM dealer_deals WHERE piece_cid = ?1 AND"
-			  " state = ?2 ORDER BY id")) == 0) {
+	if ((rc = db_stmt(&st, ds->db, sql)) == 0) {
 		bind_cid(st, 1, piece_cid);
-		sqlite3_bind_int(st, 2, (int)state);
+		if (state >= 0)
+			sqlite3_bind_int(st, 2, state);
 		rc = select_rows(ds, st, NULL, cb, cls);
 	}
 	pthread_mutex_unlock(&ds->lock);
 	return rc;
+}
+
+int deals_foreach_piece_cid(struct deals *ds, const struct cid *piece_cid,
+			    enum deal_state state,
+			    int (*cb)(const struct deal *d, void *cls),
+			    void *cls)
+{
+	return foreach_piece_cid(ds,
+				 "SELECT " COLUMNS " FROM dealer_deals WHERE"
+				 " piece_cid = ?1 AND state = ?2 ORDER BY id",
+				 piece_cid, (int)state, cb, cls);
 }
 
 /* deals_foreach_piece_cid_any's SQL names the known states by number. */
@@ -583,19 +595,12 @@ int deals_foreach_piece_cid_any(struct deals *ds, const struct cid *piece_cid,
 				int (*cb)(const struct deal *d, void *cls),
 				void *cls)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	pthread_mutex_lock(&ds->lock);
-	if ((rc = db_stmt(&st, ds->db, "SELECT " COLUMNS
-			  " FROM dealer_deals WHERE piece_cid = ?1 AND"
-			  " (state BETWEEN 0 AND 5 OR state BETWEEN 10 AND"
-			  " 13) ORDER BY state, id")) == 0) {
-		bind_cid(st, 1, piece_cid);
-		rc = select_rows(ds, st, NULL, cb, cls);
-	}
-	pthread_mutex_unlock(&ds->lock);
-	return rc;
+	return foreach_piece_cid(ds,
+				 "SELECT " COLUMNS " FROM dealer_deals WHERE"
+				 " piece_cid = ?1 AND (state BETWEEN 0 AND 5"
+				 " OR state BETWEEN 10 AND 13) ORDER BY"
+				 " state, id",
+				 piece_cid, -1, cb, cls);
 }
 
 int deals_foreach_due(struct deals *ds, int64_t now, size_t limit,

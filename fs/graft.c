@@ -16,6 +16,12 @@
  * the top node's, which no link names, is its block plus its links'
  * (dagpb_tsize).  The path is looked up before the DAG is read (a taken
  * name costs no block), and the plan is capped at GRAFT_INODES_MAX.
+ *
+ * Removal (graft_remove) is rm -r on the inode table: each directory is
+ * listed a batch at a time from its start (what a batch names is gone
+ * before the next listing, so nothing is skipped), its entries removed
+ * deepest first with inode_unlink, as FUSE's unlink and rmdir do, so it
+ * needs no lock beyond the table's own.
  */
 #include "fs/graft.h"
 
@@ -349,4 +355,111 @@ int graft_lookup(uint64_t *out, struct inode_table *t, const char *path)
 		s += n + (s[n] == '/');
 	}
 	return 0;
+}
+
+/* ---- removing ------------------------------------------------------ */
+
+/* Entries of one directory taken at a time by a removal. */
+#define REMOVE_BATCH 32
+
+struct remove_batch {
+	char names[REMOVE_BATCH][INODE_NAME_MAX + 1];
+	bool dir[REMOVE_BATCH];
+	size_t n;
+};
+
+static int remove_take(const struct inode_dirent *e, void *payload)
+{
+	struct remove_batch *b = payload;
+
+	if (b->n == REMOVE_BATCH || e->name_len > INODE_NAME_MAX)
+		return 1; /* full: the rest at the next listing */
+	memcpy(b->names[b->n], e->name, e->name_len);
+	b->names[b->n][e->name_len] = '\0';
+	b->dir[b->n++] = S_ISDIR(e->attr.mode);
+	return 0;
+}
+
+static int remove_entry(uint64_t *removed, struct inode_table *t,
+			uint64_t parent, const char *name, bool dir,
+			unsigned depth);
+
+/* Empty directory dir, depth levels below the path removed, counting
+ * the entries that go.  Each listing starts over: what it names is gone
+ * before the next. */
+static int remove_below(uint64_t *removed, struct inode_table *t,
+			uint64_t dir, unsigned depth)
+{
+	struct remove_batch *b;
+	int error = 0;
+
+	if (depth > GRAFT_DEPTH_MAX)
+		return efs_error_set(EFS_ETOOBIG,
+				     "remove: deeper than %u directories",
+				     GRAFT_DEPTH_MAX);
+	if (!(b = efs_malloc(sizeof(*b))))
+		return efs_error_set(EFS_ENOMEM, "remove: out of memory");
+	do {
+		b->n = 0;
+		error = inode_readdir(t, dir, 0, remove_take, b);
+		for (size_t i = 0; error == 0 && i < b->n; i++)
+			error = remove_entry(removed, t, dir, b->names[i],
+					     b->dir[i], depth + 1);
+	} while (error == 0 && b->n > 0);
+	efs_free(b);
+	return error;
+}
+
+/* Remove parent/name and what is below it; gone already is fine. */
+static int remove_entry(uint64_t *removed, struct inode_table *t,
+			uint64_t parent, const char *name, bool dir,
+			unsigned depth)
+{
+	struct inode_attr a;
+	int error = 0;
+
+	if (dir && (error = inode_lookup(&a, t, parent, name)) == 0)
+		error = remove_below(removed, t, a.ino, depth);
+	if (error == 0 && (error = inode_unlink(t, parent, name, dir)) == 0)
+		(*removed)++;
+	if (error == EFS_ENOTFOUND) {
+		efs_error_clear();
+		error = 0;
+	}
+	return error;
+}
+
+int graft_remove(struct graft_result *out, struct inode_table *t,
+		 const char *path)
+{
+	char dir[GRAFT_PATH_MAX + 1];
+	struct inode_attr a;
+	size_t n = strlen(path);
+	char *name;
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	if (path[0] != '/' || n > GRAFT_PATH_MAX)
+		return efs_error_set(EFS_EINVAL, "remove: bad path '%.64s'",
+				     path);
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	name = strrchr(dir, '/') + 1;
+	if (!name[0] || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return efs_error_set(EFS_EINVAL, "remove: bad path '%.64s'",
+				     path);
+	name[-1] = '\0';
+	if ((error = graft_lookup(&out->parent, t, dir[0] ? dir : "/")) < 0 ||
+	    (error = inode_lookup(&a, t, out->parent, name)) < 0)
+		return error;
+	out->ino = a.ino;
+	snprintf(out->name, sizeof(out->name), "%s", name);
+	if (S_ISDIR(a.mode))
+		error = remove_below(&out->inodes, t, a.ino, 0);
+	if (error == 0 &&
+	    (error = inode_unlink(t, out->parent, name, S_ISDIR(a.mode))) == 0)
+		out->inodes++;
+	return error;
 }

@@ -3,7 +3,8 @@
  * copying its bytes: a file becomes an inode whose content is the DAG's
  * root (as a flushed file's is), a directory (basic or HAMT-sharded) a
  * tree of inodes made by walking the DAG, a symlink a symlink.  What the
- * pinning API puts under /pins/ and uploads under /uploads/.
+ * pinning API puts under /pins/ and uploads under /uploads/; and
+ * graft_remove, which takes such a tree away again.
  *
  * The whole tree, and the directories of the path that were missing
  * (mkdir -p), are made in one inode-table transaction (inode_graft): a
@@ -77,10 +78,10 @@ struct graft_result {
  * components are skipped, the root itself cannot be replaced).  The path
  * is looked up before any block is read, so a caller trying one name
  * after another walks the DAG once.  Returns 0, EFS_EEXISTS (path
- * exists, or a directory of it is not one: nothing is made), EFS_EINVAL (a relative path, "." or "..", a path over
- * GRAFT_PATH_MAX, a root that is not UnixFS or a symlink target out of
- * bounds), FS_ENAMETOOLONG (a name of the path or of the DAG over
- * INODE_NAME_MAX), EFS_ETOOBIG (deeper than GRAFT_DEPTH_MAX or more than
+ * exists, or a directory of it is not one: nothing is made), EFS_EINVAL
+ * (a relative path, "." or "..", a path over GRAFT_PATH_MAX, a root that
+ * is not UnixFS or a symlink target out of bounds), FS_ENAMETOOLONG (a
+ * name of the path or of the DAG over INODE_NAME_MAX), EFS_ETOOBIG (deeper than GRAFT_DEPTH_MAX or more than
  * GRAFT_INODES_MAX inodes), EFS_ECORRUPT (a malformed DAG, duplicate
  * names), EFS_EUNSUPPORTED (a codec other than dag-pb and raw), source,
  * inode_graft or db errors.  out is filled whenever the tree was made,
@@ -96,5 +97,21 @@ int graft_path(struct graft_result *out, const struct graft_env *env,
  * too long) or db errors.
  */
 int graft_lookup(uint64_t *out, struct inode_table *t, const char *path);
+
+/*
+ * Remove path, absolute ("/pins/NAME"), and all below it (rm -r): what
+ * graft_path made, undone.  Not one transaction: entries go one by one,
+ * deepest first, each as an unlink or rmdir does (an inode still open is
+ * freed at its last forget), so a crash midway leaves part of the tree,
+ * which a second call removes.  out as graft_path's, for what went:
+ * inodes counts the entries removed, and parent and name are the path's
+ * last entry (what the kernel's caches must forget when inodes > 0),
+ * also on an error midway.  Returns 0, EFS_ENOTFOUND (nothing at path),
+ * EFS_EINVAL (a relative path, the root, "." or ".."), FS_ENOTDIR,
+ * FS_ENOTEMPTY (an entry made meanwhile), EFS_ETOOBIG (deeper than
+ * GRAFT_DEPTH_MAX), EFS_ENOMEM or db errors.
+ */
+int graft_remove(struct graft_result *out, struct inode_table *t,
+		 const char *path);
 
 #endif

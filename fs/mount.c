@@ -640,102 +640,16 @@ int mount_tree_graft(struct mount_tree *tree, const char *path,
 	return error;
 }
 
-/* Entries of one directory taken at a time by a removal. */
-#define REMOVE_BATCH 32
-
-struct remove_batch {
-	char names[REMOVE_BATCH][INODE_NAME_MAX + 1];
-	bool dir[REMOVE_BATCH];
-	size_t n;
-};
-
-static int remove_take(const struct inode_dirent *e, void *payload)
-{
-	struct remove_batch *b = payload;
-
-	if (b->n == REMOVE_BATCH || e->name_len > INODE_NAME_MAX)
-		return 1; /* full: the rest at the next listing */
-	memcpy(b->names[b->n], e->name, e->name_len);
-	b->names[b->n][e->name_len] = '\0';
-	b->dir[b->n++] = S_ISDIR(e->attr.mode);
-	return 0;
-}
-
-static int remove_entry(struct inode_table *t, uint64_t parent,
-			const char *name, bool dir, unsigned depth);
-
-/* Empty directory dir, depth levels below the path removed.  Each
- * listing starts over: what it names is gone before the next. */
-static int remove_below(struct inode_table *t, uint64_t dir, unsigned depth)
-{
-	struct remove_batch *b;
-	int error = 0;
-
-	if (depth > GRAFT_DEPTH_MAX)
-		return efs_error_set(EFS_ETOOBIG,
-				     "remove: deeper than %u directories",
-				     GRAFT_DEPTH_MAX);
-	if (!(b = efs_malloc(sizeof(*b))))
-		return efs_error_set(EFS_ENOMEM, "remove: out of memory");
-	do {
-		b->n = 0;
-		error = inode_readdir(t, dir, 0, remove_take, b);
-		for (size_t i = 0; error == 0 && i < b->n; i++)
-			error = remove_entry(t, dir, b->names[i], b->dir[i],
-					     depth + 1);
-	} while (error == 0 && b->n > 0);
-	efs_free(b);
-	return error;
-}
-
-/* Remove parent/name and what is below it; gone already is fine. */
-static int remove_entry(struct inode_table *t, uint64_t parent,
-			const char *name, bool dir, unsigned depth)
-{
-	struct inode_attr a;
-	int error = 0;
-
-	if (dir && (error = inode_lookup(&a, t, parent, name)) == 0)
-		error = remove_below(t, a.ino, depth);
-	if (error == 0)
-		error = inode_unlink(t, parent, name, dir);
-	if (error == EFS_ENOTFOUND) {
-		efs_error_clear();
-		error = 0;
-	}
-	return error;
-}
-
 int mount_tree_remove(struct mount_tree *tree, const char *path)
 {
-	struct inode_table *t = tree->fs->itab;
-	char dir[GRAFT_PATH_MAX + 1];
-	struct inode_attr a;
-	uint64_t parent;
-	size_t n = strlen(path);
-	char *name;
-	int error;
+	struct graft_result r;
+	int error = graft_remove(&r, tree->fs->itab, path);
 
-	while (n > 1 && path[n - 1] == '/')
-		n--;
-	if (path[0] != '/' || n > GRAFT_PATH_MAX)
-		return efs_error_set(EFS_EINVAL, "remove: bad path '%s'", path);
-	memcpy(dir, path, n);
-	dir[n] = '\0';
-	name = strrchr(dir, '/') + 1;
-	if (!name[0] || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		return efs_error_set(EFS_EINVAL, "remove: bad path '%s'", path);
-	name[-1] = '\0';
-	if ((error = graft_lookup(&parent, t, dir[0] ? dir : "/")) < 0 ||
-	    (error = inode_lookup(&a, t, parent, name)) < 0)
-		return error;
-	if (S_ISDIR(a.mode))
-		error = remove_below(t, a.ino, 0);
+	if (r.inodes)
+		tree_inval(tree, r.parent, r.name);
 	if (error == 0)
-		error = inode_unlink(t, parent, name, S_ISDIR(a.mode));
-	tree_inval(tree, parent, name);
-	if (error == 0)
-		efs_log_info("removed %s", path);
+		efs_log_info("removed %llu inodes at %s",
+			     (unsigned long long)r.inodes, path);
 	return error;
 }
 

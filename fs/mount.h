@@ -103,15 +103,10 @@ int mount_tree_graft(struct mount_tree *tree, const char *path,
 
 /*
  * Remove path, absolute in the mounted tree ("/pins/NAME"), and all
- * below it (rm -r): what a graft made, undone.  Not one transaction:
- * entries go one by one, deepest first, so a crash midway leaves part
- * of the tree, which a second call removes.  Inodes the kernel still
- * holds (open files) are freed at their last forget; the kernel's
- * caches are told the entry is gone.  Any thread, while the services
- * run.  Returns 0, EFS_ENOTFOUND (nothing at path), EFS_EINVAL (a
- * relative path, the root, "." or ".."), FS_ENOTDIR, FS_ENOTEMPTY (an
- * entry made meanwhile), EFS_ETOOBIG (deeper than GRAFT_DEPTH_MAX) or
- * db errors.
+ * below it (rm -r): graft_remove (fs/graft.h: entry by entry, deepest
+ * first, so a crash midway leaves part of the tree, which a second call
+ * removes), then the kernel's caches are told the entry is gone.  Any
+ * thread, while the services run.  Returns graft_remove's errors.
  */
 int mount_tree_remove(struct mount_tree *tree, const char *path);
 

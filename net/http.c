@@ -203,31 +203,46 @@ static int conn_fd(const struct http_req *r)
 	return ci ? ci->connect_fd : -1;
 }
 
+/* "name: value\r\n" onto b; EFS_EINVAL for a line break in either, as
+ * MHD_add_response_header refuses one (no header injection). */
+static int raw_header(struct buf *b, const char *name, const char *value)
+{
+	if (strpbrk(name, "\r\n") || strpbrk(value, "\r\n"))
+		return efs_error_set(EFS_EINVAL, "http: a line break in "
+				     "header %s", name);
+	return buf_printf(b, "%s: %s\r\n", name, value) < 0
+		       ? efs_error_set(EFS_ENOMEM, "http: out of memory")
+		       : 0;
+}
+
 /* The reply to a body stopped midway, written on the socket (see the
- * notes above): status line, headers, "Connection: close", body. */
+ * notes above): status line, headers, "Connection: close", body.  At
+ * most one: a second call, or any after a failed send (part of a reply
+ * may be out), is refused. */
 static int raw_reply(struct http_req *r, unsigned status, const char *ctype,
 		     const void *body, size_t len)
 {
 	const char *reason = MHD_get_reason_phrase_for(status);
 	struct buf b = BUF_INIT(BUF_NOCAP);
-	int fd = conn_fd(r), rc;
+	int fd = conn_fd(r), rc = 0;
 
 	if (r->gone || fd < 0)
 		return efs_error_set(EFS_EIO, "http: the client is gone");
-	rc = buf_printf(&b, "HTTP/1.1 %u %s\r\nConnection: close\r\n"
-			"Content-Length: %zu\r\n", status,
-			reason ? reason : "", len);
-	if (rc == 0 && ctype)
-		rc = buf_printf(&b, "Content-Type: %s\r\n", ctype);
-	for (size_t i = 0; rc == 0 && i < r->nheaders; i++)
-		rc = buf_printf(&b, "%s: %s\r\n", r->headers[i].name,
-				r->headers[i].value);
-	if (rc == 0 && (rc = buf_adds(&b, "\r\n")) == 0)
-		rc = buf_add(&b, body, len);
-	if (rc == 0)
-		rc = send_all(fd, b.ptr, b.len);
-	else
+	if (r->replied)
+		return efs_error_set(EFS_EINVAL, "http: a second reply");
+	if (buf_printf(&b, "HTTP/1.1 %u %s\r\nConnection: close\r\n"
+		       "Content-Length: %zu\r\n", status,
+		       reason ? reason : "", len) < 0)
 		rc = efs_error_set(EFS_ENOMEM, "http: out of memory");
+	if (rc == 0 && ctype)
+		rc = raw_header(&b, "Content-Type", ctype);
+	for (size_t i = 0; rc == 0 && i < r->nheaders; i++)
+		rc = raw_header(&b, r->headers[i].name, r->headers[i].value);
+	if (rc == 0 && (buf_adds(&b, "\r\n") < 0 ||
+			buf_add(&b, body, len) < 0))
+		rc = efs_error_set(EFS_ENOMEM, "http: out of memory");
+	if (rc == 0 && (rc = send_all(fd, b.ptr, b.len)) < 0)
+		r->gone = true;
 	buf_release(&b);
 	if (rc < 0)
 		return rc;
@@ -282,6 +297,18 @@ static enum MHD_Result stream_stop(struct http_req *r, int rc)
 	return MHD_NO;
 }
 
+/* After the handler (or a stream's end) ran on a whole body: its reply,
+ * else 500; MHD_NO closes the connection (dropped, or no reply made). */
+static enum MHD_Result answered(struct http_req *r)
+{
+	if (r->drop)
+		return MHD_NO;
+	if (!r->replied &&
+	    http_reply_text(r, 500, "handler gave no reply\n") < 0)
+		return MHD_NO;
+	return MHD_YES;
+}
+
 /* A call of the access handler for a streamed body. */
 static enum MHD_Result stream_access(struct http_req *r, const char *data,
 				     size_t *size)
@@ -303,12 +330,7 @@ static enum MHD_Result stream_access(struct http_req *r, const char *data,
 	}
 	r->ended = true;
 	r->ops->end(r->ops_cls, r, 0);
-	if (r->drop)
-		return MHD_NO;
-	if (!r->replied &&
-	    http_reply_text(r, 500, "handler gave no reply\n") < 0)
-		return MHD_NO;
-	return MHD_YES;
+	return answered(r);
 }
 
 /* The first call: the headers are in, no body byte has been read. */
@@ -348,12 +370,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
 	if (r->replied || r->drop)
 		return r->drop ? MHD_NO : MHD_YES;
 	s->fn(r, s->payload);
-	if (r->drop)
-		return MHD_NO;
-	if (!r->replied &&
-	    http_reply_text(r, 500, "handler gave no reply\n") < 0)
-		return MHD_NO;
-	return MHD_YES;
+	return answered(r);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn,

@@ -444,12 +444,14 @@ static int fake_remove(void *cls, const char *path)
 static bool fake_has(struct fake_tree *t, const char *path,
 		     const struct cid *root)
 {
+	bool has;
 	int i;
 
 	pthread_mutex_lock(&t->mu);
 	i = fake_find(t, path);
+	has = i >= 0 && (!root || cid_equal(&t->there_root[i], root));
 	pthread_mutex_unlock(&t->mu);
-	return i >= 0 && (!root || cid_equal(&t->there_root[i], root));
+	return has;
 }
 
 static int fake_commit(void *cls, const char *path, struct cid *out)

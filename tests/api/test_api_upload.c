@@ -35,6 +35,7 @@
 #include "dealer/evict.h"
 #include "net/httpc.h"
 #include "tests/api/api_test.h"
+#include "tests/api/api_upload_test.h"
 #include "tests/harness.h"
 
 #include "core/banned.h"
@@ -42,90 +43,6 @@
 /* The server's body cap in these tests. */
 #define MAX_BODY (4u << 20)
 #define BOUNDARY "xYzZY-boundary"
-
-/* ---- fake filesystem hooks ---- */
-
-struct fake_fs {
-	char taken[8][256];          /* paths graft says exist */
-	size_t ntaken;
-	char grafted[256];           /* the last graft that succeeded */
-	struct cid graft_root;
-	unsigned grafts;             /* calls, refused ones included */
-	char committed[256];
-	unsigned commits;
-	int graft_rc;                /* forced result (0: normal) */
-};
-
-static int fake_graft(void *cls, const char *path, const struct cid *root)
-{
-	struct fake_fs *fs = cls;
-
-	fs->grafts++;
-	if (fs->graft_rc)
-		return efs_error_set(fs->graft_rc, "fake: graft refused");
-	for (size_t i = 0; i < fs->ntaken; i++)
-		if (strcmp(fs->taken[i], path) == 0)
-			return efs_error_set(EFS_EEXISTS, "fake: %s exists",
-					     path);
-	snprintf(fs->grafted, sizeof(fs->grafted), "%s", path);
-	if (fs->ntaken < 8)
-		snprintf(fs->taken[fs->ntaken++], 256, "%s", path);
-	fs->graft_root = *root;
-	return 0;
-}
-
-static int fake_commit(void *cls, const char *path, struct cid *out)
-{
-	struct fake_fs *fs = cls;
-
-	fs->commits++;
-	snprintf(fs->committed, sizeof(fs->committed), "%s", path);
-	return cid_hash(out, 1, CID_CODEC_DAG_PB, MHASH_SHA2_256, path,
-			strlen(path));
-}
-
-/* ---- a repository and the daemon's pieces over it ---- */
-
-struct fixture {
-	char dir[4096];
-	char db[4200];
-	char tok[API_TOKEN_SIZE];
-	struct bstore *bs;
-	struct evict *e;
-	struct api_server *s;
-	struct fake_fs fs;
-};
-
-static void fixture_open(struct fixture *f, const char *name, bool with_fs)
-{
-	struct bstore_opts bo = BSTORE_OPTS_INIT;
-	struct api_server_opts so = { 0 };
-	struct api_fs_hooks hooks = { fake_graft, fake_commit, NULL, NULL };
-
-	memset(f, 0, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "%s/%s", tmp, name);
-	snprintf(f->db, sizeof(f->db), "%s/index.db", f->dir);
-	CU_ASSERT_EQUAL_FATAL(mkdir(f->dir, 0700), 0);
-	CU_ASSERT_EQUAL_FATAL(bstore_open(&f->bs, f->dir, &bo), 0);
-	CU_ASSERT_EQUAL_FATAL(evict_open(&f->e, f->bs, f->db, NULL), 0);
-	CU_ASSERT_EQUAL_FATAL(api_token_create(f->tok, f->dir), 0);
-	so.token = f->tok;
-	so.repo = f->dir;
-	so.upload_max = MAX_BODY;
-	hooks.cls = &f->fs;
-	if (with_fs)
-		so.fs = &hooks;
-	CU_ASSERT_EQUAL_FATAL(api_server_start(&f->s, "127.0.0.1:0", &so), 0);
-	api_server_set_evictor(f->s, f->e);
-	api_server_set_bstore(f->s, f->bs);
-}
-
-static void fixture_close(struct fixture *f)
-{
-	api_server_stop(f->s);
-	evict_close(f->e);
-	CU_ASSERT_EQUAL(bstore_close(f->bs), 0);
-}
 
 /* ---- the client side ---- */
 
@@ -290,7 +207,7 @@ static void test_api_upload__add_sizes(void)
 {
 	struct fixture f;
 
-	fixture_open(&f, "sizes", true);
+	fixture_open(&f, "sizes", true, MAX_BODY);
 	check_add(&f, 0, "empty.txt", "/uploads/empty.txt");
 	check_add(&f, 1, "one.txt", "/uploads/one.txt");
 	/* 2.5 chunks of the default profile (1 MiB) */
@@ -308,7 +225,7 @@ static void test_api_upload__add_names(void)
 	struct fixture f;
 	struct cid want;
 
-	fixture_open(&f, "names", true);
+	fixture_open(&f, "names", true, MAX_BODY);
 	check_add(&f, 10, "a.txt", "/uploads/a.txt");
 	/* taken: a suffix before the extension */
 	check_add(&f, 11, "a.txt", "/uploads/a-1.txt");
@@ -356,7 +273,7 @@ static void test_api_upload__add_no_fs(void)
 {
 	struct fixture f;
 
-	fixture_open(&f, "nofs", false);
+	fixture_open(&f, "nofs", false, MAX_BODY);
 	check_add(&f, 100, "x.txt", NULL);
 	CU_ASSERT_EQUAL(f.fs.grafts, 0);
 	fixture_close(&f);
@@ -379,7 +296,7 @@ static void test_api_upload__add_bad(void)
 	long status = 0;
 	struct fixture f;
 
-	fixture_open(&f, "badform", true);
+	fixture_open(&f, "badform", true, MAX_BODY);
 	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
 		post(&status, NULL, reason, &f, "/content/add", f.tok,
 		     form_ctype, bodies[i], strlen(bodies[i]));
@@ -409,7 +326,7 @@ static void test_api_upload__limits_and_scopes(void)
 	long status = 0;
 	struct fixture f;
 
-	fixture_open(&f, "limits", true);
+	fixture_open(&f, "limits", true, MAX_BODY);
 	api_test_keys_rw(rkey, wkey, f.db);
 	form_make(&form, "s.txt", "s", 1, NULL);
 	post(&status, NULL, reason, &f, "/content/add", NULL, form_ctype,
@@ -444,11 +361,6 @@ static void test_api_upload__limits_and_scopes(void)
 }
 
 /* ---- POST /content/add-car ---- */
-
-static int car_out(void *payload, const uint8_t *data, size_t len)
-{
-	return buf_add(payload, data, len);
-}
 
 /* A CAR of a size-byte file (seed: its bytes) into out; its root and
  * the memstore of its blocks (the caller frees). */
@@ -489,7 +401,7 @@ static void test_api_upload__add_car(void)
 	long status = 0;
 	struct fixture f;
 
-	fixture_open(&f, "car", true);
+	fixture_open(&f, "car", true, MAX_BODY);
 	car_make(&car, &root, &ms, 5000, 1);
 	post(&status, &v, reason, &f, "/content/add-car", f.tok,
 	     "application/vnd.ipld.car", car.ptr, car.len);
@@ -597,7 +509,7 @@ static void test_api_upload__car_corrupt(void)
 	struct cid root, other[2];
 	struct fixture f;
 
-	fixture_open(&f, "carbad", true);
+	fixture_open(&f, "carbad", true, MAX_BODY);
 	car_make(&car, &root, &ms, 5000, 2);
 	/* the root alone: its links lead nowhere (first: blocks refused
 	 * CARs leave behind would resolve them) */

@@ -7,7 +7,8 @@
  * client gone mid-body leaves no pin, no graft and a healthy server;
  * 507 when the declared size does not fit on the disk; and POST
  * /car/import: pin-roots true and false, the bafkqaaa placeholder
- * root, CARv2, a CAR corrupt midway (400 BAD_CAR, nothing pinned).
+ * root, CARv2, a CAR corrupt midway (400 BAD_CAR, nothing pinned);
+ * /metrics counts each streamed request once, however it was answered.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -34,6 +35,7 @@
 #include "core/memstore.h"
 #include "dealer/evict.h"
 #include "tests/api/api_test.h"
+#include "tests/api/api_upload_test.h"
 #include "tests/harness.h"
 
 #include "core/banned.h"
@@ -41,60 +43,6 @@
 /* The upload cap in these tests. */
 #define UPLOAD_MAX (1u << 20)
 #define IMPORT_PIN "cli:car-import"
-
-/* ---- the daemon's pieces over a repository ---- */
-
-struct fixture {
-	char dir[4096];
-	char db[4200];
-	char tok[API_TOKEN_SIZE];
-	struct bstore *bs;
-	struct evict *e;
-	struct api_server *s;
-	unsigned grafts, commits;
-};
-
-static int fake_graft(void *cls, const char *path, const struct cid *root)
-{
-	((struct fixture *)cls)->grafts++;
-	return 0;
-}
-
-static int fake_commit(void *cls, const char *path, struct cid *out)
-{
-	((struct fixture *)cls)->commits++;
-	return cid_hash(out, 1, CID_CODEC_RAW, MHASH_SHA2_256, path,
-			strlen(path));
-}
-
-static void fixture_open(struct fixture *f, const char *name,
-			 uint64_t upload_max)
-{
-	struct api_server_opts so = {0};
-	struct api_fs_hooks hooks = {fake_graft, fake_commit, f, NULL};
-
-	memset(f, 0, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "%s/%s", tmp, name);
-	snprintf(f->db, sizeof(f->db), "%s/index.db", f->dir);
-	CU_ASSERT_EQUAL_FATAL(mkdir(f->dir, 0700), 0);
-	CU_ASSERT_EQUAL_FATAL(bstore_open(&f->bs, f->dir, NULL), 0);
-	CU_ASSERT_EQUAL_FATAL(evict_open(&f->e, f->bs, f->db, NULL), 0);
-	CU_ASSERT_EQUAL_FATAL(api_token_create(f->tok, f->dir), 0);
-	so.token = f->tok;
-	so.repo = f->dir;
-	so.upload_max = upload_max;
-	so.fs = &hooks;
-	CU_ASSERT_EQUAL_FATAL(api_server_start(&f->s, "127.0.0.1:0", &so), 0);
-	api_server_set_evictor(f->s, f->e);
-	api_server_set_bstore(f->s, f->bs);
-}
-
-static void fixture_close(struct fixture *f)
-{
-	api_server_stop(f->s);
-	evict_close(f->e);
-	CU_ASSERT_EQUAL(bstore_close(f->bs), 0);
-}
 
 /* Pins named name (NULL: any) of root (NULL: any). */
 struct pin_count {
@@ -238,7 +186,7 @@ static void test_api_upload_stream__refused_early(void)
 	double t0;
 	int fd;
 
-	fixture_open(&f, "early", UPLOAD_MAX);
+	fixture_open(&f, "early", true, UPLOAD_MAX);
 	for (size_t i = 0; i < 3; i++) {
 		snprintf(ten_gib, sizeof(ten_gib),
 			 "Content-Length: "
@@ -274,7 +222,7 @@ static void test_api_upload_stream__disk_full(void)
 	struct fixture f;
 	int fd;
 
-	fixture_open(&f, "disk", UINT64_MAX);
+	fixture_open(&f, "disk", true, UINT64_MAX);
 	fd = raw_request(&f, "POST", "/car/import", f.tok,
 			 "Content-Length: 1125899906842624\r\n");
 	CU_ASSERT_EQUAL(raw_reply(fd, &body), 507);
@@ -291,32 +239,43 @@ static const char form_head[] =
     "--B\r\nContent-Disposition: form-data; name=\"data\"; "
     "filename=\"f.bin\"\r\n\r\n";
 
-static void test_api_upload_stream__chunked_over_cap(void)
+/* POST /content/add, chunked: a form whose data part is zeros sent
+ * until the server answers, or 8 times the cap went (the server stops
+ * it long before).  The socket; the data bytes sent into *sent. */
+static int send_over_cap(struct fixture *f, size_t *sent)
 {
 	uint8_t *block = efs_calloc(1, 64 * 1024);
+	int fd = raw_request(f, "POST", "/content/add", f->tok,
+			     "Transfer-Encoding: chunked\r\nContent-Type: "
+			     "multipart/form-data; boundary=B\r\n");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(block);
+	CU_ASSERT(raw_chunk(fd, form_head, strlen(form_head)));
+	*sent = 0;
+	while (*sent < 8 * UPLOAD_MAX && !raw_readable(fd, 0) &&
+	       raw_chunk(fd, block, 64 * 1024))
+		*sent += 64 * 1024;
+	efs_free(block);
+	return fd;
+}
+
+static void test_api_upload_stream__chunked_over_cap(void)
+{
 	struct buf body = BUF_INIT(BUF_NOCAP);
 	struct fixture f;
-	size_t sent = 0;
+	size_t sent;
 	int fd;
 
-	fixture_open(&f, "chunked", UPLOAD_MAX);
-	fd = raw_request(&f, "POST", "/content/add", f.tok,
-			 "Transfer-Encoding: chunked\r\nContent-Type: "
-			 "multipart/form-data; boundary=B\r\n");
-	CU_ASSERT(raw_chunk(fd, form_head, strlen(form_head)));
-	/* up to 8 times the cap: the server stops it long before */
-	while (sent < 8 * UPLOAD_MAX && !raw_readable(fd, 0) &&
-	       raw_chunk(fd, block, 64 * 1024))
-		sent += 64 * 1024;
+	fixture_open(&f, "chunked", true, UPLOAD_MAX);
+	fd = send_over_cap(&f, &sent);
 	CU_ASSERT(sent < 8 * UPLOAD_MAX);
 	CU_ASSERT_EQUAL(raw_reply(fd, &body), 413);
 	CU_ASSERT_PTR_NOT_NULL(strstr((char *)body.ptr, "TOO_LARGE"));
 	close(fd);
-	CU_ASSERT_EQUAL(f.grafts, 0);
+	CU_ASSERT_EQUAL(f.fs.grafts, 0);
 	CU_ASSERT_EQUAL(pins(&f, NULL, NULL), 0);
 	healthy(&f);
 	buf_release(&body);
-	efs_free(block);
 	fixture_close(&f);
 }
 
@@ -327,7 +286,7 @@ static void test_api_upload_stream__client_gone(void)
 	struct fixture f;
 	int fd;
 
-	fixture_open(&f, "gone", UINT64_MAX);
+	fixture_open(&f, "gone", true, UINT64_MAX);
 	/* half of a declared body, then the client goes */
 	snprintf(ctl, sizeof(ctl),
 		 "Content-Length: %u\r\nContent-Type: "
@@ -345,19 +304,71 @@ static void test_api_upload_stream__client_gone(void)
 	close(fd);
 	usleep(300 * 1000);
 	healthy(&f);
-	CU_ASSERT_EQUAL(f.grafts, 0);
-	CU_ASSERT_EQUAL(f.commits, 0);
+	CU_ASSERT_EQUAL(f.fs.grafts, 0);
+	CU_ASSERT_EQUAL(f.fs.commits, 0);
 	CU_ASSERT_EQUAL(pins(&f, NULL, NULL), 0);
 	efs_free(block);
 	fixture_close(&f);
 }
 
-/* ---- POST /car/import ---- */
+/* ---- /metrics ---- */
 
-static int car_out(void *payload, const uint8_t *data, size_t len)
+/* The count /metrics gives for route and code (0 when absent). */
+static long metric(struct fixture *f, const char *route, unsigned code)
 {
-	return buf_add(payload, data, len);
+	struct buf body = BUF_INIT(BUF_NOCAP);
+	char key[128];
+	const char *at;
+	long n = 0;
+	int fd = raw_request(f, "GET", "/metrics", NULL,
+			     "Connection: close\r\n");
+
+	CU_ASSERT_EQUAL(raw_reply(fd, &body), 200);
+	close(fd);
+	snprintf(key, sizeof(key),
+		 "efs_http_requests_total{route=\"%s\",code=\"%u\"} ", route,
+		 code);
+	if (body.ptr && (at = strstr((char *)body.ptr, key)))
+		n = strtol(at + strlen(key), NULL, 10);
+	buf_release(&body);
+	return n;
 }
+
+/* Each streamed request is counted once, however it was answered: by
+ * the route on the headers, by the frame on the declared size, or as
+ * a body stopped midway (a reply written on the socket). */
+static void test_api_upload_stream__metrics(void)
+{
+	struct fixture f;
+	long t415, t413;
+	size_t sent;
+	int fd;
+
+	fixture_open(&f, "metrics", true, UPLOAD_MAX);
+	t415 = metric(&f, "/car/import", 415);
+	t413 = metric(&f, "/content/add", 413);
+	/* the route's own refusal, before it streams */
+	fd = raw_request(&f, "POST", "/car/import", f.tok,
+			 "Content-Type: text/plain\r\nContent-Length: 0\r\n");
+	CU_ASSERT_EQUAL(raw_reply(fd, NULL), 415);
+	close(fd);
+	CU_ASSERT_EQUAL(metric(&f, "/car/import", 415), t415 + 1);
+	/* the frame's 413 on the declared size */
+	fd = raw_request(&f, "POST", "/content/add", f.tok,
+			 "Content-Length: 10737418240\r\nContent-Type: "
+			 "multipart/form-data; boundary=B\r\n");
+	CU_ASSERT_EQUAL(raw_reply(fd, NULL), 413);
+	close(fd);
+	CU_ASSERT_EQUAL(metric(&f, "/content/add", 413), t413 + 1);
+	/* a chunked body stopped over the cap: a reply on the socket */
+	fd = send_over_cap(&f, &sent);
+	CU_ASSERT_EQUAL(raw_reply(fd, NULL), 413);
+	close(fd);
+	CU_ASSERT_EQUAL(metric(&f, "/content/add", 413), t413 + 2);
+	fixture_close(&f);
+}
+
+/* ---- POST /car/import ---- */
 
 /* A CAR of a size-byte file into out, with header roots roots (NULL:
  * the file's root); the root into *root. */
@@ -449,7 +460,7 @@ static void test_api_upload_stream__car_import(void)
 	struct fixture f;
 	json_t *v = NULL;
 
-	fixture_open(&f, "import", 0);
+	fixture_open(&f, "import", true, 0);
 	car_make(&car, &root, 20000, NULL, 0);
 	/* pin-roots=false: stored, nothing pinned */
 	CU_ASSERT_EQUAL(import(&f, "?pin-roots=false", &car, 333, &v), 200);
@@ -468,8 +479,8 @@ static void test_api_upload_stream__car_import(void)
 	json_decref(v);
 	CU_ASSERT_EQUAL(import(&f, "?pin-roots=true", &car, 100000, NULL), 200);
 	CU_ASSERT_EQUAL(pins(&f, IMPORT_PIN, &root), 1);
-	CU_ASSERT_EQUAL(f.grafts, 0);
-	CU_ASSERT_EQUAL(f.commits, 0);
+	CU_ASSERT_EQUAL(f.fs.grafts, 0);
+	CU_ASSERT_EQUAL(f.fs.commits, 0);
 	CU_ASSERT_EQUAL(import(&f, "?pin-roots=maybe", &car, 4096, NULL), 400);
 	buf_release(&car);
 	/* the placeholder root bafkqaaa is listed, never pinned */
@@ -525,6 +536,7 @@ static CU_TestInfo tests[] = {
     {"chunked_over_cap", test_api_upload_stream__chunked_over_cap},
     {"client_gone", test_api_upload_stream__client_gone},
     {"car_import", test_api_upload_stream__car_import},
+    {"metrics", test_api_upload_stream__metrics},
     CU_TEST_INFO_NULL,
 };
 

@@ -11,6 +11,8 @@
 #   check_files DESC A B         compare two files byte for byte
 #   check_err DESC PATTERN       $T/err is one line matching the grep PATTERN
 #   flip_byte FILE OFFSET        invert every bit of one byte in place
+#   wait_for SECS CONDITION      eval CONDITION every 0.1 s until it is true
+#                                (0) or SECS have passed (1)
 #   finish                       exit 1 if anything failed
 set -u
 
@@ -89,6 +91,19 @@ flip_byte()
 	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
 	printf "$(printf '\\%03o' $((255 - b)))" |
 		dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+wait_for()
+{
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 10; i++)); do
+		if eval "$*"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
 }
 
 finish()

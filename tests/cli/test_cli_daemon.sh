@@ -7,7 +7,8 @@
 # not (A), and their stdout, exit codes and (where the message is the
 # blockstore's) stderr must be byte-identical.  Errors too: a missing
 # path (3), a directory given to cat (2), a missing CID (3), a corrupt
-# block (cat and fsck: 4), a bad CAR (4), a refused token (one line).
+# block (cat and fsck: 4), a bad CAR (4), a refused token (one line), a
+# daemon killed in the middle of an add (5, one line).
 . "$(dirname "$0")/lib.sh"
 
 A=$T/a
@@ -22,19 +23,6 @@ at()
 	local repo=$1
 	shift
 	ESTUARYFS_HOME=$repo "$EFS" "$@"
-}
-
-wait_for()
-{
-	local secs=$1 i
-	shift
-	for ((i = 0; i < secs * 10; i++)); do
-		if eval "$*"; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
 }
 
 daemon_start()
@@ -219,6 +207,22 @@ expect 4 "fsck through the daemon after the writes: the one problem" -- \
 	at "$B" fsck -q
 check_eq "fsck after the writes: one problem" "$(grep -c '^problem:' \
 	"$T/out")" 1
+
+# --- the daemon dies in the middle of an add ----------------------------------
+# add reads stdin, which pauses halfway: the daemon is killed during the
+# pause, and the rest of the upload finds no one.  Then a new daemon on
+# the same repository.
+{ head -c 3000000 "$T/new.bin"; sleep 2; cat "$T/new.bin"; } |
+	at "$B" add -q - >"$T/out" 2>"$T/err" &
+ADD=$!
+sleep 1
+kill -9 "$(cat "$B/daemon.pid")"
+wait $ADD
+check_eq "add, the daemon killed mid-upload: exit 5" $? 5
+check_err "add, the daemon killed mid-upload: one line" "does not answer"
+rm -f "$B/api.url"
+daemon_start
+same "add after the daemon came back" --err add -q "$T/new.bin"
 
 daemon_stop
 finish

@@ -18,19 +18,6 @@
 R=$ESTUARYFS_HOME
 OFF='{"dealer":{"enabled":false},"http":{"listen":"127.0.0.1:0"}}'
 
-wait_for()
-{
-	local secs=$1 i
-	shift
-	for ((i = 0; i < secs * 10; i++)); do
-		if eval "$*"; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
-
 config()
 {
 	mkdir -p "$R"

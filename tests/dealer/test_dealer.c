@@ -511,6 +511,10 @@ static void test_dealer__crash(void)
 		CU_ASSERT_FATAL(deals_open(&ds, x.f.db) == 0);
 		CU_ASSERT_EQUAL_FATAL(deals_get(&first, ds, 1), 0);
 		CU_ASSERT_EQUAL(first.state, DEAL_ACTIVE);
+		if (first.state != DEAL_ACTIVE)
+			fprintf(stderr, "crash point %zu: deal 1 is %s: %s\n",
+				i, deals_state_name(first.state),
+				first.reason ? first.reason : "(no reason)");
 		memset(&all, 0, sizeof(all));
 		all.id = first.piece_id;
 		CU_ASSERT_EQUAL(deals_foreach(ds, first.piece_id, false,

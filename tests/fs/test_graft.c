@@ -5,7 +5,8 @@
  * rebuilt after a change below; pins of the files consistent with what
  * the next open recovers; EEXISTS, bad paths, a missing block (nothing
  * made), a taken name found before any block is read, a DAG over
- * GRAFT_INODES_MAX refused, and the allocation-failure loop.
+ * GRAFT_INODES_MAX refused, graft_remove (whole, after a partial removal,
+ * bad paths), and the allocation-failure loop.
  *
  * The DAGs are made by the filesystem itself (a tree built in the inode
  * table, its CID computed by dircid, whose goldens test_dircid checks
@@ -429,6 +430,74 @@ static void test_graft__too_many_inodes(void)
 	fsx_close(&f);
 }
 
+/*
+ * graft_remove undoes a graft: everything below goes, deepest first,
+ * directories of more entries than one listing batch too; a tree left
+ * half removed (a crash midway) goes with a second call; what is gone
+ * or not a path is an error and removes nothing.
+ */
+static void test_graft__remove(void)
+{
+	struct graft_env env;
+	struct graft_result r;
+	struct inode_attr a;
+	uint64_t src, many, before, made, ino;
+	char name[32];
+	struct fsx f;
+	struct cid tree;
+
+	fsx_open_next(&f, "unixfs-v1-2025");
+	env = env_of(&f);
+	src = fsx_mk(&f, INODE_ROOT, "src", S_IFDIR | 0755);
+	odd_tree(&f, src);
+	many = fsx_mk(&f, src, "many", S_IFDIR | 0755);
+	for (unsigned i = 0; i < 100; i++) { /* past a listing's batch */
+		snprintf(name, sizeof(name), "f%03u", i);
+		fsx_mk(&f, many, name, S_IFREG | 0644);
+	}
+	tree = cid_of(&f, src);
+	before = inode_count(f.t);
+	CU_ASSERT_EQUAL_FATAL(graft_path(&r, &env, "/pins/x", &tree), 0);
+	made = r.inodes; /* "pins" too */
+	CU_ASSERT_EQUAL(made, 1 + 1 + 16 + 1 + 100);
+
+	CU_ASSERT_EQUAL(graft_remove(&r, f.t, "/pins/x/"), 0);
+	CU_ASSERT_EQUAL(r.inodes, made - 1);
+	CU_ASSERT_EQUAL(r.parent, lookup(&f, "/pins"));
+	CU_ASSERT_STRING_EQUAL(r.name, "x");
+	CU_ASSERT_EQUAL(graft_lookup(&ino, f.t, "/pins/x"), EFS_ENOTFOUND);
+	CU_ASSERT_EQUAL(count(&f, lookup(&f, "/pins")), 0);
+	CU_ASSERT_EQUAL(inode_count(f.t), before + 1); /* "pins" stays */
+	CU_ASSERT_EQUAL(graft_remove(&r, f.t, "/pins/x"), EFS_ENOTFOUND);
+	CU_ASSERT_EQUAL(r.inodes, 0);
+
+	/* half removed, as a crash midway leaves it: a second call ends it */
+	CU_ASSERT_EQUAL_FATAL(graft_path(&r, &env, "/pins/y", &tree), 0);
+	CU_ASSERT_EQUAL(
+	    inode_unlink(f.t, lookup(&f, "/pins/y/sub"), "big.bin", false), 0);
+	CU_ASSERT_EQUAL(
+	    inode_unlink(f.t, lookup(&f, "/pins/y/many"), "f050", false), 0);
+	CU_ASSERT_EQUAL(graft_remove(&r, f.t, "/pins/y"), 0);
+	CU_ASSERT_EQUAL(r.inodes, made - 1 - 2);
+	CU_ASSERT_EQUAL(inode_count(f.t), before + 1);
+
+	/* a file; what is not a path removes nothing */
+	CU_ASSERT_EQUAL(graft_remove(&r, f.t, "/src/hello.txt"), 0);
+	CU_ASSERT_EQUAL(r.inodes, 1);
+	CU_ASSERT_EQUAL(inode_lookup(&a, f.t, src, "hello.txt"),
+			EFS_ENOTFOUND);
+	before = inode_count(f.t);
+	CU_ASSERT_EQUAL(graft_remove(&r, f.t, "src/many"), EFS_EINVAL);
+	CU_ASSERT_EQUAL(graft_remove(&r, f.t, "/"), EFS_EINVAL);
+	CU_ASSERT_EQUAL(graft_remove(&r, f.t, "/src/."), EFS_EINVAL);
+	CU_ASSERT_EQUAL(graft_remove(&r, f.t, "/src/.."), EFS_EINVAL);
+	CU_ASSERT_EQUAL(graft_remove(&r, f.t, "/src/sub/link/x"), FS_ENOTDIR);
+	CU_ASSERT_EQUAL(r.inodes, 0);
+	CU_ASSERT_EQUAL(inode_count(f.t), before);
+	CU_ASSERT_EQUAL(count(&f, many), 100);
+	fsx_close(&f);
+}
+
 struct alloc_case {
 	struct fsx f;
 	struct cid tree;
@@ -452,6 +521,13 @@ static int alloc_run(void *payload)
 		efs_error_clear();
 		return error;
 	}
+	/* and taken away again; a removal cut short leaves part of it */
+	if ((error = graft_remove(&r, c->f.t, path)) < 0) {
+		efs_error_clear();
+		return error;
+	}
+	CU_ASSERT_EQUAL(graft_lookup(&ino, c->f.t, path), EFS_ENOTFOUND);
+	efs_error_clear();
 	return 0;
 }
 
@@ -478,6 +554,7 @@ static CU_TestInfo graft_tests[] = {
     {"missing_block", test_graft__missing_block},
     {"name_clash", test_graft__name_clash},
     {"too_many_inodes", test_graft__too_many_inodes},
+    {"remove", test_graft__remove},
     {"alloc_failures", test_graft__alloc_failures},
     CU_TEST_INFO_NULL,
 };

@@ -5,8 +5,9 @@
 # the tree and the files' bytes match, and commits /pins (estuaryfs
 # status lists it); a second pin of the same name lands beside it with
 # the requestid added.  DELETE removes a request's graft and commits
-# /pins; a replacement with another CID swaps the graft.  The blocks are local here (no devnet: the
-# retrieval of evicted blocks is test_evict.sh's).
+# /pins; a replacement with another CID swaps the graft.  The blocks are
+# local here (no devnet: the retrieval of evicted blocks is
+# test_evict.sh's).
 # Exits 77 (SKIP) when FUSE cannot be used here.
 . "$(dirname "$0")/lib.sh"
 
