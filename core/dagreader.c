@@ -244,20 +244,26 @@ struct level {
 struct dagreader_file {
 	struct blockio_source src;
 	size_t depth;               /* levels in use, 1..DEPTH_MAX */
+	size_t ninit;               /* levels set up, depth..DEPTH_MAX: each
+				       when first used, so opening a
+				       shallow file does not clear all 64
+				       (15 KiB) */
 	struct level levels[DAGREADER_DEPTH_MAX];
 };
 
 int dagreader_file_open(struct dagreader_file **out,
 			const struct blockio_source *src, const struct cid *id)
 {
-	struct dagreader_file *f = efs_calloc(1, sizeof(*f));
+	struct dagreader_file *f = efs_malloc(sizeof(*f));
 	int rc;
 
 	if (!f)
 		return efs_error_set(EFS_ENOMEM, "out of memory");
 	f->src = *src;
-	for (size_t i = 0; i < DAGREADER_DEPTH_MAX; i++)
-		node_init(&f->levels[i].n);
+	f->depth = 0;
+	f->ninit = 1;
+	f->levels[0].base = 0;
+	node_init(&f->levels[0].n);
 	rc = node_load(&f->levels[0].n, src, id);
 	if (rc == 0 && !is_file(&f->levels[0].n))
 		rc = efs_error_set(EFS_EINVAL, "dagreader: %s is not a file",
@@ -280,7 +286,7 @@ void dagreader_file_close(struct dagreader_file *f)
 {
 	if (!f)
 		return;
-	for (size_t i = 0; i < DAGREADER_DEPTH_MAX; i++)
+	for (size_t i = 0; i < f->ninit; i++)
 		node_release(&f->levels[i].n);
 	efs_free(f);
 }
@@ -331,6 +337,8 @@ static int push_child(struct dagreader_file *f, const struct level *parent,
 		return efs_error_set(EFS_ECORRUPT,
 				     "dagreader: file dag deeper than %d",
 				     DAGREADER_DEPTH_MAX);
+	if (f->depth == f->ninit)
+		node_init(&f->levels[f->ninit++].n);
 	if ((rc = load_file_child(&child->n, &f->src, id, want)) < 0) {
 		node_clear(&child->n);
 		return rc;

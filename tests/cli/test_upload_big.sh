@@ -34,17 +34,6 @@ gen()
 		-iv 0 </dev/zero 2>/dev/null | head -c "$SIZE"
 }
 
-wait_for()
-{
-	local secs=$1 i
-	shift
-	for ((i = 0; i < secs * 10; i++)); do
-		eval "$*" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # The JSON value of KEY (a string) in $T/reply.
 json_str()
 {
