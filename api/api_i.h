@@ -164,6 +164,15 @@ void api_server_multiaddr(char *out, size_t cap, const struct api_server *s);
 
 /* ---- the route tables api_server.c serves ---- */
 
+/*
+ * Table i of those the server serves, in the order it searches them:
+ * its routes into *routes_out (static, read-only) and their number
+ * into *n_out.  False, with nothing set, past the last table.  For
+ * tests/api/test_api_docs.c, which checks docs/api.md against them.
+ */
+bool api_server_table(const struct api_route **routes_out, size_t *n_out,
+		      size_t i);
+
 extern const struct api_route api_core_routes[];
 extern const size_t api_core_nroutes;
 /* Estuary's REST reads and public stats (api_rest.c; its "/content/"

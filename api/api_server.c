@@ -339,6 +339,16 @@ static const struct {
 
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 
+bool api_server_table(const struct api_route **routes_out, size_t *n_out,
+		      size_t i)
+{
+	if (i >= NTABLES)
+		return false;
+	*routes_out = tables[i].v;
+	*n_out = *tables[i].n;
+	return true;
+}
+
 /* The tables whose routes take their bodies as a stream (api_i.h). */
 static const struct {
 	const struct api_route *v;
