@@ -41,8 +41,8 @@
 # /metrics (efs_http_requests_total) counts any reply that is not 2xx.
 #
 # Prints one line per run: requests/s, p50 and p99 latency, errors, then
-# the ratios.  Environment: DURATION (seconds, default 10), CONNS (100),
-# THREADS (2), KEEP=1 (keep the temp directory and wrk's raw output).
+# the ratios.  Environment: DURATION (seconds, default 10), WARMUP
+# (seconds before each run, default 2), CONNS (100), THREADS (2), KEEP=1 (keep the temp directory and wrk's raw output).
 # Needs wrk (Debian: wrk; contrib/install-deps.sh installs it) and curl.
 set -euo pipefail
 
@@ -53,6 +53,7 @@ efs=$build/cli/estuaryfs
 static=$build/bench/http_static
 fill=$build/cli/status_fill
 duration=${DURATION:-10}
+warmup=${WARMUP:-2}
 conns=${CONNS:-100}
 threads=${THREADS:-2}
 
@@ -131,16 +132,29 @@ non2xx() {
 		END { print n + 0 }'
 }
 
-# NAME URL: wrk's figures as "rps p50 p99 errors".  Latencies are
-# converted to ms.
-run() {
-	local out=$tmp/wrk.$1.${2//[^a-z0-9]/_} errs
-	wrk -c"$conns" -t"$threads" -d"${duration}s" --latency --timeout 5s \
-		"$3" >"$out" 2>&1 || die "wrk failed on $3: $(tail -1 "$out")"
-	errs=$(awk '
+# FILE: the failed requests wrk's output FILE reports.
+failed() {
+	awk '
 		/Socket errors:/ { gsub(",", ""); n += $4 + $6 + $8 + $10 }
 		/Non-2xx or 3xx responses:/ { n += $5 }
-		END { print n + 0 }' "$out")
+		END { print n + 0 }' "$1"
+}
+
+# NAME URL: wrk's figures as "rps p50 p99 errors".  Latencies are
+# converted to ms.  A warm-up of WARMUP seconds comes first (100 new
+# connections, a thread each on both servers, and the first touch of
+# every code path); its figures are thrown away, its errors are not.
+run() {
+	local out=$tmp/wrk.$1.${2//[^a-z0-9]/_} errs=0
+	if [ "$warmup" -gt 0 ]; then
+		wrk -c"$conns" -t"$threads" -d"${warmup}s" --timeout 5s "$3" \
+			>"$out.warmup" 2>&1 ||
+			die "wrk failed on $3: $(tail -1 "$out.warmup")"
+		errs=$(failed "$out.warmup")
+	fi
+	wrk -c"$conns" -t"$threads" -d"${duration}s" --latency --timeout 5s \
+		"$3" >"$out" 2>&1 || die "wrk failed on $3: $(tail -1 "$out")"
+	errs=$((errs + $(failed "$out")))
 	awk -v errs="$errs" '
 		function ms(v) {
 			if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000

@@ -71,6 +71,11 @@
 #define HTTP_LINGER_BYTES ((size_t)64 << 20)
 /* How long raw_reply waits for the socket to take its bytes. */
 #define HTTP_RAW_SEND_MS 5000
+/* A streamed reply's buffer (one per reply in flight; a smaller body's
+ * own size): 4 rounds of the callback per MiB.  Against 64 KiB, 1 MiB
+ * files under 100 clients went 1-13% faster in alternating runs; 1 MiB
+ * buffers gained nothing more and took 260 MB of RSS. */
+#define HTTP_STREAM_BLOCK ((size_t)256 << 10)
 
 struct http_server {
 	struct MHD_Daemon *mhd;
@@ -726,7 +731,8 @@ int http_reply_stream(struct http_req *r, unsigned status, const char *ctype,
 	st->free_fn = free_fn;
 	resp = MHD_create_response_from_callback(
 		size == HTTP_SIZE_UNKNOWN ? MHD_SIZE_UNKNOWN : size,
-		64 * 1024, stream_read, st, stream_free);
+		size < HTTP_STREAM_BLOCK ? (size_t)size + 1 : HTTP_STREAM_BLOCK,
+		stream_read, st, stream_free);
 	if (!resp)
 		stream_free(st);
 	return queue(r, status, ctype, resp);
