@@ -280,9 +280,10 @@ static void upload_finish(struct upload *u)
 		    " and committed)";
 	} else if ((rc = upload_graft(path, sizeof(path), &commit, u)) ==
 		       EFS_EINVAL ||
-		   rc == EFS_EUNSUPPORTED) {
+		   rc == EFS_EUNSUPPORTED || rc == EFS_ETOOBIG) {
 		/* not UnixFS, a block of another codec (dag-cbor...), no
-		 * name that fits: the message says which */
+		 * name that fits, more inodes than a graft makes: the
+		 * message says which */
 		snprintf(why, sizeof(why),
 			 "pinned, but not in the filesystem: %s",
 			 efs_error_msg());
