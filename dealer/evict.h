@@ -51,6 +51,10 @@ struct evict;
 
 /* The owner tag of the pins that keep blocks local ("user:/photos"). */
 #define EVICT_PIN_PREFIX "user:"
+/* The owner tag of the pins `estuaryfs add` and `car import` make in a
+ * repository no daemon holds ("cli:add", "cli:car-import"): unpin by
+ * CID drops them too. */
+#define EVICT_CLI_PIN_PREFIX "cli:"
 
 struct evict_opts {
 	uint64_t cache_size;      /* bytes of LOCAL blocks evict_run keeps */
@@ -175,8 +179,9 @@ int evict_pin(struct evict_pin_info *out, struct evict *e,
 	      const struct cid *root, const char *label);
 
 /*
- * Drop the user pins whose root is root (any label) or, when root is
- * NULL, whose label is label.  The number dropped goes to *removed (0:
+ * Drop the user pins and the CLI's pins (EVICT_CLI_PIN_PREFIX) whose
+ * root is root (any label) or, when root is NULL, the user pins whose
+ * label is label.  The number dropped goes to *removed (0:
  * none matched; not an error).  Returns 0, blockstore and db errors.
  */
 int evict_unpin(size_t *removed, struct evict *e, const struct cid *root,

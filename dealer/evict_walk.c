@@ -336,14 +336,21 @@ struct pin_list {
 	struct id_roots v;
 	const char *name;         /* only pins of this name; NULL: all
 				     user pins */
+	bool cli;                 /* the CLI's pins too */
 };
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
 
 static int pin_list_cb(const struct bstore_pin *pin, void *cls)
 {
 	struct pin_list *l = cls;
+	bool mine = has_prefix(pin->name, EVICT_PIN_PREFIX) ||
+		    (l->cli && has_prefix(pin->name, EVICT_CLI_PIN_PREFIX));
 
-	if (strncmp(pin->name, EVICT_PIN_PREFIX, strlen(EVICT_PIN_PREFIX)) ||
-	    (l->name && strcmp(pin->name, l->name)))
+	if (!mine || (l->name && strcmp(pin->name, l->name)))
 		return 0;
 	return id_roots_add(&l->v, pin->id, &pin->root);
 }
@@ -518,6 +525,7 @@ int evict_unpin(size_t *removed, struct evict *e, const struct cid *root,
 				      label ? label : "", '\0')) < 0)
 		return rc;
 	l.name = root ? NULL : (const char *)name.ptr;
+	l.cli = root != NULL;
 	pthread_mutex_lock(&e->pin_mu);
 	rc = bstore_pins_foreach(e->bs, pin_list_cb, &l);
 	for (size_t i = 0; rc == 0 && i < l.v.n; i++) {

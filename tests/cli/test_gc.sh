@@ -29,6 +29,27 @@ cmp -s "$T/out" "$T/seq" && pass "cat after gc: same bytes" ||
 	fail "cat after gc: bytes differ"
 expect 0 "fsck after gc" -- efs fsck
 
+# What add and car import pinned, unpin CID lets go: gc frees it, and
+# the first tree stays.
+seq 200000 400000 >"$T/other"
+expect 0 "add another" -- efs add -q "$T/other"
+other=$(cat "$T/out")
+expect 0 "export it" -- efs car export -o "$T/other.car" "$other"
+expect 0 "unpin what add pinned" -- efs unpin --json "$other"
+grep -q '"removed": 1$' "$T/out" && pass "unpin: add's pin removed" ||
+	fail "unpin: add's pin removed: $(cat "$T/out")"
+expect 0 "gc after unpin" -- efs gc --grace 0
+grep -q "^freed: 0 blocks" "$T/out" &&
+	fail "gc after unpin freed nothing: $(cat "$T/out")" ||
+	pass "gc after unpin frees the added file"
+expect 3 "cat of the freed file" -- efs cat "$other"
+expect 0 "the first tree stays" -- efs cat "$root"
+expect 0 "car import" -- efs car import -q "$T/other.car"
+expect 0 "unpin what car import pinned" -- efs unpin --json "$other"
+grep -q '"removed": 1$' "$T/out" && pass "unpin: import's pin removed" ||
+	fail "unpin: import's pin removed: $(cat "$T/out")"
+expect 3 "unpin twice: no such pin" -- efs unpin "$other"
+
 # Another holder of the lock that serves no API (a mount with -o
 # nodaemon): one clear line.  Then one whose daemon does not answer.
 # (One process holds the lock, so that killing it releases it.)
